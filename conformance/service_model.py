@@ -1,0 +1,32 @@
+"""The installed botocore service model of the Metering Service: the source of every shape
+constraint the model, the strategies and the wire checks use."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import botocore
+import botocore.loaders
+
+from models.shapes import ShapeIndex
+
+__all__ = ["SERVICE_NAME", "botocore_version", "load_service_dict", "load_shapes"]
+
+SERVICE_NAME = "meteringmarketplace"
+
+
+@cache
+def load_service_dict() -> dict[str, Any]:
+    """``service-2.json`` of the installed botocore, as a dict (read once per process)."""
+    loader = botocore.loaders.Loader()
+    return loader.load_service_model(SERVICE_NAME, "service-2")  # type: ignore[no-any-return]
+
+
+@cache
+def load_shapes() -> ShapeIndex:
+    return ShapeIndex(load_service_dict())
+
+
+def botocore_version() -> str:
+    return str(botocore.__version__)

@@ -1,0 +1,142 @@
+"""The pure reference model of the AWS Marketplace Metering Service.
+
+Standard library only (a test enforces it): no I/O, no clock. Time is passed in as ``now``.
+
+    model = Model(get_profile("2025-01"), shapes)
+    allowed = model.allowed(state, request, CallContext("AKIA..."), now)
+    judgement = allowed.judge(outcome)          # conforms? which rules? Expected / Received
+    state = model.step(state, allowed, outcome)  # follow what the target did
+"""
+
+from models.catalogue import RULES, RULES_BY_ID, Rule, Source, rules_for
+from models.expect import (
+    Accept,
+    Allowed,
+    Alternative,
+    IdSpec,
+    Judgement,
+    Mismatch,
+    ProcessBatch,
+    RecordExpectation,
+    RecordOption,
+    Register,
+    Reject,
+    Resolve,
+    describe_outcome,
+    match_records,
+)
+from models.linearizability import HistoryOp, linearize
+from models.model import Model, OutOfProfile, Window, hour_of, window_position
+from models.outcomes import (
+    INDETERMINATE_ERRORS,
+    BatchMeterUsageResult,
+    Indeterminate,
+    MeterUsageResult,
+    Outcome,
+    RecordResult,
+    RegisterUsageResult,
+    ResolveCustomerResult,
+    ServiceError,
+    is_indeterminate,
+)
+from models.profiles import DEFAULT_PROFILE, PROFILES, Profile, get_profile
+from models.requests import (
+    Allocation,
+    BatchMeterUsage,
+    CallContext,
+    MeterUsage,
+    RawRequest,
+    RegisterUsage,
+    Request,
+    ResolveCustomer,
+    Tag,
+    UsageRecord,
+    allocations_key,
+    epoch,
+    from_epoch,
+    record_from_params,
+    request_from_params,
+    to_wire,
+    wire_size,
+)
+from models.shapes import ShapeIndex, Violation
+from models.state import UNKNOWN_ENTRY, Entry, ModelState, UsageKey
+from models.wire import RawResponse, WireJudgement, error_code, judge_wire
+from models.world import Caller, Customer, FixtureError, Fixtures, Product, RegistrationToken, World
+
+__all__ = [
+    "DEFAULT_PROFILE",
+    "INDETERMINATE_ERRORS",
+    "PROFILES",
+    "RULES",
+    "RULES_BY_ID",
+    "UNKNOWN_ENTRY",
+    "Accept",
+    "Allocation",
+    "Allowed",
+    "Alternative",
+    "BatchMeterUsage",
+    "BatchMeterUsageResult",
+    "CallContext",
+    "Caller",
+    "Customer",
+    "Entry",
+    "FixtureError",
+    "Fixtures",
+    "HistoryOp",
+    "IdSpec",
+    "Indeterminate",
+    "Judgement",
+    "MeterUsage",
+    "MeterUsageResult",
+    "Mismatch",
+    "Model",
+    "ModelState",
+    "OutOfProfile",
+    "Outcome",
+    "ProcessBatch",
+    "Product",
+    "Profile",
+    "RawRequest",
+    "RawResponse",
+    "RecordExpectation",
+    "RecordOption",
+    "RecordResult",
+    "Register",
+    "RegisterUsage",
+    "RegisterUsageResult",
+    "RegistrationToken",
+    "Reject",
+    "Request",
+    "Resolve",
+    "ResolveCustomer",
+    "ResolveCustomerResult",
+    "Rule",
+    "ServiceError",
+    "ShapeIndex",
+    "Source",
+    "Tag",
+    "UsageKey",
+    "UsageRecord",
+    "Violation",
+    "Window",
+    "WireJudgement",
+    "World",
+    "allocations_key",
+    "describe_outcome",
+    "epoch",
+    "error_code",
+    "from_epoch",
+    "get_profile",
+    "hour_of",
+    "is_indeterminate",
+    "judge_wire",
+    "linearize",
+    "match_records",
+    "record_from_params",
+    "request_from_params",
+    "rules_for",
+    "to_wire",
+    "wire_size",
+    "window_position",
+]

@@ -1,0 +1,442 @@
+"""Allowed outcomes and the judge that compares a target's outcome with them.
+
+The model answers a request with an :class:`Allowed`: a tuple of alternatives, each naming the
+rule that decides it. :meth:`Allowed.judge` says whether an observed outcome is one of them and,
+if not, which rules the divergence is attributed to, with an ``Expected`` and a ``Received``
+line a person can read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from models import jwt
+from models.outcomes import (
+    BatchMeterUsageResult,
+    MeterUsageResult,
+    Outcome,
+    RecordResult,
+    RegisterUsageResult,
+    ResolveCustomerResult,
+    ServiceError,
+    is_indeterminate,
+)
+from models.requests import CallContext, Request, UsageRecord
+
+__all__ = [
+    "Accept",
+    "Allowed",
+    "Alternative",
+    "IdSpec",
+    "Judgement",
+    "Mismatch",
+    "ProcessBatch",
+    "RecordExpectation",
+    "RecordOption",
+    "Register",
+    "Reject",
+    "Resolve",
+    "describe_outcome",
+    "match_records",
+]
+
+
+@dataclass(frozen=True)
+class IdSpec:
+    """The MeteringRecordId a success must carry: ``bound`` exactly, or a ``fresh`` one, or any."""
+
+    bound: str | None = None
+    fresh: bool = False
+
+    def describe(self) -> str:
+        if self.bound is not None:
+            return f"MeteringRecordId {self.bound!r}"
+        return "a new MeteringRecordId" if self.fresh else "a MeteringRecordId"
+
+
+@dataclass(frozen=True)
+class Reject:
+    """The whole request is refused with one of ``codes`` (None: any 4xx error)."""
+
+    rule: str
+    codes: frozenset[str] | None = None
+
+    def describe(self) -> str:
+        if self.codes is None:
+            return f"a 4xx error ({self.rule})"
+        return f"{' or '.join(sorted(self.codes))} ({self.rule})"
+
+
+@dataclass(frozen=True)
+class Accept:
+    """MeterUsage answers 200; ``records`` False for a DryRun that must record nothing."""
+
+    rule: str
+    record_id: IdSpec = IdSpec()
+    records: bool = True
+
+    def describe(self) -> str:
+        what = self.record_id.describe() if self.records else "nothing recorded"
+        return f"200 with {what} ({self.rule})"
+
+
+@dataclass(frozen=True)
+class RecordOption:
+    rule: str
+    status: str
+    record_id: IdSpec = IdSpec()
+
+    def describe(self) -> str:
+        if self.status == "Success":
+            return f"Success with {self.record_id.describe()} ({self.rule})"
+        return f"{self.status} ({self.rule})"
+
+
+@dataclass(frozen=True)
+class RecordExpectation:
+    record: UsageRecord
+    options: tuple[RecordOption, ...]
+
+
+@dataclass(frozen=True)
+class ProcessBatch:
+    """BatchMeterUsage answers 200 with a result for every record.
+
+    ``groups`` are indices of records that share a fresh key: exactly one quantity among them is
+    honoured, and its records share one MeteringRecordId.
+    """
+
+    rule: str
+    records: tuple[RecordExpectation, ...]
+    groups: tuple[tuple[int, ...], ...] = ()
+
+    def describe(self) -> str:
+        if not self.records:
+            return f"200 with empty Results ({self.rule})"
+        lines = [f"200 with a result per record ({self.rule}):"]
+        for i, rec in enumerate(self.records):
+            lines.append(f"  [{i}] " + " or ".join(o.describe() for o in rec.options))
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Resolve:
+    rule: str
+    customer_identifier: str
+    customer_aws_account_id: str | None
+    product_code: str
+    license_arn: str | None = None
+
+    def describe(self) -> str:
+        parts = [
+            f"CustomerIdentifier {self.customer_identifier!r}",
+            f"ProductCode {self.product_code!r}",
+        ]
+        if self.customer_aws_account_id is not None:
+            parts.append(f"CustomerAWSAccountId {self.customer_aws_account_id!r}")
+        if self.license_arn is not None:
+            parts.append(f"LicenseArn {self.license_arn!r}")
+        return f"200 with {', '.join(parts)} ({self.rule})"
+
+
+@dataclass(frozen=True)
+class Register:
+    """RegisterUsage answers 200 with a PS256 JWT whose claims match the request and now."""
+
+    rule: str
+    product_code: str
+    public_key_version: int
+    nonce: str | None
+    now: datetime
+    tolerance: timedelta
+
+    def describe(self) -> str:
+        claims = f"productCode {self.product_code!r}, publicKeyVersion {self.public_key_version}"
+        if self.nonce is not None:
+            claims += f", nonce {self.nonce!r}"
+        return f"200 with a PS256 Signature claiming {claims}, iat near now ({self.rule})"
+
+
+Alternative = Reject | Accept | ProcessBatch | Resolve | Register
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Judgement:
+    conforms: bool
+    indeterminate: bool
+    decided: frozenset[str]
+    blamed: frozenset[str]
+    expected: str
+    received: str
+    mismatches: tuple[Mismatch, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class Allowed:
+    """The outcomes the model allows for one request, and what it needs to take the next step."""
+
+    request: Request
+    context: CallContext
+    now: datetime
+    alternatives: tuple[Alternative, ...]
+    used_ids: frozenset[str]
+    plan: Any = field(default=None, repr=False)
+    extra_rules: frozenset[str] = frozenset()
+
+    @property
+    def decided(self) -> frozenset[str]:
+        """Every rule that decides some part of the answer to this request."""
+        rules: set[str] = set(self.extra_rules)
+        for alt in self.alternatives:
+            rules.add(alt.rule)
+            if isinstance(alt, ProcessBatch):
+                rules.update(o.rule for r in alt.records for o in r.options)
+            if isinstance(alt, Register) and alt.nonce is not None:
+                rules.add("RU-NONCE")
+        return frozenset(rules)
+
+    def describe(self) -> str:
+        return "\n or ".join(alt.describe() for alt in self.alternatives)
+
+    def judge(self, outcome: Outcome) -> Judgement:
+        received = describe_outcome(outcome)
+        if is_indeterminate(outcome):
+            return Judgement(True, True, self.decided, frozenset(), self.describe(), received)
+        found: list[Mismatch] = []
+        for alt in self.alternatives:
+            mismatches = _mismatches(alt, outcome, self.used_ids)
+            if not mismatches:
+                return Judgement(True, False, self.decided, frozenset(), self.describe(), received)
+            found.extend(mismatches)
+        blamed = frozenset(m.rule for m in found)
+        return Judgement(False, False, self.decided, blamed, self.describe(), received, tuple(found))
+
+
+def describe_outcome(outcome: Outcome) -> str:
+    if isinstance(outcome, ServiceError):
+        return f"{outcome.status} {outcome.code}" + (f": {outcome.message}" if outcome.message else "")
+    if isinstance(outcome, MeterUsageResult):
+        return f"200 with MeteringRecordId {outcome.metering_record_id!r}"
+    if isinstance(outcome, BatchMeterUsageResult):
+        lines = [f"200 with {len(outcome.results)} results, {len(outcome.unprocessed)} unprocessed"]
+        for i, res in enumerate(outcome.results):
+            rid = f" {res.metering_record_id!r}" if res.metering_record_id else ""
+            lines.append(f"  [{i}] {res.status}{rid}")
+        return "\n".join(lines)
+    if isinstance(outcome, ResolveCustomerResult):
+        return (
+            f"200 with CustomerIdentifier {outcome.customer_identifier!r}, ProductCode "
+            f"{outcome.product_code!r}, CustomerAWSAccountId {outcome.customer_aws_account_id!r}"
+            + (f", LicenseArn {outcome.license_arn!r}" if outcome.license_arn else "")
+        )
+    if isinstance(outcome, RegisterUsageResult):
+        sig = outcome.signature or ""
+        return f"200 with Signature {sig[:24] + '…' if len(sig) > 24 else sig!r}"
+    return f"no answer ({outcome.reason})"
+
+
+def _mismatches(alt: Alternative, outcome: Outcome, used_ids: frozenset[str]) -> list[Mismatch]:
+    if isinstance(alt, Reject):
+        ok = (
+            isinstance(outcome, ServiceError)
+            and 400 <= outcome.status < 500
+            and (alt.codes is None or outcome.code in alt.codes)
+        )
+        return [] if ok else [Mismatch(alt.rule, f"expected {alt.describe()}")]
+    if isinstance(alt, Accept):
+        return _accept_mismatches(alt, outcome, used_ids)
+    if isinstance(alt, ProcessBatch):
+        return _batch_mismatches(alt, outcome, used_ids)
+    if isinstance(alt, Resolve):
+        return _resolve_mismatches(alt, outcome)
+    return _register_mismatches(alt, outcome)
+
+
+def _id_problem(spec: IdSpec, record_id: str | None, used_ids: frozenset[str]) -> str | None:
+    if not record_id:
+        return "no MeteringRecordId"
+    if spec.bound is not None and record_id != spec.bound:
+        return f"MeteringRecordId {record_id!r}, not the bound {spec.bound!r}"
+    if spec.fresh and record_id in used_ids:
+        return f"MeteringRecordId {record_id!r} already belongs to another record"
+    return None
+
+
+def _accept_mismatches(alt: Accept, outcome: Outcome, used_ids: frozenset[str]) -> list[Mismatch]:
+    if not isinstance(outcome, MeterUsageResult):
+        return [Mismatch(alt.rule, f"expected {alt.describe()}")]
+    if not alt.records:
+        return []
+    problem = _id_problem(alt.record_id, outcome.metering_record_id, used_ids)
+    return [Mismatch(alt.rule, problem)] if problem else []
+
+
+def match_records(
+    records: Sequence[UsageRecord], outcome: BatchMeterUsageResult
+) -> tuple[list[RecordResult | UsageRecord | None], list[str]]:
+    """Pair each input record with its result (or its UnprocessedRecords entry).
+
+    Pairs by echoed record, in order; where echoes differ but the counts agree, falls back to
+    position. Returns the pairing (None: the record is missing) and the partition problems.
+    """
+    problems: list[str] = []
+    pool: list[RecordResult | UsageRecord] = [*outcome.results, *outcome.unprocessed]
+    taken = [False] * len(pool)
+    paired: list[RecordResult | UsageRecord | None] = []
+    for record in records:
+        for j, item in enumerate(pool):
+            echo = item.record if isinstance(item, RecordResult) else item
+            if not taken[j] and echo is not None and echo.same_echo(record):
+                taken[j] = True
+                paired.append(item)
+                break
+        else:
+            paired.append(None)
+    if len(pool) != len(records):
+        problems.append(
+            f"{len(records)} records sent, {len(outcome.results)} results and "
+            f"{len(outcome.unprocessed)} unprocessed returned"
+        )
+    if any(p is None for p in paired):
+        missing = [i for i, p in enumerate(paired) if p is None]
+        problems.append(f"records {missing} not echoed unchanged in Results or UnprocessedRecords")
+        if len(pool) == len(records):
+            paired = list(pool)
+    return paired, problems
+
+
+def _batch_mismatches(
+    alt: ProcessBatch, outcome: Outcome, used_ids: frozenset[str]
+) -> list[Mismatch]:
+    record_rules = sorted({o.rule for r in alt.records for o in r.options} or {alt.rule})
+    if not isinstance(outcome, BatchMeterUsageResult):
+        return [Mismatch(rule, f"expected {alt.describe()}") for rule in record_rules]
+    paired, problems = match_records([r.record for r in alt.records], outcome)
+    found = [Mismatch(alt.rule, p) for p in problems]
+    ids_by_key: dict[str, int] = {}
+    for i, (expectation, result) in enumerate(zip(alt.records, paired, strict=True)):
+        if not isinstance(result, RecordResult):
+            continue  # unprocessed (indeterminate) or missing (already a partition problem)
+        problem = _record_problem(expectation, result, used_ids)
+        if problem is not None:
+            found.append(Mismatch(problem[0], f"record [{i}]: {problem[1]}"))
+        if result.status == "Success" and result.metering_record_id:
+            group = next((g for g in alt.groups if i in g), (i,))
+            owner = ids_by_key.setdefault(result.metering_record_id, group[0])
+            if owner != group[0]:
+                found.append(
+                    Mismatch(
+                        expectation.options[0].rule,
+                        f"record [{i}] shares MeteringRecordId {result.metering_record_id!r} "
+                        f"with record [{owner}], a different record",
+                    )
+                )
+    for group in alt.groups:
+        found.extend(_group_problems(alt, group, paired))
+    return found
+
+
+def _record_problem(
+    expectation: RecordExpectation, result: RecordResult, used_ids: frozenset[str]
+) -> tuple[str, str] | None:
+    problems = []
+    for option in expectation.options:
+        if result.status != option.status:
+            continue
+        if option.status != "Success":
+            return None
+        problem = _id_problem(option.record_id, result.metering_record_id, used_ids)
+        if problem is None:
+            return None
+        problems.append((option.rule, problem))
+    if problems:
+        return problems[0]
+    wanted = " or ".join(o.describe() for o in expectation.options)
+    return expectation.options[0].rule, f"expected {wanted}, got {result.status}"
+
+
+def _group_problems(
+    alt: ProcessBatch, group: tuple[int, ...], paired: list[RecordResult | UsageRecord | None]
+) -> list[Mismatch]:
+    results = [(i, paired[i]) for i in group]
+    if any(not isinstance(r, RecordResult) for _, r in results):
+        return []  # an unprocessed member leaves the group open
+    rule = alt.records[group[0]].options[0].rule
+    quantities = {alt.records[i].record.quantity or 0 for i in group}
+    if len(quantities) > 1:
+        rule = "BMU-IN-BATCH-DUPLICATE"
+    honoured = {
+        alt.records[i].record.quantity or 0
+        for i, r in results
+        if isinstance(r, RecordResult) and r.status == "Success"
+    }
+    ids = {r.metering_record_id for _, r in results if isinstance(r, RecordResult) and r.status == "Success"}
+    if len(honoured) != 1:
+        return [Mismatch(rule, f"records {list(group)} share a key: exactly one quantity must be "
+                               f"honoured, {len(honoured)} were")]
+    quantity = honoured.pop()
+    for i, r in results:
+        same = (alt.records[i].record.quantity or 0) == quantity
+        if isinstance(r, RecordResult) and same and r.status != "Success":
+            return [Mismatch(rule, f"record [{i}] is identical to the honoured one but got {r.status}")]
+    if len(ids) > 1:
+        return [Mismatch(rule, f"identical records {list(group)} got different MeteringRecordIds")]
+    return []
+
+
+def _resolve_mismatches(alt: Resolve, outcome: Outcome) -> list[Mismatch]:
+    if not isinstance(outcome, ResolveCustomerResult):
+        return [Mismatch(alt.rule, f"expected {alt.describe()}")]
+    wrong: list[str] = []
+    _compare(wrong, "CustomerIdentifier", alt.customer_identifier, outcome.customer_identifier)
+    _compare(wrong, "ProductCode", alt.product_code, outcome.product_code)
+    if alt.customer_aws_account_id is not None:
+        _compare(
+            wrong, "CustomerAWSAccountId", alt.customer_aws_account_id, outcome.customer_aws_account_id
+        )
+    if alt.license_arn is not None:
+        _compare(wrong, "LicenseArn", alt.license_arn, outcome.license_arn)
+    return [Mismatch(alt.rule, w) for w in wrong]
+
+
+def _compare(wrong: list[str], name: str, expected: Any, received: Any) -> None:
+    if expected != received:
+        wrong.append(f"{name} {received!r}, expected {expected!r}")
+
+
+def _register_mismatches(alt: Register, outcome: Outcome) -> list[Mismatch]:
+    if not isinstance(outcome, RegisterUsageResult):
+        return [Mismatch(alt.rule, f"expected {alt.describe()}")]
+    try:
+        header, claims = jwt.decode_unverified(outcome.signature or "")
+    except jwt.MalformedToken as exc:
+        return [Mismatch("RU-SIGNATURE", f"Signature is not a JWT: {exc}")]
+    found: list[Mismatch] = []
+    if header.get("alg") != "PS256":
+        found.append(Mismatch("RU-SIGNATURE", f"JWT alg {header.get('alg')!r}, expected 'PS256'"))
+    for name, expected in (("productCode", alt.product_code), ("publicKeyVersion", alt.public_key_version)):
+        got = jwt.claim(claims, name)
+        if got != expected:
+            found.append(Mismatch("RU-SIGNATURE", f"claim {name} {got!r}, expected {expected!r}"))
+    iat = jwt.claim(claims, "iat")
+    if not isinstance(iat, int | float) or abs(iat - alt.now.timestamp()) > alt.tolerance.total_seconds():
+        found.append(Mismatch("RU-SIGNATURE", f"claim iat {iat!r} is not near now ({alt.now.isoformat()})"))
+    if alt.nonce is not None and jwt.claim(claims, "nonce") != alt.nonce:
+        found.append(
+            Mismatch("RU-NONCE", f"claim nonce {jwt.claim(claims, 'nonce')!r}, expected {alt.nonce!r}")
+        )
+    return found
+
+
+def unique(alternatives: Iterable[Alternative]) -> tuple[Alternative, ...]:
+    """Alternatives without repeats, first occurrence kept."""
+    return tuple(dict.fromkeys(alternatives))

@@ -1,0 +1,753 @@
+"""The reference model: allowed outcomes of a request, and the state after an observed outcome.
+
+``Model.allowed(state, request, context, now)`` is pure: it reads no clock and no I/O, and
+returns every outcome the rules allow, each tagged with the rule ID that decides it.
+``Model.step(allowed, outcome)`` returns the next state given what the target actually answered
+— also when the answer was not allowed: the model then follows the target, so one divergence
+does not turn into false reports on later rules.
+
+Each rule is decided in exactly one branch below; the branch names its ID.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from functools import cache
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from models.catalogue import RULES_BY_ID
+from models.expect import (
+    Accept,
+    Allowed,
+    Alternative,
+    IdSpec,
+    ProcessBatch,
+    RecordExpectation,
+    RecordOption,
+    Register,
+    Reject,
+    Resolve,
+    match_records,
+    unique,
+)
+from models.outcomes import (
+    BatchMeterUsageResult,
+    MeterUsageResult,
+    Outcome,
+    RecordResult,
+    RegisterUsageResult,
+    ResolveCustomerResult,
+    ServiceError,
+    is_indeterminate,
+)
+from models.profiles import Profile
+from models.requests import (
+    Allocation,
+    BatchMeterUsage,
+    CallContext,
+    MeterUsage,
+    RawRequest,
+    RegisterUsage,
+    Request,
+    ResolveCustomer,
+    UsageRecord,
+    allocations_key,
+    wire_size,
+)
+from models.shapes import ShapeIndex, Violation
+from models.state import UNKNOWN_ENTRY, Entry, ModelState, UsageKey, Worlds
+from models.world import Customer, World
+
+__all__ = ["Model", "OutOfProfile", "Window", "hour_of", "window_position"]
+
+Window = Literal["inside", "outside", "future"]
+
+_INVALID_ALLOCATIONS = frozenset({"InvalidUsageAllocationsException"})
+_INVALID_TAG = frozenset({"InvalidTagException"})
+_OUT_OF_BOUNDS = frozenset({"TimestampOutOfBoundsException"})
+_DUPLICATE_REQUEST = frozenset({"DuplicateRequestException"})
+
+# Constraints a specific rule decides; WIRE-VALIDATION covers every other one.
+_SHAPE_RULES: dict[tuple[str, str], str] = {
+    ("UsageRecordList", "max"): "BMU-SIZE-LIMIT",
+    ("TagList", "max"): "ALLOC-TAG-LIMIT",
+    ("UsageAllocations", "max"): "ALLOC-COUNT-LIMIT",
+    ("TagKey", "min"): "ALLOC-TAG-FORMAT",
+    ("TagKey", "max"): "ALLOC-TAG-FORMAT",
+    ("TagKey", "pattern"): "ALLOC-TAG-FORMAT",
+    ("TagValue", "min"): "ALLOC-TAG-FORMAT",
+    ("TagValue", "max"): "ALLOC-TAG-FORMAT",
+    ("TagValue", "pattern"): "ALLOC-TAG-FORMAT",
+}
+
+
+class OutOfProfile(ValueError):
+    """The request uses a member that is not part of the API in the model's profile."""
+
+
+def hour_of(moment: datetime) -> datetime:
+    """Duplicate detection's time: the timestamp rounded down to the hour."""
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def window_position(profile: Profile, operation: str, timestamp: datetime, now: datetime) -> Window:
+    """Where a timestamp stands relative to the profile's window (MU-WINDOW, BMU-WINDOW)."""
+    age = now - timestamp
+    if age < timedelta(0):
+        return "future"
+    limit = profile.meter_window if operation == "MeterUsage" else profile.batch_window
+    if age > limit or (age == limit and not profile.edge_accepted):
+        return "outside"
+    if operation == "BatchMeterUsage" and profile.month_end_cutoff is not None:
+        month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        into_month = now - month_start
+        past_cutoff = into_month > profile.month_end_cutoff or (
+            into_month == profile.month_end_cutoff and not profile.edge_accepted
+        )
+        if timestamp < month_start and past_cutoff:
+            return "outside"
+    return "inside"
+
+
+@dataclass(frozen=True)
+class _RecordPlan:
+    """What one record would change if the service honoured it."""
+
+    key: UsageKey | None
+    entry: Entry | None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    operation: str
+    records: tuple[_RecordPlan, ...] = ()
+    recordable: bool = False
+    token_binding: tuple[tuple[str, str], Any] | None = None
+    registration: tuple[str, str] | None = None
+    token: str | None = None
+
+
+@dataclass(frozen=True)
+class _Checks:
+    """Rejections found so far: strict ones must win, lenient ones may."""
+
+    strict: list[Reject] = field(default_factory=list)
+    lenient: list[Reject] = field(default_factory=list)
+
+    def add(self, rule: str, codes: frozenset[str] | None = None, *, lenient: bool = False) -> None:
+        (self.lenient if lenient else self.strict).append(Reject(rule, codes))
+
+
+@dataclass(frozen=True)
+class Model:
+    """The pure reference model for one profile, over one service model's shapes."""
+
+    profile: Profile
+    shapes: ShapeIndex
+
+    # -- public API --------------------------------------------------------------------------------
+
+    def initial(self, world: World, *, open_world: bool = False) -> ModelState:
+        """A fresh service with this world. ``open_world``: keys may be recorded already (AWS)."""
+        return ModelState(world=world, open_world=open_world)
+
+    def allowed(self, state: ModelState, request: Request, context: CallContext, now: datetime) -> Allowed:
+        """Every outcome the rules allow for ``request`` sent by ``context`` at ``now``."""
+        if isinstance(request, RawRequest):
+            return self._raw(request, context, now)
+        self._check_profile(request)
+        if isinstance(request, MeterUsage):
+            return self._meter(state, request, context, now)
+        if isinstance(request, BatchMeterUsage):
+            return self._batch(state, request, context, now)
+        if isinstance(request, ResolveCustomer):
+            return self._resolve(state, request, context, now)
+        return self._register(state, request, context, now)
+
+    def step(self, state: ModelState, allowed: Allowed, outcome: Outcome) -> ModelState:
+        """The state after the target answered ``outcome`` to ``allowed.request``."""
+        plan: _Plan = allowed.plan
+        if plan is None:
+            return state
+        if plan.operation == "MeterUsage":
+            return self._step_meter(state, plan, outcome)
+        if plan.operation == "BatchMeterUsage":
+            assert isinstance(allowed.request, BatchMeterUsage)
+            return self._step_batch(state, plan, allowed.request, outcome)
+        if plan.operation == "ResolveCustomer" and isinstance(outcome, ResolveCustomerResult):
+            resolved = dict(state.resolved)
+            resolved.setdefault(plan.token or "", outcome)
+            customers = state.resolved_customers
+            if outcome.product_code and outcome.customer_identifier:
+                customers = customers | {(outcome.product_code, outcome.customer_identifier)}
+            return replace(state, resolved=resolved, resolved_customers=customers)
+        if plan.operation == "RegisterUsage" and isinstance(outcome, RegisterUsageResult):
+            if plan.registration is not None:
+                return replace(state, registered=state.registered | {plan.registration})
+        return state
+
+    def observe(
+        self, state: ModelState, request: Request, context: CallContext, now: datetime, outcome: Outcome
+    ) -> ModelState:
+        """``step`` after ``allowed``: the next state, as a replay of one observation."""
+        return self.step(state, self.allowed(state, request, context, now), outcome)
+
+    # -- shared checks -----------------------------------------------------------------------------
+
+    def _check_profile(self, request: Request) -> None:
+        absent = self.profile.absent_members
+        records = request.usage_records if isinstance(request, BatchMeterUsage) else ()
+        for record in records:
+            for member, value in (
+                ("UsageRecord.CustomerAWSAccountId", record.customer_aws_account_id),
+                ("UsageRecord.LicenseArn", record.license_arn),
+            ):
+                if value is not None and member in absent:
+                    raise OutOfProfile(
+                        f"{member} is not part of the API in profile {self.profile.name}; "
+                        "use profile 2026-11"
+                    )
+
+    def _shape_checks(self, request: Request, checks: _Checks) -> list[Violation]:
+        violations = self.shapes.violations(
+            self.shapes.input_shape(request.operation),
+            request.to_params(),
+            required_extra=self.profile.required_members,
+        )
+        if isinstance(request, MeterUsage) and "MeterUsageRequest.ClientToken" in self.profile.absent_members:
+            violations = [v for v in violations if v.member != "ClientToken"]
+        # WIRE-VALIDATION: a broken shape constraint that no specific rule decides.
+        if any((v.shape, v.constraint) not in _SHAPE_RULES for v in violations):
+            checks.add("WIRE-VALIDATION")
+        return violations
+
+    def _allocation_checks(
+        self, allocations: tuple[Allocation, ...] | None, quantity: int | None, checks: _Checks
+    ) -> None:
+        if allocations is None:
+            return
+        # ALLOC-COUNT-LIMIT: the profile's limit, not botocore's (they differ in 2025-01).
+        if len(allocations) > self.profile.allocation_limit:
+            checks.add("ALLOC-COUNT-LIMIT", _INVALID_ALLOCATIONS)
+        tag_limit = int(self.shapes.limit("TagList", "max"))
+        for allocation in allocations:
+            tags = allocation.tags or ()
+            # ALLOC-TAG-LIMIT
+            if len(tags) > tag_limit:
+                checks.add("ALLOC-TAG-LIMIT", _INVALID_TAG)
+            for tag in tags:
+                for shape, text in (("TagKey", tag.key), ("TagValue", tag.value)):
+                    verdict = self._tag_text(shape, text)
+                    if verdict != "ok":
+                        # ALLOC-TAG-FORMAT
+                        checks.add("ALLOC-TAG-FORMAT", _INVALID_TAG, lenient=verdict == "lenient")
+        tag_sets = [a.tag_set() for a in allocations]
+        # ALLOC-UNIQUE-TAGS
+        if len(set(tag_sets)) != len(tag_sets):
+            checks.add("ALLOC-UNIQUE-TAGS", _INVALID_ALLOCATIONS)
+        quantities = [a.quantity for a in allocations]
+        # ALLOC-SUM
+        if all(isinstance(q, int) for q in quantities) and sum(q or 0 for q in quantities) != (quantity or 0):
+            checks.add("ALLOC-SUM", _INVALID_ALLOCATIONS)
+
+    def _tag_text(self, shape: str, text: Any) -> Literal["ok", "strict", "lenient"]:
+        if not isinstance(text, str):
+            return "strict"
+        low, high = self.shapes.limit(shape, "min") or 0, self.shapes.limit(shape, "max")
+        if len(text) < low or (high is not None and len(text) > high):
+            return "strict"
+        regex_set, literal_set = _tag_charsets(self.shapes.limit(shape, "pattern") or "")
+        verdict: Literal["ok", "strict", "lenient"] = "ok"
+        for char in set(text):
+            in_regex, in_literal = char in regex_set, char in literal_set
+            if not in_regex and not in_literal:
+                return "strict"
+            if in_regex != in_literal:
+                verdict = "lenient"
+        return verdict
+
+    def _window_checks(
+        self, operation: str, rules: tuple[str, str], timestamp: datetime | None, now: datetime, checks: _Checks
+    ) -> None:
+        if timestamp is None:
+            return
+        position = window_position(self.profile, operation, timestamp, now)
+        if position == "outside":
+            checks.add(rules[0], _OUT_OF_BOUNDS)  # MU-WINDOW / BMU-WINDOW
+        elif position == "future":
+            checks.add(rules[1], _OUT_OF_BOUNDS, lenient=True)  # MU-FUTURE / BMU-FUTURE
+
+    def _allowed(
+        self,
+        request: Request,
+        context: CallContext,
+        now: datetime,
+        state: ModelState,
+        alternatives: list[Alternative],
+        plan: _Plan | None,
+        extra: frozenset[str] = frozenset(),
+    ) -> Allowed:
+        return Allowed(
+            request=request,
+            context=context,
+            now=now,
+            alternatives=unique(alternatives),
+            used_ids=frozenset(state.bound_ids()),
+            plan=plan,
+            extra_rules=extra,
+        )
+
+    # -- raw requests ------------------------------------------------------------------------------
+
+    def _raw(self, request: RawRequest, context: CallContext, now: datetime) -> Allowed:
+        prefix = self.shapes.target_prefix() + "."
+        operation = (request.target or "").removeprefix(prefix)
+        if request.target is None or not request.target.startswith(prefix) or operation not in self.shapes.model["operations"]:
+            # WIRE-UNKNOWN-OP
+            alternatives: list[Alternative] = [Reject("WIRE-UNKNOWN-OP")]
+        else:
+            # WIRE-MALFORMED
+            alternatives = [Reject("WIRE-MALFORMED")]
+        return Allowed(request, context, now, tuple(alternatives), frozenset(), None)
+
+    # -- MeterUsage --------------------------------------------------------------------------------
+
+    def _meter(self, state: ModelState, req: MeterUsage, context: CallContext, now: datetime) -> Allowed:
+        checks = _Checks()
+        self._shape_checks(req, checks)
+        world = state.world
+        product = world.products.get(req.product_code or "")
+        caller_key = context.access_key_id or ""
+        if product is None:
+            checks.add("MU-PRODUCT", frozenset({"InvalidProductCodeException"}))
+        else:
+            caller = world.caller_for(context.access_key_id, product.code, context.region)
+            if caller.product_code != product.code or not caller.entitled:
+                checks.add("MU-ENTITLEMENT", frozenset({"CustomerNotEntitledException"}))
+            if caller.region != context.region:
+                checks.add("MU-REGION", frozenset({"InvalidEndpointRegionException"}))
+            if isinstance(req.usage_dimension, str) and req.usage_dimension not in product.dimensions:
+                checks.add("MU-DIMENSION", frozenset({"InvalidUsageDimensionException"}))
+        self._allocation_checks(req.allocations, req.usage_quantity, checks)
+        self._window_checks("MeterUsage", ("MU-WINDOW", "MU-FUTURE"), req.timestamp, now, checks)
+
+        quantity = req.usage_quantity or 0
+        key = None
+        if product is not None and isinstance(req.usage_dimension, str) and req.timestamp is not None:
+            key = UsageKey("MeterUsage", product.code, caller_key, req.usage_dimension, hour_of(req.timestamp))
+        entry = Entry(quantity, allocations_key(req.allocations), None, False, req.usage_quantity is None)
+
+        token_binding = None
+        token_alternatives: list[Alternative] = []
+        if req.client_token is not None and "MeterUsageRequest.ClientToken" not in self.profile.absent_members:
+            fingerprint = (req.product_code, req.timestamp, req.usage_dimension, quantity,
+                           allocations_key(req.allocations), bool(req.dry_run))
+            token_key = (caller_key, req.client_token)
+            token_binding = (token_key, fingerprint)
+            bound = state.client_tokens.get(token_key)
+            if bound is not None:
+                # MU-CLIENT-TOKEN
+                if bound[0] == fingerprint:
+                    token_alternatives.append(Accept("MU-CLIENT-TOKEN", IdSpec(bound=bound[1])))
+                else:
+                    checks.add("MU-CLIENT-TOKEN", frozenset({"IdempotencyConflictException"}))
+
+        key_alternatives = self._meter_key_alternatives(state, key, entry, req) if key else []
+        if req.dry_run:
+            # MU-DRYRUN: DryRunOperation, or a 200 that records nothing; never records.
+            dry: list[Alternative] = [Reject("MU-DRYRUN", frozenset({"DryRunOperation"})),
+                                      Accept("MU-DRYRUN", records=False)]
+            rejections = [a for a in key_alternatives if isinstance(a, Reject)]
+            alternatives = [*checks.strict, *checks.lenient, *rejections, *dry]
+            plan = _Plan("MeterUsage")
+        elif checks.strict:
+            alternatives = [*checks.strict, *checks.lenient]
+            plan = _Plan("MeterUsage", (_RecordPlan(key, entry),))
+        else:
+            chosen = token_alternatives or key_alternatives
+            alternatives = [*checks.lenient, *chosen]
+            plan = _Plan("MeterUsage", (_RecordPlan(key, entry),), True, token_binding)
+        return self._allowed(req, context, now, state, alternatives, plan)
+
+    def _meter_key_alternatives(
+        self, state: ModelState, key: UsageKey, entry: Entry, req: MeterUsage
+    ) -> list[Alternative]:
+        worlds = state.worlds(key)
+        retry = any(w is not None and w.pending for w in worlds)
+        out: list[Alternative] = []
+        for world_entry in worlds:
+            if world_entry is None:
+                # MU-CALLER-ISOLATION when another caller holds the same product/dimension/hour.
+                rule = "MU-CALLER-ISOLATION" if _neighbour(state, key, "subject") else "MU-ACCEPT"
+                out.append(Accept(rule, IdSpec(fresh=True)))
+            elif world_entry.quantity is None:
+                out += [Accept("MU-IDEMPOTENT"), Reject("MU-HOUR-DUPLICATE", _DUPLICATE_REQUEST)]
+            elif world_entry.quantity == entry.quantity:
+                spec = IdSpec(bound=world_entry.record_id)
+                # MU-QUANTITY-DEFAULT: an omitted quantity matches an explicit 0.
+                omitted = (req.usage_quantity is None) != world_entry.quantity_omitted
+                rule = "MU-QUANTITY-DEFAULT" if omitted else "MU-IDEMPOTENT"
+                out.append(Accept(rule, spec))
+                if world_entry.allocations != entry.allocations:
+                    out.append(Reject("MU-IDEMPOTENT", _DUPLICATE_REQUEST))
+            else:
+                # MU-HOUR-DUPLICATE
+                out.append(Reject("MU-HOUR-DUPLICATE", _DUPLICATE_REQUEST))
+        if retry:
+            # RETRY-CONVERGES decides every answer about a key an indeterminate outcome left open.
+            out = [replace(a, rule="RETRY-CONVERGES") for a in out]
+        return out
+
+    def _step_meter(self, state: ModelState, plan: _Plan, outcome: Outcome) -> ModelState:
+        if not plan.records or plan.records[0].key is None:
+            return state
+        key, entry = plan.records[0].key, plan.records[0].entry
+        assert entry is not None
+        if isinstance(outcome, MeterUsageResult) and plan.recordable:
+            state = state.with_worlds(key, frozenset({replace(entry, record_id=outcome.metering_record_id)}))
+            if plan.token_binding is not None and outcome.metering_record_id:
+                tokens = dict(state.client_tokens)
+                tokens[plan.token_binding[0]] = (plan.token_binding[1], outcome.metering_record_id)
+                state = replace(state, client_tokens=tokens)
+            return state
+        if is_indeterminate(outcome) and plan.recordable:
+            return state.with_worlds(key, state.worlds(key) | {replace(entry, pending=True)})
+        if isinstance(outcome, ServiceError) and outcome.code in _DUPLICATE_REQUEST:
+            return state.with_worlds(key, _after_duplicate(state.worlds(key), entry))
+        return state
+
+    # -- BatchMeterUsage ---------------------------------------------------------------------------
+
+    def _batch(self, state: ModelState, req: BatchMeterUsage, context: CallContext, now: datetime) -> Allowed:
+        checks = _Checks()
+        self._shape_checks(req, checks)
+        records = req.usage_records
+        # BMU-SIZE-LIMIT: botocore's list limit.
+        if len(records) > int(self.shapes.limit("UsageRecordList", "max")):
+            checks.add("BMU-SIZE-LIMIT")
+        # BMU-PAYLOAD-LIMIT
+        size = wire_size(req)
+        if size >= self.profile.payload_limit:
+            checks.add("BMU-PAYLOAD-LIMIT")
+        elif size >= self.profile.payload_lenient_from:
+            checks.add("BMU-PAYLOAD-LIMIT", lenient=True)
+        extra: set[str] = set()
+        if not records:
+            # BMU-EMPTY: 200 with no results, or a 4xx.
+            checks.add("BMU-EMPTY", lenient=True)
+            extra.add("BMU-EMPTY")
+        world = state.world
+        product = world.products.get(req.product_code or "")
+        if req.product_code is None and "BatchMeterUsageRequest.ProductCode" not in self.profile.required_members:
+            checks.add("BMU-PRODUCT")  # no product named: any 4xx (the reading this project takes)
+        elif product is None:
+            checks.add("BMU-PRODUCT", frozenset({"InvalidProductCodeException"}))
+
+        customers: list[Customer | None] = []
+        for record in records:
+            self._allocation_checks(record.allocations, record.quantity, checks)
+            if product is not None and isinstance(record.dimension, str) and record.dimension not in product.dimensions:
+                checks.add("BMU-DIMENSION", frozenset({"InvalidUsageDimensionException"}))
+            self._window_checks("BatchMeterUsage", ("BMU-WINDOW", "BMU-FUTURE"), record.timestamp, now, checks)
+            customer = self._batch_customer(world, product.code if product else None, record, checks)
+            customers.append(customer)
+
+        plans = tuple(
+            _RecordPlan(_batch_key(req, r, c), _entry(r)) for r, c in zip(records, customers, strict=True)
+        )
+        if checks.strict:
+            alternatives: list[Alternative] = [*checks.strict, *checks.lenient]
+            plan = _Plan("BatchMeterUsage", plans, False)
+        else:
+            expectations, groups = self._record_expectations(state, req, customers, plans)
+            rule = "BMU-PARTITION" if records else "BMU-EMPTY"
+            alternatives = [*checks.lenient, ProcessBatch(rule, expectations, groups)]
+            plan = _Plan("BatchMeterUsage", plans, True)
+        return self._allowed(req, context, now, state, alternatives, plan, frozenset(extra))
+
+    def _batch_customer(
+        self, world: World, product_code: str | None, record: UsageRecord, checks: _Checks
+    ) -> Customer | None:
+        by_account = record.customer_aws_account_id is not None
+        by_identifier = record.customer_identifier is not None
+        if by_account and by_identifier or (not by_account and not by_identifier
+                                            and "UsageRecord.CustomerIdentifier" not in self.profile.required_members):
+            # BMU-ACCOUNT-ID: exactly one of CustomerIdentifier and CustomerAWSAccountId.
+            checks.add("BMU-ACCOUNT-ID")
+            return None
+        if product_code is None:
+            return None
+        if by_account:
+            customer = world.customer_by_account(product_code, record.customer_aws_account_id or "")
+        else:
+            customer = world.customers.get((product_code, record.customer_identifier or ""))
+        if customer is None:
+            # BMU-UNKNOWN-CUSTOMER: the whole batch may be refused instead.
+            checks.add("BMU-UNKNOWN-CUSTOMER", frozenset({"InvalidCustomerIdentifierException"}), lenient=True)
+        elif record.license_arn is not None and record.license_arn != customer.license_arn:
+            # BMU-LICENSE
+            checks.add("BMU-LICENSE", frozenset({"InvalidLicenseException"}))
+        return customer
+
+    def _record_expectations(
+        self,
+        state: ModelState,
+        req: BatchMeterUsage,
+        customers: list[Customer | None],
+        plans: tuple[_RecordPlan, ...],
+    ) -> tuple[tuple[RecordExpectation, ...], tuple[tuple[int, ...], ...]]:
+        by_key: dict[UsageKey, list[int]] = {}
+        for i, plan in enumerate(plans):
+            if plan.key is not None and customers[i] is not None and customers[i].subscribed:  # type: ignore[union-attr]
+                by_key.setdefault(plan.key, []).append(i)
+        groups = tuple(
+            tuple(ix) for key, ix in by_key.items() if len(ix) > 1 and state.worlds(key) == frozenset({None})
+        )
+        grouped = {i for g in groups for i in g}
+        expectations = []
+        for i, (record, customer, plan) in enumerate(zip(req.usage_records, customers, plans, strict=True)):
+            if customer is None:
+                options: tuple[RecordOption, ...] = (RecordOption("BMU-UNKNOWN-CUSTOMER", "CustomerNotSubscribed"),)
+            elif not customer.subscribed:
+                options = (RecordOption("BMU-NOT-SUBSCRIBED", "CustomerNotSubscribed"),)
+            elif i in grouped:
+                options = self._grouped_options(state, req, plans, customer, i, groups)
+            else:
+                assert plan.key is not None and plan.entry is not None
+                options = self._keyed_options(state, req, record, customer, plan.key, plan.entry)
+            expectations.append(RecordExpectation(record, options))
+        return tuple(expectations), groups
+
+    def _grouped_options(
+        self,
+        state: ModelState,
+        req: BatchMeterUsage,
+        plans: tuple[_RecordPlan, ...],
+        customer: Customer,
+        index: int,
+        groups: tuple[tuple[int, ...], ...],
+    ) -> tuple[RecordOption, ...]:
+        group = next(g for g in groups if index in g)
+        quantities = {plans[i].entry.quantity for i in group}  # type: ignore[union-attr]
+        fresh = IdSpec(fresh=True)
+        if len(quantities) > 1:
+            # BMU-IN-BATCH-DUPLICATE: one of the conflicting records is honoured.
+            return (RecordOption("BMU-IN-BATCH-DUPLICATE", "Success", fresh),
+                    RecordOption("BMU-IN-BATCH-DUPLICATE", "DuplicateRecord"))
+        if index != group[0]:
+            return (RecordOption("BMU-IDEMPOTENT", "Success", fresh),)
+        key = plans[index].key
+        assert key is not None
+        return (RecordOption(self._fresh_rule(state, req, req.usage_records[index], customer, key), "Success", fresh),)
+
+    def _keyed_options(
+        self,
+        state: ModelState,
+        req: BatchMeterUsage,
+        record: UsageRecord,
+        customer: Customer,
+        key: UsageKey,
+        entry: Entry,
+    ) -> tuple[RecordOption, ...]:
+        worlds = state.worlds(key)
+        out: list[RecordOption] = []
+        for world_entry in worlds:
+            if world_entry is None:
+                out.append(RecordOption(self._fresh_rule(state, req, record, customer, key), "Success", IdSpec(fresh=True)))
+            elif world_entry.quantity is None:
+                out += [RecordOption("BMU-IDEMPOTENT", "Success"), RecordOption("BMU-DUPLICATE", "DuplicateRecord")]
+            elif world_entry.quantity == entry.quantity:
+                # BMU-IDEMPOTENT
+                out.append(RecordOption("BMU-IDEMPOTENT", "Success", IdSpec(bound=world_entry.record_id)))
+                if world_entry.allocations != entry.allocations:
+                    out.append(RecordOption("BMU-IDEMPOTENT", "DuplicateRecord"))
+            else:
+                # BMU-DUPLICATE
+                out.append(RecordOption("BMU-DUPLICATE", "DuplicateRecord"))
+        if any(w is not None and w.pending for w in worlds):
+            out = [replace(o, rule="RETRY-CONVERGES") for o in out]
+        return tuple(dict.fromkeys(out))
+
+    def _fresh_rule(
+        self, state: ModelState, req: BatchMeterUsage, record: UsageRecord, customer: Customer, key: UsageKey
+    ) -> str:
+        """The rule that decides a Success for a key nothing is recorded under."""
+        if record.customer_aws_account_id is not None:
+            return "BMU-ACCOUNT-ID"
+        if (customer.product_code, customer.identifier) in state.resolved_customers:
+            return "RC-METERABLE"
+        if key in state.rejected_keys:
+            return "BMU-ATOMIC"
+        if _neighbour(state, key, "product_code"):
+            return "BMU-PRODUCT-ISOLATION"
+        if _neighbour(state, key, "subject"):
+            return "BMU-CUSTOMER-ISOLATION"
+        return "BMU-ACCEPT"
+
+    def _step_batch(self, state: ModelState, plan: _Plan, req: BatchMeterUsage, outcome: Outcome) -> ModelState:
+        keyed = [(p.key, p.entry) for p in plan.records if p.key is not None and p.entry is not None]
+        if is_indeterminate(outcome):
+            if plan.recordable:
+                for key, entry in keyed:
+                    state = state.with_worlds(key, state.worlds(key) | {replace(entry, pending=True)})
+            return state
+        if not isinstance(outcome, BatchMeterUsageResult):
+            # BMU-ATOMIC: a refused batch recorded nothing; remember its keys for attribution.
+            return replace(state, rejected_keys=state.rejected_keys | {k for k, _ in keyed})
+        paired, _ = match_records(req.usage_records, outcome)
+        # Successes first, so an in-batch duplicate sees the record it lost to.
+        order = sorted(range(len(paired)), key=lambda i: _status_rank(paired[i]))
+        for i in order:
+            key, entry, result = plan.records[i].key, plan.records[i].entry, paired[i]
+            if key is None or entry is None:
+                continue
+            if isinstance(result, RecordResult) and result.status == "Success":
+                state = state.with_worlds(key, frozenset({replace(entry, record_id=result.metering_record_id)}))
+            elif isinstance(result, RecordResult) and result.status == "DuplicateRecord":
+                state = state.with_worlds(key, _after_duplicate(state.worlds(key), entry))
+            elif not isinstance(result, RecordResult) and plan.recordable:
+                state = state.with_worlds(key, state.worlds(key) | {replace(entry, pending=True)})
+        return state
+
+    # -- ResolveCustomer ---------------------------------------------------------------------------
+
+    def _resolve(self, state: ModelState, req: ResolveCustomer, context: CallContext, now: datetime) -> Allowed:
+        checks = _Checks()
+        self._shape_checks(req, checks)
+        token = state.world.tokens.get(req.registration_token or "")
+        alternatives: list[Alternative]
+        if checks.strict:
+            alternatives = list(checks.strict)
+        elif token is None:
+            alternatives = [Reject("RC-INVALID", frozenset({"InvalidTokenException"}))]
+        elif token.state == "expired":
+            alternatives = [Reject("RC-EXPIRED", frozenset({"ExpiredTokenException"}))]
+        else:
+            customer = state.world.customers.get((token.product_code, token.customer_identifier))
+            with_license = "ResolveCustomerResult.LicenseArn" not in self.profile.absent_members
+            identity = dict(
+                customer_identifier=token.customer_identifier,
+                customer_aws_account_id=customer.aws_account_id if customer else None,
+                product_code=token.product_code,
+                license_arn=customer.license_arn if customer and with_license else None,
+            )
+            if req.registration_token in state.resolved:
+                # RC-REUSE: the same identity again, or ExpiredTokenException.
+                alternatives = [Resolve("RC-REUSE", **identity),
+                                Reject("RC-REUSE", frozenset({"ExpiredTokenException"}))]
+            else:
+                # RC-RESOLVE
+                alternatives = [Resolve("RC-RESOLVE", **identity)]
+        plan = _Plan("ResolveCustomer", token=req.registration_token)
+        return self._allowed(req, context, now, state, alternatives, plan)
+
+    # -- RegisterUsage -----------------------------------------------------------------------------
+
+    def _register(self, state: ModelState, req: RegisterUsage, context: CallContext, now: datetime) -> Allowed:
+        checks = _Checks()
+        self._shape_checks(req, checks)
+        product = state.world.products.get(req.product_code or "")
+        registration = None
+        success_rule = "RU-SIGNATURE"
+        if product is None:
+            checks.add("RU-PRODUCT", frozenset({"InvalidProductCodeException"}))
+        else:
+            if isinstance(req.public_key_version, int) and req.public_key_version not in product.public_key_versions:
+                checks.add("RU-KEY-VERSION", frozenset({"InvalidPublicKeyVersionException"}))
+            caller = state.world.caller_for(context.access_key_id, product.code, context.region)
+            registration = (caller.access_key_id, product.code)
+            if caller.region != context.region:
+                checks.add("RU-REGION", frozenset({"InvalidRegionException"}))
+            entitled = caller.product_code == product.code and caller.entitled
+            supported = caller.platform in self.profile.register_platforms
+            if registration in state.registered:
+                if not (entitled and supported):
+                    # RU-FIRST-CALL-ONLY: a registered caller keeps succeeding.
+                    success_rule = "RU-FIRST-CALL-ONLY"
+            else:
+                if not entitled:
+                    checks.add("RU-ENTITLEMENT", frozenset({"CustomerNotEntitledException"}))
+                if not supported:
+                    checks.add("RU-PLATFORM", frozenset({"PlatformNotSupportedException"}))
+        alternatives: list[Alternative]
+        if checks.strict or product is None or not isinstance(req.public_key_version, int):
+            alternatives = list(checks.strict)
+        else:
+            # RU-SIGNATURE (and RU-NONCE when a nonce is sent), judged on the token's claims.
+            alternatives = [Register(success_rule, product.code, req.public_key_version, req.nonce,
+                                     now, self.profile.iat_tolerance)]
+        plan = _Plan("RegisterUsage", registration=registration)
+        return self._allowed(req, context, now, state, alternatives, plan)
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def _entry(record: UsageRecord) -> Entry:
+    return Entry(record.quantity or 0, allocations_key(record.allocations), None, False, record.quantity is None)
+
+
+def _batch_key(req: BatchMeterUsage, record: UsageRecord, customer: Customer | None) -> UsageKey | None:
+    if customer is None or record.timestamp is None or not isinstance(record.dimension, str):
+        return None
+    return UsageKey("BatchMeterUsage", customer.product_code, customer.identifier, record.dimension,
+                    hour_of(record.timestamp))
+
+
+def _neighbour(state: ModelState, key: UsageKey, differing: str) -> bool:
+    """Something is recorded under a key equal to ``key`` but for the ``differing`` field."""
+    for other in state.usage:
+        if other != key and state.recorded(other) and all(
+            getattr(other, f) == getattr(key, f)
+            for f in ("operation", "product_code", "subject", "dimension", "hour")
+            if f != differing
+        ):
+            return True
+    return False
+
+
+def _after_duplicate(worlds: Worlds, entry: Entry) -> Worlds:
+    """The target said the key holds another record: keep the worlds where that is so."""
+    kept = frozenset(
+        w for w in worlds
+        if w is not None and (w.quantity is None or w.quantity != entry.quantity or w.allocations != entry.allocations)
+    )
+    return kept or frozenset({UNKNOWN_ENTRY})
+
+
+def _status_rank(result: RecordResult | UsageRecord | None) -> int:
+    if isinstance(result, RecordResult):
+        return 0 if result.status == "Success" else 1
+    return 2
+
+
+@cache
+def _tag_charsets(pattern: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Characters the pattern allows read as a regex, and read as the Seller Guide's literal list.
+
+    The literal reading takes only alphanumeric ranges (a-z, 0-9) as ranges: botocore's
+    ``+ -=`` is then three characters, where the regex reads a range from space to ``=``.
+    """
+    compiled = re.compile(pattern)
+    regex_set = frozenset(chr(c) for c in range(0x20, 0x7F) if compiled.search(chr(c)))
+    match = re.search(r"\[(.*)\]", pattern)
+    body = match.group(1) if match else ""
+    literal: set[str] = set()
+    i = 0
+    while i < len(body):
+        char = body[i]
+        if char == "\\" and i + 1 < len(body):
+            literal.add(body[i + 1])
+            i += 2
+        elif i + 2 < len(body) and body[i + 1] == "-" and char.isalnum() and body[i + 2].isalnum():
+            literal.update(chr(c) for c in range(ord(char), ord(body[i + 2]) + 1))
+            i += 3
+        else:
+            literal.add(char)
+            i += 1
+    return regex_set, frozenset(literal)
+
+
+assert all(rule in RULES_BY_ID for rule in _SHAPE_RULES.values())

@@ -1,0 +1,291 @@
+"""Requests of the four operations, as typed values, and their boto3 / wire forms.
+
+Every member may hold a value the service must refuse (``None`` for a missing required member,
+a negative quantity, an over-long string): the model decides what happens to such requests, so
+the types do not forbid them. ``to_params`` gives the keyword arguments boto3 takes;
+``to_wire`` gives the awsJson1_1 body botocore would send (timestamps as epoch seconds).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+__all__ = [
+    "Allocation",
+    "BatchMeterUsage",
+    "CallContext",
+    "MeterUsage",
+    "RawRequest",
+    "RegisterUsage",
+    "Request",
+    "ResolveCustomer",
+    "Tag",
+    "UsageRecord",
+    "allocations_from_params",
+    "allocations_key",
+    "epoch",
+    "from_epoch",
+    "record_from_params",
+    "request_from_params",
+    "to_wire",
+    "wire_size",
+]
+
+
+def epoch(moment: datetime) -> int | float:
+    """Epoch seconds as botocore serializes them: an int for whole seconds."""
+    seconds = moment.timestamp()
+    return int(seconds) if seconds == int(seconds) else seconds
+
+
+def from_epoch(value: float) -> datetime:
+    return datetime.fromtimestamp(value, tz=UTC)
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """Who sends a request and to which regional endpoint.
+
+    ``access_key_id`` tells buyer-side callers apart (MeterUsage, RegisterUsage); it is the
+    seller's key, and irrelevant, for BatchMeterUsage and ResolveCustomer.
+    """
+
+    access_key_id: str | None = None
+    region: str = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Tag:
+    key: str
+    value: str
+
+    def to_params(self) -> dict[str, str]:
+        return {"Key": self.key, "Value": self.value}
+
+
+@dataclass(frozen=True)
+class Allocation:
+    quantity: int | None
+    tags: tuple[Tag, ...] | None = None
+
+    def to_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if self.quantity is not None:
+            params["AllocatedUsageQuantity"] = self.quantity
+        if self.tags is not None:
+            params["Tags"] = [t.to_params() for t in self.tags]
+        return params
+
+    def tag_set(self) -> frozenset[Tag]:
+        return frozenset(self.tags or ())
+
+
+def allocations_key(allocations: tuple[Allocation, ...] | None) -> frozenset[Any]:
+    """Allocations compared as a set of (tag set, quantity): order does not matter."""
+    return frozenset((a.tag_set(), a.quantity) for a in allocations or ())
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    timestamp: datetime | None
+    dimension: str | None
+    customer_identifier: str | None = None
+    quantity: int | None = None
+    allocations: tuple[Allocation, ...] | None = None
+    customer_aws_account_id: str | None = None
+    license_arn: str | None = None
+
+    def to_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        _put(params, "Timestamp", self.timestamp)
+        _put(params, "CustomerIdentifier", self.customer_identifier)
+        _put(params, "Dimension", self.dimension)
+        _put(params, "Quantity", self.quantity)
+        if self.allocations is not None:
+            params["UsageAllocations"] = [a.to_params() for a in self.allocations]
+        _put(params, "CustomerAWSAccountId", self.customer_aws_account_id)
+        _put(params, "LicenseArn", self.license_arn)
+        return params
+
+    def same_echo(self, other: UsageRecord) -> bool:
+        """Equal as the service echoes a record: an omitted quantity and 0 are the same."""
+        return (
+            self.timestamp == other.timestamp
+            and self.dimension == other.dimension
+            and self.customer_identifier == other.customer_identifier
+            and (self.quantity or 0) == (other.quantity or 0)
+            and allocations_key(self.allocations) == allocations_key(other.allocations)
+            and self.customer_aws_account_id == other.customer_aws_account_id
+            and self.license_arn == other.license_arn
+        )
+
+
+@dataclass(frozen=True)
+class MeterUsage:
+    operation: ClassVar[str] = "MeterUsage"
+    product_code: str | None
+    timestamp: datetime | None
+    usage_dimension: str | None
+    usage_quantity: int | None = None
+    dry_run: bool | None = None
+    allocations: tuple[Allocation, ...] | None = None
+    client_token: str | None = None
+
+    def to_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        _put(params, "ProductCode", self.product_code)
+        _put(params, "Timestamp", self.timestamp)
+        _put(params, "UsageDimension", self.usage_dimension)
+        _put(params, "UsageQuantity", self.usage_quantity)
+        _put(params, "DryRun", self.dry_run)
+        if self.allocations is not None:
+            params["UsageAllocations"] = [a.to_params() for a in self.allocations]
+        _put(params, "ClientToken", self.client_token)
+        return params
+
+
+@dataclass(frozen=True)
+class BatchMeterUsage:
+    operation: ClassVar[str] = "BatchMeterUsage"
+    product_code: str | None
+    usage_records: tuple[UsageRecord, ...]
+
+    def to_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {"UsageRecords": [r.to_params() for r in self.usage_records]}
+        _put(params, "ProductCode", self.product_code)
+        return params
+
+
+@dataclass(frozen=True)
+class ResolveCustomer:
+    operation: ClassVar[str] = "ResolveCustomer"
+    registration_token: str | None
+
+    def to_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        _put(params, "RegistrationToken", self.registration_token)
+        return params
+
+
+@dataclass(frozen=True)
+class RegisterUsage:
+    operation: ClassVar[str] = "RegisterUsage"
+    product_code: str | None
+    public_key_version: int | None
+    nonce: str | None = None
+
+    def to_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        _put(params, "ProductCode", self.product_code)
+        _put(params, "PublicKeyVersion", self.public_key_version)
+        _put(params, "Nonce", self.nonce)
+        return params
+
+
+@dataclass(frozen=True)
+class RawRequest:
+    """A request no SDK would send: a body that is not JSON, or an unknown operation.
+
+    ``target`` is the operation named in ``X-Amz-Target`` (None: the header is missing).
+    """
+
+    operation: ClassVar[str] = "Raw"
+    target: str | None
+    body: bytes
+
+    def to_params(self) -> dict[str, Any]:
+        return {}
+
+
+Request = MeterUsage | BatchMeterUsage | ResolveCustomer | RegisterUsage | RawRequest
+
+
+def to_wire(request: Request) -> dict[str, Any]:
+    """The JSON body botocore sends for the request (timestamps as epoch seconds)."""
+    return _wire_value(request.to_params())  # type: ignore[no-any-return]
+
+
+def wire_size(request: Request) -> int:
+    """Bytes of the body botocore sends: ``json.dumps`` with its default separators."""
+    if isinstance(request, RawRequest):
+        return len(request.body)
+    return len(json.dumps(to_wire(request)).encode("utf-8"))
+
+
+def _wire_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return epoch(value)
+    if isinstance(value, dict):
+        return {k: _wire_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_wire_value(v) for v in value]
+    return value
+
+
+def _put(params: dict[str, Any], key: str, value: Any) -> None:
+    if value is not None:
+        params[key] = value
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return from_epoch(float(value))
+
+
+def allocations_from_params(value: Any) -> tuple[Allocation, ...] | None:
+    if value is None:
+        return None
+    return tuple(
+        Allocation(
+            quantity=a.get("AllocatedUsageQuantity"),
+            tags=None
+            if a.get("Tags") is None
+            else tuple(Tag(t.get("Key"), t.get("Value")) for t in a["Tags"]),
+        )
+        for a in value
+    )
+
+
+def record_from_params(params: dict[str, Any]) -> UsageRecord:
+    """A UsageRecord from boto3 params or a parsed response (epoch or datetime timestamps)."""
+    return UsageRecord(
+        timestamp=_timestamp(params.get("Timestamp")),
+        dimension=params.get("Dimension"),
+        customer_identifier=params.get("CustomerIdentifier"),
+        quantity=params.get("Quantity"),
+        allocations=allocations_from_params(params.get("UsageAllocations")),
+        customer_aws_account_id=params.get("CustomerAWSAccountId"),
+        license_arn=params.get("LicenseArn"),
+    )
+
+
+def request_from_params(operation: str, params: dict[str, Any]) -> Request:
+    """The typed request for an operation's boto3 params (the inverse of ``to_params``)."""
+    if operation == "MeterUsage":
+        return MeterUsage(
+            product_code=params.get("ProductCode"),
+            timestamp=_timestamp(params.get("Timestamp")),
+            usage_dimension=params.get("UsageDimension"),
+            usage_quantity=params.get("UsageQuantity"),
+            dry_run=params.get("DryRun"),
+            allocations=allocations_from_params(params.get("UsageAllocations")),
+            client_token=params.get("ClientToken"),
+        )
+    if operation == "BatchMeterUsage":
+        return BatchMeterUsage(
+            product_code=params.get("ProductCode"),
+            usage_records=tuple(record_from_params(r) for r in params.get("UsageRecords", [])),
+        )
+    if operation == "ResolveCustomer":
+        return ResolveCustomer(registration_token=params.get("RegistrationToken"))
+    if operation == "RegisterUsage":
+        return RegisterUsage(
+            product_code=params.get("ProductCode"),
+            public_key_version=params.get("PublicKeyVersion"),
+            nonce=params.get("Nonce"),
+        )
+    raise ValueError(f"unknown operation {operation!r}")

@@ -1,0 +1,216 @@
+"""Shape constraints of the service, read from a botocore service-model dict.
+
+The dict itself is loaded by ``conformance.service_model`` from the installed botocore, so no
+number here is copied by hand: change the dict and every constraint check, strategy and JSON
+Schema follows. This module only interprets it (standard library only).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+__all__ = ["ShapeIndex", "Violation"]
+
+OPERATIONS = ("MeterUsage", "BatchMeterUsage", "ResolveCustomer", "RegisterUsage")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken constraint: ``path`` like ``UsageRecords[0].Dimension``."""
+
+    path: str
+    shape: str
+    member: str
+    constraint: str  # required | min | max | pattern | type
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.detail}"
+
+
+@dataclass(frozen=True, eq=False)
+class ShapeIndex:
+    """Read-only view of one botocore service model (``service-2.json`` as a dict)."""
+
+    model: Mapping[str, Any]
+
+    @property
+    def shapes(self) -> Mapping[str, Mapping[str, Any]]:
+        return self.model["shapes"]  # type: ignore[no-any-return]
+
+    def input_shape(self, operation: str) -> str:
+        return str(self.model["operations"][operation]["input"]["shape"])
+
+    def output_shape(self, operation: str) -> str:
+        return str(self.model["operations"][operation]["output"]["shape"])
+
+    def errors(self, operation: str) -> frozenset[str]:
+        return frozenset(e["shape"] for e in self.model["operations"][operation].get("errors", []))
+
+    def fault_errors(self) -> frozenset[str]:
+        return frozenset(n for n, s in self.shapes.items() if s.get("exception") and s.get("fault"))
+
+    def target_prefix(self) -> str:
+        return str(self.model["metadata"]["targetPrefix"])
+
+    def member_shape(self, structure: str, member: str) -> str:
+        return str(self.shapes[structure]["members"][member]["shape"])
+
+    def limit(self, shape: str, key: str) -> Any:
+        """A constraint of a shape (``min``, ``max``, ``pattern``), or None."""
+        return self.shapes[shape].get(key)
+
+    def member_limit(self, structure: str, member: str, key: str) -> Any:
+        return self.limit(self.member_shape(structure, member), key)
+
+    def violations(
+        self,
+        shape: str,
+        value: Any,
+        *,
+        required_extra: frozenset[str] = frozenset(),
+        path: str = "",
+    ) -> list[Violation]:
+        """Every broken constraint of ``value`` (boto3 params form) against ``shape``.
+
+        ``required_extra`` names members (``Structure.Member``) a profile requires on top of
+        botocore's ``required`` lists.
+        """
+        out: list[Violation] = []
+        self._check(shape, value, required_extra, path, "", out)
+        return out
+
+    def _check(
+        self,
+        name: str,
+        value: Any,
+        required_extra: frozenset[str],
+        path: str,
+        member: str,
+        out: list[Violation],
+    ) -> None:
+        shape = self.shapes[name]
+        kind = shape["type"]
+
+        def add(constraint: str, detail: str) -> None:
+            out.append(Violation(path or name, name, member, constraint, detail))
+
+        if kind == "structure":
+            if not isinstance(value, Mapping):
+                add("type", "must be an object")
+                return
+            required = set(shape.get("required", ()))
+            required |= {r.split(".", 1)[1] for r in required_extra if r.startswith(name + ".")}
+            for req in sorted(required):
+                if value.get(req) is None:
+                    child = f"{path}.{req}" if path else req
+                    out.append(Violation(child, name, req, "required", "required member missing"))
+            for key, item in value.items():
+                child = f"{path}.{key}" if path else key
+                if key not in shape["members"]:
+                    out.append(Violation(child, name, key, "type", "unknown member"))
+                elif item is not None:
+                    self._check(shape["members"][key]["shape"], item, required_extra, child, key, out)
+        elif kind == "list":
+            if not isinstance(value, list | tuple):
+                add("type", "must be a list")
+                return
+            self._bounds(len(value), shape, "items", add)
+            for i, item in enumerate(value):
+                self._check(shape["member"]["shape"], item, required_extra, f"{path}[{i}]", member, out)
+        elif kind == "string":
+            if not isinstance(value, str):
+                add("type", "must be a string")
+                return
+            self._bounds(len(value), shape, "characters", add)
+            pattern = shape.get("pattern")
+            if pattern is not None and not _compiled(pattern).search(value):
+                add("pattern", f"does not match {pattern}")
+        elif kind in ("integer", "long"):
+            if isinstance(value, bool) or not isinstance(value, int):
+                add("type", "must be an integer")
+                return
+            if "min" in shape and value < shape["min"]:
+                add("min", f"{value} is less than {shape['min']}")
+            if "max" in shape and value > shape["max"]:
+                add("max", f"{value} is more than {shape['max']}")
+        elif kind == "boolean":
+            if not isinstance(value, bool):
+                add("type", "must be a boolean")
+        elif kind == "timestamp":
+            if not isinstance(value, datetime | int | float) or isinstance(value, bool):
+                add("type", "must be a timestamp")
+
+    @staticmethod
+    def _bounds(size: int, shape: Mapping[str, Any], unit: str, add: Any) -> None:
+        if "min" in shape and size < shape["min"]:
+            add("min", f"{size} {unit}, fewer than {shape['min']}")
+        if "max" in shape and size > shape["max"]:
+            add("max", f"{size} {unit}, more than {shape['max']}")
+
+    def json_schema(self, shape: str) -> dict[str, Any]:
+        """A JSON Schema (draft 2020-12) for the wire form of a shape: timestamps are numbers.
+
+        Output shapes are open (extra members allowed, as awsJson1_1 clients ignore them);
+        lengths and patterns are kept, so a target that answers out of shape is caught.
+        """
+        defs: dict[str, Any] = {}
+        root = self._schema_ref(shape, defs)
+        return {"$schema": "https://json-schema.org/draft/2020-12/schema", **root, "$defs": defs}
+
+    def _schema_ref(self, name: str, defs: dict[str, Any]) -> dict[str, Any]:
+        shape = self.shapes[name]
+        kind = shape["type"]
+        if kind == "structure":
+            if name not in defs:
+                defs[name] = {}  # placeholder breaks recursion
+                defs[name] = {
+                    "type": "object",
+                    "properties": {
+                        m: self._schema_ref(spec["shape"], defs)
+                        for m, spec in shape["members"].items()
+                    },
+                }
+            return {"$ref": f"#/$defs/{name}"}
+        if kind == "list":
+            schema: dict[str, Any] = {
+                "type": "array",
+                "items": self._schema_ref(shape["member"]["shape"], defs),
+            }
+            _copy_bound(shape, schema, "min", "minItems")
+            _copy_bound(shape, schema, "max", "maxItems")
+            return schema
+        if kind == "string":
+            schema = {"type": "string"}
+            if "enum" in shape:
+                schema["enum"] = list(shape["enum"])
+            _copy_bound(shape, schema, "min", "minLength")
+            _copy_bound(shape, schema, "max", "maxLength")
+            if "pattern" in shape:
+                schema["pattern"] = shape["pattern"]
+            return schema
+        if kind in ("integer", "long"):
+            schema = {"type": "integer"}
+            _copy_bound(shape, schema, "min", "minimum")
+            _copy_bound(shape, schema, "max", "maximum")
+            return schema
+        if kind == "boolean":
+            return {"type": "boolean"}
+        if kind == "timestamp":
+            return {"type": "number"}
+        return {}
+
+
+def _copy_bound(shape: Mapping[str, Any], schema: dict[str, Any], src: str, dst: str) -> None:
+    if src in shape:
+        schema[dst] = shape[src]
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)

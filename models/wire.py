@@ -1,0 +1,98 @@
+"""Wire-format rules (WIRE-JSON, WIRE-ERROR-SHAPE, WIRE-STATUS) over one raw HTTP response.
+
+The harness validates a success body against the output shape's JSON Schema (with jsonschema,
+outside this package) and passes the errors in; this module decides the verdicts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from models.expect import Mismatch
+from models.shapes import ShapeIndex
+
+__all__ = ["GENERIC_ERRORS", "RawResponse", "WireJudgement", "error_code", "judge_wire"]
+
+JSON_CONTENT_TYPES = ("application/x-amz-json-1.1", "application/x-amz-json-1.0")
+
+# Protocol-level errors any awsJson1_1 operation may answer with.
+GENERIC_ERRORS = frozenset(
+    {
+        "ValidationException",
+        "SerializationException",
+        "UnknownOperationException",
+        "AccessDeniedException",
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "IncompleteSignature",
+        "MissingAuthenticationTokenException",
+        "RequestEntityTooLargeException",
+        "DryRunOperation",
+        "UnauthorizedException",
+    }
+)
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    status: int
+    content_type: str | None
+    body: bytes
+
+
+@dataclass(frozen=True)
+class WireJudgement:
+    decided: frozenset[str]
+    mismatches: tuple[Mismatch, ...]
+
+
+def error_code(type_field: str) -> str:
+    """``__type`` without the ``namespace#`` prefix or the ``:uri`` suffix."""
+    return type_field.rsplit("#", 1)[-1].split(":", 1)[0]
+
+
+def judge_wire(
+    operation: str | None,
+    raw: RawResponse,
+    shapes: ShapeIndex,
+    schema_errors: Sequence[str] = (),
+) -> WireJudgement:
+    """Check one response; ``operation`` None for a request naming no known operation."""
+    found: list[Mismatch] = []
+    media = (raw.content_type or "").split(";", 1)[0].strip().lower()
+    # WIRE-JSON
+    if media not in JSON_CONTENT_TYPES:
+        found.append(Mismatch("WIRE-JSON", f"Content-Type {raw.content_type!r}, expected "
+                                           "application/x-amz-json-1.1"))
+    try:
+        body = json.loads(raw.body or b"null")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        found.append(Mismatch("WIRE-JSON", "body is not a JSON object"))
+        return WireJudgement(frozenset({"WIRE-JSON", "WIRE-STATUS"}), tuple(found))
+    decided = {"WIRE-JSON", "WIRE-STATUS"}
+    if raw.status == 200:
+        found.extend(Mismatch("WIRE-JSON", f"output does not match its shape: {e}") for e in schema_errors)
+        return WireJudgement(frozenset(decided), tuple(found))
+    decided.add("WIRE-ERROR-SHAPE")
+    type_field = body.get("__type")
+    code = error_code(type_field) if isinstance(type_field, str) else None
+    # WIRE-ERROR-SHAPE
+    modelled = shapes.errors(operation) if operation else frozenset()
+    if code is None:
+        found.append(Mismatch("WIRE-ERROR-SHAPE", "error body has no __type"))
+    elif code not in modelled | GENERIC_ERRORS:
+        found.append(Mismatch("WIRE-ERROR-SHAPE", f"__type {code!r} is not an error of {operation}"))
+    message = body.get("message", body.get("Message"))
+    if not isinstance(message, str):
+        found.append(Mismatch("WIRE-ERROR-SHAPE", "error body has no message string"))
+    # WIRE-STATUS
+    fault = code in shapes.fault_errors()
+    if fault and not 500 <= raw.status < 600:
+        found.append(Mismatch("WIRE-STATUS", f"{code} with status {raw.status}, expected 5xx"))
+    elif not fault and not 400 <= raw.status < 500:
+        found.append(Mismatch("WIRE-STATUS", f"{code} with status {raw.status}, expected 4xx"))
+    return WireJudgement(frozenset(decided), tuple(found))
