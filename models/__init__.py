@@ -137,6 +137,6 @@ __all__ = [
     "request_from_params",
     "rules_for",
     "to_wire",
-    "wire_size",
     "window_position",
+    "wire_size",
 ]

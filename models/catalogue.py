@@ -110,299 +110,556 @@ _SDK_FIRST_CALL = (
 
 RULES: tuple[Rule, ...] = (
     # Wire format (all operations) ------------------------------------------------------------
-    _r("WIRE-JSON", "*",
-       "Every response has Content-Type application/x-amz-json-1.1 (or 1.0) and a JSON object "
-       "body; a success body validates against the JSON Schema of the operation's output shape.",
-       "D",
-       ("AWS-JSON", "Responses are JSON documents; Content-Type application/x-amz-json-1.1."),
-       ("BOTOCORE", "output shapes of the four operations")),
-    _r("WIRE-ERROR-SHAPE", "*",
-       "An error body carries __type naming an error modelled for the operation (or a generic "
-       "protocol error) and a message string.",
-       "D",
-       ("AWS-JSON", "The error type is given by the __type member of the body."),
-       ("BOTOCORE", "operations.*.errors")),
-    _r("WIRE-STATUS", "*",
-       "Success is HTTP 200; modelled client errors are 4xx; InternalServiceErrorException is 5xx.",
-       "D (409 vs 400 for IdempotencyConflictException: C)",
-       ("API-REF", "HTTP Status Code: 400 for each client error, 500 for "
-        "InternalServiceErrorException"),
-       ("BOTOCORE", "InternalServiceErrorException is marked fault: true"),
-       lenient=True),
-    _r("WIRE-UNKNOWN-OP", "*",
-       "An unknown X-Amz-Target operation gets a 4xx error, never a 5xx or a dropped connection.",
-       "I", ("AWS-JSON", "UnknownOperationException for a target the service does not have")),
-    _r("WIRE-MALFORMED", "*",
-       "A body that is not valid JSON gets a 4xx error (SerializationException) and changes "
-       "nothing.",
-       "I", ("AWS-JSON", "SerializationException for a body that cannot be deserialized")),
-    _r("WIRE-VALIDATION", "*",
-       "A request that breaks a shape constraint (missing required member, string too long or "
-       "not matching its pattern, quantity out of range, PublicKeyVersion < 1) is rejected with "
-       "a 4xx error and changes nothing.",
-       "D/U (code unspecified)",
-       ("BOTOCORE", "required, min, max and pattern of every input shape")),
+    _r(
+        "WIRE-JSON",
+        "*",
+        "Every response has Content-Type application/x-amz-json-1.1 (or 1.0) and a JSON object "
+        "body; a success body validates against the JSON Schema of the operation's output shape.",
+        "D",
+        ("AWS-JSON", "Responses are JSON documents; Content-Type application/x-amz-json-1.1."),
+        ("BOTOCORE", "output shapes of the four operations"),
+    ),
+    _r(
+        "WIRE-ERROR-SHAPE",
+        "*",
+        "An error body carries __type naming an error modelled for the operation (or a generic "
+        "protocol error) and a message string.",
+        "D",
+        ("AWS-JSON", "The error type is given by the __type member of the body."),
+        ("BOTOCORE", "operations.*.errors"),
+    ),
+    _r(
+        "WIRE-STATUS",
+        "*",
+        "Success is HTTP 200; modelled client errors are 4xx; InternalServiceErrorException is 5xx.",
+        "D (409 vs 400 for IdempotencyConflictException: C)",
+        ("API-REF", "HTTP Status Code: 400 for each client error, 500 for InternalServiceErrorException"),
+        ("BOTOCORE", "InternalServiceErrorException is marked fault: true"),
+        lenient=True,
+    ),
+    _r(
+        "WIRE-UNKNOWN-OP",
+        "*",
+        "An unknown X-Amz-Target operation gets a 4xx error, never a 5xx or a dropped connection.",
+        "I",
+        ("AWS-JSON", "UnknownOperationException for a target the service does not have"),
+    ),
+    _r(
+        "WIRE-MALFORMED",
+        "*",
+        "A body that is not valid JSON gets a 4xx error (SerializationException) and changes nothing.",
+        "I",
+        ("AWS-JSON", "SerializationException for a body that cannot be deserialized"),
+    ),
+    _r(
+        "WIRE-VALIDATION",
+        "*",
+        "A request that breaks a shape constraint (missing required member, string too long or "
+        "not matching its pattern, quantity out of range, PublicKeyVersion < 1) is rejected with "
+        "a 4xx error and changes nothing.",
+        "D/U (code unspecified)",
+        ("BOTOCORE", "required, min, max and pattern of every input shape"),
+    ),
     # Allocations ---------------------------------------------------------------------------------
-    _r("ALLOC-SUM", "MeterUsage,BatchMeterUsage",
-       "The AllocatedUsageQuantity values must add up to the record's quantity, else "
-       "InvalidUsageAllocationsException.",
-       "D", _SDK_ALLOC,
-       ("BOTOCORE", "UsageRecord.UsageAllocations: The sum of all UsageAllocation quantities "
-        "must equal the Quantity of the UsageRecord.")),
-    _r("ALLOC-UNIQUE-TAGS", "MeterUsage,BatchMeterUsage",
-       "Each allocation in a record has a distinct tag set (at most one without tags), else "
-       "InvalidUsageAllocationsException.",
-       "D",
-       ("SDK-V1", "each UsageAllocation must have a unique set of tags (include no tags)."),
-       ("BOTOCORE", "MeterUsageRequest.UsageAllocations documentation")),
-    _r("ALLOC-TAG-LIMIT", "MeterUsage,BatchMeterUsage",
-       "At most 5 tags per allocation, else InvalidTagException.",
-       "D",
-       ("SDK-V1", "InvalidTagException: The tag is invalid, or the number of tags is greater "
-        "than 5."),
-       ("BOTOCORE", "TagList max")),
-    _r("ALLOC-TAG-FORMAT", "MeterUsage,BatchMeterUsage",
-       "Tag keys and values have the lengths and characters the sources give, else "
-       "InvalidTagException; a character in one source's set but not the other's is lenient.",
-       "C (the regex ' -=' range)",
-       ("BOTOCORE", "TagKey / TagValue min, max and pattern ^[a-zA-Z0-9+ -=._:\\/@]+$"),
-       ("SELLER-GUIDE", "Allowed characters: a-zA-Z0-9+ -=._:\\/@ (a literal list)"),
-       lenient=True),
-    _r("ALLOC-COUNT-LIMIT", "MeterUsage,BatchMeterUsage",
-       "At most the profile's allocation limit (500 in 2025-01, 2,500 in 2026-11) per record, "
-       "else InvalidUsageAllocationsException.",
-       "C",
-       ("SDK-V1", "InvalidUsageAllocationsException: ... the number of allocations is greater "
-        "than 500 for a single usage record."),
-       ("BOTOCORE", "UsageAllocations max")),
+    _r(
+        "ALLOC-SUM",
+        "MeterUsage,BatchMeterUsage",
+        "The AllocatedUsageQuantity values must add up to the record's quantity, else "
+        "InvalidUsageAllocationsException.",
+        "D",
+        _SDK_ALLOC,
+        (
+            "BOTOCORE",
+            "UsageRecord.UsageAllocations: The sum of all UsageAllocation quantities "
+            "must equal the Quantity of the UsageRecord.",
+        ),
+    ),
+    _r(
+        "ALLOC-UNIQUE-TAGS",
+        "MeterUsage,BatchMeterUsage",
+        "Each allocation in a record has a distinct tag set (at most one without tags), else "
+        "InvalidUsageAllocationsException.",
+        "D",
+        ("SDK-V1", "each UsageAllocation must have a unique set of tags (include no tags)."),
+        ("BOTOCORE", "MeterUsageRequest.UsageAllocations documentation"),
+    ),
+    _r(
+        "ALLOC-TAG-LIMIT",
+        "MeterUsage,BatchMeterUsage",
+        "At most 5 tags per allocation, else InvalidTagException.",
+        "D",
+        ("SDK-V1", "InvalidTagException: The tag is invalid, or the number of tags is greater than 5."),
+        ("BOTOCORE", "TagList max"),
+    ),
+    _r(
+        "ALLOC-TAG-FORMAT",
+        "MeterUsage,BatchMeterUsage",
+        "Tag keys and values have the lengths and characters the sources give, else "
+        "InvalidTagException; a character in one source's set but not the other's is lenient.",
+        "C (the regex ' -=' range)",
+        ("BOTOCORE", "TagKey / TagValue min, max and pattern ^[a-zA-Z0-9+ -=._:\\/@]+$"),
+        ("SELLER-GUIDE", "Allowed characters: a-zA-Z0-9+ -=._:\\/@ (a literal list)"),
+        lenient=True,
+    ),
+    _r(
+        "ALLOC-COUNT-LIMIT",
+        "MeterUsage,BatchMeterUsage",
+        "At most the profile's allocation limit (500 in 2025-01, 2,500 in 2026-11) per record, "
+        "else InvalidUsageAllocationsException.",
+        "C",
+        (
+            "SDK-V1",
+            "InvalidUsageAllocationsException: ... the number of allocations is greater "
+            "than 500 for a single usage record.",
+        ),
+        ("BOTOCORE", "UsageAllocations max"),
+    ),
     # MeterUsage ----------------------------------------------------------------------------------
-    _r("MU-ACCEPT", "MeterUsage",
-       "A valid request from an entitled caller, for a known product and dimension, inside the "
-       "window, returns 200 with a non-empty MeteringRecordId.",
-       "D", ("SDK-V1", "MeterUsageOutput: MeteringRecordId - Metering record id.")),
-    _r("MU-PRODUCT", "MeterUsage", "An unknown product code gets InvalidProductCodeException.",
-       "D", _SDK_PRODUCT),
-    _r("MU-DIMENSION", "MeterUsage",
-       "A dimension that is not one of the product's gets InvalidUsageDimensionException.",
-       "D", _SDK_DIMENSION),
-    _r("MU-WINDOW", "MeterUsage",
-       "A timestamp older than the profile's window gets TimestampOutOfBoundsException; one "
-       "inside it is accepted.",
-       "D/C", _SDK_WINDOW,
-       ("SDK-V1", "MeterUsageInput.Timestamp: Your application can meter usage for up to one "
-        "hour in the past. (conflicts with the 6 hours of the operation text)"),
-       ("API-REF", "records with a timestamp 6 hours or more in the past are refused")),
-    _r("MU-FUTURE", "MeterUsage",
-       "A timestamp later than the service's now: accepted or TimestampOutOfBoundsException.",
-       "U", lenient=True),
-    _r("MU-IDEMPOTENT", "MeterUsage",
-       "An identical request (same caller, product, dimension, hour, quantity and allocations) "
-       "returns the same MeteringRecordId and records nothing new.",
-       "D",
-       ("SDK-V1", "For identical requests, the API is idempotent. It simply returns the metering "
-        "record ID."),
-       ("API-REF", "MeterUsage is idempotent for identical requests")),
-    _r("MU-HOUR-DUPLICATE", "MeterUsage",
-       "Same caller, product, dimension and hour with a different quantity gets "
-       "DuplicateRequestException; the first record stands.",
-       "D",
-       ("SDK-V1", "DuplicateRequestException: A metering record has already been emitted by the "
-        "same EC2 instance, ECS task, or EKS pod for the given {usageDimension, timestamp} with "
-        "a different usageQuantity."),
-       ("SELLER-GUIDE", "duplicate detection uses the timestamp rounded down to the hour")),
-    _r("MU-CALLER-ISOLATION", "MeterUsage",
-       "Different callers meter the same dimension and hour independently.",
-       "D", ("SDK-V1", "emitted by the same EC2 instance, ECS task, or EKS pod")),
-    _r("MU-QUANTITY-DEFAULT", "MeterUsage",
-       "An omitted UsageQuantity means 0 (an explicit 0 is then an identical request).",
-       "D", ("SDK-V1", "UsageQuantity: Consumption value for the hour. Defaults to 0 if not "
-             "specified.")),
-    _r("MU-DRYRUN", "MeterUsage",
-       "DryRun=true never records usage; the answer is a DryRunOperation error or a 200 that "
-       "recorded nothing.",
-       "C",
-       ("BOTOCORE", "DryRun: Checks whether you have the permissions required for the action, "
-        "but does not make the request."),
-       lenient=True),
-    _r("MU-ENTITLEMENT", "MeterUsage",
-       "A caller whose customer is not entitled gets CustomerNotEntitledException.",
-       "D", _SDK_ENTITLED,
-       ("CONTROL", "a request from a declared caller for another, known product gets "
-        "CustomerNotEntitledException")),
-    _r("MU-REGION", "MeterUsage",
-       "A caller that calls an endpoint in another Region than its own gets "
-       "InvalidEndpointRegionException.",
-       "D",
-       ("SDK-V1", "InvalidEndpointRegionException: The endpoint being called is in a AWS Region "
-        "different from your EC2 instance, ECS task, or EKS pod.")),
-    _r("MU-CLIENT-TOKEN", "MeterUsage",
-       "The same ClientToken with different parameters gets IdempotencyConflictException; with "
-       "the same parameters, the same MeteringRecordId.",
-       "D",
-       ("BOTOCORE", "MeterUsageRequest.ClientToken idempotencyToken; "
-        "IdempotencyConflictException"),
-       ("API-REF", "ClientToken: a unique, case-sensitive identifier for idempotency"),
-       profiles=NEW),
+    _r(
+        "MU-ACCEPT",
+        "MeterUsage",
+        "A valid request from an entitled caller, for a known product and dimension, inside the "
+        "window, returns 200 with a non-empty MeteringRecordId.",
+        "D",
+        ("SDK-V1", "MeterUsageOutput: MeteringRecordId - Metering record id."),
+    ),
+    _r(
+        "MU-PRODUCT",
+        "MeterUsage",
+        "An unknown product code gets InvalidProductCodeException.",
+        "D",
+        _SDK_PRODUCT,
+    ),
+    _r(
+        "MU-DIMENSION",
+        "MeterUsage",
+        "A dimension that is not one of the product's gets InvalidUsageDimensionException.",
+        "D",
+        _SDK_DIMENSION,
+    ),
+    _r(
+        "MU-WINDOW",
+        "MeterUsage",
+        "A timestamp older than the profile's window gets TimestampOutOfBoundsException; one "
+        "inside it is accepted.",
+        "D/C",
+        _SDK_WINDOW,
+        (
+            "SDK-V1",
+            "MeterUsageInput.Timestamp: Your application can meter usage for up to one "
+            "hour in the past. (conflicts with the 6 hours of the operation text)",
+        ),
+        ("API-REF", "records with a timestamp 6 hours or more in the past are refused"),
+    ),
+    _r(
+        "MU-FUTURE",
+        "MeterUsage",
+        "A timestamp later than the service's now: accepted or TimestampOutOfBoundsException.",
+        "U",
+        lenient=True,
+    ),
+    _r(
+        "MU-IDEMPOTENT",
+        "MeterUsage",
+        "An identical request (same caller, product, dimension, hour, quantity and allocations) "
+        "returns the same MeteringRecordId and records nothing new.",
+        "D",
+        (
+            "SDK-V1",
+            "For identical requests, the API is idempotent. It simply returns the metering record ID.",
+        ),
+        ("API-REF", "MeterUsage is idempotent for identical requests"),
+    ),
+    _r(
+        "MU-HOUR-DUPLICATE",
+        "MeterUsage",
+        "Same caller, product, dimension and hour with a different quantity gets "
+        "DuplicateRequestException; the first record stands.",
+        "D",
+        (
+            "SDK-V1",
+            "DuplicateRequestException: A metering record has already been emitted by the "
+            "same EC2 instance, ECS task, or EKS pod for the given {usageDimension, timestamp} with "
+            "a different usageQuantity.",
+        ),
+        ("SELLER-GUIDE", "duplicate detection uses the timestamp rounded down to the hour"),
+    ),
+    _r(
+        "MU-CALLER-ISOLATION",
+        "MeterUsage",
+        "Different callers meter the same dimension and hour independently.",
+        "D",
+        ("SDK-V1", "emitted by the same EC2 instance, ECS task, or EKS pod"),
+    ),
+    _r(
+        "MU-QUANTITY-DEFAULT",
+        "MeterUsage",
+        "An omitted UsageQuantity means 0 (an explicit 0 is then an identical request).",
+        "D",
+        ("SDK-V1", "UsageQuantity: Consumption value for the hour. Defaults to 0 if not specified."),
+    ),
+    _r(
+        "MU-DRYRUN",
+        "MeterUsage",
+        "DryRun=true never records usage; the answer is a DryRunOperation error or a 200 that "
+        "recorded nothing.",
+        "C",
+        (
+            "BOTOCORE",
+            "DryRun: Checks whether you have the permissions required for the action, "
+            "but does not make the request.",
+        ),
+        lenient=True,
+    ),
+    _r(
+        "MU-ENTITLEMENT",
+        "MeterUsage",
+        "A caller whose customer is not entitled gets CustomerNotEntitledException.",
+        "D",
+        _SDK_ENTITLED,
+        (
+            "CONTROL",
+            "a request from a declared caller for another, known product gets CustomerNotEntitledException",
+        ),
+    ),
+    _r(
+        "MU-REGION",
+        "MeterUsage",
+        "A caller that calls an endpoint in another Region than its own gets InvalidEndpointRegionException.",
+        "D",
+        (
+            "SDK-V1",
+            "InvalidEndpointRegionException: The endpoint being called is in a AWS Region "
+            "different from your EC2 instance, ECS task, or EKS pod.",
+        ),
+    ),
+    _r(
+        "MU-CLIENT-TOKEN",
+        "MeterUsage",
+        "The same ClientToken with different parameters gets IdempotencyConflictException; with "
+        "the same parameters, the same MeteringRecordId.",
+        "D",
+        ("BOTOCORE", "MeterUsageRequest.ClientToken idempotencyToken; IdempotencyConflictException"),
+        ("API-REF", "ClientToken: a unique, case-sensitive identifier for idempotency"),
+        profiles=NEW,
+    ),
     # BatchMeterUsage -----------------------------------------------------------------------------
-    _r("BMU-ACCEPT", "BatchMeterUsage",
-       "A valid record for a subscribed customer gets Status Success and a MeteringRecordId.",
-       "D", ("SDK-V1", "Success- The UsageRecord was accepted and honored by BatchMeterUsage.")),
-    _r("BMU-PARTITION", "BatchMeterUsage",
-       "Every input record appears exactly once across Results and UnprocessedRecords, and each "
-       "Result echoes its UsageRecord unchanged.",
-       "D",
-       ("SDK-V1", "BatchMeterUsage returns a list of UsageRecordResult objects, showing the "
-        "result for each UsageRecord, as well as a list of UnprocessedRecords")),
-    _r("BMU-SIZE-LIMIT", "BatchMeterUsage",
-       "More than 25 records is rejected with a 4xx error and nothing is recorded.",
-       "D (code U)",
-       ("SDK-V1", "BatchMeterUsage can process up to 25 UsageRecords at a time."),
-       ("BOTOCORE", "UsageRecordList max")),
-    _r("BMU-PAYLOAD-LIMIT", "BatchMeterUsage",
-       "A request of 1 MB or more is rejected with a 4xx error and nothing is recorded "
-       "(between 10^6 and 2^20 bytes a refusal is allowed too).",
-       "D (code U)",
-       ("SDK-V1", "BatchMeterUsage requests must be less than 1MB in size."),
-       lenient=True),
-    _r("BMU-WINDOW", "BatchMeterUsage",
-       "If any record is outside the profile's window, the whole batch gets "
-       "TimestampOutOfBoundsException.",
-       "D", _SDK_WINDOW, _SDK_TOOB,
-       ("API-REF", "records up to 24 hours old; records of the previous month are not accepted "
-        "after 06:00 UTC on the first day of the month (2026-11)")),
-    _r("BMU-ATOMIC", "BatchMeterUsage",
-       "A rejected batch records none of its records (a later record with the same key and "
-       "another quantity is not a duplicate).",
-       "D", _SDK_TOOB),
-    _r("BMU-FUTURE", "BatchMeterUsage",
-       "A record timestamped later than now: accepted or TimestampOutOfBoundsException.",
-       "U", lenient=True),
-    _r("BMU-PRODUCT", "BatchMeterUsage",
-       "An unknown product code gets InvalidProductCodeException.", "D", _SDK_PRODUCT),
-    _r("BMU-DIMENSION", "BatchMeterUsage",
-       "A record whose dimension is not one of the product's gets "
-       "InvalidUsageDimensionException.", "D", _SDK_DIMENSION),
-    _r("BMU-NOT-SUBSCRIBED", "BatchMeterUsage",
-       "A record for a known customer without an active subscription gets Status "
-       "CustomerNotSubscribed and is not recorded.", "D", _SDK_NOT_SUBSCRIBED),
-    _r("BMU-UNKNOWN-CUSTOMER", "BatchMeterUsage",
-       "A customer identifier that does not exist gets Status CustomerNotSubscribed or "
-       "InvalidCustomerIdentifierException.",
-       "C", _SDK_NOT_SUBSCRIBED,
-       ("SDK-V1", "InvalidCustomerIdentifierException: You have metered usage for a "
-        "CustomerIdentifier that does not exist."),
-       lenient=True),
-    _r("BMU-IDEMPOTENT", "BatchMeterUsage",
-       "A record identical to one already recorded (same customer, dimension, hour, quantity) "
-       "gets Success with the same MeteringRecordId, also when retried as part of a subset.",
-       "D",
-       ("SDK-V1", "For identical requests, the API is idempotent; requests can be retried with "
-        "the same records or a subset of the input records.")),
-    _r("BMU-DUPLICATE", "BatchMeterUsage",
-       "Same customer, dimension and hour with a different quantity gets Status "
-       "DuplicateRecord; the first record stands.",
-       "D",
-       ("SDK-V1", "DuplicateRecord- ... A previously metered UsageRecord had the same customer, "
-        "dimension, and time, but a different quantity."),
-       ("SELLER-GUIDE", "duplicate detection uses the timestamp rounded down to the hour")),
-    _r("BMU-IN-BATCH-DUPLICATE", "BatchMeterUsage",
-       "Two conflicting records in one batch: exactly one is honoured, the other is "
-       "DuplicateRecord (which one is lenient).",
-       "U", lenient=True),
-    _r("BMU-CUSTOMER-ISOLATION", "BatchMeterUsage",
-       "Records of different customers never conflict.",
-       "D", ("SDK-V1", "A previously metered UsageRecord had the same customer, dimension, and "
-             "time")),
-    _r("BMU-PRODUCT-ISOLATION", "BatchMeterUsage",
-       "Records for different products never conflict.",
-       "D", ("SDK-V1", "Every request to BatchMeterUsage is for one product.")),
-    _r("BMU-EMPTY", "BatchMeterUsage",
-       "An empty UsageRecords list gets 200 with empty Results, or a 4xx; it records nothing.",
-       "U", ("BOTOCORE", "UsageRecordList min 0"), lenient=True),
-    _r("BMU-ACCOUNT-ID", "BatchMeterUsage",
-       "A record may name the customer by CustomerAWSAccountId instead of CustomerIdentifier; "
-       "naming both (or neither) is rejected with a 4xx error.",
-       "D/U",
-       ("BOTOCORE", "UsageRecord.CustomerAWSAccountId"),
-       ("API-REF", "CustomerIdentifier and CustomerAWSAccountId are mutually exclusive"),
-       profiles=NEW),
-    _r("BMU-LICENSE", "BatchMeterUsage",
-       "A LicenseArn that does not match the customer gets InvalidLicenseException.",
-       "D", ("BOTOCORE", "UsageRecord.LicenseArn; InvalidLicenseException"), profiles=NEW),
+    _r(
+        "BMU-ACCEPT",
+        "BatchMeterUsage",
+        "A valid record for a subscribed customer gets Status Success and a MeteringRecordId.",
+        "D",
+        ("SDK-V1", "Success- The UsageRecord was accepted and honored by BatchMeterUsage."),
+    ),
+    _r(
+        "BMU-PARTITION",
+        "BatchMeterUsage",
+        "Every input record appears exactly once across Results and UnprocessedRecords, and each "
+        "Result echoes its UsageRecord unchanged.",
+        "D",
+        (
+            "SDK-V1",
+            "BatchMeterUsage returns a list of UsageRecordResult objects, showing the "
+            "result for each UsageRecord, as well as a list of UnprocessedRecords",
+        ),
+    ),
+    _r(
+        "BMU-SIZE-LIMIT",
+        "BatchMeterUsage",
+        "More than 25 records is rejected with a 4xx error and nothing is recorded.",
+        "D (code U)",
+        ("SDK-V1", "BatchMeterUsage can process up to 25 UsageRecords at a time."),
+        ("BOTOCORE", "UsageRecordList max"),
+    ),
+    _r(
+        "BMU-PAYLOAD-LIMIT",
+        "BatchMeterUsage",
+        "A request of 1 MB or more is rejected with a 4xx error and nothing is recorded "
+        "(between 10^6 and 2^20 bytes a refusal is allowed too).",
+        "D (code U)",
+        ("SDK-V1", "BatchMeterUsage requests must be less than 1MB in size."),
+        lenient=True,
+    ),
+    _r(
+        "BMU-WINDOW",
+        "BatchMeterUsage",
+        "If any record is outside the profile's window, the whole batch gets TimestampOutOfBoundsException.",
+        "D",
+        _SDK_WINDOW,
+        _SDK_TOOB,
+        (
+            "API-REF",
+            "records up to 24 hours old; records of the previous month are not accepted "
+            "after 06:00 UTC on the first day of the month (2026-11)",
+        ),
+    ),
+    _r(
+        "BMU-ATOMIC",
+        "BatchMeterUsage",
+        "A rejected batch records none of its records (a later record with the same key and "
+        "another quantity is not a duplicate).",
+        "D",
+        _SDK_TOOB,
+    ),
+    _r(
+        "BMU-FUTURE",
+        "BatchMeterUsage",
+        "A record timestamped later than now: accepted or TimestampOutOfBoundsException.",
+        "U",
+        lenient=True,
+    ),
+    _r(
+        "BMU-PRODUCT",
+        "BatchMeterUsage",
+        "An unknown product code gets InvalidProductCodeException.",
+        "D",
+        _SDK_PRODUCT,
+    ),
+    _r(
+        "BMU-DIMENSION",
+        "BatchMeterUsage",
+        "A record whose dimension is not one of the product's gets InvalidUsageDimensionException.",
+        "D",
+        _SDK_DIMENSION,
+    ),
+    _r(
+        "BMU-NOT-SUBSCRIBED",
+        "BatchMeterUsage",
+        "A record for a known customer without an active subscription gets Status "
+        "CustomerNotSubscribed and is not recorded.",
+        "D",
+        _SDK_NOT_SUBSCRIBED,
+    ),
+    _r(
+        "BMU-UNKNOWN-CUSTOMER",
+        "BatchMeterUsage",
+        "A customer identifier that does not exist gets Status CustomerNotSubscribed or "
+        "InvalidCustomerIdentifierException.",
+        "C",
+        _SDK_NOT_SUBSCRIBED,
+        (
+            "SDK-V1",
+            "InvalidCustomerIdentifierException: You have metered usage for a "
+            "CustomerIdentifier that does not exist.",
+        ),
+        lenient=True,
+    ),
+    _r(
+        "BMU-IDEMPOTENT",
+        "BatchMeterUsage",
+        "A record identical to one already recorded (same customer, dimension, hour, quantity) "
+        "gets Success with the same MeteringRecordId, also when retried as part of a subset.",
+        "D",
+        (
+            "SDK-V1",
+            "For identical requests, the API is idempotent; requests can be retried with "
+            "the same records or a subset of the input records.",
+        ),
+    ),
+    _r(
+        "BMU-DUPLICATE",
+        "BatchMeterUsage",
+        "Same customer, dimension and hour with a different quantity gets Status "
+        "DuplicateRecord; the first record stands.",
+        "D",
+        (
+            "SDK-V1",
+            "DuplicateRecord- ... A previously metered UsageRecord had the same customer, "
+            "dimension, and time, but a different quantity.",
+        ),
+        ("SELLER-GUIDE", "duplicate detection uses the timestamp rounded down to the hour"),
+    ),
+    _r(
+        "BMU-IN-BATCH-DUPLICATE",
+        "BatchMeterUsage",
+        "Two conflicting records in one batch: exactly one is honoured, the other is "
+        "DuplicateRecord (which one is lenient).",
+        "U",
+        lenient=True,
+    ),
+    _r(
+        "BMU-CUSTOMER-ISOLATION",
+        "BatchMeterUsage",
+        "Records of different customers never conflict.",
+        "D",
+        ("SDK-V1", "A previously metered UsageRecord had the same customer, dimension, and time"),
+    ),
+    _r(
+        "BMU-PRODUCT-ISOLATION",
+        "BatchMeterUsage",
+        "Records for different products never conflict.",
+        "D",
+        ("SDK-V1", "Every request to BatchMeterUsage is for one product."),
+    ),
+    _r(
+        "BMU-EMPTY",
+        "BatchMeterUsage",
+        "An empty UsageRecords list gets 200 with empty Results, or a 4xx; it records nothing.",
+        "U",
+        ("BOTOCORE", "UsageRecordList min 0"),
+        lenient=True,
+    ),
+    _r(
+        "BMU-ACCOUNT-ID",
+        "BatchMeterUsage",
+        "A record may name the customer by CustomerAWSAccountId instead of CustomerIdentifier; "
+        "naming both (or neither) is rejected with a 4xx error.",
+        "D/U",
+        ("BOTOCORE", "UsageRecord.CustomerAWSAccountId"),
+        ("API-REF", "CustomerIdentifier and CustomerAWSAccountId are mutually exclusive"),
+        profiles=NEW,
+    ),
+    _r(
+        "BMU-LICENSE",
+        "BatchMeterUsage",
+        "A LicenseArn that does not match the customer gets InvalidLicenseException.",
+        "D",
+        ("BOTOCORE", "UsageRecord.LicenseArn; InvalidLicenseException"),
+        profiles=NEW,
+    ),
     # ResolveCustomer -----------------------------------------------------------------------------
-    _r("RC-RESOLVE", "ResolveCustomer",
-       "A valid registration token returns the CustomerIdentifier, CustomerAWSAccountId and "
-       "ProductCode it was issued for (and LicenseArn in 2026-11).",
-       "D",
-       ("SDK-V1", "The registration token is resolved through this API to obtain a "
-        "CustomerIdentifier along with the CustomerAWSAccountId and ProductCode.")),
-    _r("RC-INVALID", "ResolveCustomer",
-       "An unknown or garbled token gets InvalidTokenException.",
-       "D", ("SDK-V1", "InvalidTokenException: Registration token is invalid.")),
-    _r("RC-EXPIRED", "ResolveCustomer", "An expired token gets ExpiredTokenException.",
-       "D", ("SDK-V1", "ExpiredTokenException: The submitted registration token has expired.")),
-    _r("RC-REUSE", "ResolveCustomer",
-       "A token resolved before resolves to the same identity again, or gets "
-       "ExpiredTokenException; never to another identity.",
-       "C",
-       ("SDK-V1", "This can happen if ... the buyer has resubmitted the registration token"),
-       lenient=True),
-    _r("RC-METERABLE", "ResolveCustomer,BatchMeterUsage",
-       "The identity ResolveCustomer returns for a subscribed customer is accepted by "
-       "BatchMeterUsage for the returned ProductCode.",
-       "I",
-       ("SDK-V1", "Subsequent BatchMeterUsage calls should be made using this product code.")),
+    _r(
+        "RC-RESOLVE",
+        "ResolveCustomer",
+        "A valid registration token returns the CustomerIdentifier, CustomerAWSAccountId and "
+        "ProductCode it was issued for (and LicenseArn in 2026-11).",
+        "D",
+        (
+            "SDK-V1",
+            "The registration token is resolved through this API to obtain a "
+            "CustomerIdentifier along with the CustomerAWSAccountId and ProductCode.",
+        ),
+    ),
+    _r(
+        "RC-INVALID",
+        "ResolveCustomer",
+        "An unknown or garbled token gets InvalidTokenException.",
+        "D",
+        ("SDK-V1", "InvalidTokenException: Registration token is invalid."),
+    ),
+    _r(
+        "RC-EXPIRED",
+        "ResolveCustomer",
+        "An expired token gets ExpiredTokenException.",
+        "D",
+        ("SDK-V1", "ExpiredTokenException: The submitted registration token has expired."),
+    ),
+    _r(
+        "RC-REUSE",
+        "ResolveCustomer",
+        "A token resolved before resolves to the same identity again, or gets "
+        "ExpiredTokenException; never to another identity.",
+        "C",
+        ("SDK-V1", "This can happen if ... the buyer has resubmitted the registration token"),
+        lenient=True,
+    ),
+    _r(
+        "RC-METERABLE",
+        "ResolveCustomer,BatchMeterUsage",
+        "The identity ResolveCustomer returns for a subscribed customer is accepted by "
+        "BatchMeterUsage for the returned ProductCode.",
+        "I",
+        ("SDK-V1", "Subsequent BatchMeterUsage calls should be made using this product code."),
+    ),
     # RegisterUsage -------------------------------------------------------------------------------
-    _r("RU-SIGNATURE", "RegisterUsage",
-       "Success returns Signature: a PS256 JWT that verifies with the product's public key for "
-       "that PublicKeyVersion, with claims productCode, publicKeyVersion and iat near now.",
-       "D/C (claim casing)",
-       ("SDK-V1", "RegisterUsageOutput.Signature: JWT Token"),
-       ("SELLER-GUIDE", "verify the signature with the public key; claims productCode, "
-        "publicKeyVersion, iat, nonce")),
-    _r("RU-NONCE", "RegisterUsage",
-       "The Nonce sent is the nonce claim of the signed token.",
-       "D", ("SDK-V1", "Nonce: To scope down the registration to a specific running software "
-             "instance and guard against replay attacks.")),
-    _r("RU-PRODUCT", "RegisterUsage",
-       "An unknown product code gets InvalidProductCodeException.", "D", _SDK_PRODUCT),
-    _r("RU-KEY-VERSION", "RegisterUsage",
-       "A PublicKeyVersion the product does not have gets InvalidPublicKeyVersionException.",
-       "D", ("SDK-V1", "InvalidPublicKeyVersionException: Public Key version is invalid.")),
-    _r("RU-ENTITLEMENT", "RegisterUsage",
-       "The first call from a caller whose customer is not entitled gets "
-       "CustomerNotEntitledException.", "D", _SDK_ENTITLED, _SDK_FIRST_CALL),
-    _r("RU-PLATFORM", "RegisterUsage",
-       "The first call from an unsupported platform gets PlatformNotSupportedException.",
-       "D",
-       ("SDK-V1", "PlatformNotSupportedException: AWS Marketplace does not support metering "
-        "usage from the underlying platform."),
-       _SDK_FIRST_CALL),
-    _r("RU-FIRST-CALL-ONLY", "RegisterUsage",
-       "Once a caller has registered, later calls from it succeed even if the customer's "
-       "entitlement ends.",
-       "D",
-       ("SDK-V1", "Subsequent calls from the same Amazon ECS task instance (e.g. task-id) or "
-        "Amazon EKS pod will not throw a CustomerNotSubscribedException, even if the customer "
-        "unsubscribes while the Amazon ECS task or Amazon EKS pod is still running.")),
-    _r("RU-REGION", "RegisterUsage",
-       "A caller that calls RegisterUsage in another Region than its own gets "
-       "InvalidRegionException.",
-       "D",
-       ("SDK-V1", "InvalidRegionException: RegisterUsage must be called in the same AWS Region "
-        "the ECS task was launched in.")),
+    _r(
+        "RU-SIGNATURE",
+        "RegisterUsage",
+        "Success returns Signature: a PS256 JWT that verifies with the product's public key for "
+        "that PublicKeyVersion, with claims productCode, publicKeyVersion and iat near now.",
+        "D/C (claim casing)",
+        ("SDK-V1", "RegisterUsageOutput.Signature: JWT Token"),
+        (
+            "SELLER-GUIDE",
+            "verify the signature with the public key; claims productCode, publicKeyVersion, iat, nonce",
+        ),
+    ),
+    _r(
+        "RU-NONCE",
+        "RegisterUsage",
+        "The Nonce sent is the nonce claim of the signed token.",
+        "D",
+        (
+            "SDK-V1",
+            "Nonce: To scope down the registration to a specific running software "
+            "instance and guard against replay attacks.",
+        ),
+    ),
+    _r(
+        "RU-PRODUCT",
+        "RegisterUsage",
+        "An unknown product code gets InvalidProductCodeException.",
+        "D",
+        _SDK_PRODUCT,
+    ),
+    _r(
+        "RU-KEY-VERSION",
+        "RegisterUsage",
+        "A PublicKeyVersion the product does not have gets InvalidPublicKeyVersionException.",
+        "D",
+        ("SDK-V1", "InvalidPublicKeyVersionException: Public Key version is invalid."),
+    ),
+    _r(
+        "RU-ENTITLEMENT",
+        "RegisterUsage",
+        "The first call from a caller whose customer is not entitled gets CustomerNotEntitledException.",
+        "D",
+        _SDK_ENTITLED,
+        _SDK_FIRST_CALL,
+    ),
+    _r(
+        "RU-PLATFORM",
+        "RegisterUsage",
+        "The first call from an unsupported platform gets PlatformNotSupportedException.",
+        "D",
+        (
+            "SDK-V1",
+            "PlatformNotSupportedException: AWS Marketplace does not support metering "
+            "usage from the underlying platform.",
+        ),
+        _SDK_FIRST_CALL,
+    ),
+    _r(
+        "RU-FIRST-CALL-ONLY",
+        "RegisterUsage",
+        "Once a caller has registered, later calls from it succeed even if the customer's entitlement ends.",
+        "D",
+        (
+            "SDK-V1",
+            "Subsequent calls from the same Amazon ECS task instance (e.g. task-id) or "
+            "Amazon EKS pod will not throw a CustomerNotSubscribedException, even if the customer "
+            "unsubscribes while the Amazon ECS task or Amazon EKS pod is still running.",
+        ),
+    ),
+    _r(
+        "RU-REGION",
+        "RegisterUsage",
+        "A caller that calls RegisterUsage in another Region than its own gets InvalidRegionException.",
+        "D",
+        (
+            "SDK-V1",
+            "InvalidRegionException: RegisterUsage must be called in the same AWS Region "
+            "the ECS task was launched in.",
+        ),
+    ),
     # Across operations ---------------------------------------------------------------------------
-    _r("RETRY-CONVERGES", "*",
-       "After an indeterminate outcome, retrying the identical request ends with exactly one "
-       "recorded record for that key, never two.",
-       "D",
-       ("SDK-V1", "InternalServiceErrorException: An internal error has occurred. Retry your "
-        "request."),
-       ("SDK-V1", "UnprocessedRecords ... You can retry the failed request")),
-    _r("CONC-LINEARIZABLE", "*",
-       "Outcomes of concurrent requests are explained by some sequential order of the same "
-       "requests run through the model.",
-       "I", ("SDK-V1", "These clients are safe to use concurrently.")),
+    _r(
+        "RETRY-CONVERGES",
+        "*",
+        "After an indeterminate outcome, retrying the identical request ends with exactly one "
+        "recorded record for that key, never two.",
+        "D",
+        ("SDK-V1", "InternalServiceErrorException: An internal error has occurred. Retry your request."),
+        ("SDK-V1", "UnprocessedRecords ... You can retry the failed request"),
+    ),
+    _r(
+        "CONC-LINEARIZABLE",
+        "*",
+        "Outcomes of concurrent requests are explained by some sequential order of the same "
+        "requests run through the model.",
+        "I",
+        ("SDK-V1", "These clients are safe to use concurrently."),
+    ),
 )
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}

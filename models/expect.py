@@ -30,6 +30,7 @@ __all__ = [
     "Accept",
     "Allowed",
     "Alternative",
+    "Group",
     "IdSpec",
     "Judgement",
     "Mismatch",
@@ -97,21 +98,31 @@ class RecordOption:
 
 @dataclass(frozen=True)
 class RecordExpectation:
+    """What one record may get. ``key``: records with equal keys may share a MeteringRecordId,
+    records with different keys (or no key) must not."""
+
     record: UsageRecord
     options: tuple[RecordOption, ...]
+    key: object | None = None
+
+
+@dataclass(frozen=True)
+class Group:
+    """Records of one batch that share a key: at most one quantity among them is honoured
+    (exactly one when nothing can be recorded under the key yet), and the records with that
+    quantity share one MeteringRecordId."""
+
+    indices: tuple[int, ...]
+    exactly_one: bool
 
 
 @dataclass(frozen=True)
 class ProcessBatch:
-    """BatchMeterUsage answers 200 with a result for every record.
-
-    ``groups`` are indices of records that share a fresh key: exactly one quantity among them is
-    honoured, and its records share one MeteringRecordId.
-    """
+    """BatchMeterUsage answers 200 with a result for every record."""
 
     rule: str
     records: tuple[RecordExpectation, ...]
-    groups: tuple[tuple[int, ...], ...] = ()
+    groups: tuple[Group, ...] = ()
 
     def describe(self) -> str:
         if not self.records:
@@ -314,15 +325,13 @@ def match_records(
     return paired, problems
 
 
-def _batch_mismatches(
-    alt: ProcessBatch, outcome: Outcome, used_ids: frozenset[str]
-) -> list[Mismatch]:
+def _batch_mismatches(alt: ProcessBatch, outcome: Outcome, used_ids: frozenset[str]) -> list[Mismatch]:
     record_rules = sorted({o.rule for r in alt.records for o in r.options} or {alt.rule})
     if not isinstance(outcome, BatchMeterUsageResult):
         return [Mismatch(rule, f"expected {alt.describe()}") for rule in record_rules]
     paired, problems = match_records([r.record for r in alt.records], outcome)
     found = [Mismatch(alt.rule, p) for p in problems]
-    ids_by_key: dict[str, int] = {}
+    owners: dict[str, tuple[int, object]] = {}
     for i, (expectation, result) in enumerate(zip(alt.records, paired, strict=True)):
         if not isinstance(result, RecordResult):
             continue  # unprocessed (indeterminate) or missing (already a partition problem)
@@ -330,9 +339,9 @@ def _batch_mismatches(
         if problem is not None:
             found.append(Mismatch(problem[0], f"record [{i}]: {problem[1]}"))
         if result.status == "Success" and result.metering_record_id:
-            group = next((g for g in alt.groups if i in g), (i,))
-            owner = ids_by_key.setdefault(result.metering_record_id, group[0])
-            if owner != group[0]:
+            key = expectation.key if expectation.key is not None else ("record", i)
+            owner, owner_key = owners.setdefault(result.metering_record_id, (i, key))
+            if owner_key != key:
                 found.append(
                     Mismatch(
                         expectation.options[0].rule,
@@ -365,14 +374,14 @@ def _record_problem(
 
 
 def _group_problems(
-    alt: ProcessBatch, group: tuple[int, ...], paired: list[RecordResult | UsageRecord | None]
+    alt: ProcessBatch, group: Group, paired: list[RecordResult | UsageRecord | None]
 ) -> list[Mismatch]:
-    results = [(i, paired[i]) for i in group]
+    indices = group.indices
+    results = [(i, paired[i]) for i in indices]
     if any(not isinstance(r, RecordResult) for _, r in results):
         return []  # an unprocessed member leaves the group open
-    rule = alt.records[group[0]].options[0].rule
-    quantities = {alt.records[i].record.quantity or 0 for i in group}
-    if len(quantities) > 1:
+    rule = alt.records[indices[0]].options[0].rule
+    if len({alt.records[i].record.quantity or 0 for i in indices}) > 1:
         rule = "BMU-IN-BATCH-DUPLICATE"
     honoured = {
         alt.records[i].record.quantity or 0
@@ -380,16 +389,24 @@ def _group_problems(
         if isinstance(r, RecordResult) and r.status == "Success"
     }
     ids = {r.metering_record_id for _, r in results if isinstance(r, RecordResult) and r.status == "Success"}
-    if len(honoured) != 1:
-        return [Mismatch(rule, f"records {list(group)} share a key: exactly one quantity must be "
-                               f"honoured, {len(honoured)} were")]
+    wanted = "exactly one" if group.exactly_one else "at most one"
+    if len(honoured) > 1 or (group.exactly_one and not honoured):
+        return [
+            Mismatch(
+                rule,
+                f"records {list(indices)} share a key: {wanted} quantity must be "
+                f"honoured, {len(honoured)} were",
+            )
+        ]
+    if not honoured:
+        return []
     quantity = honoured.pop()
     for i, r in results:
         same = (alt.records[i].record.quantity or 0) == quantity
         if isinstance(r, RecordResult) and same and r.status != "Success":
             return [Mismatch(rule, f"record [{i}] is identical to the honoured one but got {r.status}")]
     if len(ids) > 1:
-        return [Mismatch(rule, f"identical records {list(group)} got different MeteringRecordIds")]
+        return [Mismatch(rule, f"identical records {list(indices)} got different MeteringRecordIds")]
     return []
 
 
@@ -400,9 +417,7 @@ def _resolve_mismatches(alt: Resolve, outcome: Outcome) -> list[Mismatch]:
     _compare(wrong, "CustomerIdentifier", alt.customer_identifier, outcome.customer_identifier)
     _compare(wrong, "ProductCode", alt.product_code, outcome.product_code)
     if alt.customer_aws_account_id is not None:
-        _compare(
-            wrong, "CustomerAWSAccountId", alt.customer_aws_account_id, outcome.customer_aws_account_id
-        )
+        _compare(wrong, "CustomerAWSAccountId", alt.customer_aws_account_id, outcome.customer_aws_account_id)
     if alt.license_arn is not None:
         _compare(wrong, "LicenseArn", alt.license_arn, outcome.license_arn)
     return [Mismatch(alt.rule, w) for w in wrong]

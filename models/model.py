@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import cache
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, Literal
 
 from models.catalogue import RULES_BY_ID
@@ -22,6 +22,7 @@ from models.expect import (
     Accept,
     Allowed,
     Alternative,
+    Group,
     IdSpec,
     ProcessBatch,
     RecordExpectation,
@@ -183,9 +184,9 @@ class Model:
             if outcome.product_code and outcome.customer_identifier:
                 customers = customers | {(outcome.product_code, outcome.customer_identifier)}
             return replace(state, resolved=resolved, resolved_customers=customers)
-        if plan.operation == "RegisterUsage" and isinstance(outcome, RegisterUsageResult):
-            if plan.registration is not None:
-                return replace(state, registered=state.registered | {plan.registration})
+        registration = plan.registration
+        if isinstance(outcome, RegisterUsageResult) and registration is not None:
+            return replace(state, registered=state.registered | {registration})
         return state
 
     def observe(
@@ -206,8 +207,7 @@ class Model:
             ):
                 if value is not None and member in absent:
                     raise OutOfProfile(
-                        f"{member} is not part of the API in profile {self.profile.name}; "
-                        "use profile 2026-11"
+                        f"{member} is not part of the API in profile {self.profile.name}; use profile 2026-11"
                     )
 
     def _shape_checks(self, request: Request, checks: _Checks) -> list[Violation]:
@@ -269,7 +269,12 @@ class Model:
         return verdict
 
     def _window_checks(
-        self, operation: str, rules: tuple[str, str], timestamp: datetime | None, now: datetime, checks: _Checks
+        self,
+        operation: str,
+        rules: tuple[str, str],
+        timestamp: datetime | None,
+        now: datetime,
+        checks: _Checks,
     ) -> None:
         if timestamp is None:
             return
@@ -304,7 +309,11 @@ class Model:
     def _raw(self, request: RawRequest, context: CallContext, now: datetime) -> Allowed:
         prefix = self.shapes.target_prefix() + "."
         operation = (request.target or "").removeprefix(prefix)
-        if request.target is None or not request.target.startswith(prefix) or operation not in self.shapes.model["operations"]:
+        if (
+            request.target is None
+            or not request.target.startswith(prefix)
+            or operation not in self.shapes.model["operations"]
+        ):
             # WIRE-UNKNOWN-OP
             alternatives: list[Alternative] = [Reject("WIRE-UNKNOWN-OP")]
         else:
@@ -336,14 +345,25 @@ class Model:
         quantity = req.usage_quantity or 0
         key = None
         if product is not None and isinstance(req.usage_dimension, str) and req.timestamp is not None:
-            key = UsageKey("MeterUsage", product.code, caller_key, req.usage_dimension, hour_of(req.timestamp))
+            key = UsageKey(
+                "MeterUsage", product.code, caller_key, req.usage_dimension, hour_of(req.timestamp)
+            )
         entry = Entry(quantity, allocations_key(req.allocations), None, False, req.usage_quantity is None)
 
         token_binding = None
         token_alternatives: list[Alternative] = []
-        if req.client_token is not None and "MeterUsageRequest.ClientToken" not in self.profile.absent_members:
-            fingerprint = (req.product_code, req.timestamp, req.usage_dimension, quantity,
-                           allocations_key(req.allocations), bool(req.dry_run))
+        if (
+            req.client_token is not None
+            and "MeterUsageRequest.ClientToken" not in self.profile.absent_members
+        ):
+            fingerprint = (
+                req.product_code,
+                req.timestamp,
+                req.usage_dimension,
+                quantity,
+                allocations_key(req.allocations),
+                bool(req.dry_run),
+            )
             token_key = (caller_key, req.client_token)
             token_binding = (token_key, fingerprint)
             bound = state.client_tokens.get(token_key)
@@ -357,8 +377,10 @@ class Model:
         key_alternatives = self._meter_key_alternatives(state, key, entry, req) if key else []
         if req.dry_run:
             # MU-DRYRUN: DryRunOperation, or a 200 that records nothing; never records.
-            dry: list[Alternative] = [Reject("MU-DRYRUN", frozenset({"DryRunOperation"})),
-                                      Accept("MU-DRYRUN", records=False)]
+            dry: list[Alternative] = [
+                Reject("MU-DRYRUN", frozenset({"DryRunOperation"})),
+                Accept("MU-DRYRUN", records=False),
+            ]
             rejections = [a for a in key_alternatives if isinstance(a, Reject)]
             alternatives = [*checks.strict, *checks.lenient, *rejections, *dry]
             plan = _Plan("MeterUsage")
@@ -413,7 +435,7 @@ class Model:
                 state = replace(state, client_tokens=tokens)
             return state
         if is_indeterminate(outcome) and plan.recordable:
-            return state.with_worlds(key, state.worlds(key) | {replace(entry, pending=True)})
+            return state.with_worlds(key, _maybe_applied(state.worlds(key), entry))
         if isinstance(outcome, ServiceError) and outcome.code in _DUPLICATE_REQUEST:
             return state.with_worlds(key, _after_duplicate(state.worlds(key), entry))
         return state
@@ -440,7 +462,10 @@ class Model:
             extra.add("BMU-EMPTY")
         world = state.world
         product = world.products.get(req.product_code or "")
-        if req.product_code is None and "BatchMeterUsageRequest.ProductCode" not in self.profile.required_members:
+        if (
+            req.product_code is None
+            and "BatchMeterUsageRequest.ProductCode" not in self.profile.required_members
+        ):
             checks.add("BMU-PRODUCT")  # no product named: any 4xx (the reading this project takes)
         elif product is None:
             checks.add("BMU-PRODUCT", frozenset({"InvalidProductCodeException"}))
@@ -448,9 +473,15 @@ class Model:
         customers: list[Customer | None] = []
         for record in records:
             self._allocation_checks(record.allocations, record.quantity, checks)
-            if product is not None and isinstance(record.dimension, str) and record.dimension not in product.dimensions:
+            if (
+                product is not None
+                and isinstance(record.dimension, str)
+                and record.dimension not in product.dimensions
+            ):
                 checks.add("BMU-DIMENSION", frozenset({"InvalidUsageDimensionException"}))
-            self._window_checks("BatchMeterUsage", ("BMU-WINDOW", "BMU-FUTURE"), record.timestamp, now, checks)
+            self._window_checks(
+                "BatchMeterUsage", ("BMU-WINDOW", "BMU-FUTURE"), record.timestamp, now, checks
+            )
             customer = self._batch_customer(world, product.code if product else None, record, checks)
             customers.append(customer)
 
@@ -472,8 +503,11 @@ class Model:
     ) -> Customer | None:
         by_account = record.customer_aws_account_id is not None
         by_identifier = record.customer_identifier is not None
-        if by_account and by_identifier or (not by_account and not by_identifier
-                                            and "UsageRecord.CustomerIdentifier" not in self.profile.required_members):
+        if (by_account and by_identifier) or (
+            not by_account
+            and not by_identifier
+            and "UsageRecord.CustomerIdentifier" not in self.profile.required_members
+        ):
             # BMU-ACCOUNT-ID: exactly one of CustomerIdentifier and CustomerAWSAccountId.
             checks.add("BMU-ACCOUNT-ID")
             return None
@@ -485,7 +519,9 @@ class Model:
             customer = world.customers.get((product_code, record.customer_identifier or ""))
         if customer is None:
             # BMU-UNKNOWN-CUSTOMER: the whole batch may be refused instead.
-            checks.add("BMU-UNKNOWN-CUSTOMER", frozenset({"InvalidCustomerIdentifierException"}), lenient=True)
+            checks.add(
+                "BMU-UNKNOWN-CUSTOMER", frozenset({"InvalidCustomerIdentifierException"}), lenient=True
+            )
         elif record.license_arn is not None and record.license_arn != customer.license_arn:
             # BMU-LICENSE
             checks.add("BMU-LICENSE", frozenset({"InvalidLicenseException"}))
@@ -497,52 +533,35 @@ class Model:
         req: BatchMeterUsage,
         customers: list[Customer | None],
         plans: tuple[_RecordPlan, ...],
-    ) -> tuple[tuple[RecordExpectation, ...], tuple[tuple[int, ...], ...]]:
+    ) -> tuple[tuple[RecordExpectation, ...], tuple[Group, ...]]:
         by_key: dict[UsageKey, list[int]] = {}
         for i, plan in enumerate(plans):
-            if plan.key is not None and customers[i] is not None and customers[i].subscribed:  # type: ignore[union-attr]
+            customer = customers[i]
+            if plan.key is not None and customer is not None and customer.subscribed:
                 by_key.setdefault(plan.key, []).append(i)
         groups = tuple(
-            tuple(ix) for key, ix in by_key.items() if len(ix) > 1 and state.worlds(key) == frozenset({None})
+            Group(tuple(ix), state.worlds(key) == frozenset({None}))
+            for key, ix in by_key.items()
+            if len(ix) > 1
         )
-        grouped = {i for g in groups for i in g}
         expectations = []
         for i, (record, customer, plan) in enumerate(zip(req.usage_records, customers, plans, strict=True)):
             if customer is None:
-                options: tuple[RecordOption, ...] = (RecordOption("BMU-UNKNOWN-CUSTOMER", "CustomerNotSubscribed"),)
+                options: tuple[RecordOption, ...] = (
+                    RecordOption("BMU-UNKNOWN-CUSTOMER", "CustomerNotSubscribed"),
+                )
             elif not customer.subscribed:
                 options = (RecordOption("BMU-NOT-SUBSCRIBED", "CustomerNotSubscribed"),)
-            elif i in grouped:
-                options = self._grouped_options(state, req, plans, customer, i, groups)
             else:
                 assert plan.key is not None and plan.entry is not None
-                options = self._keyed_options(state, req, record, customer, plan.key, plan.entry)
-            expectations.append(RecordExpectation(record, options))
+                siblings = by_key[plan.key]
+                options = self._record_options(
+                    state, req, record, customer, plan.key, plan.entry, siblings, i
+                )
+            expectations.append(RecordExpectation(record, options, plan.key))
         return tuple(expectations), groups
 
-    def _grouped_options(
-        self,
-        state: ModelState,
-        req: BatchMeterUsage,
-        plans: tuple[_RecordPlan, ...],
-        customer: Customer,
-        index: int,
-        groups: tuple[tuple[int, ...], ...],
-    ) -> tuple[RecordOption, ...]:
-        group = next(g for g in groups if index in g)
-        quantities = {plans[i].entry.quantity for i in group}  # type: ignore[union-attr]
-        fresh = IdSpec(fresh=True)
-        if len(quantities) > 1:
-            # BMU-IN-BATCH-DUPLICATE: one of the conflicting records is honoured.
-            return (RecordOption("BMU-IN-BATCH-DUPLICATE", "Success", fresh),
-                    RecordOption("BMU-IN-BATCH-DUPLICATE", "DuplicateRecord"))
-        if index != group[0]:
-            return (RecordOption("BMU-IDEMPOTENT", "Success", fresh),)
-        key = plans[index].key
-        assert key is not None
-        return (RecordOption(self._fresh_rule(state, req, req.usage_records[index], customer, key), "Success", fresh),)
-
-    def _keyed_options(
+    def _record_options(
         self,
         state: ModelState,
         req: BatchMeterUsage,
@@ -550,14 +569,33 @@ class Model:
         customer: Customer,
         key: UsageKey,
         entry: Entry,
+        siblings: list[int],
+        index: int,
     ) -> tuple[RecordOption, ...]:
+        """The answers a record may get: the union over every world the key may be in."""
         worlds = state.worlds(key)
+        conflicting = len({req.usage_records[i].quantity or 0 for i in siblings}) > 1
         out: list[RecordOption] = []
         for world_entry in worlds:
-            if world_entry is None:
-                out.append(RecordOption(self._fresh_rule(state, req, record, customer, key), "Success", IdSpec(fresh=True)))
+            if world_entry is None and conflicting:
+                # BMU-IN-BATCH-DUPLICATE: one of the conflicting records is honoured.
+                out += [
+                    RecordOption("BMU-IN-BATCH-DUPLICATE", "Success", IdSpec(fresh=True)),
+                    RecordOption("BMU-IN-BATCH-DUPLICATE", "DuplicateRecord"),
+                ]
+            elif world_entry is None:
+                # An identical record earlier in the batch is the one this repeats.
+                rule = (
+                    "BMU-IDEMPOTENT"
+                    if index != siblings[0]
+                    else self._fresh_rule(state, req, record, customer, key)
+                )
+                out.append(RecordOption(rule, "Success", IdSpec(fresh=True)))
             elif world_entry.quantity is None:
-                out += [RecordOption("BMU-IDEMPOTENT", "Success"), RecordOption("BMU-DUPLICATE", "DuplicateRecord")]
+                out += [
+                    RecordOption("BMU-IDEMPOTENT", "Success"),
+                    RecordOption("BMU-DUPLICATE", "DuplicateRecord"),
+                ]
             elif world_entry.quantity == entry.quantity:
                 # BMU-IDEMPOTENT
                 out.append(RecordOption("BMU-IDEMPOTENT", "Success", IdSpec(bound=world_entry.record_id)))
@@ -567,6 +605,7 @@ class Model:
                 # BMU-DUPLICATE
                 out.append(RecordOption("BMU-DUPLICATE", "DuplicateRecord"))
         if any(w is not None and w.pending for w in worlds):
+            # RETRY-CONVERGES decides every answer about a key an indeterminate outcome left open.
             out = [replace(o, rule="RETRY-CONVERGES") for o in out]
         return tuple(dict.fromkeys(out))
 
@@ -586,12 +625,14 @@ class Model:
             return "BMU-CUSTOMER-ISOLATION"
         return "BMU-ACCEPT"
 
-    def _step_batch(self, state: ModelState, plan: _Plan, req: BatchMeterUsage, outcome: Outcome) -> ModelState:
+    def _step_batch(
+        self, state: ModelState, plan: _Plan, req: BatchMeterUsage, outcome: Outcome
+    ) -> ModelState:
         keyed = [(p.key, p.entry) for p in plan.records if p.key is not None and p.entry is not None]
         if is_indeterminate(outcome):
             if plan.recordable:
                 for key, entry in keyed:
-                    state = state.with_worlds(key, state.worlds(key) | {replace(entry, pending=True)})
+                    state = state.with_worlds(key, _maybe_applied(state.worlds(key), entry))
             return state
         if not isinstance(outcome, BatchMeterUsageResult):
             # BMU-ATOMIC: a refused batch recorded nothing; remember its keys for attribution.
@@ -600,20 +641,25 @@ class Model:
         # Successes first, so an in-batch duplicate sees the record it lost to.
         order = sorted(range(len(paired)), key=lambda i: _status_rank(paired[i]))
         for i in order:
-            key, entry, result = plan.records[i].key, plan.records[i].entry, paired[i]
-            if key is None or entry is None:
+            record_key, record_entry, result = plan.records[i].key, plan.records[i].entry, paired[i]
+            if record_key is None or record_entry is None:
                 continue
+            key, entry = record_key, record_entry
             if isinstance(result, RecordResult) and result.status == "Success":
-                state = state.with_worlds(key, frozenset({replace(entry, record_id=result.metering_record_id)}))
+                state = state.with_worlds(
+                    key, frozenset({replace(entry, record_id=result.metering_record_id)})
+                )
             elif isinstance(result, RecordResult) and result.status == "DuplicateRecord":
                 state = state.with_worlds(key, _after_duplicate(state.worlds(key), entry))
             elif not isinstance(result, RecordResult) and plan.recordable:
-                state = state.with_worlds(key, state.worlds(key) | {replace(entry, pending=True)})
+                state = state.with_worlds(key, _maybe_applied(state.worlds(key), entry))
         return state
 
     # -- ResolveCustomer ---------------------------------------------------------------------------
 
-    def _resolve(self, state: ModelState, req: ResolveCustomer, context: CallContext, now: datetime) -> Allowed:
+    def _resolve(
+        self, state: ModelState, req: ResolveCustomer, context: CallContext, now: datetime
+    ) -> Allowed:
         checks = _Checks()
         self._shape_checks(req, checks)
         token = state.world.tokens.get(req.registration_token or "")
@@ -627,7 +673,8 @@ class Model:
         else:
             customer = state.world.customers.get((token.product_code, token.customer_identifier))
             with_license = "ResolveCustomerResult.LicenseArn" not in self.profile.absent_members
-            identity = dict(
+            identity = Resolve(
+                "RC-RESOLVE",
                 customer_identifier=token.customer_identifier,
                 customer_aws_account_id=customer.aws_account_id if customer else None,
                 product_code=token.product_code,
@@ -635,17 +682,21 @@ class Model:
             )
             if req.registration_token in state.resolved:
                 # RC-REUSE: the same identity again, or ExpiredTokenException.
-                alternatives = [Resolve("RC-REUSE", **identity),
-                                Reject("RC-REUSE", frozenset({"ExpiredTokenException"}))]
+                alternatives = [
+                    replace(identity, rule="RC-REUSE"),
+                    Reject("RC-REUSE", frozenset({"ExpiredTokenException"})),
+                ]
             else:
                 # RC-RESOLVE
-                alternatives = [Resolve("RC-RESOLVE", **identity)]
+                alternatives = [identity]
         plan = _Plan("ResolveCustomer", token=req.registration_token)
         return self._allowed(req, context, now, state, alternatives, plan)
 
     # -- RegisterUsage -----------------------------------------------------------------------------
 
-    def _register(self, state: ModelState, req: RegisterUsage, context: CallContext, now: datetime) -> Allowed:
+    def _register(
+        self, state: ModelState, req: RegisterUsage, context: CallContext, now: datetime
+    ) -> Allowed:
         checks = _Checks()
         self._shape_checks(req, checks)
         product = state.world.products.get(req.product_code or "")
@@ -654,7 +705,10 @@ class Model:
         if product is None:
             checks.add("RU-PRODUCT", frozenset({"InvalidProductCodeException"}))
         else:
-            if isinstance(req.public_key_version, int) and req.public_key_version not in product.public_key_versions:
+            if (
+                isinstance(req.public_key_version, int)
+                and req.public_key_version not in product.public_key_versions
+            ):
                 checks.add("RU-KEY-VERSION", frozenset({"InvalidPublicKeyVersionException"}))
             caller = state.world.caller_for(context.access_key_id, product.code, context.region)
             registration = (caller.access_key_id, product.code)
@@ -676,8 +730,16 @@ class Model:
             alternatives = list(checks.strict)
         else:
             # RU-SIGNATURE (and RU-NONCE when a nonce is sent), judged on the token's claims.
-            alternatives = [Register(success_rule, product.code, req.public_key_version, req.nonce,
-                                     now, self.profile.iat_tolerance)]
+            alternatives = [
+                Register(
+                    success_rule,
+                    product.code,
+                    req.public_key_version,
+                    req.nonce,
+                    now,
+                    self.profile.iat_tolerance,
+                )
+            ]
         plan = _Plan("RegisterUsage", registration=registration)
         return self._allowed(req, context, now, state, alternatives, plan)
 
@@ -686,33 +748,57 @@ class Model:
 
 
 def _entry(record: UsageRecord) -> Entry:
-    return Entry(record.quantity or 0, allocations_key(record.allocations), None, False, record.quantity is None)
+    return Entry(
+        record.quantity or 0, allocations_key(record.allocations), None, False, record.quantity is None
+    )
 
 
 def _batch_key(req: BatchMeterUsage, record: UsageRecord, customer: Customer | None) -> UsageKey | None:
     if customer is None or record.timestamp is None or not isinstance(record.dimension, str):
         return None
-    return UsageKey("BatchMeterUsage", customer.product_code, customer.identifier, record.dimension,
-                    hour_of(record.timestamp))
+    return UsageKey(
+        "BatchMeterUsage",
+        customer.product_code,
+        customer.identifier,
+        record.dimension,
+        hour_of(record.timestamp),
+    )
 
 
 def _neighbour(state: ModelState, key: UsageKey, differing: str) -> bool:
     """Something is recorded under a key equal to ``key`` but for the ``differing`` field."""
     for other in state.usage:
-        if other != key and state.recorded(other) and all(
-            getattr(other, f) == getattr(key, f)
-            for f in ("operation", "product_code", "subject", "dimension", "hour")
-            if f != differing
+        if (
+            other != key
+            and state.recorded(other)
+            and all(
+                getattr(other, f) == getattr(key, f)
+                for f in ("operation", "product_code", "subject", "dimension", "hour")
+                if f != differing
+            )
         ):
             return True
     return False
 
 
+def _maybe_applied(worlds: Worlds, entry: Entry) -> Worlds:
+    """After an indeterminate outcome: where nothing was recorded, the entry may now be.
+
+    Worlds that already hold a record are unchanged: there the request was idempotent or a
+    duplicate, whether or not it reached the service.
+    """
+    if None not in worlds:
+        return worlds
+    return worlds | {replace(entry, pending=True)}
+
+
 def _after_duplicate(worlds: Worlds, entry: Entry) -> Worlds:
     """The target said the key holds another record: keep the worlds where that is so."""
     kept = frozenset(
-        w for w in worlds
-        if w is not None and (w.quantity is None or w.quantity != entry.quantity or w.allocations != entry.allocations)
+        w
+        for w in worlds
+        if w is not None
+        and (w.quantity is None or w.quantity != entry.quantity or w.allocations != entry.allocations)
     )
     return kept or frozenset({UNKNOWN_ENTRY})
 

@@ -65,9 +65,7 @@ PROFILES: dict[str, Profile] = {
                 "ResolveCustomerResult.LicenseArn",
             }
         ),
-        required_members=frozenset(
-            {"BatchMeterUsageRequest.ProductCode", "UsageRecord.CustomerIdentifier"}
-        ),
+        required_members=frozenset({"BatchMeterUsageRequest.ProductCode", "UsageRecord.CustomerIdentifier"}),
         **_COMMON,  # type: ignore[arg-type]
     ),
     "2026-11": Profile(
@@ -90,6 +88,4 @@ def get_profile(name: str) -> Profile:
     try:
         return PROFILES[name]
     except KeyError:
-        raise ValueError(
-            f"unknown profile {name!r}: choose one of {', '.join(sorted(PROFILES))}"
-        ) from None
+        raise ValueError(f"unknown profile {name!r}: choose one of {', '.join(sorted(PROFILES))}") from None

@@ -33,11 +33,20 @@ class Violation:
         return f"{self.path}: {self.detail}"
 
 
-@dataclass(frozen=True, eq=False)
 class ShapeIndex:
-    """Read-only view of one botocore service model (``service-2.json`` as a dict)."""
+    """Read-only view of one botocore service model (``service-2.json`` as a dict).
 
-    model: Mapping[str, Any]
+    A plain class, not a dataclass, so that reprs (and Hypothesis's falsifying examples) show
+    the model's uid rather than the whole service description.
+    """
+
+    __slots__ = ("model",)
+
+    def __init__(self, model: Mapping[str, Any]) -> None:
+        self.model = model
+
+    def __repr__(self) -> str:
+        return f"ShapeIndex({self.model.get('metadata', {}).get('uid', '?')!r})"
 
     @property
     def shapes(self) -> Mapping[str, Mapping[str, Any]]:
@@ -139,12 +148,12 @@ class ShapeIndex:
                 add("min", f"{value} is less than {shape['min']}")
             if "max" in shape and value > shape["max"]:
                 add("max", f"{value} is more than {shape['max']}")
-        elif kind == "boolean":
-            if not isinstance(value, bool):
-                add("type", "must be a boolean")
-        elif kind == "timestamp":
-            if not isinstance(value, datetime | int | float) or isinstance(value, bool):
-                add("type", "must be a timestamp")
+        elif kind == "boolean" and not isinstance(value, bool):
+            add("type", "must be a boolean")
+        elif kind == "timestamp" and (
+            isinstance(value, bool) or not isinstance(value, datetime | int | float)
+        ):
+            add("type", "must be a timestamp")
 
     @staticmethod
     def _bounds(size: int, shape: Mapping[str, Any], unit: str, add: Any) -> None:
@@ -172,8 +181,7 @@ class ShapeIndex:
                 defs[name] = {
                     "type": "object",
                     "properties": {
-                        m: self._schema_ref(spec["shape"], defs)
-                        for m, spec in shape["members"].items()
+                        m: self._schema_ref(spec["shape"], defs) for m, spec in shape["members"].items()
                     },
                 }
             return {"$ref": f"#/$defs/{name}"}

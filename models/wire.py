@@ -64,8 +64,9 @@ def judge_wire(
     media = (raw.content_type or "").split(";", 1)[0].strip().lower()
     # WIRE-JSON
     if media not in JSON_CONTENT_TYPES:
-        found.append(Mismatch("WIRE-JSON", f"Content-Type {raw.content_type!r}, expected "
-                                           "application/x-amz-json-1.1"))
+        found.append(
+            Mismatch("WIRE-JSON", f"Content-Type {raw.content_type!r}, expected application/x-amz-json-1.1")
+        )
     try:
         body = json.loads(raw.body or b"null")
     except ValueError:

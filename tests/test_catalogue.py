@@ -1,0 +1,140 @@
+"""The catalogue is the public contract: every spec ID present, cited, and tested both ways."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import main
+from models import RULES, RULES_BY_ID, rules_for
+from tests import test_model_rules, test_window_boundaries  # noqa: F401 - registers rule cases
+from tests.rulecases import FIRES, SILENT
+
+# The IDs of spec/rules.md: a public interface that must never lose a member.
+SPEC_IDS = [
+    "WIRE-JSON",
+    "WIRE-ERROR-SHAPE",
+    "WIRE-STATUS",
+    "WIRE-UNKNOWN-OP",
+    "WIRE-MALFORMED",
+    "WIRE-VALIDATION",
+    "ALLOC-SUM",
+    "ALLOC-UNIQUE-TAGS",
+    "ALLOC-TAG-LIMIT",
+    "ALLOC-TAG-FORMAT",
+    "ALLOC-COUNT-LIMIT",
+    "MU-ACCEPT",
+    "MU-PRODUCT",
+    "MU-DIMENSION",
+    "MU-WINDOW",
+    "MU-FUTURE",
+    "MU-IDEMPOTENT",
+    "MU-HOUR-DUPLICATE",
+    "MU-CALLER-ISOLATION",
+    "MU-QUANTITY-DEFAULT",
+    "MU-DRYRUN",
+    "MU-ENTITLEMENT",
+    "MU-CLIENT-TOKEN",
+    "BMU-ACCEPT",
+    "BMU-PARTITION",
+    "BMU-SIZE-LIMIT",
+    "BMU-PAYLOAD-LIMIT",
+    "BMU-WINDOW",
+    "BMU-ATOMIC",
+    "BMU-FUTURE",
+    "BMU-PRODUCT",
+    "BMU-DIMENSION",
+    "BMU-NOT-SUBSCRIBED",
+    "BMU-UNKNOWN-CUSTOMER",
+    "BMU-IDEMPOTENT",
+    "BMU-DUPLICATE",
+    "BMU-IN-BATCH-DUPLICATE",
+    "BMU-CUSTOMER-ISOLATION",
+    "BMU-PRODUCT-ISOLATION",
+    "BMU-EMPTY",
+    "BMU-ACCOUNT-ID",
+    "BMU-LICENSE",
+    "RC-RESOLVE",
+    "RC-INVALID",
+    "RC-EXPIRED",
+    "RC-REUSE",
+    "RC-METERABLE",
+    "RU-SIGNATURE",
+    "RU-NONCE",
+    "RU-PRODUCT",
+    "RU-KEY-VERSION",
+    "RU-ENTITLEMENT",
+    "RU-PLATFORM",
+    "RU-FIRST-CALL-ONLY",
+    "RETRY-CONVERGES",
+    "CONC-LINEARIZABLE",
+]
+
+SPEC_FILE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "rules.md"
+
+
+def test_every_spec_id_is_in_the_catalogue():
+    assert set(SPEC_IDS) <= set(RULES_BY_ID), set(SPEC_IDS) - set(RULES_BY_ID)
+    assert len(RULES_BY_ID) == len(RULES), "duplicate rule ID"
+
+
+@pytest.mark.skipif(not SPEC_FILE.exists(), reason="design inputs not checked out beside the repo")
+def test_contract_list_matches_the_design_input():
+    ids = set(re.findall(r"^\| ([A-Z]+(?:-[A-Z0-9]+)+) \|", SPEC_FILE.read_text(), re.MULTILINE))
+    assert ids == set(SPEC_IDS)
+
+
+def test_every_rule_is_cited_with_confidence():
+    for rule in RULES:
+        assert rule.confidence[0] in "DOICU", rule.id
+        assert rule.statement.endswith("."), rule.id
+        if rule.confidence[0] in "DC":
+            assert rule.sources, f"{rule.id} is documented or conflicting but cites no source"
+        if rule.confidence[0] in "UC" and rule.id not in {"ALLOC-COUNT-LIMIT", "BMU-ACCOUNT-ID"}:
+            assert rule.lenient, f"{rule.id} has confidence {rule.confidence} but is strict"
+
+
+def test_catalogue_coverage():
+    """Every rule has a model test where it decides and one where it must not fire."""
+    missing = [
+        f"{rule.id}: {'no firing test' if rule.id not in FIRES else 'no silent test'}"
+        for rule in RULES
+        if rule.id not in FIRES or rule.id not in SILENT
+    ]
+    assert not missing, "\n".join(missing)
+    assert set(FIRES) | set(SILENT) <= set(RULES_BY_ID), "a test names an unknown rule"
+
+
+def test_profiles_select_rules():
+    old = {r.id for r in rules_for("2025-01")}
+    new = {r.id for r in rules_for("2026-11")}
+    assert new - old == {"MU-CLIENT-TOKEN", "BMU-ACCOUNT-ID", "BMU-LICENSE"}
+    assert old <= new
+
+
+def test_cli_rules_json(capsys):
+    assert main(["rules", "--format", "json", "--profile", "2026-11"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["profile"] == "2026-11"
+    listed = {r["id"]: r for r in data["rules"]}
+    assert set(SPEC_IDS) <= set(listed)
+    window = listed["BMU-WINDOW"]
+    assert window["confidence"] == "D" and window["sources"][0]["name"] == "SDK-V1"
+    assert set(window) == {"id", "operation", "statement", "sources", "confidence", "lenient", "profiles"}
+
+
+def test_cli_rules_table_default_profile(capsys):
+    assert main(["rules"]) == 0
+    out = capsys.readouterr().out
+    assert "profile 2025-01" in out and "BMU-WINDOW" in out and "MU-CLIENT-TOKEN" not in out
+
+
+def test_cli_bad_profile_is_one_line_and_exit_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["rules", "--profile", "1999-01"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "1999-01" in err
