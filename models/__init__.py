@@ -61,7 +61,7 @@ from models.requests import (
 )
 from models.shapes import ShapeIndex, Violation
 from models.state import UNKNOWN_ENTRY, Entry, ModelState, UsageKey
-from models.wire import RawResponse, WireJudgement, error_code, judge_wire
+from models.wire import RawResponse, WireJudgement, error_code, judge_wire, wire_rules
 from models.world import Caller, Customer, FixtureError, Fixtures, Product, RegistrationToken, World
 
 __all__ = [
@@ -138,5 +138,6 @@ __all__ = [
     "rules_for",
     "to_wire",
     "window_position",
+    "wire_rules",
     "wire_size",
 ]

@@ -136,9 +136,11 @@ class ShapeIndex:
             if not isinstance(value, str):
                 add("type", "must be a string")
                 return
-            self._bounds(len(value), shape, "characters", add)
             pattern = shape.get("pattern")
-            if pattern is not None and not _compiled(pattern).search(value):
+            # One problem per value: a length failure masks the pattern (an empty string would
+            # otherwise break both ``min`` and a ``+`` pattern).
+            in_bounds = self._bounds(len(value), shape, "characters", add)
+            if in_bounds and pattern is not None and not _compiled(pattern).search(value):
                 add("pattern", f"does not match {pattern}")
         elif kind in ("integer", "long"):
             if isinstance(value, bool) or not isinstance(value, int):
@@ -156,11 +158,14 @@ class ShapeIndex:
             add("type", "must be a timestamp")
 
     @staticmethod
-    def _bounds(size: int, shape: Mapping[str, Any], unit: str, add: Any) -> None:
+    def _bounds(size: int, shape: Mapping[str, Any], unit: str, add: Any) -> bool:
         if "min" in shape and size < shape["min"]:
             add("min", f"{size} {unit}, fewer than {shape['min']}")
+            return False
         if "max" in shape and size > shape["max"]:
             add("max", f"{size} {unit}, more than {shape['max']}")
+            return False
+        return True
 
     def json_schema(self, shape: str) -> dict[str, Any]:
         """A JSON Schema (draft 2020-12) for the wire form of a shape: timestamps are numbers.

@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from models.expect import Mismatch
+from models.outcomes import Indeterminate, ServiceError
 from models.shapes import ShapeIndex
 
-__all__ = ["GENERIC_ERRORS", "RawResponse", "WireJudgement", "error_code", "judge_wire"]
+__all__ = ["GENERIC_ERRORS", "RawResponse", "WireJudgement", "error_code", "judge_wire", "wire_rules"]
 
 JSON_CONTENT_TYPES = ("application/x-amz-json-1.1", "application/x-amz-json-1.0")
 
@@ -97,3 +98,12 @@ def judge_wire(
     elif not fault and not 400 <= raw.status < 500:
         found.append(Mismatch("WIRE-STATUS", f"{code} with status {raw.status}, expected 4xx"))
     return WireJudgement(frozenset(decided), tuple(found))
+
+
+def wire_rules(outcome: object) -> frozenset[str]:
+    """The wire rules that judge the response carrying ``outcome`` (none without a response)."""
+    if isinstance(outcome, Indeterminate):
+        return frozenset()
+    if isinstance(outcome, ServiceError):
+        return frozenset({"WIRE-JSON", "WIRE-STATUS", "WIRE-ERROR-SHAPE"})
+    return frozenset({"WIRE-JSON", "WIRE-STATUS"})

@@ -35,9 +35,9 @@ from models import (
     World,
     judge_wire,
     linearize,
-    wire_size,
 )
 from models.world import Caller, Customer
+from strategies import sized_batch
 from tests.conftest import NOW
 from tests.helpers import CALLER, SELLER, SelfTarget, batch, fake_sign, meter, rec, tags
 from tests.rulecases import fires, silent
@@ -483,29 +483,8 @@ def test_batch_of_25_is_processed(model, world, shapes):
 
 
 def padded_batch(model: Model, size: int):
-    """A valid one-record batch whose body is exactly ``size`` bytes (tags carry the padding)."""
-    value_max = model.shapes.limit("TagValue", "max")
-    per_allocation = 4  # pad tags per allocation, with the index tag five: the TagList limit
-
-    def allocation(index: int, pad: int) -> Allocation:
-        # ``pad`` characters over four tags of at least one character: the size is linear in pad
-        chunks = [pad // per_allocation + (j < pad % per_allocation) for j in range(per_allocation)]
-        return Allocation(1, tags(("n", f"{index:06d}"), *((f"p{j}", "v" * c) for j, c in enumerate(chunks))))
-
-    def build(full_count: int, last_pad: int):
-        pads = [full] * full_count + [last_pad]
-        allocations = tuple(allocation(i, p) for i, p in enumerate(pads))
-        return batch(rec(quantity=len(pads), allocations=allocations))
-
-    full = per_allocation * value_max
-    step = wire_size(build(1, per_allocation)) - wire_size(build(0, per_allocation))
-    count = max((size - wire_size(build(0, per_allocation))) // step - 1, 0)
-    while wire_size(build(count, full)) < size:
-        count += 1
-    last_pad = per_allocation + size - wire_size(build(count, per_allocation))
-    request = build(count, last_pad)
-    assert wire_size(request) == size
-    return request
+    """A valid batch for cust-1 whose body is exactly ``size`` bytes."""
+    return sized_batch(model.shapes, model.profile, "prod-a", "cust-1", "users", NOW - H, size)
 
 
 @fires("BMU-PAYLOAD-LIMIT")

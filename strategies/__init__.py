@@ -1,0 +1,58 @@
+"""Hypothesis strategies for the Metering Service: every request the rules care about.
+
+Imports hypothesis and ``models`` only. Shape constraints come from the ``ShapeIndex`` passed in
+(botocore's installed model, loaded by ``conformance``), never from numbers written here.
+"""
+
+from strategies.allocations import invalid_allocations, quantified_allocations, valid_allocations
+from strategies.names import Names, check_namespace
+from strategies.payload import sized_batch
+from strategies.requests import (
+    OPERATION_KINDS,
+    Scene,
+    batch_requests,
+    faults,
+    fixture_changes,
+    invalid_requests,
+    meter_requests,
+    raw_requests,
+    register_requests,
+    requests,
+    resolve_requests,
+    usage_records,
+)
+from strategies.shapes import ConstraintSite, constraint_sites, one_violation, valid_params, violating_params
+from strategies.timestamps import clock_moves, edge_timestamps, inside_timestamps, timestamps
+from strategies.world import fixture_worlds, minimal_world
+
+__all__ = [
+    "OPERATION_KINDS",
+    "ConstraintSite",
+    "Names",
+    "Scene",
+    "batch_requests",
+    "check_namespace",
+    "clock_moves",
+    "constraint_sites",
+    "edge_timestamps",
+    "faults",
+    "fixture_changes",
+    "fixture_worlds",
+    "inside_timestamps",
+    "invalid_allocations",
+    "invalid_requests",
+    "meter_requests",
+    "minimal_world",
+    "one_violation",
+    "quantified_allocations",
+    "raw_requests",
+    "register_requests",
+    "requests",
+    "resolve_requests",
+    "sized_batch",
+    "timestamps",
+    "usage_records",
+    "valid_allocations",
+    "valid_params",
+    "violating_params",
+]

@@ -1,0 +1,549 @@
+"""Model-aware request strategies: requests drawn from the model's current state and clock.
+
+A :class:`Scene` is what the strategies see: the model (profile and shapes), its state (world,
+recorded keys, resolved tokens, registered callers), the service's ``now`` and the campaign's
+names. Every strategy shrinks toward one small valid request: one record, quantity 0, no
+allocations, a subscribed customer, the first dimension, the start of the current hour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from hypothesis import strategies as st
+
+from models.model import Model
+from models.requests import (
+    BatchMeterUsage,
+    CallContext,
+    MeterUsage,
+    RawRequest,
+    RegisterUsage,
+    Request,
+    ResolveCustomer,
+    UsageRecord,
+    request_from_params,
+)
+from models.shapes import OPERATIONS
+from models.state import ModelState, UsageKey
+from models.world import Caller, Customer, Fixtures, Product
+from strategies.allocations import invalid_allocations, valid_allocations
+from strategies.names import Names
+from strategies.payload import sized_batch
+from strategies.shapes import one_violation
+from strategies.timestamps import edge_timestamps, inside_timestamps
+
+__all__ = [
+    "OPERATION_KINDS",
+    "Scene",
+    "batch_requests",
+    "faults",
+    "fixture_changes",
+    "invalid_requests",
+    "meter_requests",
+    "raw_requests",
+    "register_requests",
+    "requests",
+    "resolve_requests",
+    "usage_records",
+]
+
+Sent = tuple[Request, CallContext]
+SELLER = CallContext()
+
+
+@dataclass(frozen=True)
+class Scene:
+    """The model, its state, the service's now and the campaign's names."""
+
+    model: Model
+    state: ModelState
+    now: datetime
+    names: Names
+    region: str = "us-east-1"
+
+    @property
+    def products(self) -> list[Product]:
+        return sorted(self.state.world.products.values(), key=lambda p: p.code)
+
+    def customers(self, product: str) -> list[Customer]:
+        found = [c for c in self.state.world.customers.values() if c.product_code == product]
+        return sorted(found, key=lambda c: (not c.subscribed, c.identifier))
+
+    @property
+    def profile_2026(self) -> bool:
+        return "UsageRecord.CustomerAWSAccountId" not in self.model.profile.absent_members
+
+
+OPERATION_KINDS = ("batch", "meter", "register", "resolve", "invalid", "raw")
+
+
+def requests(scene: Scene, focus: str | None = None) -> st.SearchStrategy[Sent]:
+    """Any request of the four operations, a shape violation or a raw one.
+
+    ``focus`` (one of OPERATION_KINDS) makes that kind three draws in four, so a campaign
+    about one operation builds long sequences of it. Shrinks toward the valid request with the
+    fewest choices (a ResolveCustomer of a valid token), or toward the simplest request of the
+    focused kind.
+    """
+    kinds: dict[str, Any] = {
+        "batch": batch_requests,
+        "meter": meter_requests,
+        "resolve": resolve_requests,
+        "register": register_requests,
+        "invalid": invalid_requests,
+        "raw": raw_requests,
+    }
+    weighted = ["batch", "meter", "batch", "meter", "register", "resolve", "invalid", "raw"]
+    if focus is not None:
+        if focus not in kinds:
+            raise ValueError(f"focus {focus!r} is not one of {', '.join(OPERATION_KINDS)}")
+        weighted = [focus] * 3 * len(weighted) + weighted
+    return st.sampled_from(weighted).flatmap(lambda kind: kinds[kind](scene))
+
+
+def faults(*kinds: str) -> st.SearchStrategy[str | None]:
+    """None (a valid request) half the time, else one of the named faults. Shrinks to None."""
+    return st.sampled_from([None] * len(kinds) + list(kinds)) if kinds else st.none()
+
+
+# -- BatchMeterUsage -------------------------------------------------------------------------------
+
+
+def batch_requests(scene: Scene) -> st.SearchStrategy[Sent]:
+    """Batches of 1-4 valid records, then (drawn after them, so a shrink can remove it) at
+    most one fault: one of the records made bad (customer, dimension, timestamp or
+    allocations), an unknown product, the batch grown to 25 or 26 records, no records, a
+    conflicting copy of the first record, or (built only when drawn) a body of exactly
+    10^6 - 1, 10^6, 2^20 - 1 or 2^20 bytes. Shrinks toward one valid record for the first
+    product, quantity 0, no allocations, the start of the current hour."""
+    products = [p.code for p in scene.products]
+    limit = int(scene.model.shapes.limit("UsageRecordList", "max"))
+
+    def with_fault(
+        product: str, base: list[UsageRecord], fault: str | None
+    ) -> st.SearchStrategy[BatchMeterUsage]:
+        records: st.SearchStrategy[list[UsageRecord]] = st.just(base)
+        if fault in RECORD_FAULTS:
+            bad = usage_records(scene, product, fault)
+            records = st.tuples(bad, st.integers(0, len(base) - 1)).map(
+                lambda bp: [*base[: bp[1]], bp[0], *base[bp[1] + 1 :]]
+            )
+        elif fault == "size":
+            records = st.sampled_from([limit, limit + 1]).map(lambda n: _varied(scene, product, base[0], n))
+        elif fault == "empty":
+            records = st.just([])
+        elif fault == "conflict":
+            first = base[0]
+            records = st.just([*base, replace(first, quantity=(first.quantity or 0) + 1, allocations=None)])
+        elif fault == "payload":
+            return _sized(scene, product, base[0])
+        code = scene.names.unknown("prod") if fault == "product" else product
+        return records.map(lambda rs: BatchMeterUsage(code, tuple(rs)))
+
+    def for_product(product: str) -> st.SearchStrategy[BatchMeterUsage]:
+        base = st.lists(usage_records(scene, product), min_size=1, max_size=4)
+        return st.tuples(base, faults(*BATCH_FAULTS)).flatmap(lambda bf: with_fault(product, *bf))
+
+    return st.sampled_from(products).flatmap(for_product).map(lambda b: (b, SELLER))
+
+
+RECORD_FAULTS = ("customer", "dimension", "timestamp", "allocations")
+BATCH_FAULTS = (*RECORD_FAULTS, "product", "size", "empty", "conflict", "payload")
+
+
+def _varied(scene: Scene, product: str, record: UsageRecord, count: int) -> list[UsageRecord]:
+    """``count`` valid records from one: customers and dimensions cycled, so records that share
+    a key are identical (one in-batch group, all Success)."""
+    world_product = scene.state.world.products.get(product)
+    dimensions = sorted(world_product.dimensions) if world_product else [record.dimension]
+    customers: list[str | None] = [c.identifier for c in scene.customers(product) if c.subscribed]
+    customers = customers or [record.customer_identifier]
+    pairs = [(c, d) for c in customers for d in dimensions]
+    return [
+        replace(
+            record,
+            customer_identifier=pairs[i % len(pairs)][0],
+            dimension=pairs[i % len(pairs)][1],
+            customer_aws_account_id=None,
+            license_arn=None,
+        )
+        for i in range(count)
+    ]
+
+
+def _sized(scene: Scene, product: str, record: UsageRecord) -> st.SearchStrategy[BatchMeterUsage]:
+    """A valid batch of an exact body size around the payload limits, for ``record``'s
+    customer and dimension (a subscribed customer of the first kind if it names none)."""
+    profile = scene.model.profile
+    customers = [c for c in scene.customers(product) if c.subscribed]
+    world_product = scene.state.world.products.get(product)
+    if not customers or world_product is None:
+        return st.nothing()
+    customer = record.customer_identifier if record.customer_identifier else customers[0].identifier
+    dimension = (
+        record.dimension
+        if record.dimension in world_product.dimensions
+        else sorted(world_product.dimensions)[0]
+    )
+    sizes = [
+        profile.payload_lenient_from - 1,
+        profile.payload_lenient_from,
+        profile.payload_limit - 1,
+        profile.payload_limit,
+    ]
+    stamp = scene.now - timedelta(minutes=1)
+    return st.sampled_from(sizes).map(
+        lambda size: sized_batch(scene.model.shapes, profile, product, customer, dimension, stamp, size)
+    )
+
+
+def usage_records(scene: Scene, product: str, fault: str | None = None) -> st.SearchStrategy[UsageRecord]:
+    """One record for ``product``.
+
+    Valid (``fault`` None): a subscribed customer (in 2026-11 also named by account id, or with
+    its licence), a known dimension, a timestamp inside the window, valid allocations; or a
+    record on (or beside) a key the model already holds. With a ``fault`` from RECORD_FAULTS:
+    an unsubscribed or unknown customer (2026-11: unknown account id, wrong licence, both
+    names), an unknown dimension, a timestamp at or past an edge, or allocations an ALLOC rule
+    refuses. Shrinks toward a fresh valid record of the first subscribed customer.
+    """
+    names = scene.names
+    world_product = scene.state.world.products.get(product)
+    dimensions = sorted(world_product.dimensions) if world_product else [names.dimension(0)]
+    customers = scene.customers(product)
+    subscribed = [c for c in customers if c.subscribed] or customers
+    profile = scene.model.profile
+    naming = st.sampled_from([c.identifier for c in subscribed]).map(lambda i: {"customer_identifier": i})
+    if scene.profile_2026 and subscribed:
+        naming = st.one_of(
+            naming,
+            st.sampled_from(subscribed).map(
+                lambda c: {"customer_identifier": None, "customer_aws_account_id": c.aws_account_id}
+            ),
+            st.sampled_from(subscribed).map(
+                lambda c: {"customer_identifier": c.identifier, "license_arn": c.license_arn}
+            ),
+        )
+    dimension = st.sampled_from(dimensions)
+    stamp = inside_timestamps(profile, "BatchMeterUsage", scene.now)
+    allocations = valid_allocations()
+    if fault == "customer":
+        unsubscribed = [c.identifier for c in customers if not c.subscribed][:1]
+        wrong: list[dict[str, Any]] = [
+            {"customer_identifier": i} for i in [*unsubscribed, names.unknown("cust")]
+        ]
+        if scene.profile_2026 and subscribed:
+            first = subscribed[0]
+            wrong += [
+                {"customer_identifier": None, "customer_aws_account_id": "999999999999"},
+                {"customer_identifier": first.identifier, "license_arn": names.license_arn(77)},
+                {"customer_identifier": first.identifier, "customer_aws_account_id": first.aws_account_id},
+            ]
+        naming = st.sampled_from(wrong)
+    elif fault == "dimension":
+        dimension = st.just(names.unknown("dim"))
+    elif fault == "timestamp":
+        stamp = edge_timestamps(profile, "BatchMeterUsage", scene.now)
+    elif fault == "allocations":
+        allocations = invalid_allocations(scene.model.shapes, profile)
+    fresh = st.builds(_record, naming, dimension, stamp, allocations)
+    repeats = _repeat_records(scene, "BatchMeterUsage", product) if fault is None else None
+    return st.one_of(fresh, repeats) if repeats is not None else fresh
+
+
+def _record(naming: dict[str, Any], dimension: str, timestamp: datetime, qa: tuple[Any, Any]) -> UsageRecord:
+    quantity, allocations = qa
+    return UsageRecord(timestamp, dimension, quantity=quantity, allocations=allocations, **naming)
+
+
+def _repeat_records(
+    scene: Scene, operation: str, product: str, subject: str | None = None
+) -> st.SearchStrategy[UsageRecord] | None:
+    """Records on (or beside) keys the model holds something for.
+
+    In order: the same key with the same quantity (identical; an omitted quantity for a 0),
+    the same key with another quantity, the same dimension and hour for another subscribed
+    customer of the product, and for a customer of this product whose identifier holds the
+    key under another product (the isolation rules). Keys of refused batches count too
+    (BMU-ATOMIC). With ``subject`` (a MeterUsage caller), that caller's own keys are drawn half
+    the time.
+    """
+    recorded = {k for k in scene.state.usage if k.operation == operation and scene.state.recorded(k)}
+    keys = sorted(recorded | {k for k in scene.state.rejected_keys if k.operation == operation})
+    if not keys:
+        return None
+    own = [k for k in keys if k.product_code == product]
+    mine = [k for k in own if k.subject == subject]
+    if mine and len(mine) < len(own):
+        own_keys: st.SearchStrategy[UsageKey] = st.one_of(st.sampled_from(mine), st.sampled_from(own))
+    else:
+        own_keys = st.sampled_from(own) if own else st.nothing()
+    subscribed = [c.identifier for c in scene.customers(product) if c.subscribed]
+
+    def quantity_of(key: UsageKey) -> int:
+        entries = [e for e in scene.state.worlds(key) if e is not None and e.quantity is not None]
+        return entries[0].quantity if entries and entries[0].quantity is not None else 0
+
+    def stamp(key: UsageKey, minute: int) -> datetime:
+        return min(key.hour + timedelta(minutes=minute), scene.now)
+
+    def same_key(key: UsageKey, minute: int, other_quantity: bool) -> UsageRecord:
+        quantity: int | None = quantity_of(key) + (1 if other_quantity else 0)
+        if quantity == 0 and not other_quantity and minute % 2:
+            quantity = None  # MU-QUANTITY-DEFAULT: an omitted quantity repeats an explicit 0
+        return UsageRecord(stamp(key, minute), key.dimension, key.subject, quantity)
+
+    def beside(key: UsageKey, minute: int, customer: str) -> UsageRecord:
+        return UsageRecord(stamp(key, minute), key.dimension, customer, quantity_of(key) + 1)
+
+    def other_customer(key: UsageKey, minute: int, pick: int) -> UsageRecord:
+        others = [c for c in subscribed if c != key.subject] or [key.subject]
+        return beside(key, minute, others[pick % len(others)])
+
+    options: list[st.SearchStrategy[UsageRecord]] = []
+    if own:
+        options.append(st.builds(same_key, own_keys, st.integers(0, 59), st.booleans()))
+        options.append(st.builds(other_customer, st.sampled_from(own), st.integers(0, 59), st.integers(0, 7)))
+    foreign = [k for k in keys if k.product_code != product and k.subject in subscribed]
+    if foreign:
+        options.append(
+            st.sampled_from(foreign).flatmap(
+                lambda k: st.integers(0, 59).map(lambda m: beside(k, m, k.subject))
+            )
+        )
+    return st.one_of(options) if options else None
+
+
+# -- MeterUsage ------------------------------------------------------------------------------------
+
+
+def meter_requests(scene: Scene) -> st.SearchStrategy[Sent]:
+    """MeterUsage, valid or with one fault.
+
+    Valid: an entitled caller in its region (or an undeclared one) for its product, a known
+    dimension, a timestamp inside the window, valid allocations; fresh or on (or beside) a key
+    the model holds; in 2026-11 with a ClientToken fresh or reused. Faults: a caller not
+    entitled, in another region or of another product; an unknown product or dimension; a
+    timestamp at or past an edge; allocations an ALLOC rule refuses; DryRun. Shrinks toward a
+    fresh valid request from the first entitled caller.
+    """
+    world = scene.state.world
+    products = [p.code for p in scene.products]
+    undeclared = scene.names.unknown("AKIA").upper()
+
+    def good(caller: Caller) -> bool:
+        return caller.entitled and caller.region == scene.region and caller.product_code in world.products
+
+    valid_callers = [
+        c.access_key_id for c in sorted(world.callers.values(), key=lambda c: c.access_key_id) if good(c)
+    ]
+    bad_callers = [
+        c.access_key_id for c in sorted(world.callers.values(), key=lambda c: c.access_key_id) if not good(c)
+    ]
+    profile = scene.model.profile
+
+    def build(fault: str | None, key: str) -> st.SearchStrategy[Sent]:
+        declared = world.callers.get(key)
+        home = declared.product_code if declared and declared.product_code in world.products else products[0]
+        product = st.just(home)
+        if fault == "product":
+            product = st.just(scene.names.unknown("prod"))
+        elif (
+            fault == "caller"
+            and declared is not None
+            and declared.entitled
+            and declared.region == scene.region
+        ):
+            product = st.sampled_from([p for p in products if p != home] or [home])
+        dims = _dimensions(scene, home)
+        dimension = st.just(scene.names.unknown("dim")) if fault == "dimension" else st.sampled_from(dims)
+        stamp = (edge_timestamps if fault == "timestamp" else inside_timestamps)(
+            profile, "MeterUsage", scene.now
+        )
+        allocations = (
+            invalid_allocations(scene.model.shapes, profile)
+            if fault == "allocations"
+            else valid_allocations()
+        )
+        dry = st.just(True) if fault == "dryrun" else st.sampled_from([None, False])
+        context = CallContext(key, scene.region)
+        fresh = st.builds(
+            lambda product, dimension, stamp, qa, dry, token: (
+                MeterUsage(product, stamp, dimension, qa[0], dry, qa[1], token),
+                context,
+            ),
+            product,
+            dimension,
+            stamp,
+            allocations,
+            dry,
+            _client_tokens(scene, key),
+        )
+        repeats = _repeat_records(scene, "MeterUsage", home, key) if fault is None else None
+        if repeats is None:
+            return fresh
+        again = st.builds(
+            lambda record, token: (
+                MeterUsage(home, record.timestamp, record.dimension, record.quantity, client_token=token),
+                context,
+            ),
+            repeats,
+            _client_tokens(scene, key),
+        )
+        return st.one_of(fresh, again)
+
+    def caller_for(fault: str | None) -> st.SearchStrategy[tuple[str | None, str]]:
+        pool = (bad_callers or valid_callers) if fault == "caller" else [*valid_callers, undeclared]
+        return st.sampled_from(pool).map(lambda k: (fault, k))
+
+    return (
+        faults("caller", "product", "dimension", "timestamp", "allocations", "dryrun")
+        .flatmap(caller_for)
+        .flatmap(lambda fk: build(*fk))
+    )
+
+
+def _dimensions(scene: Scene, product: str) -> list[str]:
+    world_product = scene.state.world.products.get(product)
+    known = sorted(world_product.dimensions) if world_product else []
+    return [*known, scene.names.unknown("dim")]
+
+
+def _client_tokens(scene: Scene, access_key: str) -> st.SearchStrategy[str | None]:
+    if not scene.profile_2026:
+        return st.none()
+    used = sorted(token for caller, token in scene.state.client_tokens if caller == access_key)
+    fresh = st.integers(0, 10**6).map(lambda n: f"{scene.names.namespace}-ct-{n}")
+    return st.one_of(st.none(), fresh, st.sampled_from(used)) if used else st.one_of(st.none(), fresh)
+
+
+# -- ResolveCustomer and RegisterUsage -------------------------------------------------------------
+
+
+def resolve_requests(scene: Scene) -> st.SearchStrategy[Sent]:
+    """Tokens valid, already resolved, expired, unknown, and garbled (empty: a shape violation)."""
+    tokens = sorted(scene.state.world.tokens.values(), key=lambda t: (t.state != "valid", t.token))
+    resolved = sorted(scene.state.resolved)
+    choices = [t.token for t in tokens] + resolved + [scene.names.unknown("token"), "%%garbled==", ""]
+    return st.sampled_from(list(dict.fromkeys(choices))).map(lambda t: (ResolveCustomer(t), SELLER))
+
+
+def register_requests(scene: Scene) -> st.SearchStrategy[Sent]:
+    """RegisterUsage, valid or with one fault.
+
+    Valid: a caller already registered (whatever its entitlement now), an entitled caller on a
+    supported platform in its region, or an undeclared one; its product; a key version the
+    product has; with or without a nonce. Faults: a caller not entitled, on an unsupported
+    platform or in another region; an unknown product; a key version the product lacks.
+    Shrinks toward the first registered (else entitled) caller, version 1, no nonce.
+    """
+    world = scene.state.world
+    registered = sorted({key for key, _ in scene.state.registered if key in world.callers})
+    platforms = scene.model.profile.register_platforms
+
+    def good(caller: Caller) -> bool:
+        return caller.entitled and caller.platform in platforms and caller.region == scene.region
+
+    ordered = sorted(world.callers.values(), key=lambda c: c.access_key_id)
+    valid = [
+        *registered,
+        *(c.access_key_id for c in ordered if good(c) and c.access_key_id not in registered),
+    ]
+    valid.append(scene.names.unknown("AKIA").upper())
+    bad = [c.access_key_id for c in ordered if not good(c) and c.access_key_id not in registered] or valid
+
+    def build(fault: str | None, key: str) -> st.SearchStrategy[Sent]:
+        declared = world.callers.get(key)
+        home = declared.product_code if declared else scene.products[0].code
+        versions = sorted(world.products[home].public_key_versions) if home in world.products else [1]
+        product = scene.names.unknown("prod") if fault == "product" else home
+        version = st.just(max(versions) + 1) if fault == "version" else st.sampled_from(versions)
+        return st.builds(
+            lambda v, nonce: (RegisterUsage(product, v, nonce), CallContext(key, scene.region)),
+            version,
+            st.one_of(st.none(), st.integers(0, 999).map(lambda n: f"nonce-{n}")),
+        )
+
+    return faults("caller", "product", "version").flatmap(
+        lambda f: st.sampled_from(bad if f == "caller" else valid).flatmap(lambda k: build(f, k))
+    )
+
+
+# -- invalid and raw requests ----------------------------------------------------------------------
+
+
+def invalid_requests(scene: Scene) -> st.SearchStrategy[Sent]:
+    """A request breaking exactly one shape constraint of botocore's model (members the
+    profile does not have are left out)."""
+    absent = scene.model.profile.absent_members
+
+    def typed(operation: str, params: dict[str, Any]) -> Sent:
+        params = _without(params, absent)
+        context = (
+            SELLER if operation in ("BatchMeterUsage", "ResolveCustomer") else CallContext(None, scene.region)
+        )
+        return request_from_params(operation, params), context
+
+    return st.sampled_from(OPERATIONS).flatmap(
+        lambda op: one_violation(scene.model.shapes, op).map(lambda pv: typed(op, pv[0]))
+    )
+
+
+def _without(params: dict[str, Any], absent: frozenset[str]) -> dict[str, Any]:
+    members = {a.split(".", 1)[1] for a in absent if not a.startswith("MeterUsageRequest.")}
+    for record in params.get("UsageRecords", []):
+        if isinstance(record, dict):
+            for member in members:
+                record.pop(member, None)
+    return params
+
+
+def raw_requests(scene: Scene) -> st.SearchStrategy[Sent]:
+    """A body that is not JSON for a known operation, or a known body for an unknown one."""
+    prefix = scene.model.shapes.target_prefix()
+    return st.one_of(
+        st.sampled_from(OPERATIONS).map(lambda op: RawRequest(f"{prefix}.{op}", b'{"ProductCode": ')),
+        st.sampled_from(["MeterUsages", "DescribeUsage", ""]).map(
+            lambda op: RawRequest(f"{prefix}.{op}", b"{}")
+        ),
+    ).map(lambda raw: (raw, SELLER))
+
+
+# -- fixture changes -------------------------------------------------------------------------------
+
+
+def fixture_changes(scene: Scene) -> st.SearchStrategy[Fixtures]:
+    """One declared object replaced: a registered caller's entitlement revoked (RU-FIRST-CALL-ONLY),
+    a subscription revoked or restored, a caller's entitlement toggled, a token expired."""
+    world = scene.state.world
+    customers: Sequence[Customer] = sorted(
+        world.customers.values(), key=lambda c: (c.product_code, c.identifier)
+    )
+    registered = {key for key, _ in scene.state.registered}
+    callers = sorted(
+        world.callers.values(), key=lambda c: (c.access_key_id not in registered, c.access_key_id)
+    )
+    tokens = sorted(world.tokens.values(), key=lambda t: t.token)
+    options: list[st.SearchStrategy[Fixtures]] = []
+    revocable = [k for k in callers if k.access_key_id in registered and k.entitled]
+    if revocable:
+        options.append(
+            st.sampled_from(revocable).map(lambda k: Fixtures(callers=(replace(k, entitled=False),)))
+        )
+    if customers:
+        options.append(
+            st.sampled_from(customers).map(
+                lambda c: Fixtures(customers=(replace(c, subscribed=not c.subscribed),))
+            )
+        )
+    if callers:
+        options.append(
+            st.sampled_from(callers).map(lambda k: Fixtures(callers=(replace(k, entitled=not k.entitled),)))
+        )
+    if tokens:
+        options.append(st.sampled_from(tokens).map(lambda t: Fixtures(tokens=(replace(t, state="expired"),))))
+    return st.one_of(options) if options else st.nothing()

@@ -1,0 +1,85 @@
+"""Timestamps and clock moves around every edge a rule cares about, relative to ``now``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from hypothesis import strategies as st
+
+from models.model import hour_of
+from models.profiles import Profile
+
+__all__ = ["clock_moves", "edge_timestamps", "inside_timestamps", "timestamps"]
+
+SECOND = timedelta(seconds=1)
+
+
+def _specials(
+    profile: Profile, operation: str, now: datetime
+) -> tuple[list[datetime], list[datetime], timedelta]:
+    window = profile.meter_window if operation == "MeterUsage" else profile.batch_window
+    edge = now - window
+    hour = hour_of(now)
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    inside = [hour, now, edge + SECOND, hour - SECOND, hour - timedelta(hours=1)]
+    edges = [
+        edge,
+        edge - SECOND,
+        now + SECOND,
+        now + timedelta(hours=1),
+        month_start - SECOND,
+        month_start,
+        now - 2 * window,
+    ]
+    return list(dict.fromkeys(inside)), list(dict.fromkeys(edges)), window
+
+
+def inside_timestamps(profile: Profile, operation: str, now: datetime) -> st.SearchStrategy[datetime]:
+    """Timestamps strictly inside the window (never at the edge, never in the future): the
+    start of the current hour, now, one second inside the edge, either side of the previous hour
+    boundary, then any second inside. Shrinks toward the start of the current hour."""
+    inside, _, window = _specials(profile, operation, now)
+    anywhere = st.integers(0, int(window.total_seconds()) - 1).map(lambda s: now - timedelta(seconds=s))
+    return st.one_of(st.sampled_from(inside), anywhere)
+
+
+def edge_timestamps(profile: Profile, operation: str, now: datetime) -> st.SearchStrategy[datetime]:
+    """Timestamps a window rule decides: exactly at the edge, one second past it, one second and
+    one hour in the future, the last second of the previous month and the first of this one,
+    and far in the past. Shrinks toward the edge; among refused values (2025-01), toward one
+    second past the edge."""
+    _, edges, _ = _specials(profile, operation, now)
+    return st.sampled_from(edges)
+
+
+def timestamps(profile: Profile, operation: str, now: datetime) -> st.SearchStrategy[datetime]:
+    """Every timestamp of :func:`inside_timestamps` and :func:`edge_timestamps`, in one list:
+    shrinks toward the start of the current hour; among out-of-window values, toward one
+    second past the edge."""
+    inside, edges, window = _specials(profile, operation, now)
+    anywhere = st.integers(0, int(window.total_seconds())).map(lambda s: now - timedelta(seconds=s))
+    return st.one_of(
+        st.sampled_from(list(dict.fromkeys(inside[:3] + edges[:2] + inside[3:] + edges[2:]))), anywhere
+    )
+
+
+def clock_moves(profile: Profile, now: datetime) -> st.SearchStrategy[datetime]:
+    """The next ``now``: never earlier. Covers staying put, +1 s, to the next hour boundary
+    (and 1 s before it), +1 h, + the window, and 05:59:59 / 06:00:00 / 06:00:01 UTC on the first
+    of the next month. Shrinks toward not moving."""
+    next_hour = hour_of(now) + timedelta(hours=1)
+    month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    next_month = (month + timedelta(days=32)).replace(day=1)
+    cutoff = next_month + (profile.month_end_cutoff or timedelta(hours=6))
+    moves = [
+        now,
+        now + SECOND,
+        next_hour - SECOND,
+        next_hour,
+        now + timedelta(hours=1),
+        now + profile.batch_window,
+        cutoff - SECOND,
+        cutoff,
+        cutoff + SECOND,
+    ]
+    return st.sampled_from(moves)

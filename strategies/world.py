@@ -1,0 +1,70 @@
+"""The fixture world of one campaign: products, customers, tokens and callers.
+
+Every world holds at least one object of each kind a rule needs (subscribed, unsubscribed and
+cross-product customers; valid and expired tokens; entitled, not entitled, unsupported-platform
+and other-region callers), all named inside the campaign's namespace.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from models.world import Caller, Customer, Fixtures, Product, RegistrationToken
+from strategies.names import Names
+
+__all__ = ["fixture_worlds", "minimal_world"]
+
+REGION = "us-east-1"
+OTHER_REGION = "eu-west-1"
+
+
+def minimal_world(namespace: str) -> Fixtures:
+    """The world ``fixture_worlds`` shrinks to: two products, one dimension each but two on
+    the first, and one object of every kind."""
+    return _build(Names(namespace), extra_dimensions=0, extra_customers=0, key_versions=1)
+
+
+def fixture_worlds(namespace: str) -> st.SearchStrategy[Fixtures]:
+    """Worlds for one campaign in ``namespace``.
+
+    Covers: 2 products (the second sharing customer identifiers with the first, for
+    BMU-PRODUCT-ISOLATION), 2-4 dimensions, 1-3 extra subscribed customers, 1-2 public key
+    versions. Shrinks toward :func:`minimal_world`.
+    """
+    names = Names(namespace)
+    return st.builds(
+        lambda d, c, k: _build(names, d, c, k),
+        st.integers(0, 2),
+        st.integers(0, 2),
+        st.integers(1, 2),
+    )
+
+
+def _build(names: Names, extra_dimensions: int, extra_customers: int, key_versions: int) -> Fixtures:
+    first, second = names.product(0), names.product(1)
+    versions = frozenset(range(1, key_versions + 1))
+    products = (
+        Product(first, frozenset(names.dimension(i) for i in range(2 + extra_dimensions)), versions),
+        Product(second, frozenset({names.dimension(0)}), frozenset({1})),
+    )
+    subscribed = [
+        Customer(names.customer(i), names.account(i), first, True, names.license_arn(i))
+        for i in range(2 + extra_customers)
+    ]
+    unsubscribed = Customer(names.customer(90), names.account(90), first, False, names.license_arn(90))
+    cross_product = Customer(names.customer(0), names.account(0), second, True, names.license_arn(50))
+    tokens = (
+        RegistrationToken(names.token(0), names.customer(0), first, "valid"),
+        RegistrationToken(names.token(1), names.customer(1), first, "valid"),
+        RegistrationToken(names.token(2), names.customer(90), first, "valid"),
+        RegistrationToken(names.token(9), names.customer(1), first, "expired"),
+    )
+    callers = (
+        Caller(names.access_key(0), first, True, "ecs", REGION),
+        Caller(names.access_key(1), first, True, "eks", REGION),
+        Caller(names.access_key(2), first, False, "ecs", REGION),
+        Caller(names.access_key(3), first, True, "lambda", REGION),
+        Caller(names.access_key(4), first, True, "ecs", OTHER_REGION),
+        Caller(names.access_key(5), second, True, "ec2", REGION),
+    )
+    return Fixtures(products, (*subscribed, unsubscribed, cross_product), tokens, callers)

@@ -1,0 +1,162 @@
+"""Model-aware strategies: namespaces never collide, and counterexamples shrink to the simple."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, find, given, settings
+from hypothesis import strategies as st
+
+from models import (
+    BatchMeterUsage,
+    CallContext,
+    Model,
+    ProcessBatch,
+    World,
+    get_profile,
+    window_position,
+    wire_size,
+)
+from strategies import (
+    Names,
+    Scene,
+    batch_requests,
+    check_namespace,
+    fixture_worlds,
+    meter_requests,
+    minimal_world,
+    requests,
+    sized_batch,
+)
+from tests.conftest import NOW
+
+QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+
+
+def scene(profile: str, shapes, namespace: str = "shrink") -> Scene:
+    model = Model(get_profile(profile), shapes)
+    return Scene(model, model.initial(World.of(minimal_world(namespace))), NOW, Names(namespace))
+
+
+def out_of_window(profile: str, request: BatchMeterUsage) -> bool:
+    p = get_profile(profile)
+    return any(
+        r.timestamp is not None and window_position(p, "BatchMeterUsage", r.timestamp, NOW) == "outside"
+        for r in request.usage_records
+    )
+
+
+@pytest.mark.parametrize("profile", ["2025-01", "2026-11"])
+def test_out_of_window_batches_shrink_to_one_record_one_second_past_the_edge(profile, shapes):
+    s = scene(profile, shapes)
+    found = find(
+        batch_requests(s).map(lambda sent: sent[0]),
+        lambda request: out_of_window(profile, request),
+        settings=settings(max_examples=2000, database=None, suppress_health_check=QUIET),
+    )
+    window = get_profile(profile).batch_window
+    assert len(found.usage_records) == 1
+    (record,) = found.usage_records
+    if get_profile(profile).edge_accepted:
+        assert record.timestamp == NOW - window - timedelta(seconds=1)
+    else:  # 2026-11 refuses the edge itself: the simplest refused timestamp is the edge
+        assert record.timestamp == NOW - window
+    # and nothing else is wrong with it: the window is the only rule that decides it
+    assert record.quantity == 0 and record.allocations is None
+    allowed = s.model.allowed(s.state, found, CallContext(), NOW)
+    assert allowed.decided == {"BMU-WINDOW"}
+
+
+def test_any_request_shrinks_to_a_valid_request(shapes):
+    s = scene("2025-01", shapes)
+    request, context = find(
+        requests(s), lambda sent: True, settings=settings(database=None, suppress_health_check=QUIET)
+    )
+    allowed = s.model.allowed(s.state, request, context, NOW)
+    assert allowed.decided in ({"RC-RESOLVE"}, {"BMU-ACCEPT", "BMU-PARTITION"}, {"MU-ACCEPT"})
+
+
+def test_batches_that_record_shrink_to_one_plain_record(shapes):
+    """A property broken by any batch that records something shrinks to one record of
+    quantity 0 without allocations, decided by BMU-ACCEPT alone."""
+    s = scene("2025-01", shapes)
+
+    def records_something(sent) -> bool:
+        allowed = s.model.allowed(s.state, sent[0], sent[1], NOW)
+        return any(
+            o.status == "Success"
+            for alt in allowed.alternatives
+            if isinstance(alt, ProcessBatch)
+            for r in alt.records
+            for o in r.options
+        )
+
+    request, context = find(
+        batch_requests(s), records_something, settings=settings(database=None, suppress_health_check=QUIET)
+    )
+    assert len(request.usage_records) == 1
+    assert (request.usage_records[0].quantity or 0) <= 1 and request.usage_records[0].allocations is None
+    assert s.model.allowed(s.state, request, context, NOW).decided == {"BMU-ACCEPT", "BMU-PARTITION"}
+
+
+def test_meter_usage_failures_shrink_to_a_single_fault(shapes):
+    """A property broken by any refused MeterUsage shrinks to a request with one fault only."""
+    s = scene("2025-01", shapes)
+
+    def refused(sent) -> bool:
+        allowed = s.model.allowed(s.state, sent[0], sent[1], NOW)
+        return all(a.__class__.__name__ == "Reject" for a in allowed.alternatives)
+
+    request, context = find(
+        meter_requests(s), refused, settings=settings(database=None, suppress_health_check=QUIET)
+    )
+    allowed = s.model.allowed(s.state, request, context, NOW)
+    assert len(allowed.decided) == 1, allowed.decided
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=QUIET)
+@given(st.data())
+def test_namespaces_never_share_a_name(data):
+    a, b = data.draw(
+        st.lists(
+            st.from_regex(r"[a-z0-9][a-z0-9-]{0,12}", fullmatch=True), min_size=2, max_size=2, unique=True
+        )
+    )
+    world_a, world_b = data.draw(fixture_worlds(a)), data.draw(fixture_worlds(b))
+
+    def names(fixtures) -> set[str]:
+        return (
+            {p.code for p in fixtures.products}
+            | {c.identifier for c in fixtures.customers}
+            | {c.aws_account_id for c in fixtures.customers}
+            | {t.token for t in fixtures.tokens}
+            | {k.access_key_id for k in fixtures.callers}
+        )
+
+    assert not names(world_a) & names(world_b)
+
+
+def test_bad_namespace_is_refused_with_a_clear_message():
+    with pytest.raises(ValueError, match="namespace 'Bad Name!'"):
+        check_namespace("Bad Name!")
+
+
+@pytest.mark.parametrize("profile", ["2025-01", "2026-11"])
+def test_sized_batches_are_exact_and_valid(profile, shapes):
+    s = scene(profile, shapes)
+    p = get_profile(profile)
+    for size in (p.payload_lenient_from - 1, p.payload_limit):
+        request = sized_batch(
+            shapes,
+            p,
+            s.products[0].code,
+            s.customers(s.products[0].code)[0].identifier,
+            "users",
+            NOW - timedelta(minutes=1),
+            size,
+        )
+        allowed = s.model.allowed(s.state, request, CallContext(), NOW)
+        assert wire_size(request) == size
+        rules = allowed.decided - {"BMU-ACCEPT", "BMU-PARTITION", "BMU-IDEMPOTENT", "BMU-PAYLOAD-LIMIT"}
+        assert not rules, rules  # nothing but the payload rule may object

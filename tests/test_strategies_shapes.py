@@ -1,0 +1,81 @@
+"""Shape-derived strategies: valid params break nothing; each violating strategy breaks exactly
+the one constraint it names; constraints come from the service model given, not from code."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conformance.service_model import load_service_dict
+from models import ShapeIndex
+from models.shapes import OPERATIONS
+from strategies.shapes import constraint_sites, one_violation, valid_params, violating_params
+
+SHAPES = ShapeIndex(load_service_dict())
+SITES = [(op, site) for op in OPERATIONS for site in constraint_sites(SHAPES, op)]
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_valid_params_break_no_constraint(operation, data):
+    params = data.draw(valid_params(SHAPES, operation))
+    assert SHAPES.violations(SHAPES.input_shape(operation), params) == []
+
+
+@pytest.mark.parametrize(("operation", "site"), SITES, ids=[f"{op}:{site}" for op, site in SITES])
+@settings(
+    max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+@given(data=st.data())
+def test_each_site_breaks_exactly_its_constraint(operation, site, data):
+    params = data.draw(violating_params(SHAPES, operation, site))
+    violations = SHAPES.violations(SHAPES.input_shape(operation), params)
+    assert len(violations) == 1, violations
+    (violation,) = violations
+    assert (violation.path, violation.constraint) == (site.path, site.constraint)
+
+
+def test_every_constrained_member_has_a_site():
+    paths = {(op, s.path, s.constraint) for op, s in SITES}
+    assert ("BatchMeterUsage", "UsageRecords", "max") in paths
+    assert ("RegisterUsage", "PublicKeyVersion", "min") in paths
+    assert ("ResolveCustomer", "RegistrationToken", "pattern") in paths
+    assert ("MeterUsage", "UsageAllocations[0].Tags[0].Key", "pattern") in paths
+    assert ("MeterUsage", "UsageQuantity", "max") in paths
+
+
+def test_the_strategy_follows_a_changed_service_model():
+    changed = copy.deepcopy(load_service_dict())
+    changed["shapes"]["TagKey"]["max"] = 50
+    changed["shapes"]["UsageRecordList"]["max"] = 10
+    shapes = ShapeIndex(changed)
+    sites = {(s.path, s.constraint): s for s in constraint_sites(shapes, "BatchMeterUsage")}
+    key_site = sites[("UsageRecords[0].UsageAllocations[0].Tags[0].Key", "max")]
+    size_site = sites[("UsageRecords", "max")]
+    assert key_site.limit == 50 and size_site.limit == 10
+
+    @settings(max_examples=3, deadline=None)
+    @given(st.data())
+    def check(data):
+        params = data.draw(violating_params(shapes, "BatchMeterUsage", key_site))
+        key = params["UsageRecords"][0]["UsageAllocations"][0]["Tags"][0]["Key"]
+        assert len(key) == 51
+        params = data.draw(violating_params(shapes, "BatchMeterUsage", size_site))
+        assert len(params["UsageRecords"]) == 11
+        assert len(shapes.violations("BatchMeterUsageRequest", params)) == 1
+
+    check()
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+@given(st.sampled_from(OPERATIONS).flatmap(lambda op: one_violation(SHAPES, op).map(lambda v: (op, *v))))
+def test_one_violation_is_exactly_one(case):
+    operation, params, site = case
+    violations = SHAPES.violations(SHAPES.input_shape(operation), params)
+    assert [(v.path, v.constraint) for v in violations] == [(site.path, site.constraint)]
