@@ -32,6 +32,7 @@ __all__ = [
     "request_from_params",
     "to_wire",
     "wire_size",
+    "wire_value",
 ]
 
 
@@ -205,7 +206,7 @@ Request = MeterUsage | BatchMeterUsage | ResolveCustomer | RegisterUsage | RawRe
 
 def to_wire(request: Request) -> dict[str, Any]:
     """The JSON body botocore sends for the request (timestamps as epoch seconds)."""
-    return _wire_value(request.to_params())  # type: ignore[no-any-return]
+    return wire_value(request.to_params())  # type: ignore[no-any-return]
 
 
 def wire_size(request: Request) -> int:
@@ -215,13 +216,14 @@ def wire_size(request: Request) -> int:
     return len(json.dumps(to_wire(request)).encode("utf-8"))
 
 
-def _wire_value(value: Any) -> Any:
+def wire_value(value: Any) -> Any:
+    """A boto3 params value in its JSON wire form: datetimes become epoch seconds."""
     if isinstance(value, datetime):
         return epoch(value)
     if isinstance(value, dict):
-        return {k: _wire_value(v) for k, v in value.items()}
+        return {k: wire_value(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_wire_value(v) for v in value]
+        return [wire_value(v) for v in value]
     return value
 
 

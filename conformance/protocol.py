@@ -1,0 +1,163 @@
+"""The awsJson1_1 wire format of the Metering Service: typed requests and outcomes to and from
+HTTP bodies. The reference target and the emulator answer with :func:`encode_outcome`; every
+target's raw response is read back with :func:`decode_outcome`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from models.outcomes import (
+    BatchMeterUsageResult,
+    Indeterminate,
+    MeterUsageResult,
+    Outcome,
+    RecordResult,
+    RegisterUsageResult,
+    ResolveCustomerResult,
+    ServiceError,
+)
+from models.requests import (
+    RawRequest,
+    Request,
+    UsageRecord,
+    epoch,
+    record_from_params,
+    request_from_params,
+    to_wire,
+    wire_value,
+)
+from models.wire import RawResponse, error_code
+
+__all__ = [
+    "CONTENT_TYPE",
+    "HttpRequest",
+    "decode_outcome",
+    "decode_request",
+    "encode_outcome",
+    "encode_request",
+]
+
+CONTENT_TYPE = "application/x-amz-json-1.1"
+TARGET_PREFIX = "AWSMPMeteringService"
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    target: str | None
+    body: bytes
+
+
+def encode_request(request: Request) -> HttpRequest:
+    """The ``X-Amz-Target`` and body an SDK sends for ``request``."""
+    if isinstance(request, RawRequest):
+        return HttpRequest(request.target, request.body)
+    return HttpRequest(f"{TARGET_PREFIX}.{request.operation}", json.dumps(to_wire(request)).encode())
+
+
+def decode_request(target: str | None, body: bytes) -> Request:
+    """The typed request for a raw HTTP request; a ``RawRequest`` when it names no known
+    operation or its body is not a JSON object (the model decides what those get)."""
+    operation = (target or "").removeprefix(f"{TARGET_PREFIX}.")
+    known = ("MeterUsage", "BatchMeterUsage", "ResolveCustomer", "RegisterUsage")
+    if not target or not target.startswith(f"{TARGET_PREFIX}.") or operation not in known:
+        return RawRequest(target, body)
+    try:
+        params = json.loads(body or b"{}")
+    except ValueError:
+        return RawRequest(target, body)
+    if not isinstance(params, dict):
+        return RawRequest(target, body)
+    return request_from_params(operation, params)
+
+
+def encode_outcome(outcome: Outcome) -> RawResponse:
+    """An awsJson1_1 response for a (non-indeterminate) outcome."""
+    if isinstance(outcome, ServiceError):
+        body: dict[str, Any] = {"__type": outcome.code, "message": outcome.message or outcome.code}
+        return RawResponse(outcome.status, CONTENT_TYPE, json.dumps(body).encode())
+    if isinstance(outcome, Indeterminate):
+        raise ValueError("an indeterminate outcome has no response")
+    return RawResponse(200, CONTENT_TYPE, json.dumps(_success_body(outcome)).encode())
+
+
+def _success_body(outcome: Outcome) -> dict[str, Any]:
+    if isinstance(outcome, MeterUsageResult):
+        return {"MeteringRecordId": outcome.metering_record_id}
+    if isinstance(outcome, BatchMeterUsageResult):
+        return {
+            "Results": [
+                {
+                    "UsageRecord": to_wire_record(r.record),
+                    "Status": r.status,
+                    **({"MeteringRecordId": r.metering_record_id} if r.metering_record_id else {}),
+                }
+                for r in outcome.results
+            ],
+            "UnprocessedRecords": [to_wire_record(r) for r in outcome.unprocessed],
+        }
+    if isinstance(outcome, ResolveCustomerResult):
+        identity: dict[str, Any] = {
+            "CustomerIdentifier": outcome.customer_identifier,
+            "CustomerAWSAccountId": outcome.customer_aws_account_id,
+            "ProductCode": outcome.product_code,
+            "LicenseArn": outcome.license_arn,
+        }
+        return {k: v for k, v in identity.items() if v is not None}
+    assert isinstance(outcome, RegisterUsageResult)
+    body: dict[str, Any] = {"Signature": outcome.signature}
+    if outcome.public_key_rotation_timestamp is not None:
+        body["PublicKeyRotationTimestamp"] = epoch(outcome.public_key_rotation_timestamp)
+    return body
+
+
+def to_wire_record(record: UsageRecord | None) -> dict[str, Any]:
+    return wire_value(record.to_params()) if record is not None else {}
+
+
+def decode_outcome(operation: str, raw: RawResponse) -> Outcome:
+    """The typed outcome of a raw response. A body that cannot be read is an error outcome
+    with code ``UnreadableResponse`` (the wire rules say why); 5xx without a modelled code is
+    ``InternalFailure``."""
+    try:
+        body = json.loads(raw.body or b"{}")
+    except ValueError:
+        body = None
+    if raw.status != 200:
+        type_field = body.get("__type") if isinstance(body, dict) else None
+        code = (
+            error_code(type_field)
+            if isinstance(type_field, str)
+            else ("InternalFailure" if raw.status >= 500 else "UnreadableResponse")
+        )
+        message = body.get("message", body.get("Message")) if isinstance(body, dict) else None
+        return ServiceError(code, raw.status, message if isinstance(message, str) else None)
+    if not isinstance(body, dict):
+        return ServiceError("UnreadableResponse", raw.status, "body is not a JSON object")
+    if operation == "MeterUsage":
+        return MeterUsageResult(body.get("MeteringRecordId"))
+    if operation == "BatchMeterUsage":
+        return BatchMeterUsageResult(
+            tuple(
+                RecordResult(
+                    record_from_params(r["UsageRecord"]) if isinstance(r.get("UsageRecord"), dict) else None,
+                    r.get("Status"),
+                    r.get("MeteringRecordId"),
+                )
+                for r in body.get("Results") or []
+                if isinstance(r, dict)
+            ),
+            tuple(record_from_params(r) for r in body.get("UnprocessedRecords") or [] if isinstance(r, dict)),
+        )
+    if operation == "ResolveCustomer":
+        return ResolveCustomerResult(
+            body.get("CustomerIdentifier"),
+            body.get("CustomerAWSAccountId"),
+            body.get("ProductCode"),
+            body.get("LicenseArn"),
+        )
+    if operation == "RegisterUsage":
+        return RegisterUsageResult(body.get("Signature"))
+    return ServiceError("UnreadableResponse", raw.status, f"a 200 for unknown operation {operation!r}")

@@ -1,0 +1,98 @@
+"""``reference``: the model itself behind boto3, in-process.
+
+boto3 builds, signs and serializes every request for real; a ``before-send`` hook hands it to
+:class:`~conformance.service.ReferenceService` instead of the network, and botocore parses the
+answer for real. This is the known-good target every other target is compared with.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+
+from conformance.client import Exchange, call, make_client
+from conformance.protocol import decode_outcome
+from conformance.service import ReferenceService
+from conformance.signing import KeyRing
+from models.model import Model
+from models.requests import CallContext, RawRequest, Request
+from models.world import Fixtures
+
+__all__ = ["ReferenceTarget", "caller_of"]
+
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/")
+ENDPOINT = "https://metering.marketplace.{region}.amazonaws.com"
+
+
+def caller_of(authorization: str | None, default_region: str) -> CallContext:
+    """The caller a SigV4 ``Authorization`` header names (access key id and region)."""
+    match = _CREDENTIAL.search(authorization or "")
+    if match is None:
+        return CallContext(None, default_region)
+    return CallContext(match.group(1), match.group(2))
+
+
+class _Body(io.BytesIO):
+    def stream(self, amt: int = 1024, decode_content: bool | None = None) -> Any:
+        while chunk := self.read(amt):
+            yield chunk
+
+
+class ReferenceTarget:
+    name = "reference"
+
+    def __init__(self, model: Model, keys: KeyRing | None = None) -> None:
+        self.model = model
+        self.keys = keys or KeyRing()
+        self.service = ReferenceService(model, keys=self.keys)
+        self.now: datetime | None = None
+        self._clients: dict[CallContext, Any] = {}
+
+    def open(self, fixtures: Fixtures, now: datetime) -> None:
+        self.reset(fixtures, now)
+
+    def reset(self, fixtures: Fixtures, now: datetime) -> None:
+        self.service.reset()
+        self.service.add_fixtures(fixtures)
+        self.now = now
+
+    def set_clock(self, now: datetime) -> None:
+        self.now = now
+
+    def add_fixtures(self, fixtures: Fixtures) -> None:
+        self.service.add_fixtures(fixtures)
+
+    def invoke(self, request: Request, context: CallContext) -> Exchange:
+        assert self.now is not None, "open() first"
+        if isinstance(request, RawRequest):
+            raw = self.service.handle(request.target, request.body, context, self.now)
+            return Exchange(request, context, decode_outcome("Raw", raw), raw)
+        return call(self._client(context), request, context)
+
+    def close(self) -> None:
+        self._clients.clear()
+
+    def _client(self, context: CallContext) -> Any:
+        if context not in self._clients:
+            client = make_client(ENDPOINT.format(region=context.region), context)
+            client.meta.events.register("before-send.meteringmarketplace", self._answer)
+            self._clients[context] = client
+        return self._clients[context]
+
+    def _answer(self, request: Any, **_: Any) -> AWSResponse:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        target = headers.get("x-amz-target")
+        body = request.body if isinstance(request.body, bytes) else (request.body or "").encode()
+        context = caller_of(_text(headers.get("authorization")), "us-east-1")
+        assert self.now is not None
+        raw = self.service.handle(_text(target), body, context, self.now)
+        response_headers = {"Content-Type": raw.content_type or "", "x-amzn-RequestId": "reference"}
+        return AWSResponse(request.url, raw.status, response_headers, _Body(raw.body))
+
+
+def _text(value: str | bytes | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
