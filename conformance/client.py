@@ -16,9 +16,10 @@ from typing import Any
 import boto3
 import botocore.config
 from botocore import xform_name
+from botocore.exceptions import BotoCoreError, ClientError
 
 from conformance.protocol import decode_outcome
-from models.outcomes import Indeterminate, Outcome
+from models.outcomes import Indeterminate, Outcome, ServiceError
 from models.requests import CallContext, RawRequest, Request
 from models.wire import RawResponse
 
@@ -73,16 +74,22 @@ def _capture(
 
 def call(client: Any, request: Request, context: CallContext) -> Exchange:
     """Send ``request`` with ``client``. Never raises for a service error or a transport failure:
-    the first is an outcome, the second an indeterminate one."""
+    the first is an outcome, the second an indeterminate one. An exception raised *inside* an
+    in-process target (not by botocore) is the target's answer: a failed request with the
+    exception's name as its code and status 500."""
     if isinstance(request, RawRequest):
         raise TypeError("raw requests do not go through boto3; the target sends them itself")
     _captured.raw, _captured.error = None, None
     method = getattr(client, xform_name(request.operation))
     try:
         method(**request.to_params())
-    except Exception as exc:  # botocore's ClientError and every transport error
-        if _captured.raw is None:
-            return Exchange(request, context, Indeterminate(f"{exc.__class__.__name__}: {exc}"), None)
+    except BotoCoreError as exc:  # transport: timeouts, resets, refused connections
+        return Exchange(request, context, Indeterminate(f"{exc.__class__.__name__}: {exc}"), None)
+    except ClientError:
+        pass  # a service error: its raw response was captured
+    except Exception as exc:  # raised by an in-process target's own code
+        outcome = ServiceError(exc.__class__.__name__, 500, str(exc)[:200] or None)
+        return Exchange(request, context, outcome, None)
     raw = _captured.raw
     if raw is None:
         return Exchange(request, context, Indeterminate("no response"), None)

@@ -1,0 +1,79 @@
+"""``moto``: moto's ``mock_aws`` in-process, as it ships.
+
+moto can be told only one thing about this service's world: which customers are subscribed to
+which product (written into its backend, the only way it allows). Its clock is frozen with
+freezegun. Products, dimensions, tokens and callers cannot be declared to it; the rules that
+need them are still judged against what moto actually does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from freezegun import freeze_time
+from moto import mock_aws
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.meteringmarketplace.models import meteringmarketplace_backends
+
+from conformance.client import Exchange, call, make_client
+from models.outcomes import Indeterminate
+from models.requests import CallContext, RawRequest, Request
+from models.world import Fixtures
+
+__all__ = ["MotoTarget"]
+
+
+class MotoTarget:
+    name = "moto"
+    capabilities = frozenset({"clock", "subscriptions"})
+
+    def __init__(self) -> None:
+        self._mock: Any = None
+        self._freezer: Any = None
+        self._clients: dict[CallContext, Any] = {}
+
+    def open(self, fixtures: Fixtures, now: datetime) -> None:
+        self._mock = mock_aws()
+        self._mock.start()
+        self.reset(fixtures, now)
+
+    def reset(self, fixtures: Fixtures, now: datetime) -> None:
+        for region_backends in meteringmarketplace_backends[DEFAULT_ACCOUNT_ID].values():
+            region_backends.reset()
+        self.add_fixtures(fixtures)
+        self.set_clock(now)
+
+    def add_fixtures(self, fixtures: Fixtures) -> None:
+        """Subscribe (or unsubscribe) the fixtures' customers in moto's backend."""
+        for region in {"us-east-1", *(c.region for c in fixtures.callers)}:
+            subscribed = meteringmarketplace_backends[DEFAULT_ACCOUNT_ID][region].customers_by_product
+            for customer in fixtures.customers:
+                present = customer.identifier in subscribed[customer.product_code]
+                if customer.subscribed and not present:
+                    subscribed[customer.product_code].append(customer.identifier)
+                elif not customer.subscribed and present:
+                    subscribed[customer.product_code].remove(customer.identifier)
+
+    def set_clock(self, now: datetime) -> None:
+        if self._freezer is not None:
+            self._freezer.stop()
+        self._freezer = freeze_time(now)
+        self._freezer.start()
+
+    def invoke(self, request: Request, context: CallContext) -> Exchange:
+        if isinstance(request, RawRequest):
+            # mock_aws answers boto3 only: a body boto3 cannot send does not reach it
+            return Exchange(request, context, Indeterminate("moto in-process takes no raw requests"), None)
+        if context not in self._clients:
+            self._clients[context] = make_client(None, context)
+        return call(self._clients[context], request, context)
+
+    def close(self) -> None:
+        if self._freezer is not None:
+            self._freezer.stop()
+            self._freezer = None
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        self._clients.clear()

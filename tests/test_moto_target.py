@@ -1,0 +1,56 @@
+"""moto as it ships, judged by the model: the divergences the engine will report."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from conformance.targets.moto import MotoTarget
+from models import BatchMeterUsageResult, Fixtures, ServiceError
+from tests.conftest import NOW, WORLD_JSON
+from tests.helpers import CALLER, SELLER, batch, meter, rec
+
+
+@pytest.fixture
+def moto_target():
+    target = MotoTarget()
+    target.open(Fixtures.from_json(WORLD_JSON), NOW)
+    yield target
+    target.close()
+
+
+def judged(model, state, target, request, context):
+    allowed = model.allowed(state, request, context, NOW)
+    exchange = target.invoke(request, context)
+    return allowed.judge(exchange.outcome), model.step(state, allowed, exchange.outcome), exchange
+
+
+def test_moto_accepts_a_record_outside_the_window(model, world, moto_target):
+    verdict, _, exchange = judged(
+        model, model.initial(world), moto_target, batch(rec(age=timedelta(hours=6, seconds=1))), SELLER
+    )
+    assert isinstance(exchange.outcome, BatchMeterUsageResult)
+    assert not verdict.conforms and verdict.blamed == {"BMU-WINDOW"}
+
+
+def test_moto_gives_an_identical_retry_a_new_id(model, world, moto_target):
+    state = model.initial(world)
+    first, state, _ = judged(model, state, moto_target, batch(rec()), SELLER)
+    again, state, _ = judged(model, state, moto_target, batch(rec()), SELLER)
+    assert first.conforms
+    assert not again.conforms and again.blamed == {"BMU-IDEMPOTENT"}
+
+
+def test_moto_meter_usage_is_a_failed_request_not_a_crash(model, world, moto_target):
+    verdict, _, exchange = judged(model, model.initial(world), moto_target, meter(), CALLER)
+    assert exchange.outcome == ServiceError("NotImplementedError", 500, exchange.outcome.message)
+    assert not verdict.indeterminate and verdict.blamed == {"MU-ACCEPT"}
+
+
+def test_moto_subscriptions_come_from_the_fixtures(model, world, moto_target):
+    verdict, _, exchange = judged(
+        model, model.initial(world), moto_target, batch(rec(customer="cust-off")), SELLER
+    )
+    assert exchange.outcome.results[0].status == "CustomerNotSubscribed"
+    assert verdict.conforms
