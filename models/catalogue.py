@@ -256,6 +256,7 @@ RULES: tuple[Rule, ...] = (
         "MeterUsage",
         "A timestamp later than the service's now: accepted or TimestampOutOfBoundsException.",
         "U",
+        ("SDK-V1", "silent: no statement on a timestamp later than the service's now (none documents it)"),
         lenient=True,
     ),
     _r(
@@ -406,6 +407,7 @@ RULES: tuple[Rule, ...] = (
         "BatchMeterUsage",
         "A record timestamped later than now: accepted or TimestampOutOfBoundsException.",
         "U",
+        ("SDK-V1", "silent: no statement on a timestamp later than the service's now (none documents it)"),
         lenient=True,
     ),
     _r(
@@ -475,6 +477,7 @@ RULES: tuple[Rule, ...] = (
         "Two conflicting records in one batch: exactly one is honoured, the other is "
         "DuplicateRecord (which one is lenient).",
         "U",
+        ("SDK-V1", "silent: DuplicateRecord is defined against a previously metered record only"),
         lenient=True,
     ),
     _r(

@@ -90,6 +90,7 @@ def test_contract_list_matches_the_design_input():
 def test_every_rule_is_cited_with_confidence():
     for rule in RULES:
         assert rule.confidence[0] in "DOICU", rule.id
+        assert rule.sources, f"{rule.id} cites no source (say where the sources are silent)"
         assert rule.statement.endswith("."), rule.id
         if rule.confidence[0] in "DC":
             assert rule.sources, f"{rule.id} is documented or conflicting but cites no source"
