@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
+from conformance.campaign import focus_for
 from models import (
     HistoryOp,
     Indeterminate,
@@ -27,14 +28,15 @@ from tests.conftest import NOW
 from tests.helpers import fake_sign
 
 WALKS = 200
-TARGETED_WALKS = 400
+TARGETED_WALKS = 800
 STEPS = 20
 ACTIONS = ["request"] * 8 + ["retry", "retry", "indeterminate", "clock", "fixture", "fixture", "concurrent"]
 
 
-def walk(model: Model, data: st.DataObject, counts: Counter[str]) -> None:
+def walk(model: Model, data: st.DataObject, counts: Counter[str], focus: str | None = "draw") -> None:
     names = Names("reach")
-    focus = data.draw(st.sampled_from([None, *OPERATION_KINDS[:4]]), label="focus")
+    if focus == "draw":
+        focus = data.draw(st.sampled_from([None, *OPERATION_KINDS[:4]]), label="focus")
     state = model.initial(World.of(data.draw(fixture_worlds("reach"), label="world")))
     now = NOW
     ids = (f"rid-{n}" for n in itertools.count())
@@ -89,13 +91,13 @@ class _Draws:
         return self._draw(strategy)
 
 
-def walks_deciding(model: Model) -> st.SearchStrategy[Counter[str]]:
-    """One walk, as a value: the rules it decided and how often."""
+def walks_deciding(model: Model, focus: str | None) -> st.SearchStrategy[Counter[str]]:
+    """One walk focused like a campaign, as a value: the rules it decided and how often."""
 
     @st.composite
     def one_walk(draw):
         counts: Counter[str] = Counter()
-        walk(model, _Draws(draw), counts)
+        walk(model, _Draws(draw), counts, focus)
         return counts
 
     return one_walk()
@@ -128,7 +130,7 @@ def test_every_rule_is_reached(profile, shapes, capsys):
 
         try:
             find(
-                walks_deciding(model),
+                walks_deciding(model, focus_for(rule)),
                 decides,
                 settings=settings(
                     max_examples=TARGETED_WALKS,
