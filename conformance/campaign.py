@@ -97,7 +97,7 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
 
     machine = _machine(campaign, count)
     try:
-        run_state_machine_as_test(  # type: ignore[no-untyped-call]
+        run_state_machine_as_test(  # type: ignore[no-untyped-call,unused-ignore]
             machine,
             settings=settings(
                 max_examples=campaign.max_examples,
