@@ -8,7 +8,6 @@ is judged on what it actually sent, not on what boto3 made of it.
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -94,10 +93,3 @@ def call(client: Any, request: Request, context: CallContext) -> Exchange:
     if raw is None:
         return Exchange(request, context, Indeterminate("no response"), None)
     return Exchange(request, context, decode_outcome(request.operation, raw), raw)
-
-
-def json_body(raw: RawResponse) -> Any:
-    try:
-        return json.loads(raw.body)
-    except ValueError:
-        return None

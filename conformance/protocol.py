@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.service_model import load_shapes
 from models.outcomes import (
     BatchMeterUsageResult,
     Indeterminate,
@@ -29,6 +30,7 @@ from models.requests import (
     to_wire,
     wire_value,
 )
+from models.shapes import OPERATIONS
 from models.wire import RawResponse, error_code
 
 __all__ = [
@@ -41,7 +43,7 @@ __all__ = [
 ]
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
-TARGET_PREFIX = "AWSMPMeteringService"
+TARGET_PREFIX = load_shapes().target_prefix()  # from botocore's model, not typed here
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,7 @@ def decode_request(target: str | None, body: bytes) -> Request:
     """The typed request for a raw HTTP request; a ``RawRequest`` when it names no known
     operation or its body is not a JSON object (the model decides what those get)."""
     operation = (target or "").removeprefix(f"{TARGET_PREFIX}.")
-    known = ("MeterUsage", "BatchMeterUsage", "ResolveCustomer", "RegisterUsage")
-    if not target or not target.startswith(f"{TARGET_PREFIX}.") or operation not in known:
+    if not target or not target.startswith(f"{TARGET_PREFIX}.") or operation not in OPERATIONS:
         return RawRequest(target, body)
     try:
         params = json.loads(body or b"{}")
