@@ -8,14 +8,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import shutil
 import sys
 import textwrap
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import NoReturn
 
-from models.catalogue import Rule, rules_for
-from models.profiles import DEFAULT_PROFILE, PROFILES
+from conformance.budget import BUDGETS
+from conformance.engine import RuleResult, RunConfig, run
+from conformance.http import ControlError
+from conformance.replay import diff_lines, replay_file
+from conformance.report import Report, summary_table
+from conformance.service_model import load_shapes
+from conformance.targets import TARGET_NAMES, TargetOptions, TargetSetupError, TargetUsageError, make_target
+from conformance.trace import TraceError
+from models.catalogue import RULES_BY_ID, Rule, rules_for
+from models.model import Model
+from models.profiles import DEFAULT_PROFILE, PROFILES, get_profile
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_TARGET", "EXIT_USAGE", "main"]
 
@@ -37,14 +49,144 @@ def _parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="list the rule catalogue")
     rules.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE)
     rules.add_argument("--format", choices=["table", "json"], default="table")
+
+    run = sub.add_parser("run", help="judge every rule of a profile against a target")
+    _target_arguments(run, single=True)
+    run.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE)
+    run.add_argument("--rules", type=_rule_list, help="comma-separated rule IDs (default: all)")
+    run.add_argument("--budget", choices=sorted(BUDGETS), default="standard")
+    run.add_argument("--seed", type=_natural, default=None, help="repeat a run (default: random)")
+    run.add_argument("--workers", type=_positive, default=1, help="campaigns in parallel processes")
+    run.add_argument("--report", type=Path, metavar="DIR", help="write report.json, junit.xml, report.md")
+
+    replay = sub.add_parser("replay", help="replay a saved trace against a target")
+    replay.add_argument("trace", type=Path)
+    _target_arguments(replay, single=True)
+
+    diff = sub.add_parser("diff", help="replay a trace against two targets and show where they differ")
+    diff.add_argument("trace", type=Path)
+    _target_arguments(diff, single=False)
     return parser
+
+
+def _target_arguments(parser: argparse.ArgumentParser, *, single: bool) -> None:
+    if single:
+        parser.add_argument("--target", choices=TARGET_NAMES, required=True)
+    else:
+        parser.add_argument("--target", choices=TARGET_NAMES, action="append", required=True)
+    parser.add_argument("--endpoint-url", metavar="URL", help="endpoint / moto-server: where it listens")
+    parser.add_argument("--fixtures", type=Path, metavar="FILE", help="the world of a target without control")
+    parser.add_argument("--allow-real-billing", action="store_true", help="aws: confirm billable calls")
+    parser.add_argument("--max-records", type=_positive, metavar="N", help="aws: most records to send")
+
+
+def _rule_list(text: str) -> tuple[str, ...]:
+    ids = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [i for i in ids if i not in RULES_BY_ID]
+    if unknown or not ids:
+        raise argparse.ArgumentTypeError(
+            f"unknown rule {unknown[0]!r}; list them with 'conformance rules'" if unknown else "no rule given"
+        )
+    return ids
+
+
+def _natural(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
+    return int(text)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
+    return int(text)
+
+
+def _options(args: argparse.Namespace, name: str) -> TargetOptions:
+    return TargetOptions(name, args.endpoint_url, args.fixtures, args.allow_real_billing, args.max_records)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "rules":
-        return _rules(args.profile, args.format)
+    try:
+        if args.command == "rules":
+            return _rules(args.profile, args.format)
+        if args.command == "run":
+            return _run(args)
+        if args.command == "replay":
+            return _replay(args)
+        if args.command == "diff":
+            return _diff(args)
+    except (TargetUsageError, TraceError) as exc:
+        sys.stderr.write(f"conformance {args.command}: error: {exc}\n")
+        return EXIT_USAGE
+    except (TargetSetupError, ControlError) as exc:
+        sys.stderr.write(f"conformance {args.command}: target error: {exc}\n")
+        return EXIT_TARGET
     raise AssertionError(args.command)  # argparse allows only the commands above
+
+
+def _run(args: argparse.Namespace) -> int:
+    rules = args.rules
+    if rules:
+        outside = [r for r in rules if r not in {x.id for x in rules_for(args.profile)}]
+        if outside:
+            raise TargetUsageError(
+                f"rule {outside[0]} is not in profile {args.profile}; see 'conformance rules'"
+            )
+    if args.report is not None and args.report.exists() and not args.report.is_dir():
+        raise TargetUsageError(f"--report {args.report} exists and is not a directory")
+    seed = args.seed if args.seed is not None else random.randrange(10**6)
+    options = _options(args, args.target)
+    config = RunConfig(options, args.profile, rules, args.budget, seed, args.workers)
+    make_target(options, Model(get_profile(args.profile), load_shapes()))  # bad options fail here, exit 2
+    total = len(config.rule_ids())
+    print(
+        f"conformance run: target {args.target}, profile {args.profile}, budget {args.budget}, "
+        f"seed {seed}, {total} rules, {args.workers} worker(s)",
+        flush=True,
+    )
+    done = [0]
+    started = datetime.now(UTC)
+
+    def progress(result: RuleResult) -> None:
+        done[0] += 1
+        print(
+            f"[{done[0]:>3}/{total}] {result.id:<24} {result.verdict:<12} "
+            f"{result.exercised:>5} decided  {result.seconds:5.1f} s",
+            flush=True,
+        )
+
+    results = run(config, progress)
+    report = Report(config, tuple(results), started, (datetime.now(UTC) - started).total_seconds())
+    print()
+    print(summary_table(results))
+    if args.report is not None:
+        report.write(args.report)
+        print(f"report: {args.report / 'report.md'}")
+    return report.exit_code
+
+
+def _replay(args: argparse.Namespace) -> int:
+    result = replay_file(args.trace, args.target, endpoint_url=args.endpoint_url, fixtures_file=args.fixtures)
+    print(result.render())
+    return EXIT_FAILED if result.reproduced else EXIT_OK
+
+
+def _diff(args: argparse.Namespace) -> int:
+    if len(args.target) != 2:
+        raise TargetUsageError("diff needs exactly two --target options")
+    first, second = (
+        replay_file(args.trace, name, endpoint_url=args.endpoint_url, fixtures_file=args.fixtures)
+        for name in args.target
+    )
+    lines = diff_lines(first, second)
+    if not lines:
+        print(f"{args.target[0]} and {args.target[1]} answered every step of {args.trace} alike")
+        return EXIT_OK
+    print(f"{args.target[0]} and {args.target[1]} differ on {args.trace}:")
+    print("\n".join(lines))
+    return EXIT_FAILED
 
 
 def _rules(profile: str, fmt: str) -> int:

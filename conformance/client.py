@@ -37,12 +37,17 @@ class Exchange:
     raw: RawResponse | None
 
 
-def make_client(endpoint_url: str | None, context: CallContext) -> Any:
-    session = boto3.session.Session(
-        aws_access_key_id=context.access_key_id or "AKIACONFORMANCESELLER",
-        aws_secret_access_key=SECRET_KEY,
-        region_name=context.region,
-    )
+def make_client(endpoint_url: str | None, context: CallContext, secret: str | None = SECRET_KEY) -> Any:
+    """A client for ``context``'s caller. ``secret`` None: boto3's own credential chain (the
+    seller's real credentials, ``aws`` target only)."""
+    if secret is None:
+        session = boto3.session.Session(region_name=context.region)
+    else:
+        session = boto3.session.Session(
+            aws_access_key_id=context.access_key_id or "AKIACONFORMANCESELLER",
+            aws_secret_access_key=secret,
+            region_name=context.region,
+        )
     config = botocore.config.Config(
         retries={"total_max_attempts": 1, "mode": "standard"},
         parameter_validation=False,

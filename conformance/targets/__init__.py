@@ -4,7 +4,98 @@ An adapter opens, resets, invokes and closes; it holds no rules. Service errors 
 outcomes, transport failures as indeterminate outcomes; an adapter never raises for either.
 """
 
-from conformance.targets.base import Target
-from conformance.targets.reference import ReferenceTarget
+from __future__ import annotations
 
-__all__ = ["ReferenceTarget", "Target"]
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from conformance.schemas import SchemaError, validate
+from conformance.targets.base import CAPABILITIES, Target, TargetSetupError
+from conformance.targets.reference import ReferenceTarget
+from models.model import Model
+from models.world import FixtureError, Fixtures
+
+__all__ = [
+    "CAPABILITIES",
+    "TARGET_NAMES",
+    "ReferenceTarget",
+    "Target",
+    "TargetOptions",
+    "TargetSetupError",
+    "TargetUsageError",
+    "load_fixtures_file",
+    "make_target",
+]
+
+TARGET_NAMES = ("reference", "moto", "moto-server", "endpoint", "aws")
+
+
+class TargetUsageError(ValueError):
+    """The options do not make a usable target (exit code 2); one line says how to fix them."""
+
+
+@dataclass(frozen=True)
+class TargetOptions:
+    """What the command line (or the pytest plugin, or a replay) says about the target."""
+
+    name: str
+    endpoint_url: str | None = None
+    fixtures_file: Path | None = None
+    allow_real_billing: bool = False
+    max_records: int | None = None
+
+
+def load_fixtures_file(path: Path) -> Fixtures:
+    """A ``--fixtures`` file, checked against ``schemas/fixtures.schema.json``."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise TargetUsageError(f"--fixtures {path}: cannot read it ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise TargetUsageError(f"--fixtures {path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    try:
+        validate("fixtures", data)
+        return Fixtures.from_json(data)
+    except (SchemaError, FixtureError) as exc:
+        raise TargetUsageError(f"--fixtures {path}: {exc}") from None
+
+
+def make_target(options: TargetOptions, model: Model) -> Target:
+    """The adapter ``options`` name, not yet opened. Raises TargetUsageError for options that
+    cannot work (a missing URL, a missing guard for ``aws``)."""
+    name = options.name
+    fixtures = load_fixtures_file(options.fixtures_file) if options.fixtures_file else None
+    if name == "reference":
+        return ReferenceTarget(model)
+    if name == "moto":
+        from conformance.targets.moto import MotoTarget
+
+        return MotoTarget()
+    if name == "moto-server":
+        from conformance.targets.moto_server import MotoServerTarget
+
+        return MotoServerTarget(options.endpoint_url)
+    if name == "endpoint":
+        from conformance.targets.endpoint import EndpointTarget
+
+        if not options.endpoint_url:
+            raise TargetUsageError("--target endpoint needs --endpoint-url URL (e.g. http://127.0.0.1:8080)")
+        return EndpointTarget(options.endpoint_url, fixtures)
+    if name == "aws":
+        return _aws(options, fixtures)
+    raise TargetUsageError(f"unknown target {name!r}; use one of {', '.join(TARGET_NAMES)}")
+
+
+def _aws(options: TargetOptions, fixtures: Fixtures | None) -> Target:
+    from conformance.targets.aws import AwsTarget
+
+    if not options.allow_real_billing:
+        raise TargetUsageError("--target aws sends billable usage; add --allow-real-billing to confirm")
+    if fixtures is None or options.fixtures_file is None:
+        raise TargetUsageError(
+            "--target aws needs --fixtures FILE naming your test product, customers and callers"
+        )
+    if not options.max_records or options.max_records < 1:
+        raise TargetUsageError("--target aws needs --max-records N (the most usage records it may send)")
+    return AwsTarget(options.fixtures_file, fixtures, options.max_records, options.endpoint_url)

@@ -1,4 +1,4 @@
-"""The target adapter interface."""
+"""The target adapter interface, and what a target can be told."""
 
 from __future__ import annotations
 
@@ -9,20 +9,43 @@ from conformance.client import Exchange
 from models.requests import CallContext, Request
 from models.world import Fixtures
 
-__all__ = ["Target"]
+__all__ = ["CAPABILITIES", "Target", "TargetSetupError"]
+
+CAPABILITIES = {
+    "reset": "forget all usage between examples",
+    "clock": "freeze and move the service clock",
+    "world": "declare products, dimensions, tokens and callers",
+    "subscriptions": "subscribe and unsubscribe customers",
+    "raw": "receive requests no SDK sends (bad JSON, unknown operations)",
+}
+
+
+class TargetSetupError(RuntimeError):
+    """The target could not be reached or set up (exit code 3); one line says why."""
 
 
 class Target(Protocol):
+    """An implementation of the Metering Service the harness judges. Adapters hold no rules."""
+
     name: str
+    capabilities: frozenset[str]
+
+    def world(self, declared: Fixtures) -> Fixtures:
+        """The world the model may assume once ``declared`` has been given to ``open``: what
+        the target cannot be told is left out (or, for a fixture file, replaced)."""
 
     def open(self, fixtures: Fixtures, now: datetime) -> None:
-        """Set up the world and the clock. May start a process or a server."""
+        """Set up the world and the clock. May start a process or a server; raises
+        TargetSetupError when the target cannot be reached or set up."""
 
     def reset(self, fixtures: Fixtures, now: datetime) -> None:
         """Forget all usage, tokens and registrations; set up the world again."""
 
     def set_clock(self, now: datetime) -> None:
-        """Move the target's clock (a target that cannot is judged untestable on clock rules)."""
+        """Move the target's clock (a target without the ``clock`` capability ignores this)."""
+
+    def add_fixtures(self, fixtures: Fixtures) -> None:
+        """Add to (or replace part of) the world; a target ignores what it cannot be told."""
 
     def invoke(self, request: Request, context: CallContext) -> Exchange:
         """Send one request. Never raises for a service error or a transport failure."""

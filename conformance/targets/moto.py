@@ -21,21 +21,33 @@ from models.outcomes import Indeterminate
 from models.requests import CallContext, RawRequest, Request
 from models.world import Fixtures
 
-__all__ = ["MotoTarget"]
+__all__ = ["REAL_TIME", "MotoTarget", "subscribe"]
+
+REAL_TIME = ("hypothesis", "_pytest", "pytest", "xdist", "conformance.campaign")
 
 
 class MotoTarget:
     name = "moto"
-    capabilities = frozenset({"clock", "subscriptions"})
+    capabilities = frozenset({"reset", "clock", "subscriptions"})
 
     def __init__(self) -> None:
         self._mock: Any = None
         self._freezer: Any = None
+        self._clock: Any = None
         self._clients: dict[CallContext, Any] = {}
+
+    def world(self, declared: Fixtures) -> Fixtures:
+        # moto cannot be told products, tokens or callers: they are declared, and the rules that
+        # need them are judged against what moto does with them
+        return declared
 
     def open(self, fixtures: Fixtures, now: datetime) -> None:
         self._mock = mock_aws()
         self._mock.start()
+        # only moto sees the frozen clock: Hypothesis's shrink timer and pytest keep real time.
+        # Started once (freezegun patches every loaded module); moved with move_to.
+        self._freezer = freeze_time(now, ignore=list(REAL_TIME))
+        self._clock = self._freezer.start()
         self.reset(fixtures, now)
 
     def reset(self, fixtures: Fixtures, now: datetime) -> None:
@@ -45,22 +57,10 @@ class MotoTarget:
         self.set_clock(now)
 
     def add_fixtures(self, fixtures: Fixtures) -> None:
-        """Subscribe (or unsubscribe) the fixtures' customers in moto's backend."""
-        for region in {"us-east-1", *(c.region for c in fixtures.callers)}:
-            subscribed = meteringmarketplace_backends[DEFAULT_ACCOUNT_ID][region].customers_by_product
-            for customer in fixtures.customers:
-                present = customer.identifier in subscribed[customer.product_code]
-                if customer.subscribed and not present:
-                    subscribed[customer.product_code].append(customer.identifier)
-                elif not customer.subscribed and present:
-                    subscribed[customer.product_code].remove(customer.identifier)
+        subscribe(fixtures)
 
     def set_clock(self, now: datetime) -> None:
-        if self._freezer is not None:
-            self._freezer.stop()
-        # only moto sees the frozen clock: Hypothesis's shrink timer and pytest keep real time
-        self._freezer = freeze_time(now, ignore=["hypothesis", "_pytest", "pytest", "xdist"])
-        self._freezer.start()
+        self._clock.move_to(now)
 
     def invoke(self, request: Request, context: CallContext) -> Exchange:
         if isinstance(request, RawRequest):
@@ -78,3 +78,16 @@ class MotoTarget:
             self._mock.stop()
             self._mock = None
         self._clients.clear()
+
+
+def subscribe(fixtures: Fixtures) -> None:
+    """Subscribe (or unsubscribe) the fixtures' customers in this process's moto backend, the
+    only part of this service's world moto can be told."""
+    for region in {"us-east-1", *(c.region for c in fixtures.callers)}:
+        subscribed = meteringmarketplace_backends[DEFAULT_ACCOUNT_ID][region].customers_by_product
+        for customer in fixtures.customers:
+            present = customer.identifier in subscribed[customer.product_code]
+            if customer.subscribed and not present:
+                subscribed[customer.product_code].append(customer.identifier)
+            elif not customer.subscribed and present:
+                subscribed[customer.product_code].remove(customer.identifier)

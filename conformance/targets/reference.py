@@ -44,6 +44,7 @@ class _Body(io.BytesIO):
 
 class ReferenceTarget:
     name = "reference"
+    capabilities = frozenset({"reset", "clock", "world", "subscriptions", "raw"})
 
     def __init__(self, model: Model, keys: KeyRing | None = None) -> None:
         self.model = model
@@ -51,6 +52,9 @@ class ReferenceTarget:
         self.service = ReferenceService(model, keys=self.keys)
         self.now: datetime | None = None
         self._clients: dict[CallContext, Any] = {}
+
+    def world(self, declared: Fixtures) -> Fixtures:
+        return declared
 
     def open(self, fixtures: Fixtures, now: datetime) -> None:
         self.reset(fixtures, now)

@@ -1,0 +1,209 @@
+"""A whole run: every rule of the profile gets one campaign and one verdict.
+
+Verdicts: ``pass``; ``fail`` (with the minimal trace, replayed once before it is reported);
+``flaky`` (the trace did not reproduce on replay: both answers are kept); ``untestable`` (the
+target cannot be given what the rule needs, or the harness lacks the phase that tests it);
+``not-reached`` (the budget never produced a request the rule decides: a harness failure).
+Campaigns run in worker processes (``workers``), each with its own target.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from conformance.budget import BUDGETS
+from conformance.campaign import Campaign, CampaignResult, run_campaign
+from conformance.replay import replay
+from conformance.service_model import load_shapes
+from conformance.targets import CAPABILITIES, Target, TargetOptions, make_target
+from conformance.trace import Trace, TraceStep
+from models.catalogue import rules_for
+from models.model import Model
+from models.profiles import get_profile
+from strategies import minimal_world
+
+__all__ = ["PHASES", "START", "RuleResult", "RunConfig", "run", "run_rule"]
+
+# The clock a clock-controlled target starts at: fixed, so a seed repeats a run exactly.
+START = datetime(2026, 11, 2, 12, 0, 0, tzinfo=UTC)
+
+# Rules whose test is a phase the harness does not have yet: untestable on every target.
+PHASES = {
+    "RETRY-CONVERGES": "needs injected transport faults (the fault-injection phase, not built yet)",
+    "CONC-LINEARIZABLE": "needs concurrent clients on one target (the concurrency phase, not built yet)",
+}
+
+# Targets every worker would share: campaigns on them run one at a time.
+_SHARED = frozenset({"endpoint", "aws"})
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    target: TargetOptions
+    profile: str = "2025-01"
+    rules: tuple[str, ...] | None = None
+    budget: str = "standard"
+    seed: int = 0
+    workers: int = 1
+
+    def rule_ids(self) -> list[str]:
+        ids = [rule.id for rule in rules_for(self.profile)]
+        return [r for r in ids if r in self.rules] if self.rules else ids
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    id: str
+    verdict: str
+    exercised: int
+    reason: str | None = None
+    trace: Trace | None = None
+    expected: str | None = None
+    received: str | None = None
+    replayed: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class _Worker:
+    """One process's model and opened target, kept across the campaigns it runs."""
+
+    config: RunConfig
+    model: Model = field(init=False)
+    target: Target = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.model = Model(get_profile(self.config.profile), load_shapes())
+        self.target = make_target(self.config.target, self.model)
+        self.target.open(minimal_world("setup"), START)
+
+
+_worker: _Worker | None = None
+
+
+def _init_worker(config: RunConfig) -> None:
+    global _worker
+    _worker = _Worker(config)
+
+
+def _run_in_worker(rule: str) -> RuleResult:
+    assert _worker is not None
+    return run_rule(_worker.config, rule, _worker.model, _worker.target)
+
+
+def run(config: RunConfig, on_result: Callable[[RuleResult], None] = lambda _: None) -> list[RuleResult]:
+    """Run every campaign of ``config``; ``on_result`` sees each verdict as it comes. Raises
+    TargetSetupError when the target cannot be reached or set up."""
+    ids = config.rule_ids()
+    results: dict[str, RuleResult] = {}
+    for rule in ids:
+        if rule in PHASES:
+            results[rule] = RuleResult(rule, "untestable", 0, PHASES[rule])
+            on_result(results[rule])
+    pending = [r for r in ids if r not in results]
+    workers = 1 if config.target.name in _SHARED else max(1, config.workers)
+    for result in _results(config, pending, workers):
+        results[result.id] = result
+        on_result(result)
+    return [results[r] for r in ids]
+
+
+def _results(config: RunConfig, rules: list[str], workers: int) -> Iterator[RuleResult]:
+    if not rules:
+        return
+    if workers == 1:
+        _init_worker(config)
+        try:
+            yield from (_run_in_worker(rule) for rule in rules)
+        finally:
+            assert _worker is not None
+            _worker.target.close()
+        return
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(config,)) as pool:
+        yield from pool.map(_run_in_worker, rules)
+
+
+def rule_seed(seed: int, rule: str) -> int:
+    """The campaign seed of ``rule``: the same for a rule whatever else the run includes."""
+    return seed * 1_000_003 + zlib.crc32(rule.encode())
+
+
+def run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> RuleResult:
+    """One campaign, its verdict, and for a failure the trace replayed once."""
+    started = datetime.now(UTC)
+    clock = "clock" in target.capabilities
+    declared = minimal_world(rule.lower())
+    campaign = Campaign(
+        rule,
+        model,
+        target,
+        target.world(declared),
+        START if clock else None,
+        namespace=rule.lower(),
+        budget=BUDGETS[config.budget],
+        seed=rule_seed(config.seed, rule),
+        open_world="reset" not in target.capabilities,
+    )
+    result = run_campaign(campaign)
+    seconds = (datetime.now(UTC) - started).total_seconds()
+    if result.verdict == "pass":
+        return RuleResult(rule, "pass", result.exercised, seconds=seconds)
+    if result.verdict == "not-reached":
+        return _unreached(rule, target, config.budget, seconds)
+    trace = _trace(config, campaign, result, clock)
+    failing = trace.steps[-1]
+    again = replay(trace, target, model)
+    common = {"trace": trace, "expected": failing.expected, "received": failing.observed, "seconds": seconds}
+    if again.reproduced:
+        return RuleResult(rule, "fail", result.exercised, "; ".join(result.reasons), **common)  # type: ignore[arg-type]
+    replayed = again.steps[-1].step.observed if again.steps else None
+    reason = "the failing trace did not reproduce on replay: " + "; ".join(result.reasons)
+    return RuleResult(rule, "flaky", result.exercised, reason, replayed=replayed, **common)  # type: ignore[arg-type]
+
+
+def _unreached(rule: str, target: Target, budget: str, seconds: float) -> RuleResult:
+    missing = sorted(set(CAPABILITIES) - set(target.capabilities))
+    if missing:
+        told = "; ".join(CAPABILITIES[m] for m in missing)
+        reason = f"no request this target's world allows decided it (target {target.name} cannot: {told})"
+        return RuleResult(rule, "untestable", 0, reason, seconds=seconds)
+    reason = (
+        f"budget {budget} never produced a request this rule decides (a harness failure; try --budget deep)"
+    )
+    return RuleResult(rule, "not-reached", 0, reason, seconds=seconds)
+
+
+def _trace(config: RunConfig, campaign: Campaign, result: CampaignResult, clock: bool) -> Trace:
+    steps = []
+    for step in result.steps:
+        if step.kind == "request" and step.check is not None:
+            judgement = step.check.judgement
+            steps.append(
+                TraceStep(
+                    "request",
+                    step.now,
+                    step.request,
+                    step.context,
+                    expected=judgement.expected,
+                    observed=judgement.received,
+                    divergence=step.check.divergence,
+                )
+            )
+        else:
+            steps.append(TraceStep(step.kind, step.now, fixtures=step.fixtures))
+    start = campaign.start or (result.steps[0].now if result.steps else START)
+    return Trace(
+        rule=campaign.rule,
+        profile=config.profile,
+        target=config.target.name,
+        seed=result.seed,
+        fixtures=campaign.fixtures,
+        start=start,
+        clock=clock,
+        steps=tuple(steps),
+        reasons=tuple(result.reasons),
+    )

@@ -1,0 +1,126 @@
+"""Plain HTTP for what boto3 cannot send: raw service requests and the control protocol.
+
+Raw requests are signed with botocore's SigV4 signer, so an emulator tells the caller apart
+exactly as it does for boto3's requests. Transport failures come back as indeterminate
+outcomes; the control client raises :class:`ControlError` (the target cannot be set up).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from conformance.client import SECRET_KEY, Exchange
+from conformance.protocol import CONTENT_TYPE, decode_outcome
+from models.outcomes import Indeterminate
+from models.requests import CallContext, RawRequest
+from models.wire import RawResponse
+
+__all__ = ["ControlClient", "ControlError", "send_raw"]
+
+_SIGNING_NAME = "aws-marketplace"
+_TIMEOUT = 30
+
+
+def send_raw(endpoint_url: str, request: RawRequest, context: CallContext) -> Exchange:
+    """POST ``request`` as it is (its target header and body) to ``endpoint_url``."""
+    headers = {"Content-Type": CONTENT_TYPE}
+    if request.target is not None:
+        headers["X-Amz-Target"] = request.target
+    aws = AWSRequest("POST", endpoint_url.rstrip("/") + "/", data=request.body, headers=headers)
+    credentials = Credentials(context.access_key_id or "AKIACONFORMANCESELLER", SECRET_KEY)
+    SigV4Auth(credentials, _SIGNING_NAME, context.region).add_auth(aws)
+    http = urllib.request.Request(aws.url, data=request.body, headers=dict(aws.headers), method="POST")
+    try:
+        raw = _response(http)
+    except OSError as exc:
+        return Exchange(request, context, Indeterminate(f"{exc.__class__.__name__}: {exc}"), None)
+    return Exchange(request, context, decode_outcome("Raw", raw), raw)
+
+
+def _response(http: urllib.request.Request) -> RawResponse:
+    try:
+        with urllib.request.urlopen(http, timeout=_TIMEOUT) as response:
+            return RawResponse(response.status, response.headers.get("Content-Type"), response.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            return RawResponse(error.code, error.headers.get("Content-Type"), error.read())
+
+
+class ControlError(RuntimeError):
+    """The control protocol failed; the message says which route and why."""
+
+
+class ControlClient:
+    """The control protocol v1 (``/_conformance``) of an emulator at ``base_url``."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+
+    def probe(self) -> frozenset[str] | None:
+        """The capabilities the server announces, or None if it does not speak the protocol.
+        Raises ControlError when nothing answers at all."""
+        try:
+            answer = self._call("GET", "")
+        except ControlError as exc:
+            if "refused" in str(exc) or "timed out" in str(exc) or "unreachable" in str(exc):
+                raise
+            return None
+        if answer.get("protocol") != "metering-conformance-control" or answer.get("version") != 1:
+            return None
+        return frozenset(str(c) for c in answer.get("capabilities", []))
+
+    def reset(self) -> None:
+        self._call("POST", "/reset", {})
+
+    def add_fixtures(self, fixtures: dict[str, Any]) -> None:
+        self._call("POST", "/fixtures", fixtures)
+
+    def set_clock(self, now: float | None) -> None:
+        self._call("POST", "/clock", {"now": now})
+
+    def records(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/records")["records"])
+
+    def public_key(self, product_code: str, version: int) -> str:
+        query = urllib.parse.urlencode({"productCode": product_code, "version": version})
+        return str(self._call("GET", f"/public-key?{query}")["pem"])
+
+    def _call(self, method: str, route: str, body: Any = None) -> dict[str, Any]:
+        url = f"{self.base_url}/_conformance{route}"
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(url, data=data, method=method)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            raw = _response(request)
+        except OSError as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ControlError(f"{method} {url}: {_plain(reason)}") from None
+        if raw.status != 200:
+            raise ControlError(f"{method} {url}: HTTP {raw.status} {raw.body[:200]!r}")
+        try:
+            answer = json.loads(raw.body)
+        except ValueError:
+            raise ControlError(f"{method} {url}: the answer is not JSON") from None
+        if not isinstance(answer, dict):
+            raise ControlError(f"{method} {url}: the answer is not a JSON object")
+        return answer
+
+
+def _plain(reason: object) -> str:
+    text = str(reason)
+    if "Connection refused" in text:
+        return "connection refused"
+    if "timed out" in text:
+        return "timed out"
+    if "No route" in text or "unreachable" in text:
+        return "unreachable"
+    return text

@@ -1,0 +1,151 @@
+"""Replaying a trace against a target, step by step, and comparing two targets on one trace."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from conformance.campaign import wall_clock
+from conformance.service_model import load_shapes
+from conformance.targets import Target, TargetOptions, make_target
+from conformance.trace import Trace, TraceStep, shift_request
+from conformance.verdict import check_rule
+from models.catalogue import RULES_BY_ID
+from models.model import Model
+from models.profiles import get_profile
+from models.requests import RawRequest, to_wire
+from models.world import World
+
+__all__ = ["ReplayResult", "ReplayedStep", "diff_lines", "render_step", "replay", "replay_file"]
+
+
+@dataclass(frozen=True)
+class ReplayedStep:
+    step: TraceStep  # as replayed: timestamps shifted, expected/observed from this replay
+    recorded: str  # what the trace recorded as observed
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    trace: Trace
+    target: str
+    steps: tuple[ReplayedStep, ...]
+
+    @property
+    def reproduced(self) -> bool:
+        """The target diverged from the trace's rule again."""
+        return any(s.step.divergence for s in self.steps)
+
+    def render(self) -> str:
+        rule = RULES_BY_ID.get(self.trace.rule)
+        lines = [
+            f"{self.trace.rule}: {rule.statement if rule else ''}".rstrip(),
+            f"Target: {self.target}   Profile: {self.trace.profile}   Trace seed: {self.trace.seed}",
+            "",
+        ]
+        for number, replayed in enumerate(self.steps, 1):
+            lines += render_step(number, replayed.step)
+        verdict = "reproduced" if self.reproduced else "does not reproduce: the target conforms on this trace"
+        lines += ["", f"Divergence {verdict}."]
+        return "\n".join(lines)
+
+
+def render_step(number: int, step: TraceStep) -> list[str]:
+    """One step as the report and the replay print it: the request, Expected, Received."""
+    when = step.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if step.kind == "clock":
+        return [f"{number}. clock -> {when}"]
+    if step.kind == "fixtures":
+        assert step.fixtures is not None
+        return [
+            f"{number}. fixtures changed at {when}: {json.dumps(step.fixtures.to_json(), sort_keys=True)}"
+        ]
+    assert step.request is not None and step.context is not None
+    if isinstance(step.request, RawRequest):
+        body = step.request.body[:120].decode(errors="replace")
+        sent = f"raw X-Amz-Target={step.request.target!r} body={body!r}"
+    else:
+        sent = f"{step.request.operation} {json.dumps(to_wire(step.request), sort_keys=True)}"
+    who = "seller" if step.context.access_key_id is None else "caller"
+    lines = [f"{number}. at {when}, {who} in {step.context.region}: {sent}"]
+    lines += _indent("Expected: ", step.expected) + _indent("Received: ", step.observed)
+    lines += [f"   ✗ {reason}" for reason in step.divergence]
+    return lines
+
+
+def _indent(label: str, text: str) -> list[str]:
+    first, *rest = text.splitlines() or [""]
+    return [f"   {label}{first}", *(f"   {' ' * len(label)}{line}" for line in rest)]
+
+
+def replay(trace: Trace, target: Target, model: Model) -> ReplayResult:
+    """Send the trace's steps to ``target`` (already open) and judge each answer for the trace's
+    rule. Side effects: the target is reset to the trace's fixtures, its clock moved. A target
+    without a clock gets every timestamp shifted by (now - the trace's start)."""
+    controlled = "clock" in target.capabilities
+    shift = timedelta(0) if controlled else wall_clock() - trace.start
+    now = trace.start + shift
+    target.reset(trace.fixtures, now)
+    state = model.initial(
+        World.of(target.world(trace.fixtures)), open_world="reset" not in target.capabilities
+    )
+    out: list[ReplayedStep] = []
+    for step in trace.steps:
+        now = step.now + shift if controlled else wall_clock()
+        if step.kind == "clock":
+            target.set_clock(now)
+            out.append(ReplayedStep(TraceStep("clock", now), ""))
+        elif step.kind == "fixtures" and step.fixtures is not None:
+            target.add_fixtures(step.fixtures)
+            state = state.with_fixtures(step.fixtures)
+            out.append(ReplayedStep(TraceStep("fixtures", now, fixtures=step.fixtures), ""))
+        elif step.request is not None and step.context is not None:
+            request = shift_request(step.request, shift)
+            allowed = model.allowed(state, request, step.context, now)
+            exchange = target.invoke(request, step.context)
+            check = check_rule(trace.rule, allowed, exchange)
+            state = model.step(state, allowed, exchange.outcome)
+            judged = TraceStep(
+                "request",
+                now,
+                request,
+                step.context,
+                expected=check.judgement.expected,
+                observed=check.judgement.received,
+                divergence=check.divergence,
+            )
+            out.append(ReplayedStep(judged, step.observed))
+    return ReplayResult(trace, target.name, tuple(out))
+
+
+def replay_file(
+    path: Path | str,
+    target_name: str,
+    *,
+    endpoint_url: str | None = None,
+    fixtures_file: Path | None = None,
+) -> ReplayResult:
+    """Load a trace, open ``target_name``, replay, close."""
+    trace = Trace.load(Path(path))
+    model = Model(get_profile(trace.profile), load_shapes())
+    target = make_target(TargetOptions(target_name, endpoint_url, fixtures_file), model)
+    target.open(trace.fixtures, trace.start)
+    try:
+        return replay(trace, target, model)
+    finally:
+        target.close()
+
+
+def diff_lines(first: ReplayResult, second: ReplayResult) -> list[str]:
+    """Where two replays of one trace received different answers, step by step."""
+    lines: list[str] = []
+    for number, (a, b) in enumerate(zip(first.steps, second.steps, strict=True), 1):
+        if a.step.kind != "request" or a.step.observed == b.step.observed:
+            continue
+        lines += render_step(number, a.step)[:1]
+        lines += _indent(f"{first.target}: ", a.step.observed) + _indent(
+            f"{second.target}: ", b.step.observed
+        )
+    return lines

@@ -1,0 +1,187 @@
+"""Reports of a run: ``report.json`` (schema ``schemas/report.schema.json``), ``junit.xml``
+(one testcase per rule), ``report.md`` (for a seller to read), and per failing rule a trace
+(``traces/RULE.json``) with a pytest file that replays it (``traces/test_rule.py``)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+import xml.etree.ElementTree as ET
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from conformance import __version__
+from conformance.engine import RuleResult, RunConfig
+from conformance.replay import render_step
+from conformance.schemas import validate
+from conformance.trace import pytest_source
+from models.catalogue import RULES_BY_ID
+
+__all__ = ["VERDICTS", "Report", "summary_table"]
+
+VERDICTS = ("pass", "fail", "flaky", "untestable", "not-reached")
+
+
+@dataclass(frozen=True)
+class Report:
+    config: RunConfig
+    results: tuple[RuleResult, ...]
+    started: datetime
+    seconds: float
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(r.verdict for r in self.results)
+
+    @property
+    def exit_code(self) -> int:
+        """1 if any rule failed (or was flaky or not reached), else 0."""
+        return 1 if any(r.verdict in ("fail", "flaky", "not-reached") for r in self.results) else 0
+
+    def trace_path(self, result: RuleResult) -> str | None:
+        return f"traces/{result.id}.json" if result.trace is not None else None
+
+    def to_json(self) -> dict[str, Any]:
+        data = {
+            "format": "metering-conformance-report",
+            "version": __version__,
+            "profile": self.config.profile,
+            "target": self.config.target.name,
+            "endpoint": self.config.target.endpoint_url,
+            "seed": self.config.seed,
+            "budget": self.config.budget,
+            "started": self.started.isoformat(),
+            "seconds": round(self.seconds, 1),
+            "summary": {v: self.counts.get(v, 0) for v in VERDICTS},
+            "rules": [
+                {
+                    "id": r.id,
+                    "verdict": r.verdict,
+                    "exercised": r.exercised,
+                    "reason": r.reason,
+                    "trace": self.trace_path(r),
+                    "expected": r.expected,
+                    "received": r.received,
+                    "replayed": r.replayed,
+                }
+                for r in self.results
+            ],
+        }
+        validate("report", data)
+        return data
+
+    def write(self, directory: Path) -> None:
+        """Write every file into ``directory`` at once: built in a temporary directory beside it
+        and moved in, so a run that stops early never leaves half a report."""
+        directory = Path(directory)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".report-", dir=directory.parent))
+        try:
+            self._write_into(staging)
+            directory.mkdir(exist_ok=True)
+            for old in ("report.json", "junit.xml", "report.md", "traces"):
+                target = directory / old
+                if target.is_dir():
+                    shutil.rmtree(target)
+                elif target.exists():
+                    target.unlink()
+            for item in staging.iterdir():
+                item.rename(directory / item.name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _write_into(self, directory: Path) -> None:
+        (directory / "report.json").write_text(json.dumps(self.to_json(), indent=2) + "\n")
+        (directory / "junit.xml").write_bytes(self.junit())
+        (directory / "report.md").write_text(self.markdown())
+        traces = [r for r in self.results if r.trace is not None]
+        if traces:
+            (directory / "traces").mkdir()
+        for result in traces:
+            assert result.trace is not None
+            name = f"{result.id}.json"
+            result.trace.save(directory / "traces" / name)
+            module = "test_" + re.sub(r"\W", "_", result.id.lower()) + ".py"
+            (directory / "traces" / module).write_text(pytest_source(name, result.trace))
+
+    def junit(self) -> bytes:
+        suite = ET.Element(
+            "testsuite",
+            name=f"metering-conformance {self.config.target.name} {self.config.profile}",
+            tests=str(len(self.results)),
+            failures=str(sum(r.verdict in ("fail", "flaky") for r in self.results)),
+            errors=str(self.counts.get("not-reached", 0)),
+            skipped=str(self.counts.get("untestable", 0)),
+            time=f"{self.seconds:.1f}",
+        )
+        for result in self.results:
+            case = ET.SubElement(
+                suite, "testcase", classname="conformance", name=result.id, time=f"{result.seconds:.2f}"
+            )
+            if result.verdict in ("fail", "flaky"):
+                failure = ET.SubElement(case, "failure", message=f"{result.verdict}: {result.reason}")
+                failure.text = self._failure_text(result)
+            elif result.verdict == "not-reached":
+                ET.SubElement(case, "error", message=result.reason or "not reached")
+            elif result.verdict == "untestable":
+                ET.SubElement(case, "skipped", message=result.reason or "untestable")
+        return bytes(ET.tostring(suite, encoding="utf-8", xml_declaration=True))
+
+    def markdown(self) -> str:
+        counts = ", ".join(f"{self.counts[v]} {v}" for v in VERDICTS if self.counts.get(v))
+        lines = [
+            f"# Conformance report: {self.config.target.name}, profile {self.config.profile}",
+            "",
+            f"metering-conformance {__version__}, budget {self.config.budget}, seed {self.config.seed}, "
+            f"{self.seconds:.0f} s. {counts}.",
+            "",
+            "| Rule | Verdict | Decided | Note |",
+            "|---|---|---:|---|",
+        ]
+        for r in self.results:
+            note = (r.reason or "").replace("|", "\\|").replace("\n", " ")
+            if r.trace is not None:
+                note = f"[trace]({self.trace_path(r)}) {note}"
+            lines.append(f"| {r.id} | {r.verdict} | {r.exercised} | {note[:300]} |")
+        for r in self.results:
+            if r.verdict in ("fail", "flaky"):
+                lines += ["", f"## {r.id}: {r.verdict}", "", "```", self._failure_text(r), "```"]
+        return "\n".join(lines) + "\n"
+
+    def _failure_text(self, result: RuleResult) -> str:
+        rule = RULES_BY_ID[result.id]
+        lines = [f"{result.id}: {rule.statement}", ""]
+        lines += _block("Expected: ", result.expected or "")
+        lines += _block("Received: ", result.received or "")
+        if result.replayed is not None:
+            lines += _block("Replayed: ", result.replayed)
+        if result.trace is not None:
+            lines += ["", f"Minimal trace ({self.trace_path(result)}):"]
+            for number, step in enumerate(result.trace.steps, 1):
+                lines += render_step(number, step)
+            lines += [
+                "",
+                f"Replay: conformance replay {self.trace_path(result)} --target {self.config.target.name}",
+            ]
+        return "\n".join(lines)
+
+
+def _block(label: str, text: str) -> list[str]:
+    first, *rest = text.splitlines() or [""]
+    return [label + first, *(" " * len(label) + line for line in rest)]
+
+
+def summary_table(results: list[RuleResult] | tuple[RuleResult, ...]) -> str:
+    """The table the terminal ends with: one line per rule that did not pass, then counts."""
+    counts = Counter(r.verdict for r in results)
+    lines = [f"{'rule':<24} {'verdict':<12} {'decided':>7}  reason"]
+    for r in results:
+        if r.verdict != "pass":
+            lines.append(f"{r.id:<24} {r.verdict:<12} {r.exercised:>7}  {(r.reason or '')[:90]}")
+    lines.append(", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts.get(v)) or "no rules")
+    return "\n".join(lines)

@@ -1,0 +1,87 @@
+"""``endpoint``: any implementation at ``--endpoint-url``.
+
+If the server speaks the control protocol (``GET /_conformance``), the harness resets it, gives
+it each campaign's world and freezes and moves its clock: every rule can be judged. Otherwise
+the world is the one a fixture file declares (``--fixtures FILE``), nothing is reset (the model
+starts open world: a key may be recorded already) and the clock is the wall clock; rules that
+world does not let a campaign reach are reported untestable.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from conformance.client import Exchange, call, make_client
+from conformance.http import ControlClient, ControlError, send_raw
+from conformance.targets.base import TargetSetupError
+from models.requests import CallContext, RawRequest, Request, epoch
+from models.world import Fixtures
+
+__all__ = ["EndpointTarget"]
+
+
+class EndpointTarget:
+    name = "endpoint"
+
+    def __init__(self, endpoint_url: str, fixtures: Fixtures | None = None) -> None:
+        self.endpoint_url = endpoint_url
+        self.declared = fixtures
+        self.control = ControlClient(endpoint_url)
+        self.capabilities: frozenset[str] = frozenset({"raw"})
+        self._controlled = False
+        self._clients: dict[CallContext, Any] = {}
+
+    def probe(self) -> None:
+        """Ask the server what it can be told. Raises TargetSetupError when nothing answers, or
+        when it speaks no control protocol and no fixture file was given."""
+        try:
+            announced = self.control.probe()
+        except ControlError as exc:
+            raise TargetSetupError(f"endpoint {self.endpoint_url} cannot be reached: {exc}") from None
+        if announced is not None and {"reset", "fixtures"} <= announced:
+            self._controlled = True
+            extra = {"world", "subscriptions"} | ({"clock"} if "clock" in announced else set())
+            self.capabilities = frozenset({"reset", "raw", *extra})
+        elif self.declared is None:
+            raise TargetSetupError(
+                f"endpoint {self.endpoint_url} does not speak the control protocol; "
+                "give --fixtures FILE declaring the world it serves"
+            )
+
+    def world(self, declared: Fixtures) -> Fixtures:
+        if self._controlled or self.declared is None:
+            return declared
+        return self.declared
+
+    def open(self, fixtures: Fixtures, now: datetime) -> None:
+        self.probe()
+        self.reset(fixtures, now)
+
+    def reset(self, fixtures: Fixtures, now: datetime) -> None:
+        if not self._controlled:
+            return
+        try:
+            self.control.reset()
+            self.control.add_fixtures(fixtures.to_json())
+        except ControlError as exc:
+            raise TargetSetupError(f"endpoint {self.endpoint_url}: {exc}") from None
+        self.set_clock(now)
+
+    def set_clock(self, now: datetime) -> None:
+        if "clock" in self.capabilities:
+            self.control.set_clock(float(epoch(now)))
+
+    def add_fixtures(self, fixtures: Fixtures) -> None:
+        if self._controlled:
+            self.control.add_fixtures(fixtures.to_json())
+
+    def invoke(self, request: Request, context: CallContext) -> Exchange:
+        if isinstance(request, RawRequest):
+            return send_raw(self.endpoint_url, request, context)
+        if context not in self._clients:
+            self._clients[context] = make_client(self.endpoint_url, context)
+        return call(self._clients[context], request, context)
+
+    def close(self) -> None:
+        self._clients.clear()

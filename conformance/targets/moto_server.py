@@ -1,0 +1,100 @@
+"""``moto-server``: moto's HTTP server, as users run it.
+
+Started by the harness (in this process, on a free loopback port) it can be told which
+customers are subscribed (written to its backend, as for ``moto``) and its clock is frozen with
+freezegun. An existing server (``--endpoint-url``) can be told neither: every declared customer
+is unsubscribed as far as the model knows, and it runs on wall time. Either way it is reset
+through moto's own route, ``POST /moto-api/reset``.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from conformance.client import Exchange, call, make_client
+from conformance.http import send_raw
+from conformance.targets.base import TargetSetupError
+from models.requests import CallContext, RawRequest, Request
+from models.world import Fixtures
+
+__all__ = ["MotoServerTarget"]
+
+
+class MotoServerTarget:
+    name = "moto-server"
+
+    def __init__(self, endpoint_url: str | None = None) -> None:
+        self.endpoint_url = endpoint_url
+        self._started = endpoint_url is None
+        self.capabilities = frozenset(
+            {"reset", "raw", "clock", "subscriptions"} if self._started else {"reset", "raw"}
+        )
+        self._server: Any = None
+        self._freezer: Any = None
+        self._clock: Any = None
+        self._clients: dict[CallContext, Any] = {}
+
+    def world(self, declared: Fixtures) -> Fixtures:
+        if self._started:
+            return declared
+        customers = tuple(replace(c, subscribed=False) for c in declared.customers)
+        return replace(declared, customers=customers)
+
+    def open(self, fixtures: Fixtures, now: datetime) -> None:
+        if self._started:
+            from freezegun import freeze_time
+            from moto.server import ThreadedMotoServer
+
+            from conformance.targets.moto import REAL_TIME
+
+            self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            self._server.start()
+            host, port = self._server.get_host_and_port()
+            self.endpoint_url = f"http://{host}:{port}"
+            self._freezer = freeze_time(now, ignore=list(REAL_TIME))
+            self._clock = self._freezer.start()
+        self.reset(fixtures, now)
+
+    def reset(self, fixtures: Fixtures, now: datetime) -> None:
+        assert self.endpoint_url is not None
+        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", data=b"", method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                answer.read()
+        except OSError as exc:
+            raise TargetSetupError(
+                f"moto server at {self.endpoint_url} did not reset ({getattr(exc, 'reason', exc)}); "
+                "is it running?"
+            ) from None
+        self.add_fixtures(fixtures)
+        self.set_clock(now)
+
+    def set_clock(self, now: datetime) -> None:
+        if self._clock is not None:
+            self._clock.move_to(now)
+
+    def add_fixtures(self, fixtures: Fixtures) -> None:
+        if self._started:
+            from conformance.targets.moto import subscribe
+
+            subscribe(fixtures)
+
+    def invoke(self, request: Request, context: CallContext) -> Exchange:
+        assert self.endpoint_url is not None, "open() first"
+        if isinstance(request, RawRequest):
+            return send_raw(self.endpoint_url, request, context)
+        if context not in self._clients:
+            self._clients[context] = make_client(self.endpoint_url, context)
+        return call(self._clients[context], request, context)
+
+    def close(self) -> None:
+        if self._freezer is not None:
+            self._freezer.stop()
+            self._freezer = self._clock = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        self._clients.clear()
