@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from hypothesis import HealthCheck, seed, settings
+from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
@@ -79,6 +79,7 @@ class Campaign:
     budget: Budget = BUDGETS["quick"]
     seed: int = 0
     open_world: bool = False
+    phases: tuple[Phase, ...] = tuple(Phase)
 
     @property
     def focus(self) -> str | None:
@@ -121,6 +122,7 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
                     database=None,
                     suppress_health_check=list(HealthCheck),
                     print_blob=False,
+                    phases=campaign.phases,
                 ),
             )
         except Divergence as divergence:

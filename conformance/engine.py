@@ -15,8 +15,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from hypothesis import Phase
+
 from conformance.budget import BUDGETS
 from conformance.campaign import Campaign, CampaignResult, run_campaign
+from conformance.minimize import minimize
 from conformance.replay import replay
 from conformance.service_model import load_shapes
 from conformance.targets import CAPABILITIES, Target, TargetOptions, make_target
@@ -26,7 +29,7 @@ from models.model import Model
 from models.profiles import get_profile
 from strategies import minimal_world
 
-__all__ = ["PHASES", "START", "RuleResult", "RunConfig", "run", "run_rule"]
+__all__ = ["PHASES", "START", "RuleResult", "RunConfig", "open_target", "run", "run_rule"]
 
 # The clock a clock-controlled target starts at: fixed, so a seed repeats a run exactly.
 START = datetime(2026, 11, 2, 12, 0, 0, tzinfo=UTC)
@@ -77,9 +80,7 @@ class _Worker:
     target: Target = field(init=False)
 
     def __post_init__(self) -> None:
-        self.model = Model(get_profile(self.config.profile), load_shapes())
-        self.target = make_target(self.config.target, self.model)
-        self.target.open(minimal_world("setup"), START)
+        self.model, self.target = open_target(self.config)
 
 
 _worker: _Worker | None = None
@@ -127,6 +128,14 @@ def _results(config: RunConfig, rules: list[str], workers: int) -> Iterator[Rule
         yield from pool.map(_run_in_worker, rules)
 
 
+def open_target(config: RunConfig) -> tuple[Model, Target]:
+    """The run's model and its target, opened. Raises TargetSetupError."""
+    model = Model(get_profile(config.profile), load_shapes())
+    target = make_target(config.target, model)
+    target.open(minimal_world("setup"), START)
+    return model, target
+
+
 def rule_seed(seed: int, rule: str) -> int:
     """The campaign seed of ``rule``: the same for a rule whatever else the run includes."""
     return seed * 1_000_003 + zlib.crc32(rule.encode())
@@ -147,6 +156,7 @@ def run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> Rule
         budget=BUDGETS[config.budget],
         seed=rule_seed(config.seed, rule),
         open_world="reset" not in target.capabilities,
+        phases=(Phase.explicit, Phase.generate),  # minimized by replays instead: see minimize.py
     )
     result = run_campaign(campaign)
     seconds = (datetime.now(UTC) - started).total_seconds()
@@ -154,7 +164,7 @@ def run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> Rule
         return RuleResult(rule, "pass", result.exercised, seconds=seconds)
     if result.verdict == "not-reached":
         return _unreached(rule, target, config.budget, seconds)
-    trace = _trace(config, campaign, result, clock)
+    trace = minimize(_trace(config, campaign, result, clock), target, model)
     failing = trace.steps[-1]
     again = replay(trace, target, model)
     common = {"trace": trace, "expected": failing.expected, "received": failing.observed, "seconds": seconds}

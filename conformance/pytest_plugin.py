@@ -1,7 +1,159 @@
-"""pytest plugin entry point (``pytest11``): per-rule conformance tests come with the engine.
+"""pytest plugin: ``pytest --conformance-target=moto`` collects one test per rule.
 
-Registered now so installing the distribution reserves the name; it adds nothing until a
-``--conformance-target`` option exists.
+Each test (``test_rule[BMU-WINDOW]``) runs that rule's campaign; a failure prints the rule's
+Expected/Received and minimal trace, an untestable rule is skipped with its reason. With
+pytest-xdist (``-n auto``) the campaigns spread over processes; each process opens its own
+target, so parallel campaigns never see each other's state. The seed is chosen once, printed
+in the header and handed to every worker.
 """
 
-__all__: list[str] = []
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+__all__ = ["RuleItem"]
+
+_OPTIONS = (
+    ("target", None, "judge this target: reference, moto, moto-server, endpoint or aws"),
+    ("profile", "2025-01", "rule profile: 2025-01 or 2026-11"),
+    ("budget", "quick", "campaign budget: quick, standard or deep"),
+    ("seed", None, "seed of the campaigns (default: random, printed in the header)"),
+    ("rules", None, "comma-separated rule IDs (default: every rule of the profile)"),
+    ("endpoint-url", None, "endpoint / moto-server: where the target listens"),
+    ("fixtures", None, "fixture file for a target without the control protocol"),
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance", "metering-conformance")
+    for name, default, text in _OPTIONS:
+        group.addoption(f"--conformance-{name}", default=default, help=text)
+
+
+def _option(config: pytest.Config, name: str) -> Any:
+    return config.getoption(f"--conformance-{name}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if _option(config, "target") is None:
+        return
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        seed = int(workerinput["conformance_seed"])
+    elif _option(config, "seed") is not None:
+        seed = int(_option(config, "seed"))
+    else:
+        seed = random.randrange(10**6)
+    config.stash[_SEED] = seed
+
+
+_SEED = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller: every worker runs with the controller's seed."""
+    node.workerinput["conformance_seed"] = node.config.stash[_SEED]
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if _option(config, "target") is None:
+        return None
+    return (
+        f"conformance: target {_option(config, 'target')}, profile {_option(config, 'profile')}, "
+        f"budget {_option(config, 'budget')}, seed {config.stash[_SEED]} "
+        f"(repeat with --conformance-seed={config.stash[_SEED]})"
+    )
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[Any]) -> None:
+    if _option(config, "target") is None:
+        return
+    from conformance.engine import RunConfig
+
+    run_config = _run_config(config)
+    collector = _RuleCollector.from_parent(session, name="conformance")
+    items.extend(
+        RuleItem.from_parent(collector, name=f"test_rule[{rule}]", rule=rule, run_config=run_config)
+        for rule in RunConfig.rule_ids(run_config)
+    )
+
+
+def _run_config(config: pytest.Config) -> Any:
+    from pathlib import Path
+
+    from conformance.engine import RunConfig
+    from conformance.targets import TargetOptions
+
+    rules = _option(config, "rules")
+    fixtures = _option(config, "fixtures")
+    options = TargetOptions(
+        _option(config, "target"), _option(config, "endpoint-url"), Path(fixtures) if fixtures else None
+    )
+    return RunConfig(
+        options,
+        _option(config, "profile"),
+        tuple(r.strip() for r in rules.split(",")) if rules else None,
+        _option(config, "budget"),
+        config.stash[_SEED],
+    )
+
+
+class _RuleCollector(pytest.Collector):
+    def collect(self) -> list[Any]:
+        return []
+
+
+class RuleFailure(Exception):
+    """A rule's campaign ended fail, flaky or not-reached; the message is the report's text."""
+
+
+_opened: dict[Any, Any] = {}  # one model and target per process and run configuration
+
+
+class RuleItem(pytest.Item):
+    """One rule's campaign as a test. Side effects: opens (once per process) and drives the
+    target; the target is closed when the session ends."""
+
+    def __init__(self, *, rule: str, run_config: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rule = rule
+        self.run_config = run_config
+
+    def runtest(self) -> None:
+        from conformance.engine import PHASES, run_rule
+        from conformance.report import failure_text
+
+        if self.rule in PHASES:
+            pytest.skip(f"untestable: {PHASES[self.rule]}")
+        model, target = _open(self.run_config)
+        result = run_rule(self.run_config, self.rule, model, target)
+        if result.verdict == "untestable":
+            pytest.skip(f"untestable: {result.reason}")
+        if result.verdict != "pass":
+            raise RuleFailure(f"{result.verdict}\n" + failure_text(result, self.run_config.target.name))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, RuleFailure):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[str, int, str]:
+        return "conformance", 0, f"{self.rule} on {self.run_config.target.name}"
+
+
+def _open(run_config: Any) -> tuple[Any, Any]:
+    if run_config not in _opened:
+        from conformance.engine import open_target
+
+        _opened[run_config] = open_target(run_config)
+    return _opened[run_config]  # type: ignore[no-any-return]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    while _opened:
+        _, (_, target) = _opened.popitem()
+        target.close()

@@ -22,7 +22,7 @@ from conformance.schemas import validate
 from conformance.trace import pytest_source
 from models.catalogue import RULES_BY_ID
 
-__all__ = ["VERDICTS", "Report", "summary_table"]
+__all__ = ["VERDICTS", "Report", "failure_text", "summary_table", "trace_path"]
 
 VERDICTS = ("pass", "fail", "flaky", "untestable", "not-reached")
 
@@ -43,9 +43,6 @@ class Report:
         """1 if any rule failed (or was flaky or not reached), else 0."""
         return 1 if any(r.verdict in ("fail", "flaky", "not-reached") for r in self.results) else 0
 
-    def trace_path(self, result: RuleResult) -> str | None:
-        return f"traces/{result.id}.json" if result.trace is not None else None
-
     def to_json(self) -> dict[str, Any]:
         data = {
             "format": "metering-conformance-report",
@@ -64,7 +61,7 @@ class Report:
                     "verdict": r.verdict,
                     "exercised": r.exercised,
                     "reason": r.reason,
-                    "trace": self.trace_path(r),
+                    "trace": trace_path(r),
                     "expected": r.expected,
                     "received": r.received,
                     "replayed": r.replayed,
@@ -125,7 +122,7 @@ class Report:
             )
             if result.verdict in ("fail", "flaky"):
                 failure = ET.SubElement(case, "failure", message=f"{result.verdict}: {result.reason}")
-                failure.text = self._failure_text(result)
+                failure.text = failure_text(result, self.config.target.name)
             elif result.verdict == "not-reached":
                 ET.SubElement(case, "error", message=result.reason or "not reached")
             elif result.verdict == "untestable":
@@ -146,29 +143,41 @@ class Report:
         for r in self.results:
             note = (r.reason or "").replace("|", "\\|").replace("\n", " ")
             if r.trace is not None:
-                note = f"[trace]({self.trace_path(r)}) {note}"
+                note = f"[trace]({trace_path(r)}) {note}"
             lines.append(f"| {r.id} | {r.verdict} | {r.exercised} | {note[:300]} |")
         for r in self.results:
             if r.verdict in ("fail", "flaky"):
-                lines += ["", f"## {r.id}: {r.verdict}", "", "```", self._failure_text(r), "```"]
+                lines += [
+                    "",
+                    f"## {r.id}: {r.verdict}",
+                    "",
+                    "```",
+                    failure_text(r, self.config.target.name),
+                    "```",
+                ]
         return "\n".join(lines) + "\n"
 
-    def _failure_text(self, result: RuleResult) -> str:
-        rule = RULES_BY_ID[result.id]
-        lines = [f"{result.id}: {rule.statement}", ""]
-        lines += _block("Expected: ", result.expected or "")
-        lines += _block("Received: ", result.received or "")
-        if result.replayed is not None:
-            lines += _block("Replayed: ", result.replayed)
-        if result.trace is not None:
-            lines += ["", f"Minimal trace ({self.trace_path(result)}):"]
-            for number, step in enumerate(result.trace.steps, 1):
-                lines += render_step(number, step)
-            lines += [
-                "",
-                f"Replay: conformance replay {self.trace_path(result)} --target {self.config.target.name}",
-            ]
-        return "\n".join(lines)
+
+def trace_path(result: RuleResult) -> str | None:
+    """Where a result's trace is saved, relative to the report directory."""
+    return f"traces/{result.id}.json" if result.trace is not None else None
+
+
+def failure_text(result: RuleResult, target: str) -> str:
+    """A failing rule as the report, junit.xml and the pytest plugin show it: the rule, Expected,
+    Received, the minimal trace step by step, and the command that replays it."""
+    rule = RULES_BY_ID[result.id]
+    lines = [f"{result.id}: {rule.statement}", ""]
+    lines += _block("Expected: ", result.expected or "")
+    lines += _block("Received: ", result.received or "")
+    if result.replayed is not None:
+        lines += _block("Replayed: ", result.replayed)
+    if result.trace is not None:
+        lines += ["", f"Minimal trace ({trace_path(result)}):"]
+        for number, step in enumerate(result.trace.steps, 1):
+            lines += render_step(number, step)
+        lines += ["", f"Replay: conformance replay {trace_path(result)} --target {target}"]
+    return "\n".join(lines)
 
 
 def _block(label: str, text: str) -> list[str]:

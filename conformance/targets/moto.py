@@ -23,7 +23,7 @@ from models.world import Fixtures
 
 __all__ = ["REAL_TIME", "MotoTarget", "subscribe"]
 
-REAL_TIME = ("hypothesis", "_pytest", "pytest", "xdist", "conformance.campaign")
+REAL_TIME = ("hypothesis", "_pytest", "pytest", "xdist", "conformance.campaign", "conformance.engine")
 
 
 class MotoTarget:
