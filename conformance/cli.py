@@ -18,12 +18,20 @@ from pathlib import Path
 from typing import NoReturn
 
 from conformance.budget import BUDGETS
+from conformance.emulator import Emulator
 from conformance.engine import RuleResult, RunConfig, run
 from conformance.http import ControlError
 from conformance.replay import diff_lines, replay_file
 from conformance.report import Report, summary_table
 from conformance.service_model import load_shapes
-from conformance.targets import TARGET_NAMES, TargetOptions, TargetSetupError, TargetUsageError, make_target
+from conformance.targets import (
+    TARGET_NAMES,
+    TargetOptions,
+    TargetSetupError,
+    TargetUsageError,
+    load_fixtures_file,
+    make_target,
+)
 from conformance.trace import TraceError
 from models.catalogue import RULES_BY_ID, Rule, rules_for
 from models.model import Model
@@ -62,6 +70,14 @@ def _parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="replay a saved trace against a target")
     replay.add_argument("trace", type=Path)
     _target_arguments(replay, single=True)
+
+    serve = sub.add_parser("serve", help="run the reference emulator on loopback")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    serve.add_argument("--port", type=_natural, default=0, help="port (default 0: a free one)")
+    serve.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE)
+    serve.add_argument(
+        "--fixtures", type=Path, metavar="FILE", help="start with this world (control fixtures)"
+    )
 
     diff = sub.add_parser("diff", help="replay a trace against two targets and show where they differ")
     diff.add_argument("trace", type=Path)
@@ -117,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _replay(args)
         if args.command == "diff":
             return _diff(args)
+        if args.command == "serve":
+            return _serve(args)
     except (TargetUsageError, TraceError) as exc:
         sys.stderr.write(f"conformance {args.command}: error: {exc}\n")
         return EXIT_USAGE
@@ -171,6 +189,23 @@ def _replay(args: argparse.Namespace) -> int:
     result = replay_file(args.trace, args.target, endpoint_url=args.endpoint_url, fixtures_file=args.fixtures)
     print(result.render())
     return EXIT_FAILED if result.reproduced else EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    fixtures = load_fixtures_file(args.fixtures) if args.fixtures else None
+    model = Model(get_profile(args.profile), load_shapes())
+    try:
+        emulator = Emulator(model, fixtures, args.host, args.port)
+    except OSError as exc:
+        raise TargetSetupError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    print(f"conformance serve: listening on {emulator.url} (profile {args.profile})", flush=True)
+    try:
+        emulator.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.server.server_close()
+    return EXIT_OK
 
 
 def _diff(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -125,7 +125,7 @@ def _results(config: RunConfig, rules: list[str], workers: int) -> Iterator[Rule
             _worker.target.close()
         return
     with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(config,)) as pool:
-        yield from pool.map(_run_in_worker, rules)
+        yield from (done.result() for done in as_completed([pool.submit(_run_in_worker, r) for r in rules]))
 
 
 def open_target(config: RunConfig) -> tuple[Model, Target]:

@@ -7,7 +7,7 @@ the trace's own steps, so a trace of n steps takes at most a few times n replays
 
 1. cut the trace after the first step that diverges;
 2. drop each earlier step (from the last to the first) when the divergence survives without it;
-3. drop records from each batch, the same way.
+3. drop records from each batch, the same way, then the usage allocations of each request.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from conformance.replay import ReplayResult, replay
 from conformance.targets import Target
 from conformance.trace import Trace, TraceStep
 from models.model import Model
-from models.requests import BatchMeterUsage
+from models.requests import BatchMeterUsage, MeterUsage
 
 __all__ = ["minimize"]
 
@@ -48,6 +48,9 @@ def minimize(trace: Trace, target: Target, model: Model, max_replays: int = 300)
     for index in range(len(current.steps)):
         if isinstance(current.steps[index].request, BatchMeterUsage):
             current = _drop_each(current, keeps_failing, _record_dropper(index), _records_at(index))
+        plain = _without_allocations(current, index)
+        if plain is not None and keeps_failing(plain):
+            current = plain
     final = attempt(current)
     return _cut(current, final) if final is not None else current
 
@@ -105,3 +108,18 @@ def _record_dropper(step_index: int) -> Callable[[Trace, int], Trace | None]:
         return replace(trace, steps=(*trace.steps[:step_index], step, *trace.steps[step_index + 1 :]))
 
     return drop
+
+
+def _without_allocations(trace: Trace, index: int) -> Trace | None:
+    """The step's request with no usage allocations (None when it has none to drop)."""
+    request = trace.steps[index].request
+    simpler: MeterUsage | BatchMeterUsage
+    if isinstance(request, MeterUsage) and request.allocations:
+        simpler = replace(request, allocations=None)
+    elif isinstance(request, BatchMeterUsage) and any(r.allocations for r in request.usage_records):
+        records = tuple(replace(r, allocations=None) for r in request.usage_records)
+        simpler = replace(request, usage_records=records)
+    else:
+        return None
+    step = replace(trace.steps[index], request=simpler)
+    return replace(trace, steps=(*trace.steps[:index], step, *trace.steps[index + 1 :]))

@@ -11,12 +11,14 @@ import itertools
 import threading
 import uuid
 from datetime import datetime
+from typing import Any
 
 from conformance.protocol import decode_request, encode_outcome
 from conformance.signing import KeyRing
 from models.model import Model
+from models.outcomes import BatchMeterUsageResult, MeterUsageResult, Outcome
 from models.realize import realize
-from models.requests import CallContext
+from models.requests import BatchMeterUsage, CallContext, MeterUsage, Request, UsageRecord, epoch, wire_value
 from models.state import ModelState
 from models.wire import RawResponse
 from models.world import Fixtures, World
@@ -28,17 +30,21 @@ class ReferenceService:
     def __init__(self, model: Model, fixtures: Fixtures | None = None, keys: KeyRing | None = None) -> None:
         self.model = model
         self.keys = keys or KeyRing()
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
         self._serial = itertools.count(1)
         self._run = uuid.uuid4().hex[:8]
         self.state: ModelState = model.initial(World.of(fixtures or Fixtures()))
+        self.records: list[dict[str, Any]] = []  # accepted usage, in order (control route)
+        self._seen_ids: set[str] = set()
 
     def reset(self) -> None:
-        with self._lock:
+        with self.lock:
             self.state = self.model.initial(World())
+            self.records.clear()
+            self._seen_ids.clear()
 
     def add_fixtures(self, fixtures: Fixtures) -> None:
-        with self._lock:
+        with self.lock:
             self.state = self.state.with_fixtures(fixtures)
 
     def _new_id(self) -> str:
@@ -47,8 +53,52 @@ class ReferenceService:
     def handle(self, target: str | None, body: bytes, context: CallContext, now: datetime) -> RawResponse:
         """Answer one request. Side effect: the service's state takes the model's step."""
         request = decode_request(target, body)
-        with self._lock:
+        with self.lock:
             allowed = self.model.allowed(self.state, request, context, now)
             outcome = realize(allowed, new_id=self._new_id, sign=self.keys.sign)
             self.state = self.model.step(self.state, allowed, outcome)
+            self._log(request, context, outcome)
         return encode_outcome(outcome)
+
+    def _log(self, request: Request, context: CallContext, outcome: Outcome) -> None:
+        if isinstance(request, MeterUsage) and isinstance(outcome, MeterUsageResult):
+            rid = outcome.metering_record_id
+            if rid is not None and rid not in self._seen_ids:
+                self._seen_ids.add(rid)
+                record = UsageRecord(
+                    request.timestamp,
+                    request.usage_dimension,
+                    quantity=request.usage_quantity,
+                    allocations=request.allocations,
+                )
+                self.records.append(_record("MeterUsage", request.product_code, record, rid, context))
+        elif isinstance(request, BatchMeterUsage) and isinstance(outcome, BatchMeterUsageResult):
+            for result in outcome.results:
+                rid = result.metering_record_id
+                if result.status == "Success" and rid and rid not in self._seen_ids and result.record:
+                    self._seen_ids.add(rid)
+                    product = request.product_code
+                    self.records.append(_record("BatchMeterUsage", product, result.record, rid, None))
+
+
+def _record(
+    operation: str,
+    product: str | None,
+    record: UsageRecord,
+    record_id: str | None,
+    context: CallContext | None,
+) -> dict[str, Any]:
+    """A record object of the control protocol's ``GET /_conformance/records``."""
+    return {
+        "operation": operation,
+        "productCode": product,
+        "customerIdentifier": record.customer_identifier,
+        "customerAWSAccountId": record.customer_aws_account_id,
+        "licenseArn": record.license_arn,
+        "callerAccessKeyId": context.access_key_id if context else None,
+        "dimension": record.dimension,
+        "timestamp": epoch(record.timestamp) if record.timestamp else None,
+        "quantity": record.quantity if record.quantity is not None else 0,
+        "allocations": wire_value([a.to_params() for a in record.allocations or ()]) or None,
+        "meteringRecordId": record_id,
+    }

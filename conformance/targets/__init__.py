@@ -28,7 +28,7 @@ __all__ = [
     "make_target",
 ]
 
-TARGET_NAMES = ("reference", "moto", "moto-server", "endpoint", "aws")
+TARGET_NAMES = ("reference", "reference-server", "moto", "moto-server", "endpoint", "aws")
 
 
 class TargetUsageError(ValueError):
@@ -82,6 +82,10 @@ def make_target(options: TargetOptions, model: Model) -> Target:
         if not options.endpoint_url:
             raise TargetUsageError("--target endpoint needs --endpoint-url URL (e.g. http://127.0.0.1:8080)")
         return EndpointTarget(options.endpoint_url, fixtures)
+    if name == "reference-server":
+        from conformance.targets.reference_server import ReferenceServerTarget
+
+        return ReferenceServerTarget(model)
     if name == "aws":
         return _aws(options, fixtures)
     raise TargetUsageError(f"unknown target {name!r}; use one of {', '.join(TARGET_NAMES)}")

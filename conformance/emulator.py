@@ -1,0 +1,206 @@
+"""The reference emulator: the Metering Service on loopback, answering from the model.
+
+Served by the standard library's ``ThreadingHTTPServer``: one thread per connection is plenty
+for a test double, needs no dependency, and the service's single lock (see
+:mod:`conformance.service`) makes concurrent requests safe. ``POST /`` speaks awsJson1_1 for the
+four operations; ``/_conformance`` serves the control protocol v1 (spec/control-protocol.md).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.parse
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from conformance.protocol import CONTENT_TYPE
+from conformance.schemas import SchemaError, validate
+from conformance.service import ReferenceService
+from conformance.targets.reference import caller_of
+from models.model import Model
+from models.requests import from_epoch
+from models.world import FixtureError, Fixtures
+
+__all__ = ["MAX_BODY", "Emulator"]
+
+# Bodies up to this size reach the model (which judges the payload limits); larger ones are
+# refused without being read.
+MAX_BODY = 8 * 2**20
+_CAPABILITIES = ["reset", "fixtures", "clock", "records", "public-key"]
+
+
+class Emulator:
+    """An emulator on ``host:port`` (port 0: a free one). ``start`` serves in a thread; ``url``
+    says where. Side effects: binds a socket; ``close`` releases it."""
+
+    def __init__(
+        self, model: Model, fixtures: Fixtures | None = None, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        self.service = ReferenceService(model)
+        self.frozen: datetime | None = None
+        if fixtures is not None:
+            self.declare(fixtures)
+        self.server = ThreadingHTTPServer((host, port), _handler(self))
+        self.server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def now(self) -> datetime:
+        return self.frozen or datetime.now(UTC)
+
+    def declare(self, fixtures: Fixtures) -> None:
+        """Add fixtures; each product's signing keys are made now, as the protocol says."""
+        self.service.add_fixtures(fixtures)
+        for product in fixtures.products:
+            for version in product.public_key_versions:
+                self.service.keys.public_pem(product.code, version)
+
+    def start(self) -> Emulator:
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self.server.serve_forever()
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self.server.shutdown()
+            self._thread.join()
+        self.server.server_close()
+
+
+def _handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "metering-conformance-emulator"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # quiet: a CI log is no place for a line per request
+
+        def do_GET(self) -> None:
+            self._control("GET")
+
+        def do_POST(self) -> None:
+            if self.path.startswith("/_conformance"):
+                self._control("POST")
+                return
+            if self.path not in ("/", ""):
+                self._send_json(404, {"__type": "UnknownOperationException", "message": "POST / only"})
+                return
+            body = self._body()
+            if body is None:
+                return
+            context = caller_of(self.headers.get("Authorization"), "us-east-1")
+            raw = emulator.service.handle(self.headers.get("X-Amz-Target"), body, context, emulator.now())
+            self._send(raw.status, raw.content_type or CONTENT_TYPE, raw.body)
+
+        def _body(self) -> bytes | None:
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0 or length > MAX_BODY:
+                self.close_connection = True
+                message = f"request body of {length} bytes refused (at most {MAX_BODY})"
+                self._send_json(413, {"__type": "ValidationException", "message": message})
+                return None
+            return self.rfile.read(length)
+
+        def _control(self, method: str) -> None:
+            url = urllib.parse.urlsplit(self.path)
+            route = url.path.removeprefix("/_conformance").rstrip("/")
+            body = self._body() if method == "POST" else b""
+            if body is None:
+                return
+            try:
+                status, answer = _control_route(
+                    emulator, method, route, body, urllib.parse.parse_qs(url.query)
+                )
+            except _ControlError as exc:
+                status, answer = exc.status, {"error": str(exc)}
+            self._send_json(status, answer)
+
+        def _send_json(self, status: int, data: Any) -> None:
+            content_type = CONTENT_TYPE if "__type" in data else "application/json"
+            self._send(status, content_type, json.dumps(data).encode())
+
+        def _send(self, status: int, content_type: str, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("x-amzn-RequestId", "emulator")
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+class _ControlError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _control_route(
+    emulator: Emulator, method: str, route: str, body: bytes, query: dict[str, list[str]]
+) -> tuple[int, dict[str, Any]]:
+    if method == "GET" and route == "":
+        return 200, {"protocol": "metering-conformance-control", "version": 1, "capabilities": _CAPABILITIES}
+    if method == "POST" and route == "/reset":
+        _json_object(body)
+        emulator.service.reset()
+        emulator.frozen = None
+        return 200, {}
+    if method == "POST" and route == "/fixtures":
+        data = _json_object(body)
+        try:
+            validate("fixtures", data)
+            fixtures = Fixtures.from_json(data)
+        except (SchemaError, FixtureError) as exc:
+            raise _ControlError(400, f"bad fixtures: {exc}") from None
+        emulator.declare(fixtures)
+        return 200, {}
+    if route == "/clock" and method == "GET":
+        return 200, {"now": emulator.now().timestamp()}
+    if route == "/clock" and method == "POST":
+        now = _json_object(body).get("now", "missing")
+        if now is not None and (isinstance(now, bool) or not isinstance(now, int | float)):
+            raise _ControlError(400, 'body must be {"now": <epoch seconds>} or {"now": null}')
+        emulator.frozen = None if now is None else from_epoch(float(now))
+        return 200, {"now": emulator.now().timestamp()}
+    if method == "GET" and route == "/records":
+        with emulator.service.lock:
+            return 200, {"records": list(emulator.service.records)}
+    if method == "GET" and route == "/public-key":
+        return 200, _public_key(emulator, query)
+    raise _ControlError(404, f"no control route {method} /_conformance{route}")
+
+
+def _public_key(emulator: Emulator, query: dict[str, list[str]]) -> dict[str, Any]:
+    product = (query.get("productCode") or [""])[0]
+    version_text = (query.get("version") or [""])[0]
+    if not version_text.isdigit():
+        raise _ControlError(400, "give productCode=P and version=N (a whole number)")
+    declared = emulator.service.state.world.products.get(product)
+    version = int(version_text)
+    if declared is None or version not in declared.public_key_versions:
+        raise _ControlError(404, f"product {product!r} has no public key version {version}")
+    pem = emulator.service.keys.public_pem(product, version)
+    return {"productCode": product, "publicKeyVersion": version, "pem": pem}
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        raise _ControlError(400, "body is not JSON") from None
+    if not isinstance(data, dict):
+        raise _ControlError(400, "body must be a JSON object")
+    return data

@@ -1,0 +1,49 @@
+"""``reference-server``: the reference emulator started on a free loopback port and judged
+over real HTTP through the control protocol, exactly as ``endpoint`` judges anyone's."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from conformance.client import Exchange
+from conformance.emulator import Emulator
+from conformance.targets.endpoint import EndpointTarget
+from models.model import Model
+from models.requests import CallContext, Request
+from models.world import Fixtures
+
+__all__ = ["ReferenceServerTarget"]
+
+
+class ReferenceServerTarget:
+    name = "reference-server"
+
+    def __init__(self, model: Model) -> None:
+        self._emulator = Emulator(model)
+        self._endpoint = EndpointTarget(self._emulator.url)
+        self._endpoint.name = self.name
+        self.capabilities = self._endpoint.capabilities
+
+    def world(self, declared: Fixtures) -> Fixtures:
+        return self._endpoint.world(declared)
+
+    def open(self, fixtures: Fixtures, now: datetime) -> None:
+        self._emulator.start()
+        self._endpoint.open(fixtures, now)
+        self.capabilities = self._endpoint.capabilities
+
+    def reset(self, fixtures: Fixtures, now: datetime) -> None:
+        self._endpoint.reset(fixtures, now)
+
+    def set_clock(self, now: datetime) -> None:
+        self._endpoint.set_clock(now)
+
+    def add_fixtures(self, fixtures: Fixtures) -> None:
+        self._endpoint.add_fixtures(fixtures)
+
+    def invoke(self, request: Request, context: CallContext) -> Exchange:
+        return self._endpoint.invoke(request, context)
+
+    def close(self) -> None:
+        self._endpoint.close()
+        self._emulator.close()
