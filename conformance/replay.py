@@ -92,10 +92,14 @@ def replay(trace: Trace, target: Target, model: Model) -> ReplayResult:
         World.of(target.world(trace.fixtures)), open_world="reset" not in target.capabilities
     )
     out: list[ReplayedStep] = []
+    clock = now
     for step in trace.steps:
         now = step.now + shift if controlled else wall_clock()
-        if step.kind == "clock":
+        if controlled and now != clock:
+            # every step carries its own now: a minimized trace may have lost the clock step
             target.set_clock(now)
+            clock = now
+        if step.kind == "clock":
             out.append(ReplayedStep(TraceStep("clock", now), ""))
         elif step.kind == "fixtures" and step.fixtures is not None:
             target.add_fixtures(step.fixtures)

@@ -1,0 +1,178 @@
+"""``conformance run``, ``replay`` and ``diff`` end to end, through ``main`` (the console script's
+function), with the report files checked against the schemas that ship with the project."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from conformance.cli import main
+from conformance.schemas import validate
+from conformance.trace import Trace
+
+MOTO_FAILS = ["BMU-WINDOW", "BMU-SIZE-LIMIT", "BMU-DUPLICATE", "MU-ACCEPT", "RC-RESOLVE", "RU-SIGNATURE"]
+
+
+@pytest.fixture(scope="module")
+def moto_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("moto") / "R"
+    code = main(
+        ["run", "--target", "moto", "--budget", "quick", "--seed", "7", "--report", str(out),
+         "--rules", ",".join([*MOTO_FAILS, "BMU-EMPTY", "WIRE-MALFORMED"])]
+    )  # fmt: skip
+    return code, out
+
+
+def test_reference_run_passes_every_rule_asked(tmp_path, capsys):
+    rules = ["BMU-WINDOW", "BMU-DUPLICATE", "RC-RESOLVE", "RU-SIGNATURE", "WIRE-MALFORMED", "RETRY-CONVERGES"]
+    code = main(["run", "--target", "reference", "--budget", "quick", "--seed", "3",
+                 "--rules", ",".join(rules), "--report", str(tmp_path)])  # fmt: skip
+    assert code == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    validate("report", report)
+    verdicts = {r["id"]: r["verdict"] for r in report["rules"]}
+    assert verdicts == {**dict.fromkeys(rules[:-1], "pass"), "RETRY-CONVERGES": "untestable"}
+    assert all(r["exercised"] > 0 for r in report["rules"] if r["verdict"] == "pass")
+    assert report["seed"] == 3 and report["budget"] == "quick" and report["target"] == "reference"
+    out = capsys.readouterr().out
+    assert "seed 3" in out and "[  6/6]" in out and "5 pass, 1 untestable" in out
+
+
+def test_moto_run_fails_the_rules_moto_breaks(moto_report):
+    code, out = moto_report
+    assert code == 1
+    report = json.loads((out / "report.json").read_text())
+    verdicts = {r["id"]: r for r in report["rules"]}
+    for rule in MOTO_FAILS:
+        assert verdicts[rule]["verdict"] == "fail", rule
+        assert verdicts[rule]["trace"] == f"traces/{rule}.json"
+        assert (out / verdicts[rule]["trace"]).exists()
+    assert verdicts["BMU-EMPTY"]["verdict"] == "pass"
+    # mock_aws takes no raw bodies, so WIRE-MALFORMED cannot be judged there: untestable with why
+    assert verdicts["WIRE-MALFORMED"]["verdict"] == "untestable"
+    assert "requests no SDK sends" in verdicts["WIRE-MALFORMED"]["reason"]
+
+
+def test_junit_has_one_testcase_per_rule(moto_report):
+    _, out = moto_report
+    suite = ET.parse(out / "junit.xml").getroot()
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    assert set(cases) == {*MOTO_FAILS, "BMU-EMPTY", "WIRE-MALFORMED"}
+    assert cases["BMU-WINDOW"].find("failure") is not None
+    assert cases["BMU-EMPTY"].find("failure") is None
+    assert cases["WIRE-MALFORMED"].find("skipped") is not None
+
+
+def test_report_md_shows_expected_received_and_the_trace(moto_report):
+    _, out = moto_report
+    text = (out / "report.md").read_text()
+    assert "| BMU-WINDOW | fail |" in text
+    section = text.split("## BMU-WINDOW: fail", 1)[1].split("\n## ", 1)[0]
+    assert "Expected: TimestampOutOfBoundsException" in section
+    assert "Received: 200" in section
+    assert "BatchMeterUsage {" in section
+    assert "conformance replay traces/BMU-WINDOW.json --target moto" in section
+
+
+def test_no_artifact_holds_a_credential(moto_report):
+    _, out = moto_report
+    for path in out.rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            for secret in ("AKIA", "conformance-not-a-secret", "Authorization", "Credential="):
+                assert secret not in text, (path, secret)
+
+
+def test_saved_traces_validate_and_round_trip(moto_report):
+    _, out = moto_report
+    for path in (out / "traces").glob("*.json"):
+        data = json.loads(path.read_text())
+        validate("trace", data)
+        assert Trace.from_json(data).to_json() == data
+
+
+@pytest.mark.parametrize("rule", ["BMU-WINDOW", "BMU-DUPLICATE", "RU-SIGNATURE"])
+def test_replay_reproduces_on_moto_and_not_on_reference(moto_report, rule, capsys):
+    _, out = moto_report
+    trace = out / "traces" / f"{rule}.json"
+    assert main(["replay", str(trace), "--target", "moto"]) == 1
+    assert "Divergence reproduced." in capsys.readouterr().out
+    assert main(["replay", str(trace), "--target", "reference"]) == 0
+    assert "does not reproduce" in capsys.readouterr().out
+
+
+def test_diff_shows_where_moto_and_reference_disagree(moto_report, capsys):
+    _, out = moto_report
+    code = main(
+        ["diff", str(out / "traces" / "BMU-WINDOW.json"), "--target", "moto", "--target", "reference"]
+    )
+    text = capsys.readouterr().out
+    assert code == 1
+    assert "moto: 200" in text and "reference: 400 TimestampOutOfBoundsException" in text
+
+
+def test_generated_pytest_file_fails_while_moto_diverges(moto_report):
+    _, out = moto_report
+    module = out / "traces" / "test_bmu_window.py"
+    assert module.exists()
+    on_moto = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(module)],
+                             capture_output=True, text=True)  # fmt: skip
+    assert on_moto.returncode == 1, on_moto.stdout
+    assert "BMU-WINDOW" in on_moto.stdout
+    on_reference = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(module)],
+        capture_output=True, text=True, env={**__import__("os").environ, "CONFORMANCE_TARGET": "reference"},
+    )  # fmt: skip
+    assert on_reference.returncode == 0, on_reference.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "--target", "nowhere"], "invalid choice: 'nowhere'"),
+        (["run", "--target", "reference", "--rules", "BMU-NOPE"], "unknown rule 'BMU-NOPE'"),
+        (["run", "--target", "reference", "--rules", "MU-CLIENT-TOKEN"], "not in profile 2025-01"),
+        (["run", "--target", "reference", "--workers", "0"], "'0' is not a whole number >= 1"),
+        (["run", "--target", "endpoint"], "needs --endpoint-url"),
+        (["run", "--target", "aws"], "--allow-real-billing"),
+        (["run", "--target", "aws", "--allow-real-billing"], "needs --fixtures FILE"),
+        (["replay", "missing.json", "--target", "reference"], "cannot read trace missing.json"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
+    assert exit_code(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_bad_fixture_file_names_the_problem(tmp_path, capsys):
+    bad = tmp_path / "world.json"
+    bad.write_text(json.dumps({"products": [{"productCode": "p"}]}))
+    assert (
+        main(["run", "--target", "endpoint", "--endpoint-url", "http://127.0.0.1:9", "--fixtures", str(bad)])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "--fixtures" in err and "'dimensions' is a required property" in err and err.count("\n") == 1
+
+
+def test_unreachable_endpoint_is_exit_3_and_leaves_no_report(tmp_path, capsys):
+    code = main(["run", "--target", "endpoint", "--endpoint-url", "http://127.0.0.1:9",
+                 "--report", str(tmp_path / "R")])  # fmt: skip
+    assert code == 3
+    err = capsys.readouterr().err
+    assert "cannot be reached" in err and err.count("\n") == 1
+    assert not (tmp_path / "R").exists()
+
+
+def exit_code(argv):
+    """``main``'s exit code, whether it returns it or argparse exits with it."""
+    try:
+        return main(argv)
+    except SystemExit as exit:
+        return exit.code
