@@ -60,10 +60,12 @@ class IdSpec:
 
 @dataclass(frozen=True)
 class Reject:
-    """The whole request is refused with one of ``codes`` (None: any 4xx error)."""
+    """The whole request is refused with one of ``codes`` (None: any 4xx error; ``suggested``
+    is then the code a faithful implementation answers, which the emulator uses)."""
 
     rule: str
     codes: frozenset[str] | None = None
+    suggested: str | None = None
 
     def describe(self) -> str:
         if self.codes is None:

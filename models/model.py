@@ -315,10 +315,12 @@ class Model:
             or operation not in self.shapes.model["operations"]
         ):
             # WIRE-UNKNOWN-OP
-            alternatives: list[Alternative] = [Reject("WIRE-UNKNOWN-OP")]
+            alternatives: list[Alternative] = [
+                Reject("WIRE-UNKNOWN-OP", suggested="UnknownOperationException")
+            ]
         else:
             # WIRE-MALFORMED
-            alternatives = [Reject("WIRE-MALFORMED")]
+            alternatives = [Reject("WIRE-MALFORMED", suggested="SerializationException")]
         return Allowed(request, context, now, tuple(alternatives), frozenset(), None)
 
     # -- MeterUsage --------------------------------------------------------------------------------

@@ -52,7 +52,9 @@ def realize(
     """One outcome the model allows for ``allowed.request``."""
     alternative = pick(allowed.alternatives)
     if isinstance(alternative, Reject):
-        codes = sorted(alternative.codes) if alternative.codes else [ANY_CLIENT_ERROR]
+        codes = (
+            sorted(alternative.codes) if alternative.codes else [alternative.suggested or ANY_CLIENT_ERROR]
+        )
         code = str(pick(codes))
         return ServiceError(code, 400, f"{code} ({alternative.rule})")
     if isinstance(alternative, Accept):

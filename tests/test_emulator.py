@@ -1,0 +1,150 @@
+"""The reference emulator over real HTTP: the control protocol, bad input, and the harness's
+``endpoint`` target certifying it."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import urllib.request
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from conformance.cli import main
+from conformance.emulator import Emulator
+from conformance.signing import verify
+from tests.conftest import WORLD_JSON
+
+
+@pytest.fixture
+def emulator(model):
+    server = Emulator(model).start()
+    yield server
+    server.close()
+
+
+def http(url, method="GET", body=None, headers=None):
+    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, answer.headers.get("Content-Type"), json.loads(answer.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Content-Type"), json.loads(error.read() or b"{}")
+
+
+def control(emulator, route, method="GET", body=None):
+    return http(f"{emulator.url}/_conformance{route}", method, body)
+
+
+def client(emulator, key="AKIASELLER0000000001"):
+    return boto3.client(
+        "meteringmarketplace",
+        endpoint_url=emulator.url,
+        region_name="us-east-1",
+        aws_access_key_id=key,
+        aws_secret_access_key="x",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+
+
+def test_control_protocol_announces_itself(emulator):
+    status, _, body = control(emulator, "")
+    assert status == 200
+    assert body == {
+        "protocol": "metering-conformance-control",
+        "version": 1,
+        "capabilities": ["reset", "fixtures", "clock", "records", "public-key"],
+    }
+
+
+def test_clock_freezes_and_returns_to_wall_time(emulator):
+    assert control(emulator, "/clock", "POST", {"now": 1764316800.0})[2] == {"now": 1764316800.0}
+    assert control(emulator, "/clock")[2] == {"now": 1764316800.0}
+    assert control(emulator, "/clock", "POST", {"now": None})[2]["now"] > 1764316800.0
+    assert control(emulator, "/clock", "POST", {"now": "soon"})[0] == 400
+
+
+def test_records_and_reset(emulator):
+    control(emulator, "/fixtures", "POST", WORLD_JSON)
+    control(emulator, "/clock", "POST", {"now": 1764331200.0})
+    records = [{"Timestamp": 1764327600, "CustomerIdentifier": "cust-1", "Dimension": "users", "Quantity": 3}]
+    answer = client(emulator).batch_meter_usage(ProductCode="prod-a", UsageRecords=records)
+    assert answer["Results"][0]["Status"] == "Success"
+    client(emulator).batch_meter_usage(ProductCode="prod-a", UsageRecords=records)  # identical retry
+    listed = control(emulator, "/records")[2]["records"]
+    assert len(listed) == 1
+    assert listed[0]["customerIdentifier"] == "cust-1" and listed[0]["quantity"] == 3
+    assert listed[0]["meteringRecordId"] == answer["Results"][0]["MeteringRecordId"]
+    control(emulator, "/reset", "POST", {})
+    assert control(emulator, "/records")[2] == {"records": []}
+
+
+def test_register_usage_signature_verifies_with_the_served_key(emulator):
+    control(emulator, "/fixtures", "POST", WORLD_JSON)
+    caller = WORLD_JSON["callers"][0]
+    answer = client(emulator, caller["accessKeyId"]).register_usage(
+        ProductCode=caller["productCode"], PublicKeyVersion=1, Nonce="n-1"
+    )
+    status, _, key = control(emulator, f"/public-key?productCode={caller['productCode']}&version=1")
+    assert status == 200
+    claims = verify(answer["Signature"], key["pem"])
+    assert claims["productCode"] == caller["productCode"] and claims["nonce"] == "n-1"
+    assert control(emulator, "/public-key?productCode=nope&version=1")[0] == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "target", "status", "error"),
+    [
+        (b"{not json", "AWSMPMeteringService.BatchMeterUsage", 400, "SerializationException"),
+        (b"{}", None, 400, "UnknownOperationException"),
+        (b"{}", "AWSMPMeteringService.Nope", 400, "UnknownOperationException"),
+        (json.dumps({"ProductCode": 7, "UsageRecords": []}).encode(), "AWSMPMeteringService.BatchMeterUsage",
+         400, "ValidationException"),
+        (json.dumps({"RegistrationToken": ""}).encode(), "AWSMPMeteringService.ResolveCustomer",
+         400, "ValidationException"),
+    ],
+)  # fmt: skip
+def test_bad_input_gets_a_4xx_and_changes_nothing(emulator, body, target, status, error):
+    control(emulator, "/fixtures", "POST", WORLD_JSON)
+    headers = {"Content-Type": "application/x-amz-json-1.1", **({"X-Amz-Target": target} if target else {})}
+    got_status, content_type, answer = http(emulator.url + "/", "POST", body, headers)
+    assert (got_status, answer["__type"].split("#")[-1]) == (status, error)
+    assert content_type == "application/x-amz-json-1.1"
+    assert control(emulator, "/records")[2] == {"records": []}
+
+
+def test_bad_fixtures_are_refused_with_an_error_object(emulator):
+    status, _, body = control(emulator, "/fixtures", "POST", {"products": [{"productCode": "p"}]})
+    assert status == 400 and "dimensions" in body["error"]
+    assert control(emulator, "/nope")[0] == 404
+
+
+def test_endpoint_target_certifies_the_emulator(emulator, capsys):
+    rules = "BMU-WINDOW,BMU-DUPLICATE,MU-HOUR-DUPLICATE,RU-SIGNATURE,WIRE-MALFORMED,RC-EXPIRED"
+    argv = ["run", "--target", "endpoint", "--endpoint-url", emulator.url, "--budget", "quick", "--seed", "5"]
+    assert main([*argv, "--rules", rules]) == 0
+    assert "6 pass" in capsys.readouterr().out
+
+
+def test_serve_prints_its_url_and_answers(tmp_path):
+    fixtures = tmp_path / "world.json"
+    fixtures.write_text(json.dumps(WORLD_JSON))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "conformance", "serve", "--fixtures", str(fixtures)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        url = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line).group(1)
+        status, _, body = http(url + "/_conformance")
+        assert status == 200 and body["version"] == 1
+        status, _, key = http(url + "/_conformance/public-key?productCode=prod-a&version=1")
+        assert status == 200 and key["pem"].startswith("-----BEGIN PUBLIC KEY-----")
+    finally:
+        process.terminate()
+        process.wait(10)
