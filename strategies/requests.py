@@ -119,8 +119,8 @@ def batch_requests(scene: Scene) -> st.SearchStrategy[Sent]:
     most one fault: one of the records made bad (customer, dimension, timestamp or
     allocations), an unknown product, the batch grown to 25 or 26 records, no records, a
     conflicting copy of the first record, or (built only when drawn, and only in a ``heavy``
-    scene) a body of exactly 10^6 - 1, 10^6, 2^20 - 1 or 2^20 bytes. Shrinks toward one valid record for the first
-    product, quantity 0, no allocations, the start of the current hour."""
+    scene) a body of exactly 10^6 - 1, 10^6, 2^20 - 1 or 2^20 bytes. Shrinks toward one valid
+    record for the first product, quantity 0, no allocations, the start of the current hour."""
     products = [p.code for p in scene.products]
     limit = int(scene.model.shapes.limit("UsageRecordList", "max"))
 
