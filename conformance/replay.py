@@ -103,7 +103,7 @@ def replay(trace: Trace, target: Target, model: Model) -> ReplayResult:
             out.append(ReplayedStep(TraceStep("clock", now), ""))
         elif step.kind == "fixtures" and step.fixtures is not None:
             target.add_fixtures(step.fixtures)
-            state = state.with_fixtures(step.fixtures)
+            state = state.with_fixtures(target.world(step.fixtures))
             out.append(ReplayedStep(TraceStep("fixtures", now, fixtures=step.fixtures), ""))
         elif step.request is not None and step.context is not None:
             request = shift_request(step.request, shift)

@@ -8,7 +8,7 @@ clock is the wall clock. ``endpoint_url`` replaces AWS with a loopback stand-in 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,9 @@ class AwsTarget:
             raise TargetSetupError(
                 "the aws fixture file needs a product with a dimension and an entitled caller"
             )
-        probe = MeterUsage(product.code, now, sorted(product.dimensions)[0], 0, dry_run=True)
+        # AWS keeps its own clock: the probe's timestamp is this machine's now, not the run's
+        stamp = datetime.now(UTC).replace(microsecond=0)
+        probe = MeterUsage(product.code, stamp, sorted(product.dimensions)[0], 0, dry_run=True)
         exchange = self.invoke(probe, CallContext(caller.access_key_id, caller.region))
         outcome = exchange.outcome
         if not (isinstance(outcome, ServiceError) and outcome.code == "DryRunOperation"):

@@ -1,0 +1,43 @@
+"""The pytest plugin: one test per rule, xdist, the seed in the header and handed to workers."""
+
+from __future__ import annotations
+
+import re
+
+pytest_plugins = ["pytester"]
+
+
+def run(pytester, *args):
+    pytester.makepyfile(test_nothing="")  # an otherwise empty project
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "--conformance-budget=quick", *args)
+
+
+def test_one_test_per_rule_on_reference_with_xdist(pytester):
+    rules = "BMU-WINDOW,RC-RESOLVE,RU-NONCE,CONC-LINEARIZABLE"
+    result = run(
+        pytester, "--conformance-target=reference", f"--conformance-rules={rules}", "-n", "2", "-v", "-rs"
+    )
+    result.assert_outcomes(passed=3, skipped=1)
+    text = result.stdout.str()
+    for rule in rules.split(","):
+        assert f"test_rule[{rule}]" in text
+    assert re.search(r"conformance: target reference, profile 2025-01, budget quick, seed \d+", text)
+    assert "concurrency phase" in text  # the skip says why
+
+
+def test_failing_rules_on_moto_show_expected_and_received(pytester, tmp_path):
+    junit = tmp_path / "junit.xml"
+    result = run(pytester, "--conformance-target=moto", "--conformance-seed=11",
+                 "--conformance-rules=BMU-WINDOW,BMU-EMPTY", f"--junitxml={junit}")  # fmt: skip
+    result.assert_outcomes(passed=1, failed=1)
+    text = result.stdout.str()
+    assert "seed 11" in text
+    assert "Expected: TimestampOutOfBoundsException" in text
+    assert "Minimal trace" in text
+    assert 'name="test_rule[BMU-WINDOW]"' in junit.read_text()
+
+
+def test_without_the_option_nothing_is_added(pytester):
+    result = run(pytester)
+    result.assert_outcomes()
+    assert "conformance:" not in result.stdout.str()
