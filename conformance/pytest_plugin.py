@@ -56,7 +56,8 @@ _SEED = pytest.StashKey[int]()
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """xdist controller: every worker runs with the controller's seed."""
-    node.workerinput["conformance_seed"] = node.config.stash[_SEED]
+    if _SEED in node.config.stash:
+        node.workerinput["conformance_seed"] = node.config.stash[_SEED]
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

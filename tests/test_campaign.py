@@ -1,25 +1,32 @@
-"""Per-rule campaigns against the reference target (moto campaigns: see the engine issue)."""
+"""Per-rule campaigns against the reference target, and the minimizer."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 import pytest
 
+from conformance.budget import BUDGETS
 from conformance.campaign import Campaign, run_campaign
+from conformance.minimize import minimize
 from conformance.targets import ReferenceTarget
-from models import World
+from conformance.trace import Trace, TraceStep
+from models import BatchMeterUsage, World
 from strategies import minimal_world
 from tests.conftest import NOW
+from tests.helpers import SELLER, rec
 
 
 def campaign(rule, model, target, **kw):
     return Campaign(rule, model, target, minimal_world("camp"), NOW, namespace="camp", **kw)
 
 
-@pytest.mark.parametrize("rule", ["BMU-WINDOW", "BMU-IDEMPOTENT", "MU-ACCEPT"])
+@pytest.mark.parametrize("rule", ["BMU-WINDOW", "BMU-IDEMPOTENT", "MU-ACCEPT", "ALLOC-COUNT-LIMIT"])
 def test_reference_passes(rule, model):
     target = ReferenceTarget(model)
     target.open(minimal_world("camp"), NOW)
-    result = run_campaign(campaign(rule, model, target, max_examples=25))
+    result = run_campaign(campaign(rule, model, target, budget=BUDGETS["quick"], seed=1))
     assert result.verdict == "pass", result.reasons
     assert result.exercised > 0
 
@@ -31,3 +38,29 @@ def test_unknown_rule_is_refused(model):
 
 def test_world_is_the_campaigns_own(model):
     assert all(p.code.startswith("camp-") for p in World.of(minimal_world("camp")).products.values())
+
+
+class NoWindow(ReferenceTarget):
+    """The reference, except that it accepts batches whatever their timestamps."""
+
+    def invoke(self, request, context):
+        if isinstance(request, BatchMeterUsage):
+            request = replace(
+                request, usage_records=tuple(replace(r, timestamp=NOW) for r in request.usage_records)
+            )
+        return super().invoke(request, context)
+
+
+def test_minimize_keeps_only_what_the_divergence_needs(model, world):
+    target = NoWindow(model)
+    target.open(world.fixtures(), NOW)
+    good = BatchMeterUsage("prod-a", (rec(), rec(customer="cust-2")))
+    bad = BatchMeterUsage("prod-a", (rec(), rec(customer="cust-2", age=timedelta(hours=7))))
+    steps = [TraceStep("request", NOW, good, SELLER), TraceStep("clock", NOW),
+             TraceStep("request", NOW, bad, SELLER), TraceStep("request", NOW, good, SELLER)]  # fmt: skip
+    trace = Trace("BMU-WINDOW", "2025-01", "no-window", 0, world.fixtures(), NOW, True, tuple(steps), ())
+    small = minimize(trace, target, model)
+    assert len(small.steps) == 1
+    (only,) = small.steps
+    assert len(only.request.usage_records) == 1
+    assert only.divergence and "TimestampOutOfBoundsException" in only.expected

@@ -132,7 +132,7 @@ def test_wire_status_accepts_a_fault_with_500(shapes):
 @silent("WIRE-MALFORMED")
 def test_unknown_operation_is_a_client_error(model, world):
     allowed = model.allowed(model.initial(world), RawRequest("AWSMPMeteringService.Nope", b"{}"), SELLER, NOW)
-    assert allowed.alternatives == (Reject("WIRE-UNKNOWN-OP"),)
+    assert allowed.alternatives == (Reject("WIRE-UNKNOWN-OP", suggested="UnknownOperationException"),)
     assert allowed.judge(ServiceError("UnknownOperationException", 400)).conforms
     assert not allowed.judge(ServiceError("InternalFailure", 500)).conforms
 
@@ -144,7 +144,7 @@ def test_malformed_body_is_a_client_error_and_changes_nothing(model, world):
     allowed = model.allowed(
         state, RawRequest("AWSMPMeteringService.BatchMeterUsage", b"{not json"), SELLER, NOW
     )
-    assert allowed.alternatives == (Reject("WIRE-MALFORMED"),)
+    assert allowed.alternatives == (Reject("WIRE-MALFORMED", suggested="SerializationException"),)
     assert model.step(state, allowed, ServiceError("SerializationException", 400)) == state
 
 

@@ -38,6 +38,6 @@ def test_failing_rules_on_moto_show_expected_and_received(pytester, tmp_path):
 
 
 def test_without_the_option_nothing_is_added(pytester):
-    result = run(pytester)
+    result = run(pytester, "-n", "2")
     result.assert_outcomes()
     assert "conformance:" not in result.stdout.str()
