@@ -148,3 +148,24 @@ def test_serve_prints_its_url_and_answers(tmp_path):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_an_oversized_body_is_refused_unread(emulator):
+    """Only the headers are sent: the answer comes before any of the body is read."""
+    import socket
+    import urllib.parse
+
+    from conformance.emulator import MAX_BODY
+
+    control(emulator, "/fixtures", "POST", WORLD_JSON)
+    url = urllib.parse.urlsplit(emulator.url)
+    with socket.create_connection((url.hostname, url.port), timeout=10) as conn:
+        conn.sendall(
+            b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSMPMeteringService.BatchMeterUsage\r\n"
+            + f"Content-Length: {MAX_BODY + 1}\r\n\r\n".encode()
+        )
+        answer = conn.recv(65536).decode()
+    assert answer.startswith("HTTP/1.1 413")
+    assert '"__type": "ValidationException"' in answer
+    assert control(emulator, "/records")[2] == {"records": []}
+    assert control(emulator, "")[0] == 200  # still serving
