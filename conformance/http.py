@@ -17,13 +17,13 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from conformance.client import SECRET_KEY, Exchange
+from conformance.client import SECRET_KEY, Exchange, call, make_client
 from conformance.protocol import CONTENT_TYPE, decode_outcome
 from models.outcomes import Indeterminate
-from models.requests import CallContext, RawRequest
+from models.requests import CallContext, RawRequest, Request
 from models.wire import RawResponse
 
-__all__ = ["ControlClient", "ControlError", "send_raw"]
+__all__ = ["ControlClient", "ControlError", "HttpInvoker", "send_raw"]
 
 _SIGNING_NAME = "aws-marketplace"
 _TIMEOUT = 30
@@ -43,6 +43,25 @@ def send_raw(endpoint_url: str, request: RawRequest, context: CallContext) -> Ex
     except OSError as exc:
         return Exchange(request, context, Indeterminate(f"{exc.__class__.__name__}: {exc}"), None)
     return Exchange(request, context, decode_outcome("Raw", raw), raw)
+
+
+class HttpInvoker:
+    """Sends requests to a service at ``endpoint_url``: boto3 for what an SDK sends (one client
+    per caller), :func:`send_raw` for the rest."""
+
+    def __init__(self, endpoint_url: str) -> None:
+        self.endpoint_url = endpoint_url
+        self._clients: dict[CallContext, Any] = {}
+
+    def invoke(self, request: Request, context: CallContext) -> Exchange:
+        if isinstance(request, RawRequest):
+            return send_raw(self.endpoint_url, request, context)
+        if context not in self._clients:
+            self._clients[context] = make_client(self.endpoint_url, context)
+        return call(self._clients[context], request, context)
+
+    def close(self) -> None:
+        self._clients.clear()
 
 
 def _response(http: urllib.request.Request) -> RawResponse:

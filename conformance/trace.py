@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from conformance.schemas import validate
+from conformance.schemas import read_json, validate
 from models.requests import (
     BatchMeterUsage,
     CallContext,
@@ -106,11 +106,9 @@ class Trace:
     @classmethod
     def load(cls, path: Path) -> Trace:
         try:
-            data = json.loads(Path(path).read_text())
-        except OSError as exc:
-            raise TraceError(f"cannot read trace {path}: {exc.strerror}") from None
-        except json.JSONDecodeError as exc:
-            raise TraceError(f"trace {path} is not JSON: {exc.msg} at line {exc.lineno}") from None
+            data = read_json(path)
+        except ValueError as exc:
+            raise TraceError(f"trace {path}: {exc}") from None
         try:
             return cls.from_json(data)
         except ValueError as exc:

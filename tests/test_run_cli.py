@@ -140,7 +140,7 @@ def test_generated_pytest_file_fails_while_moto_diverges(moto_report):
         (["run", "--target", "endpoint"], "needs --endpoint-url"),
         (["run", "--target", "aws"], "--allow-real-billing"),
         (["run", "--target", "aws", "--allow-real-billing"], "needs --fixtures FILE"),
-        (["replay", "missing.json", "--target", "reference"], "cannot read trace missing.json"),
+        (["replay", "missing.json", "--target", "reference"], "trace missing.json: cannot read it"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-__all__ = ["SchemaError", "schema", "validate"]
+__all__ = ["SchemaError", "read_json", "schema", "validate"]
 
 
 class SchemaError(ValueError):
@@ -34,3 +35,14 @@ def validate(name: str, document: Any) -> None:
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "top level"
         raise SchemaError(f"{where}: {error.message}")
+
+
+def read_json(path: Path) -> Any:
+    """The JSON document in ``path``; a ValueError whose message says what went wrong in a few
+    words (``cannot read it (No such file or directory)``, ``not JSON (... at line 3)``)."""
+    try:
+        return json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise ValueError(f"cannot read it ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg} at line {exc.lineno})") from None

@@ -6,11 +6,10 @@ outcomes, transport failures as indeterminate outcomes; an adapter never raises 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from conformance.schemas import SchemaError, validate
+from conformance.schemas import SchemaError, read_json, validate
 from conformance.targets.base import CAPABILITIES, Target, TargetSetupError
 from conformance.targets.reference import ReferenceTarget
 from models.model import Model
@@ -49,11 +48,9 @@ class TargetOptions:
 def load_fixtures_file(path: Path) -> Fixtures:
     """A ``--fixtures`` file, checked against ``schemas/fixtures.schema.json``."""
     try:
-        data = json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise TargetUsageError(f"--fixtures {path}: cannot read it ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise TargetUsageError(f"--fixtures {path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+        data = read_json(path)
+    except ValueError as exc:
+        raise TargetUsageError(f"--fixtures {path}: {exc}") from None
     try:
         validate("fixtures", data)
         return Fixtures.from_json(data)

@@ -10,12 +10,11 @@ world does not let a campaign reach are reported untestable.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from conformance.client import Exchange, call, make_client
-from conformance.http import ControlClient, ControlError, send_raw
+from conformance.client import Exchange
+from conformance.http import ControlClient, ControlError, HttpInvoker
 from conformance.targets.base import TargetSetupError
-from models.requests import CallContext, RawRequest, Request, epoch
+from models.requests import CallContext, Request, epoch
 from models.world import Fixtures
 
 __all__ = ["EndpointTarget"]
@@ -30,7 +29,7 @@ class EndpointTarget:
         self.control = ControlClient(endpoint_url)
         self.capabilities: frozenset[str] = frozenset({"raw"})
         self._controlled = False
-        self._clients: dict[CallContext, Any] = {}
+        self._http = HttpInvoker(endpoint_url)
 
     def probe(self) -> None:
         """Ask the server what it can be told. Raises TargetSetupError when nothing answers, or
@@ -77,11 +76,7 @@ class EndpointTarget:
             self.control.add_fixtures(fixtures.to_json())
 
     def invoke(self, request: Request, context: CallContext) -> Exchange:
-        if isinstance(request, RawRequest):
-            return send_raw(self.endpoint_url, request, context)
-        if context not in self._clients:
-            self._clients[context] = make_client(self.endpoint_url, context)
-        return call(self._clients[context], request, context)
+        return self._http.invoke(request, context)
 
     def close(self) -> None:
-        self._clients.clear()
+        self._http.close()

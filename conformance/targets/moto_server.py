@@ -14,10 +14,10 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from conformance.client import Exchange, call, make_client
-from conformance.http import send_raw
+from conformance.client import Exchange
+from conformance.http import HttpInvoker
 from conformance.targets.base import TargetSetupError
-from models.requests import CallContext, RawRequest, Request
+from models.requests import CallContext, Request
 from models.world import Fixtures
 
 __all__ = ["MotoServerTarget"]
@@ -35,7 +35,7 @@ class MotoServerTarget:
         self._server: Any = None
         self._freezer: Any = None
         self._clock: Any = None
-        self._clients: dict[CallContext, Any] = {}
+        self._http: HttpInvoker | None = None
 
     def world(self, declared: Fixtures) -> Fixtures:
         if self._started:
@@ -84,11 +84,9 @@ class MotoServerTarget:
 
     def invoke(self, request: Request, context: CallContext) -> Exchange:
         assert self.endpoint_url is not None, "open() first"
-        if isinstance(request, RawRequest):
-            return send_raw(self.endpoint_url, request, context)
-        if context not in self._clients:
-            self._clients[context] = make_client(self.endpoint_url, context)
-        return call(self._clients[context], request, context)
+        if self._http is None:
+            self._http = HttpInvoker(self.endpoint_url)
+        return self._http.invoke(request, context)
 
     def close(self) -> None:
         if self._freezer is not None:
@@ -97,4 +95,5 @@ class MotoServerTarget:
         if self._server is not None:
             self._server.stop()
             self._server = None
-        self._clients.clear()
+        if self._http is not None:
+            self._http.close()
