@@ -191,6 +191,7 @@ def summary_table(results: list[RuleResult] | tuple[RuleResult, ...]) -> str:
     lines = [f"{'rule':<24} {'verdict':<12} {'decided':>7}  reason"]
     for r in results:
         if r.verdict != "pass":
-            lines.append(f"{r.id:<24} {r.verdict:<12} {r.exercised:>7}  {(r.reason or '')[:90]}")
+            reason = (r.reason or "").splitlines()[0] if r.reason else ""
+            lines.append(f"{r.id:<24} {r.verdict:<12} {r.exercised:>7}  {reason[:90]}")
     lines.append(", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts.get(v)) or "no rules")
     return "\n".join(lines)
