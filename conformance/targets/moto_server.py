@@ -9,6 +9,7 @@ through moto's own route, ``POST /moto-api/reset``.
 
 from __future__ import annotations
 
+import logging
 import urllib.request
 from dataclasses import replace
 from datetime import datetime
@@ -50,6 +51,9 @@ class MotoServerTarget:
 
             from conformance.targets.moto import REAL_TIME
 
+            # werkzeug logs a line per request and a traceback per NotImplementedError: the harness
+            # records those as outcomes, so the terminal stays for progress
+            logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
             self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
             self._server.start()
             host, port = self._server.get_host_and_port()
