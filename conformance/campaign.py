@@ -23,6 +23,7 @@ from conformance.client import Exchange
 from conformance.targets.base import CAPABILITIES, Target
 from conformance.verdict import RuleCheck, check_rule
 from models.catalogue import RULES_BY_ID
+from models.expect import Reject
 from models.model import Model
 from models.requests import CallContext, Request
 from models.state import ModelState
@@ -31,6 +32,7 @@ from strategies import Names, Scene, clock_moves, fixture_changes, requests
 
 __all__ = ["Campaign", "CampaignResult", "Divergence", "Step", "focus_for", "run_campaign", "wall_clock"]
 
+Sent = tuple[Request, CallContext]
 _AFTER_REACH = 3  # candidates per send once the example has reached its rule
 _REACHED = 2  # decided requests after which an example stops searching hard for its rule
 _HEAVY = frozenset({"BMU-PAYLOAD-LIMIT"})  # the only campaign that needs megabyte bodies
@@ -180,10 +182,18 @@ def _machine(
                 drawn = st.one_of(drawn, st.sampled_from(self.sent))
             # per example, never across examples: generation must replay identically
             tries = _AFTER_REACH if self.reached >= _REACHED else campaign.budget.search
+            builds: Sent | None = None
             for _ in range(tries):
                 request, context = data.draw(drawn)
-                if campaign.rule in model.allowed(self.state, request, context, self.now).decided:
+                allowed = model.allowed(self.state, request, context, self.now)
+                if campaign.rule in allowed.decided:
                     break
+                if builds is None and not all(isinstance(a, Reject) for a in allowed.alternatives):
+                    builds = (request, context)
+            else:
+                # nothing decides the rule yet: send a request the service may accept, which
+                # builds the state (recorded keys, registrations) later requests need
+                request, context = builds or (request, context)
             self._send(request, context)
 
         # Hypothesis picks among rules evenly: a second name for ``send`` makes sends two steps

@@ -388,14 +388,19 @@ def meter_requests(scene: Scene) -> st.SearchStrategy[Sent]:
         repeats = _repeat_records(scene, "MeterUsage", home, key) if fault is None else None
         if repeats is None:
             return fresh
-        again = st.builds(
-            lambda record, token: (
-                MeterUsage(home, record.timestamp, record.dimension, record.quantity, client_token=token),
-                context,
-            ),
-            repeats,
-            _client_tokens(scene, key),
-        )
+
+        def resend(record: UsageRecord, token: str | None) -> Sent:
+            # a repeat of a key is sent by the caller that holds it (the key's subject), so
+            # identical retries and MU-QUANTITY-DEFAULT repeats come often; a record beside a
+            # key (another subject) is sent by this caller
+            holder = record.customer_identifier
+            sender = CallContext(holder, scene.region) if holder in (*world.callers, undeclared) else context
+            request = MeterUsage(
+                home, record.timestamp, record.dimension, record.quantity, client_token=token
+            )
+            return request, sender
+
+        again = st.builds(resend, repeats, _client_tokens(scene, key))
         return st.one_of(fresh, again)
 
     def caller_for(fault: str | None) -> st.SearchStrategy[tuple[str | None, str]]:
