@@ -287,7 +287,12 @@ def _repeat_records(
     subscribed = [c.identifier for c in scene.customers(product) if c.subscribed]
 
     def quantity_of(key: UsageKey) -> int:
-        entries = [e for e in scene.state.worlds(key) if e is not None and e.quantity is not None]
+        # sorted: a frozenset's order follows string hashing, which differs between processes,
+        # and the same seed must draw the same requests everywhere
+        entries = sorted(
+            (e for e in scene.state.worlds(key) if e is not None and e.quantity is not None),
+            key=lambda e: (e.quantity or 0, e.record_id or "", e.quantity_omitted),
+        )
         return entries[0].quantity if entries and entries[0].quantity is not None else 0
 
     def stamp(key: UsageKey, minute: int) -> datetime:
