@@ -18,7 +18,7 @@ from models.profiles import get_profile
 from models.requests import RawRequest, to_wire
 from models.world import World
 
-__all__ = ["ReplayResult", "ReplayedStep", "diff_lines", "render_step", "replay", "replay_file"]
+__all__ = ["ReplayResult", "ReplayedStep", "diff_lines", "labelled", "render_step", "replay", "replay_file"]
 
 
 @dataclass(frozen=True)
@@ -70,14 +70,15 @@ def render_step(number: int, step: TraceStep) -> list[str]:
         sent = f"{step.request.operation} {json.dumps(to_wire(step.request), sort_keys=True)}"
     who = "seller" if step.context.access_key_id is None else "caller"
     lines = [f"{number}. at {when}, {who} in {step.context.region}: {sent}"]
-    lines += _indent("Expected: ", step.expected) + _indent("Received: ", step.observed)
+    lines += labelled("Expected: ", step.expected, "   ") + labelled("Received: ", step.observed, "   ")
     lines += [f"   ✗ {reason}" for reason in step.divergence]
     return lines
 
 
-def _indent(label: str, text: str) -> list[str]:
+def labelled(label: str, text: str, indent: str = "") -> list[str]:
+    """``text`` under ``label``: its first line after the label, the rest aligned below."""
     first, *rest = text.splitlines() or [""]
-    return [f"   {label}{first}", *(f"   {' ' * len(label)}{line}" for line in rest)]
+    return [f"{indent}{label}{first}", *(f"{indent}{' ' * len(label)}{line}" for line in rest)]
 
 
 def replay(trace: Trace, target: Target, model: Model) -> ReplayResult:
@@ -149,7 +150,6 @@ def diff_lines(first: ReplayResult, second: ReplayResult) -> list[str]:
         if a.step.kind != "request" or a.step.observed == b.step.observed:
             continue
         lines += render_step(number, a.step)[:1]
-        lines += _indent(f"{first.target}: ", a.step.observed) + _indent(
-            f"{second.target}: ", b.step.observed
-        )
+        lines += labelled(f"{first.target}: ", a.step.observed, "   ")
+        lines += labelled(f"{second.target}: ", b.step.observed, "   ")
     return lines

@@ -17,7 +17,7 @@ from typing import Any
 
 from conformance import __version__
 from conformance.engine import RuleResult, RunConfig
-from conformance.replay import render_step
+from conformance.replay import labelled, render_step
 from conformance.schemas import validate
 from conformance.trace import pytest_source
 from models.catalogue import RULES_BY_ID
@@ -168,21 +168,16 @@ def failure_text(result: RuleResult, target: str) -> str:
     Received, the minimal trace step by step, and the command that replays it."""
     rule = RULES_BY_ID[result.id]
     lines = [f"{result.id}: {rule.statement}", ""]
-    lines += _block("Expected: ", result.expected or "")
-    lines += _block("Received: ", result.received or "")
+    lines += labelled("Expected: ", result.expected or "")
+    lines += labelled("Received: ", result.received or "")
     if result.replayed is not None:
-        lines += _block("Replayed: ", result.replayed)
+        lines += labelled("Replayed: ", result.replayed)
     if result.trace is not None:
         lines += ["", f"Minimal trace ({trace_path(result)}):"]
         for number, step in enumerate(result.trace.steps, 1):
             lines += render_step(number, step)
         lines += ["", f"Replay: conformance replay {trace_path(result)} --target {target}"]
     return "\n".join(lines)
-
-
-def _block(label: str, text: str) -> list[str]:
-    first, *rest = text.splitlines() or [""]
-    return [label + first, *(" " * len(label) + line for line in rest)]
 
 
 def summary_table(results: list[RuleResult] | tuple[RuleResult, ...]) -> str:

@@ -21,9 +21,25 @@ from models.outcomes import Indeterminate
 from models.requests import CallContext, RawRequest, Request
 from models.world import Fixtures
 
-__all__ = ["REAL_TIME", "MotoTarget", "subscribe"]
+__all__ = ["REAL_TIME", "FrozenClock", "MotoTarget", "subscribe"]
 
 REAL_TIME = ("hypothesis", "_pytest", "pytest", "xdist", "conformance.campaign", "conformance.engine")
+
+
+class FrozenClock:
+    """The process's clock, frozen for moto with freezegun. Started once (freezegun patches every
+    loaded module, which is slow) and moved with ``move_to``; only the modules of REAL_TIME
+    (Hypothesis's shrink timer, pytest, the engine's timings) keep real time."""
+
+    def __init__(self, now: datetime) -> None:
+        self._freezer = freeze_time(now, ignore=list(REAL_TIME))
+        self._factory = self._freezer.start()
+
+    def move_to(self, now: datetime) -> None:
+        self._factory.move_to(now)
+
+    def stop(self) -> None:
+        self._freezer.stop()
 
 
 class MotoTarget:
@@ -32,8 +48,7 @@ class MotoTarget:
 
     def __init__(self) -> None:
         self._mock: Any = None
-        self._freezer: Any = None
-        self._clock: Any = None
+        self._clock: FrozenClock | None = None
         self._clients: dict[CallContext, Any] = {}
 
     def world(self, declared: Fixtures) -> Fixtures:
@@ -44,10 +59,7 @@ class MotoTarget:
     def open(self, fixtures: Fixtures, now: datetime) -> None:
         self._mock = mock_aws()
         self._mock.start()
-        # only moto sees the frozen clock: Hypothesis's shrink timer and pytest keep real time.
-        # Started once (freezegun patches every loaded module); moved with move_to.
-        self._freezer = freeze_time(now, ignore=list(REAL_TIME))
-        self._clock = self._freezer.start()
+        self._clock = FrozenClock(now)
         self.reset(fixtures, now)
 
     def reset(self, fixtures: Fixtures, now: datetime) -> None:
@@ -60,6 +72,7 @@ class MotoTarget:
         subscribe(fixtures)
 
     def set_clock(self, now: datetime) -> None:
+        assert self._clock is not None, "open() first"
         self._clock.move_to(now)
 
     def invoke(self, request: Request, context: CallContext) -> Exchange:
@@ -71,9 +84,9 @@ class MotoTarget:
         return call(self._clients[context], request, context)
 
     def close(self) -> None:
-        if self._freezer is not None:
-            self._freezer.stop()
-            self._freezer = None
+        if self._clock is not None:
+            self._clock.stop()
+            self._clock = None
         if self._mock is not None:
             self._mock.stop()
             self._mock = None

@@ -34,8 +34,7 @@ class MotoServerTarget:
             {"reset", "raw", "clock", "subscriptions"} if self._started else {"reset", "raw"}
         )
         self._server: Any = None
-        self._freezer: Any = None
-        self._clock: Any = None
+        self._clock: Any = None  # a FrozenClock when the server runs in this process
         self._http: HttpInvoker | None = None
 
     def world(self, declared: Fixtures) -> Fixtures:
@@ -46,10 +45,9 @@ class MotoServerTarget:
 
     def open(self, fixtures: Fixtures, now: datetime) -> None:
         if self._started:
-            from freezegun import freeze_time
             from moto.server import ThreadedMotoServer
 
-            from conformance.targets.moto import REAL_TIME
+            from conformance.targets.moto import FrozenClock
 
             # werkzeug logs a line per request and a traceback per NotImplementedError: the harness
             # records those as outcomes, so the terminal stays for progress
@@ -58,8 +56,7 @@ class MotoServerTarget:
             self._server.start()
             host, port = self._server.get_host_and_port()
             self.endpoint_url = f"http://{host}:{port}"
-            self._freezer = freeze_time(now, ignore=list(REAL_TIME))
-            self._clock = self._freezer.start()
+            self._clock = FrozenClock(now)
         self.reset(fixtures, now)
 
     def reset(self, fixtures: Fixtures, now: datetime) -> None:
@@ -93,9 +90,9 @@ class MotoServerTarget:
         return self._http.invoke(request, context)
 
     def close(self) -> None:
-        if self._freezer is not None:
-            self._freezer.stop()
-            self._freezer = self._clock = None
+        if self._clock is not None:
+            self._clock.stop()
+            self._clock = None
         if self._server is not None:
             self._server.stop()
             self._server = None
