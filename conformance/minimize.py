@@ -40,9 +40,14 @@ def minimize(trace: Trace, target: Target, model: Model, max_replays: int = 300)
     if best is None:
         return trace  # does not reproduce: the engine reports it as flaky
     current = _cut(trace, best)
+    judged = best  # the replay of the trace ``current`` was cut from: it judges the result
 
     def keeps_failing(candidate: Trace) -> bool:
-        return attempt(candidate) is not None
+        nonlocal judged
+        result = attempt(candidate)
+        if result is not None:
+            judged = result
+        return result is not None
 
     current = _drop_each(current, keeps_failing, _without_step, lambda t: len(t.steps))
     for index in range(len(current.steps)):
@@ -51,8 +56,8 @@ def minimize(trace: Trace, target: Target, model: Model, max_replays: int = 300)
         plain = _without_allocations(current, index)
         if plain is not None and keeps_failing(plain):
             current = plain
-    final = attempt(current)
-    return _cut(current, final) if final is not None else current
+    # the engine replays the result once more before reporting it: no confirming replay here
+    return _cut(current, judged)
 
 
 def _cut(trace: Trace, result: ReplayResult) -> Trace:
