@@ -24,6 +24,7 @@ from models.requests import (
     RawRequest,
     Request,
     UsageRecord,
+    WireFacts,
     epoch,
     record_from_params,
     request_from_params,
@@ -43,7 +44,8 @@ __all__ = [
 ]
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
-TARGET_PREFIX = load_shapes().target_prefix()  # from botocore's model, not typed here
+_SHAPES = load_shapes()
+TARGET_PREFIX = _SHAPES.target_prefix()  # from botocore's model, not typed here
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,9 @@ def encode_request(request: Request) -> HttpRequest:
 
 def decode_request(target: str | None, body: bytes) -> Request:
     """The typed request for a raw HTTP request; a ``RawRequest`` when it names no known
-    operation or its body is not a JSON object (the model decides what those get)."""
+    operation, its body is not a JSON object, or a member's value is not of its shape's type
+    (the model decides what those get). The typed request keeps the body's size and the
+    members its shape lacks as ``WireFacts``."""
     operation = (target or "").removeprefix(f"{TARGET_PREFIX}.")
     if not target or not target.startswith(f"{TARGET_PREFIX}.") or operation not in OPERATIONS:
         return RawRequest(target, body)
@@ -71,7 +75,14 @@ def decode_request(target: str | None, body: bytes) -> Request:
         return RawRequest(target, body)
     if not isinstance(params, dict):
         return RawRequest(target, body)
-    return request_from_params(operation, params)
+    violations = _SHAPES.violations(_SHAPES.input_shape(operation), params)
+    if any(v.constraint == "type" for v in violations):
+        return RawRequest(target, body)
+    unknown = tuple(v.path for v in violations if v.constraint == "unknown")
+    try:
+        return request_from_params(operation, params, WireFacts(len(body), unknown))
+    except (ValueError, OverflowError):  # a timestamp no datetime can hold
+        return RawRequest(target, body)
 
 
 def encode_outcome(outcome: Outcome) -> RawResponse:

@@ -156,7 +156,10 @@ RULES: tuple[Rule, ...] = (
         "*",
         "A request that breaks a shape constraint (missing required member, string too long or "
         "not matching its pattern, quantity out of range, PublicKeyVersion < 1) is rejected with "
-        "a 4xx error and changes nothing.",
+        "a 4xx error and changes nothing. A member of the wrong type is refused the same way "
+        "(SerializationException from the emulator). Readings where no source decides, both "
+        "allowed: a member the shape lacks, and a body of 1 MB or more to an operation other "
+        "than BatchMeterUsage, may be refused with a 4xx or ignored; the emulator refuses.",
         "D/U (code unspecified)",
         ("BOTOCORE", "required, min, max and pattern of every input shape"),
     ),

@@ -11,6 +11,7 @@ Each rule is decided in exactly one branch below; the branch names its ID.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -221,6 +222,14 @@ class Model:
         # WIRE-VALIDATION: a broken shape constraint that no specific rule decides.
         if any((v.shape, v.constraint) not in _SHAPE_RULES for v in violations):
             checks.add("WIRE-VALIDATION")
+        wire = request.wire if not isinstance(request, RawRequest) else None
+        if wire is not None:
+            # WIRE-VALIDATION, lenient: members the shape lacks, and bodies of the payload limit
+            # or more to operations other than BatchMeterUsage (which BMU-PAYLOAD-LIMIT decides),
+            # may be refused or ignored; no source says which.
+            oversized = request.operation != "BatchMeterUsage" and wire.size >= self.profile.payload_limit
+            if wire.unknown_members or oversized:
+                checks.add("WIRE-VALIDATION", lenient=True)
         return violations
 
     def _allocation_checks(
@@ -318,6 +327,9 @@ class Model:
             alternatives: list[Alternative] = [
                 Reject("WIRE-UNKNOWN-OP", suggested="UnknownOperationException")
             ]
+        elif isinstance(_json_or_none(request.body), dict):
+            # WIRE-VALIDATION: a JSON object whose members are not of their shapes' types.
+            alternatives = [Reject("WIRE-VALIDATION", suggested="SerializationException")]
         else:
             # WIRE-MALFORMED
             alternatives = [Reject("WIRE-MALFORMED", suggested="SerializationException")]
@@ -667,7 +679,7 @@ class Model:
         token = state.world.tokens.get(req.registration_token or "")
         alternatives: list[Alternative]
         if checks.strict:
-            alternatives = list(checks.strict)
+            alternatives = [*checks.strict, *checks.lenient]
         elif token is None:
             alternatives = [Reject("RC-INVALID", frozenset({"InvalidTokenException"}))]
         elif token.state == "expired":
@@ -691,6 +703,8 @@ class Model:
             else:
                 # RC-RESOLVE
                 alternatives = [identity]
+        if not checks.strict:
+            alternatives = [*checks.lenient, *alternatives]
         plan = _Plan("ResolveCustomer", token=req.registration_token)
         return self._allowed(req, context, now, state, alternatives, plan)
 
@@ -729,10 +743,11 @@ class Model:
                     checks.add("RU-PLATFORM", frozenset({"PlatformNotSupportedException"}))
         alternatives: list[Alternative]
         if checks.strict or product is None or not isinstance(req.public_key_version, int):
-            alternatives = list(checks.strict)
+            alternatives = [*checks.strict, *checks.lenient]
         else:
             # RU-SIGNATURE (and RU-NONCE when a nonce is sent), judged on the token's claims.
             alternatives = [
+                *checks.lenient,
                 Register(
                     success_rule,
                     product.code,
@@ -740,13 +755,20 @@ class Model:
                     req.nonce,
                     now,
                     self.profile.iat_tolerance,
-                )
+                ),
             ]
         plan = _Plan("RegisterUsage", registration=registration)
         return self._allowed(req, context, now, state, alternatives, plan)
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return json.loads(body or b"{}")
+    except ValueError:
+        return None
 
 
 def _entry(record: UsageRecord) -> Entry:

@@ -9,7 +9,7 @@ the types do not forbid them. ``to_params`` gives the keyword arguments boto3 ta
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -24,6 +24,7 @@ __all__ = [
     "ResolveCustomer",
     "Tag",
     "UsageRecord",
+    "WireFacts",
     "allocations_from_params",
     "allocations_key",
     "epoch",
@@ -44,6 +45,19 @@ def epoch(moment: datetime) -> int | float:
 
 def from_epoch(value: float) -> datetime:
     return datetime.fromtimestamp(value, tz=UTC)
+
+
+@dataclass(frozen=True)
+class WireFacts:
+    """What a received body showed that the typed request cannot hold.
+
+    Set only on requests decoded from HTTP (the emulator); requests built by strategies have
+    none. ``size`` is the body's length in bytes as sent, ``unknown_members`` the paths of the
+    members its shape does not have (``UsageRecords.0.Extra``).
+    """
+
+    size: int
+    unknown_members: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,6 +148,7 @@ class MeterUsage:
     dry_run: bool | None = None
     allocations: tuple[Allocation, ...] | None = None
     client_token: str | None = None
+    wire: WireFacts | None = field(default=None, compare=False, repr=False)
 
     def to_params(self) -> dict[str, Any]:
         params: dict[str, Any] = {}
@@ -153,6 +168,7 @@ class BatchMeterUsage:
     operation: ClassVar[str] = "BatchMeterUsage"
     product_code: str | None
     usage_records: tuple[UsageRecord, ...]
+    wire: WireFacts | None = field(default=None, compare=False, repr=False)
 
     def to_params(self) -> dict[str, Any]:
         params: dict[str, Any] = {"UsageRecords": [r.to_params() for r in self.usage_records]}
@@ -164,6 +180,7 @@ class BatchMeterUsage:
 class ResolveCustomer:
     operation: ClassVar[str] = "ResolveCustomer"
     registration_token: str | None
+    wire: WireFacts | None = field(default=None, compare=False, repr=False)
 
     def to_params(self) -> dict[str, Any]:
         params: dict[str, Any] = {}
@@ -177,6 +194,7 @@ class RegisterUsage:
     product_code: str | None
     public_key_version: int | None
     nonce: str | None = None
+    wire: WireFacts | None = field(default=None, compare=False, repr=False)
 
     def to_params(self) -> dict[str, Any]:
         params: dict[str, Any] = {}
@@ -188,7 +206,8 @@ class RegisterUsage:
 
 @dataclass(frozen=True)
 class RawRequest:
-    """A request no SDK would send: a body that is not JSON, or an unknown operation.
+    """A request no SDK would send: an unknown operation, a body that is not a JSON object, or
+    members whose values are not of their shapes' types.
 
     ``target`` is the operation named in ``X-Amz-Target`` (None: the header is missing).
     """
@@ -210,9 +229,12 @@ def to_wire(request: Request) -> dict[str, Any]:
 
 
 def wire_size(request: Request) -> int:
-    """Bytes of the body botocore sends: ``json.dumps`` with its default separators."""
+    """Bytes of the body as received, or as botocore sends it (``json.dumps`` with its default
+    separators) for a request built here."""
     if isinstance(request, RawRequest):
         return len(request.body)
+    if request.wire is not None:
+        return request.wire.size
     return len(json.dumps(to_wire(request)).encode("utf-8"))
 
 
@@ -265,8 +287,9 @@ def record_from_params(params: dict[str, Any]) -> UsageRecord:
     )
 
 
-def request_from_params(operation: str, params: dict[str, Any]) -> Request:
-    """The typed request for an operation's boto3 params (the inverse of ``to_params``)."""
+def request_from_params(operation: str, params: dict[str, Any], wire: WireFacts | None = None) -> Request:
+    """The typed request for an operation's boto3 params (the inverse of ``to_params``);
+    ``wire`` is what the body it was read from showed."""
     if operation == "MeterUsage":
         return MeterUsage(
             product_code=params.get("ProductCode"),
@@ -276,18 +299,21 @@ def request_from_params(operation: str, params: dict[str, Any]) -> Request:
             dry_run=params.get("DryRun"),
             allocations=allocations_from_params(params.get("UsageAllocations")),
             client_token=params.get("ClientToken"),
+            wire=wire,
         )
     if operation == "BatchMeterUsage":
         return BatchMeterUsage(
             product_code=params.get("ProductCode"),
-            usage_records=tuple(record_from_params(r) for r in params.get("UsageRecords", [])),
+            usage_records=tuple(record_from_params(r) for r in params.get("UsageRecords") or ()),
+            wire=wire,
         )
     if operation == "ResolveCustomer":
-        return ResolveCustomer(registration_token=params.get("RegistrationToken"))
+        return ResolveCustomer(registration_token=params.get("RegistrationToken"), wire=wire)
     if operation == "RegisterUsage":
         return RegisterUsage(
             product_code=params.get("ProductCode"),
             public_key_version=params.get("PublicKeyVersion"),
             nonce=params.get("Nonce"),
+            wire=wire,
         )
     raise ValueError(f"unknown operation {operation!r}")

@@ -26,7 +26,7 @@ class Violation:
     path: str
     shape: str
     member: str
-    constraint: str  # required | min | max | pattern | type
+    constraint: str  # required | min | max | pattern | type | unknown
     detail: str
 
     def __str__(self) -> str:
@@ -122,7 +122,7 @@ class ShapeIndex:
             for key, item in value.items():
                 child = f"{path}.{key}" if path else key
                 if key not in shape["members"]:
-                    out.append(Violation(child, name, key, "type", "unknown member"))
+                    out.append(Violation(child, name, key, "unknown", "member not in the shape"))
                 elif item is not None:
                     self._check(shape["members"][key]["shape"], item, required_extra, child, key, out)
         elif kind == "list":

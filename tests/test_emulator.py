@@ -103,7 +103,11 @@ def test_register_usage_signature_verifies_with_the_served_key(emulator):
         (b"{}", None, 400, "UnknownOperationException"),
         (b"{}", "AWSMPMeteringService.Nope", 400, "UnknownOperationException"),
         (json.dumps({"ProductCode": 7, "UsageRecords": []}).encode(), "AWSMPMeteringService.BatchMeterUsage",
+         400, "SerializationException"),
+        (json.dumps({"RegistrationToken": "t", "Extra": 1}).encode(), "AWSMPMeteringService.ResolveCustomer",
          400, "ValidationException"),
+        (json.dumps({"ProductCode": "prod-a", "PublicKeyVersion": "1"}).encode(),
+         "AWSMPMeteringService.RegisterUsage", 400, "SerializationException"),
         (json.dumps({"RegistrationToken": ""}).encode(), "AWSMPMeteringService.ResolveCustomer",
          400, "ValidationException"),
     ],
@@ -115,6 +119,45 @@ def test_bad_input_gets_a_4xx_and_changes_nothing(emulator, body, target, status
     assert (got_status, answer["__type"].split("#")[-1]) == (status, error)
     assert content_type == "application/x-amz-json-1.1"
     assert control(emulator, "/records")[2] == {"records": []}
+
+
+NOW = 1_793_620_800  # 2026-11-02T12:00:00Z, the emulator's frozen clock in the tests below
+GOOD_RECORD = {"Timestamp": NOW - 60, "CustomerIdentifier": "cust-1", "Dimension": "users", "Quantity": 3}
+GOOD_BATCH = {"ProductCode": "prod-a", "UsageRecords": [GOOD_RECORD]}
+
+
+def _padded(body: dict, size: int) -> bytes:
+    text = json.dumps(body).encode()
+    return text[:-1] + b" " * (size - len(text)) + b"}"
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ({**GOOD_BATCH, "Extra": 1}, "ValidationException"),
+        ({**GOOD_BATCH, "UsageRecords": [{**GOOD_RECORD, "Extra": "x"}]}, "ValidationException"),
+        ({**GOOD_BATCH, "UsageRecords": [{**GOOD_RECORD, "Quantity": "3"}]}, "SerializationException"),
+        ({**GOOD_BATCH, "UsageRecords": [{**GOOD_RECORD, "Timestamp": []}]}, "SerializationException"),
+        ({**GOOD_BATCH, "UsageRecords": [{**GOOD_RECORD, "Timestamp": 1e300}]}, "SerializationException"),
+        ({**GOOD_BATCH, "UsageRecords": "x"}, "SerializationException"),
+        (_padded(GOOD_BATCH, 2**20), "ValidationException"),
+    ],
+    ids=["unknown-member", "unknown-nested-member", "string-quantity", "list-timestamp",
+         "huge-timestamp", "string-records", "1MiB-of-whitespace"],
+)  # fmt: skip
+def test_a_batch_out_of_shape_changes_nothing_where_the_same_batch_in_shape_records(emulator, body, error):
+    control(emulator, "/fixtures", "POST", WORLD_JSON)
+    control(emulator, "/clock", "POST", {"now": NOW})
+    headers = {
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": "AWSMPMeteringService.BatchMeterUsage",
+    }
+    status, _, answer = http(emulator.url + "/", "POST", body, headers)
+    assert (status, answer["__type"].split("#")[-1]) == (400, error)
+    assert control(emulator, "/records")[2] == {"records": []}
+    status, _, answer = http(emulator.url + "/", "POST", GOOD_BATCH, headers)
+    assert (status, answer["Results"][0]["Status"]) == (200, "Success")
+    assert len(control(emulator, "/records")[2]["records"]) == 1
 
 
 def test_bad_fixtures_are_refused_with_an_error_object(emulator):

@@ -32,6 +32,7 @@ from models import (
     Resolve,
     ResolveCustomer,
     ServiceError,
+    WireFacts,
     World,
     judge_wire,
     linearize,
@@ -161,6 +162,26 @@ def test_shape_violations_are_rejected(model, world):
     ]:
         allowed = model.allowed(state, request, context, NOW)
         assert rejects(allowed, "WIRE-VALIDATION") and only_rejections(allowed), request
+
+
+@fires("WIRE-VALIDATION")
+def test_a_member_the_shape_lacks_may_be_refused_or_ignored(model, world):
+    state = model.initial(world)
+    received = replace(batch(rec()), wire=WireFacts(100, ("Extra",)))
+    allowed = model.allowed(state, received, SELLER, NOW)
+    assert allowed.alternatives[0] == Reject("WIRE-VALIDATION")
+    assert allowed.alternatives[1:] == model.allowed(state, batch(rec()), SELLER, NOW).alternatives
+    assert model.step(state, allowed, ServiceError("ValidationException", 400)).usage == state.usage
+
+
+@fires("WIRE-VALIDATION")
+def test_a_megabyte_body_may_be_refused_by_any_operation(model, world):
+    state = model.initial(world)
+    limit = model.profile.payload_limit
+    for size, refusal_allowed in [(limit - 1, False), (limit, True)]:
+        received = replace(meter(), wire=WireFacts(size))
+        allowed = model.allowed(state, received, CALLER, NOW)
+        assert (Reject("WIRE-VALIDATION") in allowed.alternatives) is refusal_allowed
 
 
 @silent("WIRE-VALIDATION")
