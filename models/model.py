@@ -222,14 +222,15 @@ class Model:
         # WIRE-VALIDATION: a broken shape constraint that no specific rule decides.
         if any((v.shape, v.constraint) not in _SHAPE_RULES for v in violations):
             checks.add("WIRE-VALIDATION")
-        wire = request.wire if not isinstance(request, RawRequest) else None
-        if wire is not None:
-            # WIRE-VALIDATION, lenient: members the shape lacks, and bodies of the payload limit
-            # or more to operations other than BatchMeterUsage (which BMU-PAYLOAD-LIMIT decides),
-            # may be refused or ignored; no source says which.
-            oversized = request.operation != "BatchMeterUsage" and wire.size >= self.profile.payload_limit
-            if wire.unknown_members or oversized:
-                checks.add("WIRE-VALIDATION", lenient=True)
+        # WIRE-VALIDATION, lenient: members the shape lacks, and bodies of the payload limit or
+        # more to operations other than BatchMeterUsage (which BMU-PAYLOAD-LIMIT decides), may be
+        # refused or ignored; no source says which.
+        unknown = request.wire.unknown_members if not isinstance(request, RawRequest) and request.wire else ()
+        oversized = (
+            request.operation != "BatchMeterUsage" and wire_size(request) >= self.profile.payload_limit
+        )
+        if unknown or oversized:
+            checks.add("WIRE-VALIDATION", lenient=True)
         return violations
 
     def _allocation_checks(
