@@ -328,9 +328,13 @@ def match_records(
 
 
 def _batch_mismatches(alt: ProcessBatch, outcome: Outcome, used_ids: frozenset[str]) -> list[Mismatch]:
-    record_rules = sorted({o.rule for r in alt.records for o in r.options} or {alt.rule})
     if not isinstance(outcome, BatchMeterUsageResult):
-        return [Mismatch(rule, f"expected {alt.describe()}") for rule in record_rules]
+        # A 4xx says some record is refused, against every record rule that says it is not; a
+        # 5xx says nothing about the records: it fails to give the answer BMU-PARTITION requires.
+        failed = isinstance(outcome, ServiceError) and outcome.status >= 500
+        record_rules = {o.rule for r in alt.records for o in r.options}
+        rules = sorted({alt.rule} if failed or not record_rules else record_rules)
+        return [Mismatch(rule, f"expected {alt.describe()}") for rule in rules]
     paired, problems = match_records([r.record for r in alt.records], outcome)
     found = [Mismatch(alt.rule, p) for p in problems]
     owners: dict[str, tuple[int, object]] = {}
@@ -382,9 +386,8 @@ def _group_problems(
     results = [(i, paired[i]) for i in indices]
     if any(not isinstance(r, RecordResult) for _, r in results):
         return []  # an unprocessed member leaves the group open
-    rule = alt.records[indices[0]].options[0].rule
-    if len({alt.records[i].record.quantity or 0 for i in indices}) > 1:
-        rule = "BMU-IN-BATCH-DUPLICATE"
+    conflicting = len({alt.records[i].record.quantity or 0 for i in indices}) > 1
+    rule = "BMU-IN-BATCH-DUPLICATE" if conflicting else "BMU-IDEMPOTENT"
     honoured = {
         alt.records[i].record.quantity or 0
         for i, r in results

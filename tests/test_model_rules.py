@@ -480,6 +480,25 @@ def test_batch_partition_every_record_exactly_once(model, world):
     assert allowed.judge(unprocessed).conforms
 
 
+@fires("BMU-PARTITION")
+def test_a_server_failure_is_blamed_on_the_partition_and_a_refusal_on_the_record_rules(model, world):
+    state = model.initial(world)
+    state = replace(state, resolved_customers=frozenset({("prod-a", "cust-2")}))
+    allowed = model.allowed(state, batch(rec(), rec(customer="cust-2")), SELLER, NOW)
+    assert allowed.judge(ServiceError("KeyError", 500)).blamed == {"BMU-PARTITION"}
+    assert allowed.judge(ServiceError("ValidationException", 400)).blamed == {"BMU-ACCEPT", "RC-METERABLE"}
+
+
+@fires("BMU-IDEMPOTENT")
+def test_identical_records_of_one_batch_share_an_id_under_the_idempotence_rule(model, world):
+    request = batch(rec(), rec())
+    state = replace(model.initial(world), resolved_customers=frozenset({("prod-a", "cust-1")}))
+    allowed = model.allowed(state, request, SELLER, NOW)
+    record = request.usage_records[0]
+    two_ids = BatchMeterUsageResult((RecordResult(record, "Success", "r1"), RecordResult(record, "Success", "r2")))
+    assert allowed.judge(two_ids).blamed == {"BMU-IDEMPOTENT"}
+
+
 @silent("BMU-PARTITION", "BMU-ACCEPT", "BMU-SIZE-LIMIT")
 def test_rejected_batch_is_not_partitioned(model, world):
     allowed = model.allowed(model.initial(world), batch(rec(age=timedelta(hours=7))), SELLER, NOW)

@@ -15,8 +15,10 @@ from freezegun import freeze_time
 from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.meteringmarketplace.models import meteringmarketplace_backends
+from moto.moto_api._internal import mock_random
 
 from conformance.client import Exchange, call, make_client
+from conformance.targets.moto_server import MOTO_SEED
 from models.outcomes import Indeterminate
 from models.requests import CallContext, RawRequest, Request
 from models.world import Fixtures
@@ -65,6 +67,7 @@ class MotoTarget:
     def reset(self, fixtures: Fixtures, now: datetime) -> None:
         for region_backends in meteringmarketplace_backends[DEFAULT_ACCOUNT_ID].values():
             region_backends.reset()
+        mock_random.seed(MOTO_SEED)
         self.add_fixtures(fixtures)
         self.set_clock(now)
 

@@ -21,6 +21,10 @@ from conformance.targets.base import TargetSetupError
 from models.requests import CallContext, Request
 from models.world import Fixtures
 
+# moto draws its ids from one seedable generator; seeded at every reset, the ids it gives (and
+# so everything the model's state holds) repeat, and with them a run of a given --seed.
+MOTO_SEED = 0
+
 __all__ = ["MotoServerTarget"]
 
 
@@ -60,18 +64,22 @@ class MotoServerTarget:
         self.reset(fixtures, now)
 
     def reset(self, fixtures: Fixtures, now: datetime) -> None:
+        self._moto_api("reset")
+        self._moto_api(f"seed?a={MOTO_SEED}")  # the ids repeat, and with them the run
+        self.add_fixtures(fixtures)
+        self.set_clock(now)
+
+    def _moto_api(self, route: str) -> None:
         assert self.endpoint_url is not None
-        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", data=b"", method="POST")
+        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/{route}", data=b"", method="POST")
         try:
             with urllib.request.urlopen(request, timeout=30) as answer:
                 answer.read()
         except OSError as exc:
             raise TargetSetupError(
-                f"moto server at {self.endpoint_url} did not reset ({getattr(exc, 'reason', exc)}); "
-                "is it running?"
+                f"moto server at {self.endpoint_url} did not answer POST /moto-api/{route} "
+                f"({getattr(exc, 'reason', exc)}); is it running?"
             ) from None
-        self.add_fixtures(fixtures)
-        self.set_clock(now)
 
     def set_clock(self, now: datetime) -> None:
         if self._clock is not None:
