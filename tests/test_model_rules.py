@@ -495,7 +495,9 @@ def test_identical_records_of_one_batch_share_an_id_under_the_idempotence_rule(m
     state = replace(model.initial(world), resolved_customers=frozenset({("prod-a", "cust-1")}))
     allowed = model.allowed(state, request, SELLER, NOW)
     record = request.usage_records[0]
-    two_ids = BatchMeterUsageResult((RecordResult(record, "Success", "r1"), RecordResult(record, "Success", "r2")))
+    two_ids = BatchMeterUsageResult(
+        (RecordResult(record, "Success", "r1"), RecordResult(record, "Success", "r2"))
+    )
     assert allowed.judge(two_ids).blamed == {"BMU-IDEMPOTENT"}
 
 
