@@ -23,8 +23,9 @@ from conformance.client import Exchange
 from conformance.targets.base import CAPABILITIES, Target
 from conformance.verdict import RuleCheck, check_rule
 from models.catalogue import RULES_BY_ID
-from models.expect import Reject
+from models.expect import Allowed
 from models.model import Model
+from models.realize import realize
 from models.requests import CallContext, Request
 from models.state import ModelState
 from models.world import Fixtures, World
@@ -147,6 +148,12 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
     return CampaignResult(campaign.rule, "not-reached", 0, seed=round_seed)
 
 
+def _builds_state(model: Model, state: ModelState, allowed: Allowed) -> bool:
+    """Whether the reference answer to ``allowed.request`` would change the model's state."""
+    outcome = realize(allowed, new_id=lambda: "candidate", sign=lambda _: "candidate")
+    return model.step(state, allowed, outcome) != state
+
+
 def wall_clock() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
@@ -188,11 +195,12 @@ def _machine(
                 allowed = model.allowed(self.state, request, context, self.now)
                 if campaign.rule in allowed.decided:
                     break
-                if builds is None and not all(isinstance(a, Reject) for a in allowed.alternatives):
+                if builds is None and _builds_state(model, self.state, allowed):
                     builds = (request, context)
             else:
-                # nothing decides the rule yet: send a request the service may accept, which
-                # builds the state (recorded keys, registrations) later requests need
+                # nothing decides the rule yet: send a request that changes the model's state
+                # (a recorded key, a registration, a refused batch's keys), which later
+                # requests need to reach the rule
                 request, context = builds or (request, context)
             self._send(request, context)
 

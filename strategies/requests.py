@@ -286,22 +286,28 @@ def _repeat_records(
         own_keys = st.sampled_from(own) if own else st.nothing()
     subscribed = [c.identifier for c in scene.customers(product) if c.subscribed]
 
-    def quantity_of(key: UsageKey) -> int:
+    def held(key: UsageKey) -> tuple[int, bool]:
+        """The quantity recorded under ``key`` (0 if none) and whether it was omitted."""
         # sorted: a frozenset's order follows string hashing, which differs between processes,
         # and the same seed must draw the same requests everywhere
         entries = sorted(
             (e for e in scene.state.worlds(key) if e is not None and e.quantity is not None),
             key=lambda e: (e.quantity or 0, e.record_id or "", e.quantity_omitted),
         )
-        return entries[0].quantity if entries and entries[0].quantity is not None else 0
+        return (entries[0].quantity or 0, entries[0].quantity_omitted) if entries else (0, False)
+
+    def quantity_of(key: UsageKey) -> int:
+        return held(key)[0]
 
     def stamp(key: UsageKey, minute: int) -> datetime:
         return min(key.hour + timedelta(minutes=minute), scene.now)
 
     def same_key(key: UsageKey, minute: int, other_quantity: bool) -> UsageRecord:
-        quantity: int | None = quantity_of(key) + (1 if other_quantity else 0)
-        if quantity == 0 and not other_quantity and minute % 2:
-            quantity = None  # MU-QUANTITY-DEFAULT: an omitted quantity repeats an explicit 0
+        recorded, omitted = held(key)
+        quantity: int | None = recorded + (1 if other_quantity else 0)
+        if quantity == 0 and not omitted:
+            quantity = None  # MU-QUANTITY-DEFAULT: a 0 repeated in the other form (identical
+            # repeats in the same form come from retries)
         return UsageRecord(stamp(key, minute), key.dimension, key.subject, quantity)
 
     def beside(key: UsageKey, minute: int, customer: str) -> UsageRecord:
