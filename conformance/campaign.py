@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import FlakyFailure, FlakyStrategyDefinition
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
+from conformance._repeatable import without_source_constants
 from conformance.budget import BUDGETS, Budget
 from conformance.client import Exchange
 from conformance.targets.base import CAPABILITIES, Target
@@ -106,6 +107,7 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
     its clock is moved."""
     if campaign.rule not in RULES_BY_ID:
         raise ValueError(f"unknown rule {campaign.rule!r}")
+    without_source_constants()
     exercised = [0]
     first: list[Divergence] = []  # the first divergence seen, whatever Hypothesis does next
 

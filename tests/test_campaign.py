@@ -64,3 +64,42 @@ def test_minimize_keeps_only_what_the_divergence_needs(model, world):
     (only,) = small.steps
     assert len(only.request.usage_records) == 1
     assert only.divergence and "TimestampOutOfBoundsException" in only.expected
+
+
+_SENT_DIGEST = """
+import hashlib, sys
+sys.path.insert(0, sys.argv[1])
+if len(sys.argv) > 2:
+    import many_constants  # a local module full of integer constants, as a user's code may be
+from conformance.engine import RunConfig, open_target, run_rule
+from conformance.targets import TargetOptions
+config = RunConfig(TargetOptions("reference"), budget="quick", seed=3)
+model, target = open_target(config)
+sent = []
+invoke = target.invoke
+target.invoke = lambda request, context: sent.append(repr(request)) or invoke(request, context)
+run_rule(config, "ALLOC-COUNT-LIMIT", model, target)
+print(len(sent), hashlib.sha256("".join(sent).encode()).hexdigest())
+"""
+
+
+def test_a_seed_draws_the_same_requests_whatever_modules_the_process_loaded(tmp_path):
+    """Hypothesis draws constants from the source of loaded local modules; a campaign must not."""
+    import subprocess
+    import sys
+
+    (tmp_path / "many_constants.py").write_text(
+        "VALUES = [" + ", ".join(str(n) for n in range(3, 5000, 7)) + "]\n"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", _SENT_DIGEST, str(tmp_path), *extra],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=True,
+        ).stdout
+        for extra in ([], ["with-constants"])
+    ]
+    assert runs[0] == runs[1]
+    assert int(runs[0].split()[0]) > 0
