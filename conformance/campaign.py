@@ -118,7 +118,9 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
     round_seed = campaign.seed
     # a target that cannot be told everything may make the rule unreachable: no longer rounds
     rounds = budget.rounds if set(CAPABILITIES) <= campaign.target.capabilities else 1
-    for round_number in range(rounds):
+    round_number = -1
+    while round_number + 1 < rounds:
+        round_number += 1
         round_seed = campaign.seed + round_number
         machine = seed(round_seed)(_machine(campaign, count, first))
         try:
@@ -139,12 +141,18 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
                 campaign.rule, "fail", exercised[0], divergence.steps, divergence.reasons, round_seed
             )
         except (FlakyFailure, FlakyStrategyDefinition) as flaky:
-            # Hypothesis's own replay of the failing example did not fail (a target without reset
-            # or on wall time): keep the first failure; the engine's replay judges it flaky or not
-            if not first:
+            # Hypothesis's own replay of an example went differently (a target without reset, or
+            # on wall time, changes what the strategies draw): keep the first failure, which the
+            # engine's replay judges flaky or not; with none, the examples run so far stand
+            if first:
+                seen = first[0]
+                return CampaignResult(
+                    campaign.rule, "fail", exercised[0], seen.steps, seen.reasons, round_seed
+                )
+            if isinstance(flaky, FlakyFailure):
                 raise RuntimeError(f"campaign {campaign.rule}: {flaky}") from flaky
-            seen = first[0]
-            return CampaignResult(campaign.rule, "fail", exercised[0], seen.steps, seen.reasons, round_seed)
+            if not exercised[0] and rounds < budget.rounds:
+                rounds += 1  # the target cut the round short, it was not spent: another one
         if exercised[0]:
             return CampaignResult(campaign.rule, "pass", exercised[0], seed=round_seed)
     return CampaignResult(campaign.rule, "not-reached", 0, seed=round_seed)

@@ -47,8 +47,10 @@ def test_moto_server_not_started_by_the_harness(running_moto, tmp_path):
     argv = ["run", "--target", "moto-server", "--endpoint-url", running_moto, "--budget", "quick"]
     assert main([*argv, "--seed", "4", "--rules", rules, "--report", str(tmp_path)]) == 1
     found = verdicts(tmp_path)
-    assert found["BMU-WINDOW"]["verdict"] == "fail"
-    assert found["RC-RESOLVE"]["verdict"] == "fail"
+    # on wall time a trace whose timestamp sits on the window's edge may land a second inside
+    # it when replayed: then the honest verdict is flaky, with both answers
+    assert found["BMU-WINDOW"]["verdict"] in ("fail", "flaky"), found["BMU-WINDOW"]
+    assert found["RC-RESOLVE"]["verdict"] == "fail", found["RC-RESOLVE"]
     assert found["BMU-ACCEPT"]["verdict"] == "untestable"
     assert "subscribe" in found["BMU-ACCEPT"]["reason"]
 
@@ -77,14 +79,14 @@ def test_aws_target_runs_guarded_against_a_stand_in(stand_in, tmp_path, monkeypa
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "seller-secret")
     fixtures = aws_fixtures(tmp_path)
     argv = ["run", "--target", "aws", "--endpoint-url", stand_in.url, "--fixtures", str(fixtures),
-            "--allow-real-billing", "--max-records", "300", "--budget", "quick", "--seed", "1",
+            "--allow-real-billing", "--max-records", "1500", "--budget", "quick", "--seed", "1",
             "--rules", "BMU-WINDOW,BMU-DIMENSION,RC-EXPIRED", "--report", str(tmp_path / "R")]  # fmt: skip
     assert main(argv) == 0
     found = verdicts(tmp_path / "R")
     assert {r: v["verdict"] for r, v in found.items()} == dict.fromkeys(
         ["BMU-WINDOW", "BMU-DIMENSION", "RC-EXPIRED"], "pass"
     )
-    assert 0 < len(stand_in.service.records) <= 300  # the record cap held; the DryRun recorded nothing
+    assert 0 < len(stand_in.service.records) <= 1500  # the record cap held; the DryRun recorded nothing
     for path in (tmp_path / "R").rglob("*"):
         if path.is_file():
             text = path.read_text()
