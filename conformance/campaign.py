@@ -20,9 +20,9 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_s
 
 from conformance._repeatable import without_source_constants
 from conformance.budget import BUDGETS, Budget
-from conformance.client import Exchange
 from conformance.targets.base import CAPABILITIES, Target
-from conformance.verdict import RuleCheck, check_rule
+from conformance.trace import TraceStep
+from conformance.verdict import check_rule
 from models.catalogue import RULES_BY_ID
 from models.expect import Allowed
 from models.model import Model
@@ -32,7 +32,7 @@ from models.state import ModelState
 from models.world import Fixtures, World
 from strategies import Names, Scene, clock_moves, fixture_changes, requests
 
-__all__ = ["Campaign", "CampaignResult", "Divergence", "Step", "focus_for", "run_campaign", "wall_clock"]
+__all__ = ["Campaign", "CampaignResult", "Divergence", "focus_for", "run_campaign", "wall_clock"]
 
 Sent = tuple[Request, CallContext]
 _AFTER_REACH = 3  # candidates per send once the example has reached its rule
@@ -46,23 +46,10 @@ def focus_for(rule: str) -> str | None:
     return _FOCUS.get(rule.split("-", 1)[0])
 
 
-@dataclass(frozen=True)
-class Step:
-    """One entry of a trace: a request and its judgement, or a clock move or fixture change."""
-
-    kind: str  # "request" | "clock" | "fixtures"
-    now: datetime
-    request: Request | None = None
-    context: CallContext | None = None
-    exchange: Exchange | None = None
-    check: RuleCheck | None = None
-    fixtures: Fixtures | None = None
-
-
 class Divergence(AssertionError):
     """The target answered outside what the rule allows."""
 
-    def __init__(self, rule: str, steps: list[Step], reasons: list[str]) -> None:
+    def __init__(self, rule: str, steps: list[TraceStep], reasons: list[str]) -> None:
         super().__init__(f"{rule}: " + "; ".join(reasons))
         self.rule = rule
         self.steps = steps
@@ -96,7 +83,7 @@ class CampaignResult:
     rule: str
     verdict: str  # pass | fail | not-reached
     exercised: int
-    steps: list[Step] = field(default_factory=list)
+    steps: list[TraceStep] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     seed: int = 0
 
@@ -118,9 +105,8 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
     round_seed = campaign.seed
     # a target that cannot be told everything may make the rule unreachable: no longer rounds
     rounds = budget.rounds if set(CAPABILITIES) <= campaign.target.capabilities else 1
-    round_number = -1
-    while round_number + 1 < rounds:
-        round_number += 1
+    round_number = 0
+    while round_number < rounds:
         round_seed = campaign.seed + round_number
         machine = seed(round_seed)(_machine(campaign, count, first))
         try:
@@ -155,6 +141,7 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
                 rounds += 1  # the target cut the round short, it was not spent: another one
         if exercised[0]:
             return CampaignResult(campaign.rule, "pass", exercised[0], seed=round_seed)
+        round_number += 1
     return CampaignResult(campaign.rule, "not-reached", 0, seed=round_seed)
 
 
@@ -180,8 +167,8 @@ def _machine(
             self.state: ModelState = model.initial(
                 World.of(campaign.fixtures), open_world=campaign.open_world
             )
-            self.steps: list[Step] = []
-            self.sent: list[tuple[Request, CallContext]] = []
+            self.steps: list[TraceStep] = []
+            self.sent: list[Sent] = []
             self.reached = 0
             target.reset(campaign.fixtures, self.now)
 
@@ -228,7 +215,7 @@ def _machine(
         def move_clock(self, data: Any) -> None:
             self.now = data.draw(clock_moves(model.profile, self.now))
             target.set_clock(self.now)
-            self.steps.append(Step("clock", self.now))
+            self.steps.append(TraceStep("clock", self.now))
 
         @precondition(lambda self: bool({"world", "subscriptions"} & target.capabilities))
         @rule(data=st.data())
@@ -237,7 +224,7 @@ def _machine(
             fixtures = target.world(data.draw(fixture_changes(self.scene())))
             target.add_fixtures(fixtures)
             self.state = self.state.with_fixtures(fixtures)
-            self.steps.append(Step("fixtures", self.now, fixtures=fixtures))
+            self.steps.append(TraceStep("fixtures", self.now, fixtures=fixtures))
 
         def _send(self, request: Request, context: CallContext) -> None:
             if campaign.start is None:
@@ -245,7 +232,18 @@ def _machine(
             allowed = model.allowed(self.state, request, context, self.now)
             exchange = target.invoke(request, context)
             check = check_rule(campaign.rule, allowed, exchange)
-            self.steps.append(Step("request", self.now, request, context, exchange, check))
+            judgement = check.judgement
+            self.steps.append(
+                TraceStep(
+                    "request",
+                    self.now,
+                    request,
+                    context,
+                    expected=judgement.expected,
+                    observed=judgement.received,
+                    divergence=check.divergence,
+                )
+            )
             self.sent.append((request, context))
             self.state = model.step(self.state, allowed, exchange.outcome)
             if check.decided:

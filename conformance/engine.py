@@ -23,7 +23,7 @@ from conformance.minimize import minimize
 from conformance.replay import replay
 from conformance.service_model import load_shapes
 from conformance.targets import CAPABILITIES, Target, TargetOptions, make_target
-from conformance.trace import Trace, TraceStep
+from conformance.trace import Trace
 from models.catalogue import rules_for
 from models.model import Model
 from models.profiles import get_profile
@@ -188,23 +188,6 @@ def _unreached(rule: str, target: Target, budget: str, seconds: float) -> RuleRe
 
 
 def _trace(config: RunConfig, campaign: Campaign, result: CampaignResult, clock: bool) -> Trace:
-    steps = []
-    for step in result.steps:
-        if step.kind == "request" and step.check is not None:
-            judgement = step.check.judgement
-            steps.append(
-                TraceStep(
-                    "request",
-                    step.now,
-                    step.request,
-                    step.context,
-                    expected=judgement.expected,
-                    observed=judgement.received,
-                    divergence=step.check.divergence,
-                )
-            )
-        else:
-            steps.append(TraceStep(step.kind, step.now, fixtures=step.fixtures))
     start = campaign.start or (result.steps[0].now if result.steps else START)
     return Trace(
         rule=campaign.rule,
@@ -214,6 +197,6 @@ def _trace(config: RunConfig, campaign: Campaign, result: CampaignResult, clock:
         fixtures=campaign.fixtures,
         start=start,
         clock=clock,
-        steps=tuple(steps),
+        steps=tuple(result.steps),
         reasons=tuple(result.reasons),
     )
