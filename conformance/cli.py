@@ -23,7 +23,7 @@ from conformance.engine import RuleResult, RunConfig, run
 from conformance.http import ControlError
 from conformance.replay import diff_lines, replay_file
 from conformance.report import Report, summary_table
-from conformance.service_model import load_shapes
+from conformance.service_model import model_for
 from conformance.targets import (
     TARGET_NAMES,
     TargetOptions,
@@ -34,8 +34,7 @@ from conformance.targets import (
 )
 from conformance.trace import TraceError
 from models.catalogue import RULES_BY_ID, Rule, rules_for
-from models.model import Model
-from models.profiles import DEFAULT_PROFILE, PROFILES, get_profile
+from models.profiles import DEFAULT_PROFILE, PROFILES
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_TARGET", "EXIT_USAGE", "main"]
 
@@ -157,7 +156,7 @@ def _run(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else random.randrange(10**6)
     options = _options(args, args.target)
     config = RunConfig(options, args.profile, rules, args.budget, seed, args.workers)
-    make_target(options, Model(get_profile(args.profile), load_shapes()))  # bad options fail here, exit 2
+    make_target(options, model_for(args.profile))  # bad options fail here, exit 2
     total = len(config.rule_ids())
     print(
         f"conformance run: target {args.target}, profile {args.profile}, budget {args.budget}, "
@@ -193,7 +192,7 @@ def _replay(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     fixtures = load_fixtures_file(args.fixtures) if args.fixtures else None
-    model = Model(get_profile(args.profile), load_shapes())
+    model = model_for(args.profile)
     try:
         emulator = Emulator(model, fixtures, args.host, args.port)
     except OSError as exc:

@@ -21,12 +21,11 @@ from conformance.budget import BUDGETS
 from conformance.campaign import Campaign, CampaignResult, run_campaign
 from conformance.minimize import minimize
 from conformance.replay import replay
-from conformance.service_model import load_shapes
+from conformance.service_model import model_for
 from conformance.targets import CAPABILITIES, Target, TargetOptions, make_target
 from conformance.trace import Trace
 from models.catalogue import rules_for
 from models.model import Model
-from models.profiles import get_profile
 from strategies import minimal_world
 
 __all__ = ["PHASES", "START", "RuleResult", "RunConfig", "open_target", "run", "run_rule"]
@@ -130,7 +129,7 @@ def _results(config: RunConfig, rules: list[str], workers: int) -> Iterator[Rule
 
 def open_target(config: RunConfig) -> tuple[Model, Target]:
     """The run's model and its target, opened. Raises TargetSetupError."""
-    model = Model(get_profile(config.profile), load_shapes())
+    model = model_for(config.profile)
     target = make_target(config.target, model)
     target.open(minimal_world("setup"), START)
     return model, target

@@ -8,13 +8,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from conformance.campaign import wall_clock
-from conformance.service_model import load_shapes
+from conformance.service_model import model_for
 from conformance.targets import Target, TargetOptions, make_target
 from conformance.trace import Trace, TraceStep, shift_request
 from conformance.verdict import check_rule
 from models.catalogue import RULES_BY_ID
 from models.model import Model
-from models.profiles import get_profile
 from models.requests import RawRequest, to_wire
 from models.world import World
 
@@ -134,7 +133,7 @@ def replay_file(
 ) -> ReplayResult:
     """Load a trace, open ``target_name``, replay, close."""
     trace = Trace.load(Path(path))
-    model = Model(get_profile(trace.profile), load_shapes())
+    model = model_for(trace.profile)
     target = make_target(TargetOptions(target_name, endpoint_url, fixtures_file), model)
     target.open(trace.fixtures, trace.start)
     try:

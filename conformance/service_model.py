@@ -9,9 +9,11 @@ from typing import Any
 import botocore
 import botocore.loaders
 
+from models.model import Model
+from models.profiles import get_profile
 from models.shapes import ShapeIndex
 
-__all__ = ["SERVICE_NAME", "botocore_version", "load_service_dict", "load_shapes"]
+__all__ = ["SERVICE_NAME", "botocore_version", "load_service_dict", "load_shapes", "model_for"]
 
 SERVICE_NAME = "meteringmarketplace"
 
@@ -26,6 +28,11 @@ def load_service_dict() -> dict[str, Any]:
 @cache
 def load_shapes() -> ShapeIndex:
     return ShapeIndex(load_service_dict())
+
+
+def model_for(profile: str) -> Model:
+    """The reference model of ``profile`` over the installed service model."""
+    return Model(get_profile(profile), load_shapes())
 
 
 def botocore_version() -> str:

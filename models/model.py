@@ -329,7 +329,8 @@ class Model:
                 Reject("WIRE-UNKNOWN-OP", suggested="UnknownOperationException")
             ]
         elif isinstance(_json_or_none(request.body), dict):
-            # WIRE-VALIDATION: a JSON object whose members are not of their shapes' types.
+            # WIRE-VALIDATION: a JSON object the operation's types cannot hold (a member of the
+            # wrong type, a timestamp out of any datetime's range).
             alternatives = [Reject("WIRE-VALIDATION", suggested="SerializationException")]
         else:
             # WIRE-MALFORMED

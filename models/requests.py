@@ -53,7 +53,7 @@ class WireFacts:
 
     Set only on requests decoded from HTTP (the emulator); requests built by strategies have
     none. ``size`` is the body's length in bytes as sent, ``unknown_members`` the paths of the
-    members its shape does not have (``UsageRecords.0.Extra``).
+    members its shape does not have (``UsageRecords[0].Extra``).
     """
 
     size: int
