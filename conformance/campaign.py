@@ -38,7 +38,7 @@ Sent = tuple[Request, CallContext]
 _AFTER_REACH = 3  # candidates per send once the example has reached its rule
 _REACHED = 2  # decided requests after which an example stops searching hard for its rule
 _HEAVY = frozenset({"BMU-PAYLOAD-LIMIT"})  # the only campaign that needs megabyte bodies
-_FOCUS = {"MU": "meter", "BMU": "batch", "RC": "resolve", "RU": "register", "ALLOC": "batch"}
+_FOCUS = {"MU": "meter", "BMU": "batch", "RC": "resolve", "RU": "register", "ALLOC": "batch", "QTY": "batch"}
 
 
 def focus_for(rule: str) -> str | None:
@@ -231,7 +231,7 @@ def _machine(
                 self.now = wall_clock()
             allowed = model.allowed(self.state, request, context, self.now)
             exchange = target.invoke(request, context)
-            check = check_rule(campaign.rule, allowed, exchange)
+            check = check_rule(campaign.rule, allowed, exchange, model.shapes)
             judgement = check.judgement
             self.steps.append(
                 TraceStep(

@@ -1,7 +1,7 @@
 """The ``conformance`` command line.
 
-Exit codes (documented in the README): 0 success, 1 a rule failed, 2 bad usage or input,
-3 the target could not be reached or set up.
+Exit codes (documented in the README): 0 success, 1 a rule failed (``drift``: the service model
+changed), 2 bad usage or input, 3 the target could not be reached or set up.
 """
 
 from __future__ import annotations
@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import NoReturn
 
 from conformance.budget import BUDGETS
+from conformance.client import ClientModelError, check_client
+from conformance.drift import diff_service_models
 from conformance.emulator import Emulator
 from conformance.engine import RuleResult, RunConfig, run
 from conformance.http import ControlError
 from conformance.replay import diff_lines, replay_file
 from conformance.report import Report, summary_table
-from conformance.service_model import model_for
+from conformance.service_model import botocore_version, installed_service_dict, load_service_dict, model_for
 from conformance.targets import (
     TARGET_NAMES,
     TargetOptions,
@@ -34,7 +36,8 @@ from conformance.targets import (
 )
 from conformance.trace import TraceError
 from models.catalogue import RULES_BY_ID, Rule, rules_for
-from models.profiles import DEFAULT_PROFILE, PROFILES
+from models.model import SHAPE_RULES
+from models.profiles import DEFAULT_PROFILE, NEWEST_PROFILE, PROFILES
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_TARGET", "EXIT_USAGE", "main"]
 
@@ -77,10 +80,35 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--fixtures", type=Path, metavar="FILE", help="start with this world (control fixtures)"
     )
+    serve.add_argument(
+        "--validate-shapes-first",
+        action="store_true",
+        help="refuse every shape violation with ValidationException before any business rule, "
+        "as a service generated from the Smithy model does (default: the specific rule's error)",
+    )
 
     diff = sub.add_parser("diff", help="replay a trace against two targets and show where they differ")
     diff.add_argument("trace", type=Path)
     _target_arguments(diff, single=False)
+
+    drift = sub.add_parser(
+        "drift",
+        help="what the installed botocore's service model changes against a profile's snapshot "
+        "(exit 1: something changed)",
+    )
+    drift.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default=NEWEST_PROFILE,
+        help=f"the snapshot to compare with (default: the newest profile, {NEWEST_PROFILE})",
+    )
+    drift.add_argument(
+        "--against",
+        type=Path,
+        metavar="FILE",
+        help="compare this service-2.json instead of the installed botocore's",
+    )
+    drift.add_argument("--format", choices=["text", "json"], default="text")
     return parser
 
 
@@ -134,10 +162,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _diff(args)
         if args.command == "serve":
             return _serve(args)
+        if args.command == "drift":
+            return _drift(args)
     except (TargetUsageError, TraceError) as exc:
         sys.stderr.write(f"conformance {args.command}: error: {exc}\n")
         return EXIT_USAGE
-    except (TargetSetupError, ControlError) as exc:
+    except (TargetSetupError, ControlError, ClientModelError) as exc:
         sys.stderr.write(f"conformance {args.command}: target error: {exc}\n")
         return EXIT_TARGET
     raise AssertionError(args.command)  # argparse allows only the commands above
@@ -157,6 +187,7 @@ def _run(args: argparse.Namespace) -> int:
     options = _options(args, args.target)
     config = RunConfig(options, args.profile, rules, args.budget, seed, args.workers)
     make_target(options, model_for(args.profile))  # bad options fail here, exit 2
+    check_client(args.profile)  # a botocore that cannot send the profile's API fails here, exit 3
     total = len(config.rule_ids())
     print(
         f"conformance run: target {args.target}, profile {args.profile}, budget {args.budget}, "
@@ -194,10 +225,11 @@ def _serve(args: argparse.Namespace) -> int:
     fixtures = load_fixtures_file(args.fixtures) if args.fixtures else None
     model = model_for(args.profile)
     try:
-        emulator = Emulator(model, fixtures, args.host, args.port)
+        emulator = Emulator(model, fixtures, args.host, args.port, shapes_first=args.validate_shapes_first)
     except OSError as exc:
         raise TargetSetupError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
-    print(f"conformance serve: listening on {emulator.url} (profile {args.profile})", flush=True)
+    order = ", shapes validated first" if args.validate_shapes_first else ""
+    print(f"conformance serve: listening on {emulator.url} (profile {args.profile}{order})", flush=True)
     try:
         emulator.serve_forever()
     except KeyboardInterrupt:
@@ -223,10 +255,43 @@ def _diff(args: argparse.Namespace) -> int:
     return EXIT_FAILED
 
 
+def _drift(args: argparse.Namespace) -> int:
+    if args.against is None:
+        current, source = installed_service_dict(), f"the installed botocore {botocore_version()}"
+    else:
+        try:
+            current = json.loads(args.against.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise TargetUsageError(f"--against {args.against}: cannot read a service model: {exc}") from None
+        if not isinstance(current, dict) or not isinstance(current.get("shapes"), dict):
+            raise TargetUsageError(f"--against {args.against}: not a botocore service-2.json (no shapes)")
+        source = str(args.against)
+    snapshot = PROFILES[args.profile].service_model
+    changes = diff_service_models(load_service_dict(args.profile), current)
+    if args.format == "json":
+        body = {"profile": args.profile, "snapshot": snapshot, "against": source}
+        json.dump({**body, "changes": [c.to_json() for c in changes]}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        count = f"{len(changes)} change{'s' if len(changes) != 1 else ''}" if changes else "no changes"
+        print(f"conformance drift: {source} against profile {args.profile} ({snapshot}): {count}")
+        for change in changes:
+            print(change.render())
+    return EXIT_FAILED if changes else EXIT_OK
+
+
+def accepted_errors(rule: Rule) -> list[str]:
+    """The codes ``rule`` refuses with (``*``: any 4xx error), and ValidationException where the
+    request breaks a shape constraint too (a service may validate shapes first)."""
+    shape_checked = rule.id in SHAPE_RULES.values() and "ValidationException" not in rule.errors
+    return [*rule.errors, *(["ValidationException"] if shape_checked else [])]
+
+
 def _rules(profile: str, fmt: str) -> int:
     rules = rules_for(profile)
     if fmt == "json":
-        json.dump({"profile": profile, "rules": [r.to_json() for r in rules]}, sys.stdout, indent=2)
+        listed = [{**r.to_json(), "errors": accepted_errors(r)} for r in rules]
+        json.dump({"profile": profile, "rules": listed}, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(render_rules_table(profile, rules))
@@ -243,7 +308,9 @@ def render_rules_table(profile: str, rules: Sequence[Rule]) -> str:
     lines.append(f"{'-' * id_w}  {'-' * conf_w}  {'-' * min(text_w, 40)}")
     for rule in rules:
         conf = rule.confidence.split(" ")[0] + ("~" if rule.lenient else "")
-        wrapped = textwrap.wrap(rule.statement, text_w) or [""]
+        errors = " or ".join("any 4xx" if e == "*" else e for e in accepted_errors(rule))
+        refuses = f" Refused with: {errors}." if errors else ""
+        wrapped = textwrap.wrap(rule.statement + refuses, text_w) or [""]
         lines.append(f"{rule.id.ljust(id_w)}  {conf.ljust(conf_w)}  {wrapped[0]}")
         lines.extend(f"{' ' * (id_w + conf_w + 4)}{more}" for more in wrapped[1:])
     return "\n".join(lines) + "\n"

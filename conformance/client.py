@@ -1,7 +1,11 @@
 """boto3 clients as the harness uses them, and one call as an :class:`Exchange`.
 
+The installed boto3 sends, but with the profile's pinned service model (``service_model``), so
+what it serializes and parses never changes with a ``pip install -U``: a 2025-01 client has no
+ClientToken to fill in, a 2026-11 one knows the decimal members whatever botocore is installed.
 SDK retries are off (the harness sees every raw outcome), client-side parameter validation is
-off (invalid requests reach the target), and each simulated caller has its own credentials.
+off (invalid requests reach the target), botocore fills in no idempotency token (the request
+sent is the request judged), and each simulated caller has its own credentials.
 The raw HTTP response is captured from botocore's ``response-received`` event, so every target
 is judged on what it actually sent, not on what boto3 made of it.
 """
@@ -10,19 +14,23 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-import boto3
 import botocore.config
+import botocore.loaders
+import botocore.session
 from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.handlers import generate_idempotent_uuid
 
 from conformance.protocol import decode_outcome
+from conformance.service_model import SERVICE_NAME, load_service_dict, snapshot_dir
 from models.outcomes import Indeterminate, Outcome, ServiceError
 from models.requests import CallContext, RawRequest, Request
 from models.wire import RawResponse
 
-__all__ = ["SECRET_KEY", "Exchange", "call", "make_client"]
+__all__ = ["SECRET_KEY", "ClientModelError", "Exchange", "call", "check_client", "make_client"]
 
 SECRET_KEY = "conformance-not-a-secret"  # the harness's own throwaway credentials
 
@@ -37,24 +45,67 @@ class Exchange:
     raw: RawResponse | None
 
 
-def make_client(endpoint_url: str | None, context: CallContext, secret: str | None = SECRET_KEY) -> Any:
-    """A client for ``context``'s caller. ``secret`` None: boto3's own credential chain (the
-    seller's real credentials, ``aws`` target only)."""
-    if secret is None:
-        session = boto3.session.Session(region_name=context.region)
-    else:
-        session = boto3.session.Session(
-            aws_access_key_id=context.access_key_id or "AKIACONFORMANCESELLER",
-            aws_secret_access_key=secret,
-            region_name=context.region,
+class ClientModelError(RuntimeError):
+    """The installed botocore cannot speak a profile's API (exit code 3); one line says why."""
+
+
+@cache
+def _session(profile: str) -> Any:
+    """A botocore session whose data loader finds the profile's snapshot before botocore's own
+    ``service-2.json`` (everything else, endpoints included, comes from the installed botocore).
+    Raises ClientModelError when the installed botocore does not load the snapshot whole."""
+    session = botocore.session.get_session()
+    loader = botocore.loaders.Loader(extra_search_paths=[str(snapshot_dir(profile))])
+    session.register_component("data_loader", loader)
+    wanted = load_service_dict(profile)["shapes"]
+    try:
+        loaded = session.get_service_model(SERVICE_NAME)
+        missing = [
+            f"{name}.{member}"
+            for name, shape in wanted.items()
+            if shape["type"] == "structure"
+            for member in shape.get("members", {})
+            if member not in loaded.shape_for(name).members
+        ]
+    except Exception as exc:  # whatever an incompatible botocore raises while loading
+        missing = [f"({exc.__class__.__name__}: {exc})"]
+    if missing:
+        raise ClientModelError(
+            f"the installed botocore {botocore.__version__} cannot send profile {profile}'s API "
+            f"(it lacks {missing[0]}); upgrade boto3 and botocore"
         )
+    return session
+
+
+def check_client(profile: str) -> None:
+    """Raise ClientModelError now, not in the middle of a run, if ``profile``'s API cannot be
+    sent with the installed botocore."""
+    _session(profile)
+
+
+def make_client(
+    endpoint_url: str | None, context: CallContext, profile: str, secret: str | None = SECRET_KEY
+) -> Any:
+    """A client for ``context``'s caller that speaks ``profile``'s API. ``secret`` None: the
+    default credential chain (the seller's real credentials, ``aws`` target only)."""
+    credentials: dict[str, str] = {}
+    if secret is not None:
+        credentials = {
+            "aws_access_key_id": context.access_key_id or "AKIACONFORMANCESELLER",
+            "aws_secret_access_key": secret,
+        }
     config = botocore.config.Config(
         retries={"total_max_attempts": 1, "mode": "standard"},
         parameter_validation=False,
         connect_timeout=5,
         read_timeout=30,
     )
-    client = session.client("meteringmarketplace", endpoint_url=endpoint_url, config=config)
+    client = _session(profile).create_client(
+        SERVICE_NAME, region_name=context.region, endpoint_url=endpoint_url, config=config, **credentials
+    )
+    # The request on the wire must be the request the model judged: no ClientToken of
+    # botocore's own making (it fills idempotency tokens in when they are missing).
+    client.meta.events.unregister("before-parameter-build", generate_idempotent_uuid)
     client.meta.events.register("response-received.meteringmarketplace", _capture)
     return client
 

@@ -36,9 +36,15 @@ class Emulator:
     says where. Side effects: binds a socket; ``close`` releases it."""
 
     def __init__(
-        self, model: Model, fixtures: Fixtures | None = None, host: str = "127.0.0.1", port: int = 0
+        self,
+        model: Model,
+        fixtures: Fixtures | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        shapes_first: bool = False,
     ) -> None:
-        self.service = ReferenceService(model)
+        self.service = ReferenceService(model, shapes_first=shapes_first)
         self.frozen: datetime | None = None
         if fixtures is not None:
             self.declare(fixtures)

@@ -131,7 +131,7 @@ def open_target(config: RunConfig) -> tuple[Model, Target]:
     """The run's model and its target, opened. Raises TargetSetupError."""
     model = model_for(config.profile)
     target = make_target(config.target, model)
-    target.open(minimal_world("setup"), START)
+    target.open(minimal_world("setup", config.profile), START)
     return model, target
 
 
@@ -144,7 +144,7 @@ def run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> Rule
     """One campaign, its verdict, and for a failure the trace replayed once."""
     started = datetime.now(UTC)
     clock = "clock" in target.capabilities
-    declared = minimal_world(rule.lower())
+    declared = minimal_world(rule.lower(), config.profile)
     campaign = Campaign(
         rule,
         model,

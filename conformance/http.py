@@ -49,15 +49,16 @@ class HttpInvoker:
     """Sends requests to a service at ``endpoint_url``: boto3 for what an SDK sends (one client
     per caller), :func:`send_raw` for the rest."""
 
-    def __init__(self, endpoint_url: str) -> None:
+    def __init__(self, endpoint_url: str, profile: str) -> None:
         self.endpoint_url = endpoint_url
+        self.profile = profile
         self._clients: dict[CallContext, Any] = {}
 
     def invoke(self, request: Request, context: CallContext) -> Exchange:
         if isinstance(request, RawRequest):
             return send_raw(self.endpoint_url, request, context)
         if context not in self._clients:
-            self._clients[context] = make_client(self.endpoint_url, context)
+            self._clients[context] = make_client(self.endpoint_url, context, self.profile)
         return call(self._clients[context], request, context)
 
     def close(self) -> None:

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.service_model import load_shapes
+from models.model import Model
 from models.outcomes import (
     BatchMeterUsageResult,
     Indeterminate,
@@ -44,8 +44,7 @@ __all__ = [
 ]
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
-_SHAPES = load_shapes()
-TARGET_PREFIX = _SHAPES.target_prefix()  # from botocore's model, not typed here
+TARGET_PREFIX = "AWSMPMeteringService"  # every snapshot's metadata.targetPrefix (a test checks)
 
 
 @dataclass(frozen=True)
@@ -61,11 +60,13 @@ def encode_request(request: Request) -> HttpRequest:
     return HttpRequest(f"{TARGET_PREFIX}.{request.operation}", json.dumps(to_wire(request)).encode())
 
 
-def decode_request(target: str | None, body: bytes) -> Request:
-    """The typed request for a raw HTTP request; a ``RawRequest`` when it names no known
-    operation, its body is not a JSON object, or a member's value is not of its shape's type
-    (the model decides what those get). The typed request keeps the body's size and the
-    members its shape lacks as ``WireFacts``."""
+def decode_request(target: str | None, body: bytes, model: Model) -> Request:
+    """The typed request for a raw HTTP request, read with ``model``'s profile and service
+    model; a ``RawRequest`` when it names no known operation, its body is not a JSON object,
+    or a member's value is not of its shape's type (the model decides what those get). The
+    typed request keeps the body's size and the members its shape lacks as ``WireFacts``;
+    those members are left out of it, and members the profile ignores (an SDK's idempotency
+    token where the profile's API has none) are dropped unremarked."""
     operation = (target or "").removeprefix(f"{TARGET_PREFIX}.")
     if not target or not target.startswith(f"{TARGET_PREFIX}.") or operation not in OPERATIONS:
         return RawRequest(target, body)
@@ -75,14 +76,28 @@ def decode_request(target: str | None, body: bytes) -> Request:
         return RawRequest(target, body)
     if not isinstance(params, dict):
         return RawRequest(target, body)
-    violations = _SHAPES.violations(_SHAPES.input_shape(operation), params)
+    shapes = model.shapes
+    violations = shapes.violations(shapes.input_shape(operation), params)
     if any(v.constraint == "type" for v in violations):
         return RawRequest(target, body)
-    unknown = tuple(v.path for v in violations if v.constraint == "unknown")
+    ignored = model.profile.ignored_members
+    unknown = [v for v in violations if v.constraint == "unknown"]
+    for violation in unknown:
+        _drop(params, violation.path)
+    paths = tuple(v.path for v in unknown if f"{v.shape}.{v.member}" not in ignored)
     try:
-        return request_from_params(operation, params, WireFacts(len(body), unknown))
+        return request_from_params(operation, params, WireFacts(len(body), paths))
     except (ValueError, OverflowError):  # a timestamp no datetime can hold
         return RawRequest(target, body)
+
+
+def _drop(params: dict[str, Any], path: str) -> None:
+    """Remove the member at ``path`` (``UsageRecords[0].Extra``) from decoded params."""
+    *parents, last = path.replace("]", "").replace("[", ".").split(".")
+    node: Any = params
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    node.pop(last, None)
 
 
 def encode_outcome(outcome: Outcome) -> RawResponse:
@@ -116,6 +131,7 @@ def _success_body(outcome: Outcome) -> dict[str, Any]:
             "CustomerAWSAccountId": outcome.customer_aws_account_id,
             "ProductCode": outcome.product_code,
             "LicenseArn": outcome.license_arn,
+            "Metadata": {"AgreementId": outcome.agreement_id} if outcome.agreement_id else None,
         }
         return {k: v for k, v in identity.items() if v is not None}
     assert isinstance(outcome, RegisterUsageResult)
@@ -127,6 +143,11 @@ def _success_body(outcome: Outcome) -> dict[str, Any]:
 
 def to_wire_record(record: UsageRecord | None) -> dict[str, Any]:
     return wire_value(record.to_params()) if record is not None else {}
+
+
+def _agreement_id(metadata: Any) -> str | None:
+    value = metadata.get("AgreementId") if isinstance(metadata, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def decode_outcome(operation: str, raw: RawResponse) -> Outcome:
@@ -169,6 +190,7 @@ def decode_outcome(operation: str, raw: RawResponse) -> Outcome:
             body.get("CustomerAWSAccountId"),
             body.get("ProductCode"),
             body.get("LicenseArn"),
+            _agreement_id(body.get("Metadata")),
         )
     if operation == "RegisterUsage":
         return RegisterUsageResult(body.get("Signature"))

@@ -109,7 +109,7 @@ def replay(trace: Trace, target: Target, model: Model) -> ReplayResult:
             request = shift_request(step.request, shift)
             allowed = model.allowed(state, request, step.context, now)
             exchange = target.invoke(request, step.context)
-            check = check_rule(trace.rule, allowed, exchange)
+            check = check_rule(trace.rule, allowed, exchange, model.shapes)
             state = model.step(state, allowed, exchange.outcome)
             judged = TraceStep(
                 "request",

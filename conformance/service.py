@@ -27,8 +27,16 @@ __all__ = ["ReferenceService"]
 
 
 class ReferenceService:
-    def __init__(self, model: Model, fixtures: Fixtures | None = None, keys: KeyRing | None = None) -> None:
+    def __init__(
+        self,
+        model: Model,
+        fixtures: Fixtures | None = None,
+        keys: KeyRing | None = None,
+        *,
+        shapes_first: bool = False,
+    ) -> None:
         self.model = model
+        self.shapes_first = shapes_first  # answer shape violations before any business rule
         self.keys = keys or KeyRing()
         self.lock = threading.Lock()
         self._serial = itertools.count(1)
@@ -52,10 +60,12 @@ class ReferenceService:
 
     def handle(self, target: str | None, body: bytes, context: CallContext, now: datetime) -> RawResponse:
         """Answer one request. Side effect: the service's state takes the model's step."""
-        request = decode_request(target, body)
+        request = decode_request(target, body, self.model)
         with self.lock:
             allowed = self.model.allowed(self.state, request, context, now)
-            outcome = realize(allowed, new_id=self._new_id, sign=self.keys.sign)
+            outcome = realize(
+                allowed, new_id=self._new_id, sign=self.keys.sign, shapes_first=self.shapes_first
+            )
             self.state = self.model.step(self.state, allowed, outcome)
             self._log(request, context, outcome)
         return encode_outcome(outcome)
@@ -70,6 +80,7 @@ class ReferenceService:
                     request.usage_dimension,
                     quantity=request.usage_quantity,
                     allocations=request.allocations,
+                    quantity_decimal=request.usage_quantity_decimal,
                 )
                 self.records.append(_record("MeterUsage", request.product_code, record, rid, context))
         elif isinstance(request, BatchMeterUsage) and isinstance(outcome, BatchMeterUsageResult):
@@ -98,7 +109,8 @@ def _record(
         "callerAccessKeyId": context.access_key_id if context else None,
         "dimension": record.dimension,
         "timestamp": epoch(record.timestamp) if record.timestamp else None,
-        "quantity": record.quantity if record.quantity is not None else 0,
+        # a decimal quantity as sent (a string), a whole number as a number
+        "quantity": record.quantity_decimal or (record.quantity if record.quantity is not None else 0),
         "allocations": wire_value([a.to_params() for a in record.allocations or ()]) or None,
         "meteringRecordId": record_id,
     }

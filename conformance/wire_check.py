@@ -1,6 +1,6 @@
 """Wire checks of one raw response: the model's WIRE-* verdicts, with the success body
 validated by jsonschema against the JSON Schema of the operation's output shape (derived at
-run time from botocore's model)."""
+run time from the profile's pinned service model)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from functools import cache
 
 import jsonschema
 
-from conformance.service_model import load_shapes
 from models.shapes import ShapeIndex
 from models.wire import RawResponse, WireJudgement, judge_wire
 
@@ -21,7 +20,7 @@ def _validator(shapes: ShapeIndex, operation: str) -> jsonschema.Draft202012Vali
     return jsonschema.Draft202012Validator(shapes.json_schema(shapes.output_shape(operation)))
 
 
-def schema_errors(operation: str, raw: RawResponse, shapes: ShapeIndex | None = None) -> list[str]:
+def schema_errors(operation: str, raw: RawResponse, shapes: ShapeIndex) -> list[str]:
     """Where a 200 body breaks the operation's output schema (``Results.0.Status: ...``)."""
     if raw.status != 200:
         return []
@@ -29,17 +28,14 @@ def schema_errors(operation: str, raw: RawResponse, shapes: ShapeIndex | None = 
         body = json.loads(raw.body)
     except ValueError:
         return []  # not JSON at all: WIRE-JSON says so without a schema
-    validator = _validator(shapes or load_shapes(), operation)
+    validator = _validator(shapes, operation)
     return [
         f"{'.'.join(str(p) for p in error.absolute_path) or '(body)'}: {error.message}"
         for error in validator.iter_errors(body)
     ]
 
 
-def check_response(
-    operation: str | None, raw: RawResponse, shapes: ShapeIndex | None = None
-) -> WireJudgement:
+def check_response(operation: str | None, raw: RawResponse, shapes: ShapeIndex) -> WireJudgement:
     """The WIRE-JSON / WIRE-ERROR-SHAPE / WIRE-STATUS verdicts on one response."""
-    index = shapes or load_shapes()
-    errors = schema_errors(operation, raw, index) if operation else []
-    return judge_wire(operation, raw, index, errors)
+    errors = schema_errors(operation, raw, shapes) if operation else []
+    return judge_wire(operation, raw, shapes, errors)

@@ -10,17 +10,24 @@ A *lenient* rule allows several outcomes (the sources are silent or disagree).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cache
 
-__all__ = ["RULES", "RULES_BY_ID", "Rule", "Source", "rules_for"]
+__all__ = ["ANY_CLIENT_ERROR", "RULES", "RULES_BY_ID", "Rule", "Source", "errors_of", "rules_for"]
+
+ANY_CLIENT_ERROR = "*"
+"""In a rule's ``errors``: any 4xx error (the sources name no code)."""
 
 SOURCE_NAMES = {
     "SDK-V1": "Go SDK v1 package documentation `marketplacemetering`, published 2025-01-17",
-    "BOTOCORE": "botocore service model meteringmarketplace/2016-01-14/service-2.json",
+    "BOTOCORE": (
+        "botocore service model meteringmarketplace/2016-01-14/service-2.json, the snapshot "
+        "pinned by the profile (botocore 1.36.3 for 2025-01, 1.44.8 for 2026-11)"
+    ),
     "API-REF": "AWS Marketplace Metering API Reference, operation pages (2026 text)",
     "SELLER-GUIDE": "AWS Marketplace Seller Guide: SaaS, container and custom metering pages",
     "AWS-JSON": "Smithy awsJson1_1 protocol description",
-    "CONTROL": "metering-conformance control protocol v1 (spec/control-protocol.md)",
+    "CONTROL": "metering-conformance control protocol v1.1 (docs in the README)",
 }
 
 BOTH = frozenset({"2025-01", "2026-11"})
@@ -42,6 +49,9 @@ class Rule:
     confidence: str
     lenient: bool = False
     profiles: frozenset[str] = BOTH
+    errors: tuple[str, ...] = ()
+    """The error codes the rule refuses with (``*``: any 4xx error); empty for a rule that
+    decides successes or statuses only."""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -52,6 +62,7 @@ class Rule:
             "confidence": self.confidence,
             "lenient": self.lenient,
             "profiles": sorted(self.profiles),
+            "errors": list(self.errors),
         }
 
 
@@ -217,6 +228,77 @@ RULES: tuple[Rule, ...] = (
         ),
         ("BOTOCORE", "UsageAllocations max"),
     ),
+    _r(
+        "ALLOC-QUANTITY-FORM",
+        "MeterUsage,BatchMeterUsage",
+        "Each allocation names exactly one of AllocatedUsageQuantity and "
+        "AllocatedUsageQuantityAsDecimal, in the form of its request's or record's quantity "
+        "(whole number with whole number, decimal with decimal), else "
+        "InvalidUsageAllocationsException (ValidationException tolerated); nothing is recorded. "
+        "ALLOC-SUM then holds in exact decimal arithmetic.",
+        "D",
+        (
+            "BOTOCORE",
+            "Each allocation must specify exactly one of AllocatedUsageQuantity or "
+            "AllocatedUsageQuantityAsDecimal.",
+        ),
+        (
+            "BOTOCORE",
+            "InvalidUsageAllocationsException: ... or the allocations don't use the same type of "
+            "quantity (whole number or decimal) as the usage quantity.",
+        ),
+        profiles=NEW,
+    ),
+    # Quantities (2026-11) -------------------------------------------------------------------------
+    _r(
+        "QTY-DECIMAL",
+        "MeterUsage,BatchMeterUsage",
+        "A quantity may be sent as a decimal string (up to 10 integer digits and 6 decimals); a "
+        "valid decimal quantity is accepted as the equal whole number would be, and a "
+        "BatchMeterUsage Result echoes the string unchanged.",
+        "D",
+        (
+            "BOTOCORE",
+            "UsageQuantityAsDecimal: The consumption value for the hour, as a decimal string. Use "
+            "this instead of UsageQuantity to report fractional usage.",
+        ),
+        ("BOTOCORE", "UsageQuantityAsDecimalString pattern ^(0|[1-9][0-9]{0,9})(\\.[0-9]{1,6})?$"),
+        profiles=NEW,
+    ),
+    _r(
+        "QTY-ONE-FORM",
+        "MeterUsage,BatchMeterUsage",
+        "A MeterUsage naming both UsageQuantity and UsageQuantityAsDecimal, or a usage record "
+        "naming both Quantity and QuantityAsDecimal, is refused with a 4xx error and records "
+        "nothing (the whole batch).",
+        "D (code U)",
+        ("BOTOCORE", "You can't specify both UsageQuantity and UsageQuantityAsDecimal."),
+        (
+            "BOTOCORE",
+            "QuantityAsDecimal: ... If any usage record fails these checks, the entire "
+            "BatchMeterUsage request fails and no records are processed.",
+        ),
+        profiles=NEW,
+    ),
+    _r(
+        "QTY-BY-VALUE",
+        "MeterUsage,BatchMeterUsage",
+        "Quantities are compared by value for idempotency and duplicates: 17, 17.0 and 17.00, as "
+        "a whole number or a decimal, are one quantity (an identical request, not a duplicate).",
+        "D",
+        (
+            "BOTOCORE",
+            "Quantities are compared by value when checking for duplicate or retried requests, so "
+            "17, 17.0, and 17.00 are the same quantity, whether you send it in UsageQuantity or "
+            "UsageQuantityAsDecimal.",
+        ),
+        (
+            "BOTOCORE",
+            "DuplicateRequestException: ... a whole-number and a decimal quantity with the same "
+            "value (for example, 17 and 17.00) are not different.",
+        ),
+        profiles=NEW,
+    ),
     # MeterUsage ----------------------------------------------------------------------------------
     _r(
         "MU-ACCEPT",
@@ -345,6 +427,28 @@ RULES: tuple[Rule, ...] = (
         "D",
         ("BOTOCORE", "MeterUsageRequest.ClientToken idempotencyToken; IdempotencyConflictException"),
         ("API-REF", "ClientToken: a unique, case-sensitive identifier for idempotency"),
+        profiles=NEW,
+    ),
+    _r(
+        "MU-AGENTCORE",
+        "MeterUsage",
+        "A caller on the agentcore platform (Amazon Bedrock AgentCore Runtime) may meter one "
+        "dimension many times an hour: its Timestamp is neither rounded nor used for duplicate "
+        "detection, each new ClientToken is a new record, the same ClientToken with the same "
+        "parameters returns the same MeteringRecordId; without a ClientToken it gets a 4xx error.",
+        "D (code U)",
+        (
+            "BOTOCORE",
+            "For Amazon Bedrock AgentCore Runtime deployments, you can report usage multiple "
+            "times per hour for the same dimension. ... You must include an idempotency token in "
+            "the ClientToken request parameter.",
+        ),
+        (
+            "BOTOCORE",
+            "The Timestamp request parameter is not rounded down to the hour and is not used for "
+            "duplicate validation. Requests with duplicate Timestamps are aggregated as long as "
+            "the ClientToken is unique.",
+        ),
         profiles=NEW,
     ),
     # BatchMeterUsage -----------------------------------------------------------------------------
@@ -523,6 +627,23 @@ RULES: tuple[Rule, ...] = (
         ("BOTOCORE", "UsageRecord.LicenseArn; InvalidLicenseException"),
         profiles=NEW,
     ),
+    _r(
+        "BMU-CONCURRENT-AGREEMENTS",
+        "BatchMeterUsage",
+        "For a product on concurrent agreements, a record naming the customer only by "
+        "CustomerIdentifier is refused (the whole batch with a 4xx error, or the record with a "
+        "status other than Success) and never recorded.",
+        "D (answer U)",
+        (
+            "BOTOCORE",
+            "Starting June 1, 2026, new SaaS products must use CustomerAWSAccountId (instead of "
+            "CustomerIdentifier) ... BatchMeterUsage does not support CustomerIdentifier for new "
+            "integrations.",
+        ),
+        ("CONTROL", "products[].concurrentAgreements"),
+        lenient=True,
+        profiles=NEW,
+    ),
     # ResolveCustomer -----------------------------------------------------------------------------
     _r(
         "RC-RESOLVE",
@@ -566,6 +687,26 @@ RULES: tuple[Rule, ...] = (
         "BatchMeterUsage for the returned ProductCode.",
         "I",
         ("SDK-V1", "Subsequent BatchMeterUsage calls should be made using this product code."),
+    ),
+    _r(
+        "RC-AGREEMENT",
+        "ResolveCustomer",
+        "An AgreementId in Metadata, where the result carries one, is the one of the customer's "
+        "subscription, and there is none for a customer without one; for a product on "
+        "concurrent agreements CustomerIdentifier is not populated.",
+        "D/U",
+        (
+            "BOTOCORE",
+            "Metadata: The metadata associated with the resolved customer, including the "
+            "AgreementId of the Amazon Web Services Marketplace agreement the customer accepted.",
+        ),
+        (
+            "BOTOCORE",
+            "For new SaaS product integrations, the CustomerIdentifier field is not populated in "
+            "the ResolveCustomer API response.",
+        ),
+        ("CONTROL", "customers[].agreementId"),
+        profiles=NEW,
     ),
     # RegisterUsage -------------------------------------------------------------------------------
     _r(
@@ -668,7 +809,66 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
+_ALLOCATIONS = ("InvalidUsageAllocationsException",)
+_TAG = ("InvalidTagException",)
+_OUT_OF_BOUNDS = ("TimestampOutOfBoundsException",)
+_PRODUCT = ("InvalidProductCodeException",)
+_DIMENSION = ("InvalidUsageDimensionException",)
+_NOT_ENTITLED = ("CustomerNotEntitledException",)
+_ANY = (ANY_CLIENT_ERROR,)
+
+# The codes each rule refuses with: the model's branches read them from here (errors_of).
+_ERRORS: dict[str, tuple[str, ...]] = {
+    "WIRE-UNKNOWN-OP": _ANY,
+    "WIRE-MALFORMED": _ANY,
+    "WIRE-VALIDATION": _ANY,
+    "ALLOC-SUM": _ALLOCATIONS,
+    "ALLOC-UNIQUE-TAGS": _ALLOCATIONS,
+    "ALLOC-TAG-LIMIT": _TAG,
+    "ALLOC-TAG-FORMAT": _TAG,
+    "ALLOC-COUNT-LIMIT": _ALLOCATIONS,
+    "ALLOC-QUANTITY-FORM": ("InvalidUsageAllocationsException", "ValidationException"),
+    "QTY-ONE-FORM": _ANY,
+    "MU-PRODUCT": _PRODUCT,
+    "MU-DIMENSION": _DIMENSION,
+    "MU-WINDOW": _OUT_OF_BOUNDS,
+    "MU-FUTURE": _OUT_OF_BOUNDS,
+    "MU-IDEMPOTENT": ("DuplicateRequestException",),
+    "MU-HOUR-DUPLICATE": ("DuplicateRequestException",),
+    "MU-DRYRUN": ("DryRunOperation",),
+    "MU-ENTITLEMENT": _NOT_ENTITLED,
+    "MU-CLIENT-TOKEN": ("IdempotencyConflictException",),
+    "MU-AGENTCORE": _ANY,
+    "MU-REGION": ("InvalidEndpointRegionException",),
+    "BMU-SIZE-LIMIT": _ANY,
+    "BMU-PAYLOAD-LIMIT": _ANY,
+    "BMU-WINDOW": _OUT_OF_BOUNDS,
+    "BMU-FUTURE": _OUT_OF_BOUNDS,
+    "BMU-PRODUCT": (*_PRODUCT, ANY_CLIENT_ERROR),  # any 4xx where no product is named at all
+    "BMU-DIMENSION": _DIMENSION,
+    "BMU-UNKNOWN-CUSTOMER": ("InvalidCustomerIdentifierException",),
+    "BMU-EMPTY": _ANY,
+    "BMU-ACCOUNT-ID": _ANY,
+    "BMU-LICENSE": ("InvalidLicenseException",),
+    "BMU-CONCURRENT-AGREEMENTS": _ANY,
+    "RC-INVALID": ("InvalidTokenException",),
+    "RC-EXPIRED": ("ExpiredTokenException",),
+    "RC-REUSE": ("ExpiredTokenException",),
+    "RU-PRODUCT": _PRODUCT,
+    "RU-KEY-VERSION": ("InvalidPublicKeyVersionException",),
+    "RU-ENTITLEMENT": _NOT_ENTITLED,
+    "RU-PLATFORM": ("PlatformNotSupportedException",),
+    "RU-REGION": ("InvalidRegionException",),
+}
+
+RULES = tuple(replace(rule, errors=_ERRORS.get(rule.id, ())) for rule in RULES)
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
+
+
+@cache
+def errors_of(rule_id: str) -> frozenset[str]:
+    """The named codes ``rule_id`` refuses with (``*``, any 4xx, left out)."""
+    return frozenset(code for code in RULES_BY_ID[rule_id].errors if code != ANY_CLIENT_ERROR)
 
 
 def rules_for(profile: str) -> tuple[Rule, ...]:

@@ -66,6 +66,8 @@ class Reject:
     rule: str
     codes: frozenset[str] | None = None
     suggested: str | None = None
+    detail: str | None = field(default=None, compare=False)
+    """What is wrong, for the emulator's error message (``UsageRecords: 26 items, more than 25``)."""
 
     def describe(self) -> str:
         if self.codes is None:
@@ -137,21 +139,34 @@ class ProcessBatch:
 
 @dataclass(frozen=True)
 class Resolve:
+    """ResolveCustomer answers the token's identity. With ``agreements`` (RC-AGREEMENT) an
+    AgreementId, if the answer carries one, is ``agreement_id``; with ``identifier_hidden`` (a
+    product on concurrent agreements) CustomerIdentifier is not populated."""
+
     rule: str
     customer_identifier: str
     customer_aws_account_id: str | None
     product_code: str
     license_arn: str | None = None
+    agreement_id: str | None = None
+    agreements: bool = False
+    identifier_hidden: bool = False
 
     def describe(self) -> str:
         parts = [
-            f"CustomerIdentifier {self.customer_identifier!r}",
+            "no CustomerIdentifier"
+            if self.identifier_hidden
+            else f"CustomerIdentifier {self.customer_identifier!r}",
             f"ProductCode {self.product_code!r}",
         ]
         if self.customer_aws_account_id is not None:
             parts.append(f"CustomerAWSAccountId {self.customer_aws_account_id!r}")
         if self.license_arn is not None:
             parts.append(f"LicenseArn {self.license_arn!r}")
+        if self.agreements:
+            parts.append(
+                f"AgreementId {self.agreement_id!r} or none" if self.agreement_id else "no AgreementId"
+            )
         return f"200 with {', '.join(parts)} ({self.rule})"
 
 
@@ -215,6 +230,8 @@ class Allowed:
                 rules.update(o.rule for r in alt.records for o in r.options)
             if isinstance(alt, Register) and alt.nonce is not None:
                 rules.add("RU-NONCE")
+            if isinstance(alt, Resolve) and alt.agreements:
+                rules.add("RC-AGREEMENT")
         return frozenset(rules)
 
     def describe(self) -> str:
@@ -250,6 +267,7 @@ def describe_outcome(outcome: Outcome) -> str:
             f"200 with CustomerIdentifier {outcome.customer_identifier!r}, ProductCode "
             f"{outcome.product_code!r}, CustomerAWSAccountId {outcome.customer_aws_account_id!r}"
             + (f", LicenseArn {outcome.license_arn!r}" if outcome.license_arn else "")
+            + (f", AgreementId {outcome.agreement_id!r}" if outcome.agreement_id else "")
         )
     if isinstance(outcome, RegisterUsageResult):
         sig = outcome.signature or ""
@@ -337,6 +355,18 @@ def _batch_mismatches(alt: ProcessBatch, outcome: Outcome, used_ids: frozenset[s
         return [Mismatch(rule, f"expected {alt.describe()}") for rule in rules]
     paired, problems = match_records([r.record for r in alt.records], outcome)
     found = [Mismatch(alt.rule, p) for p in problems]
+    for i, expectation in enumerate(alt.records):
+        sent = expectation.record.quantity_decimal
+        echo = paired[i]
+        echoed = echo.record if isinstance(echo, RecordResult) else echo
+        if sent is not None and echoed is not None and echoed.quantity_decimal != sent:
+            # QTY-DECIMAL: a decimal quantity is echoed as sent
+            found.append(
+                Mismatch(
+                    "QTY-DECIMAL",
+                    f"record [{i}]: QuantityAsDecimal {sent!r} echoed as {echoed.quantity_decimal!r}",
+                )
+            )
     owners: dict[str, tuple[int, object]] = {}
     for i, (expectation, result) in enumerate(zip(alt.records, paired, strict=True)):
         if not isinstance(result, RecordResult):
@@ -386,10 +416,10 @@ def _group_problems(
     results = [(i, paired[i]) for i in indices]
     if any(not isinstance(r, RecordResult) for _, r in results):
         return []  # an unprocessed member leaves the group open
-    conflicting = len({alt.records[i].record.quantity or 0 for i in indices}) > 1
+    conflicting = len({alt.records[i].record.value() for i in indices}) > 1
     rule = "BMU-IN-BATCH-DUPLICATE" if conflicting else "BMU-IDEMPOTENT"
     honoured = {
-        alt.records[i].record.quantity or 0
+        alt.records[i].record.value()
         for i, r in results
         if isinstance(r, RecordResult) and r.status == "Success"
     }
@@ -407,7 +437,7 @@ def _group_problems(
         return []
     quantity = honoured.pop()
     for i, r in results:
-        same = (alt.records[i].record.quantity or 0) == quantity
+        same = alt.records[i].record.value() == quantity
         if isinstance(r, RecordResult) and same and r.status != "Success":
             return [Mismatch(rule, f"record [{i}] is identical to the honoured one but got {r.status}")]
     if len(ids) > 1:
@@ -419,13 +449,26 @@ def _resolve_mismatches(alt: Resolve, outcome: Outcome) -> list[Mismatch]:
     if not isinstance(outcome, ResolveCustomerResult):
         return [Mismatch(alt.rule, f"expected {alt.describe()}")]
     wrong: list[str] = []
-    _compare(wrong, "CustomerIdentifier", alt.customer_identifier, outcome.customer_identifier)
+    if not alt.identifier_hidden:
+        _compare(wrong, "CustomerIdentifier", alt.customer_identifier, outcome.customer_identifier)
     _compare(wrong, "ProductCode", alt.product_code, outcome.product_code)
     if alt.customer_aws_account_id is not None:
         _compare(wrong, "CustomerAWSAccountId", alt.customer_aws_account_id, outcome.customer_aws_account_id)
     if alt.license_arn is not None:
         _compare(wrong, "LicenseArn", alt.license_arn, outcome.license_arn)
-    return [Mismatch(alt.rule, w) for w in wrong]
+    found = [Mismatch(alt.rule, w) for w in wrong]
+    if alt.identifier_hidden and outcome.customer_identifier:
+        found.append(
+            Mismatch(
+                "RC-AGREEMENT",
+                f"CustomerIdentifier {outcome.customer_identifier!r} populated for a product on "
+                "concurrent agreements",
+            )
+        )
+    if alt.agreements and outcome.agreement_id is not None and outcome.agreement_id != alt.agreement_id:
+        expected = repr(alt.agreement_id) if alt.agreement_id else "none (the customer has no agreement id)"
+        found.append(Mismatch("RC-AGREEMENT", f"AgreementId {outcome.agreement_id!r}, expected {expected}"))
+    return found
 
 
 def _compare(wrong: list[str], name: str, expected: Any, received: Any) -> None:

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from functools import cache
 from typing import Any, Literal
 
-from models.catalogue import RULES_BY_ID
+from models.catalogue import RULES_BY_ID, errors_of
 from models.expect import (
     Accept,
     Allowed,
@@ -56,23 +58,23 @@ from models.requests import (
     ResolveCustomer,
     UsageRecord,
     allocations_key,
+    quantity_text,
     wire_size,
 )
 from models.shapes import ShapeIndex, Violation
 from models.state import UNKNOWN_ENTRY, Entry, ModelState, UsageKey, Worlds
 from models.world import Customer, World
 
-__all__ = ["Model", "OutOfProfile", "Window", "hour_of", "window_position"]
+__all__ = ["SHAPE_RULES", "Model", "OutOfProfile", "Window", "hour_of", "window_position"]
 
 Window = Literal["inside", "outside", "future"]
 
-_INVALID_ALLOCATIONS = frozenset({"InvalidUsageAllocationsException"})
-_INVALID_TAG = frozenset({"InvalidTagException"})
-_OUT_OF_BOUNDS = frozenset({"TimestampOutOfBoundsException"})
-_DUPLICATE_REQUEST = frozenset({"DuplicateRequestException"})
+_DUPLICATE_REQUEST = errors_of("MU-HOUR-DUPLICATE")
+_VALIDATION = frozenset({"ValidationException"})
 
-# Constraints a specific rule decides; WIRE-VALIDATION covers every other one.
-_SHAPE_RULES: dict[tuple[str, str], str] = {
+# Shape constraints a specific rule decides; WIRE-VALIDATION covers every other one, and for
+# these allows ValidationException beside the rule's own error (either validation order).
+SHAPE_RULES: dict[tuple[str, str], str] = {
     ("UsageRecordList", "max"): "BMU-SIZE-LIMIT",
     ("TagList", "max"): "ALLOC-TAG-LIMIT",
     ("UsageAllocations", "max"): "ALLOC-COUNT-LIMIT",
@@ -129,6 +131,7 @@ class _Plan:
     token_binding: tuple[tuple[str, str], Any] | None = None
     registration: tuple[str, str] | None = None
     token: str | None = None
+    agentcore: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,9 +140,20 @@ class _Checks:
 
     strict: list[Reject] = field(default_factory=list)
     lenient: list[Reject] = field(default_factory=list)
+    validation: list[Reject] = field(default_factory=list)
+    """WIRE-VALIDATION's ValidationException for a shape constraint a specific rule decides:
+    allowed beside that rule's error, after it (a service may validate shapes first)."""
 
     def add(self, rule: str, codes: frozenset[str] | None = None, *, lenient: bool = False) -> None:
         (self.lenient if lenient else self.strict).append(Reject(rule, codes))
+
+    def refusals(self) -> list[Alternative]:
+        """Every refusal allowed, the strictest first (the emulator answers with the first)."""
+        return [*self.strict, *self.lenient, *self.validation]
+
+    def leading(self) -> list[Alternative]:
+        """Refusals allowed before a success where no strict rule refuses the request."""
+        return [*self.lenient, *self.validation]
 
 
 @dataclass(frozen=True)
@@ -198,30 +212,41 @@ class Model:
 
     # -- shared checks -----------------------------------------------------------------------------
 
+    def _has(self, structure: str, member: str) -> bool:
+        return self.shapes.has_member(structure, member)
+
     def _check_profile(self, request: Request) -> None:
-        absent = self.profile.absent_members
-        records = request.usage_records if isinstance(request, BatchMeterUsage) else ()
-        for record in records:
-            for member, value in (
-                ("UsageRecord.CustomerAWSAccountId", record.customer_aws_account_id),
-                ("UsageRecord.LicenseArn", record.license_arn),
-            ):
-                if value is not None and member in absent:
+        """A typed request built with a member the profile's API lacks is a harness error (the
+        emulator drops such members on decoding and judges them as unknown members)."""
+        structures: list[tuple[str, dict[str, Any]]] = []
+        if isinstance(request, BatchMeterUsage):
+            structures = [("UsageRecord", r.to_params()) for r in request.usage_records]
+        elif isinstance(request, MeterUsage):
+            structures = [("MeterUsageRequest", request.to_params())]
+        for structure, params in structures:
+            for member in params:
+                if not self._has(structure, member) and f"{structure}.{member}" not in self._ignored:
                     raise OutOfProfile(
-                        f"{member} is not part of the API in profile {self.profile.name}; use profile 2026-11"
+                        f"{structure}.{member} is not part of the API in profile {self.profile.name}; "
+                        "use profile 2026-11"
                     )
 
+    @property
+    def _ignored(self) -> frozenset[str]:
+        return self.profile.ignored_members
+
     def _shape_checks(self, request: Request, checks: _Checks) -> list[Violation]:
-        violations = self.shapes.violations(
-            self.shapes.input_shape(request.operation),
-            request.to_params(),
-            required_extra=self.profile.required_members,
-        )
-        if isinstance(request, MeterUsage) and "MeterUsageRequest.ClientToken" in self.profile.absent_members:
-            violations = [v for v in violations if v.member != "ClientToken"]
+        violations = self.shapes.violations(self.shapes.input_shape(request.operation), request.to_params())
+        violations = [v for v in violations if f"{v.shape}.{v.member}" not in self._ignored]
+        detail = "; ".join(str(v) for v in violations[:3]) or None
         # WIRE-VALIDATION: a broken shape constraint that no specific rule decides.
-        if any((v.shape, v.constraint) not in _SHAPE_RULES for v in violations):
-            checks.add("WIRE-VALIDATION")
+        if any((v.shape, v.constraint) not in SHAPE_RULES for v in violations):
+            checks.strict.append(Reject("WIRE-VALIDATION", detail=detail))
+        elif violations:
+            # WIRE-VALIDATION: every shape violation may be refused with ValidationException,
+            # also where a specific rule names another error (a service generated from the
+            # model validates shapes before any business rule; both orders conform).
+            checks.validation.append(Reject("WIRE-VALIDATION", _VALIDATION, detail=detail))
         # WIRE-VALIDATION, lenient: members the shape lacks, and bodies of the payload limit or
         # more to operations other than BatchMeterUsage (which BMU-PAYLOAD-LIMIT decides), may be
         # refused or ignored; no source says which.
@@ -234,33 +259,57 @@ class Model:
         return violations
 
     def _allocation_checks(
-        self, allocations: tuple[Allocation, ...] | None, quantity: int | None, checks: _Checks
+        self, allocations: tuple[Allocation, ...] | None, owner: MeterUsage | UsageRecord, checks: _Checks
     ) -> None:
         if allocations is None:
             return
         # ALLOC-COUNT-LIMIT: the profile's limit, not botocore's (they differ in 2025-01).
         if len(allocations) > self.profile.allocation_limit:
-            checks.add("ALLOC-COUNT-LIMIT", _INVALID_ALLOCATIONS)
+            checks.add("ALLOC-COUNT-LIMIT", errors_of("ALLOC-COUNT-LIMIT"))
         tag_limit = int(self.shapes.limit("TagList", "max"))
         for allocation in allocations:
             tags = allocation.tags or ()
             # ALLOC-TAG-LIMIT
             if len(tags) > tag_limit:
-                checks.add("ALLOC-TAG-LIMIT", _INVALID_TAG)
+                checks.add("ALLOC-TAG-LIMIT", errors_of("ALLOC-TAG-LIMIT"))
             for tag in tags:
                 for shape, text in (("TagKey", tag.key), ("TagValue", tag.value)):
                     verdict = self._tag_text(shape, text)
                     if verdict != "ok":
                         # ALLOC-TAG-FORMAT
-                        checks.add("ALLOC-TAG-FORMAT", _INVALID_TAG, lenient=verdict == "lenient")
+                        checks.add(
+                            "ALLOC-TAG-FORMAT", errors_of("ALLOC-TAG-FORMAT"), lenient=verdict == "lenient"
+                        )
         tag_sets = [a.tag_set() for a in allocations]
         # ALLOC-UNIQUE-TAGS
         if len(set(tag_sets)) != len(tag_sets):
-            checks.add("ALLOC-UNIQUE-TAGS", _INVALID_ALLOCATIONS)
-        quantities = [a.quantity for a in allocations]
-        # ALLOC-SUM
-        if all(isinstance(q, int) for q in quantities) and sum(q or 0 for q in quantities) != (quantity or 0):
-            checks.add("ALLOC-SUM", _INVALID_ALLOCATIONS)
+            checks.add("ALLOC-UNIQUE-TAGS", errors_of("ALLOC-UNIQUE-TAGS"))
+        if self._has("UsageAllocation", "AllocatedUsageQuantityAsDecimal"):
+            self._allocation_form_checks(allocations, owner, checks)
+        values = [v for v in (a.value() for a in allocations) if v is not None]
+        total = owner.value()
+        # ALLOC-SUM, in decimal arithmetic: exact for any mix of forms
+        if total is not None and len(values) == len(allocations) and sum(values, Decimal(0)) != total:
+            checks.add("ALLOC-SUM", errors_of("ALLOC-SUM"))
+
+    def _allocation_form_checks(
+        self, allocations: tuple[Allocation, ...], owner: MeterUsage | UsageRecord, checks: _Checks
+    ) -> None:
+        """ALLOC-QUANTITY-FORM: each allocation names exactly one quantity member, of the form
+        its request or record uses (whole number with whole number, decimal with decimal)."""
+        record_form = owner.form()
+        for allocation in allocations:
+            form = allocation.form()
+            if form in ("omitted", "both") or (record_form in ("integer", "decimal") and form != record_form):
+                checks.add("ALLOC-QUANTITY-FORM", errors_of("ALLOC-QUANTITY-FORM"))
+            elif record_form == "omitted" and form == "decimal":
+                # the quantity defaults to 0 in neither form: no source says which one it is
+                checks.add("ALLOC-QUANTITY-FORM", errors_of("ALLOC-QUANTITY-FORM"), lenient=True)
+
+    def _quantity_checks(self, owner: MeterUsage | UsageRecord, checks: _Checks) -> None:
+        # QTY-ONE-FORM: the whole-number and the decimal member together
+        if owner.form() == "both":
+            checks.add("QTY-ONE-FORM")
 
     def _tag_text(self, shape: str, text: Any) -> Literal["ok", "strict", "lenient"]:
         if not isinstance(text, str):
@@ -290,9 +339,9 @@ class Model:
             return
         position = window_position(self.profile, operation, timestamp, now)
         if position == "outside":
-            checks.add(rules[0], _OUT_OF_BOUNDS)  # MU-WINDOW / BMU-WINDOW
+            checks.add(rules[0], errors_of(rules[0]))  # MU-WINDOW / BMU-WINDOW
         elif position == "future":
-            checks.add(rules[1], _OUT_OF_BOUNDS, lenient=True)  # MU-FUTURE / BMU-FUTURE
+            checks.add(rules[1], errors_of(rules[1]), lenient=True)  # MU-FUTURE / BMU-FUTURE
 
     def _allowed(
         self,
@@ -300,7 +349,7 @@ class Model:
         context: CallContext,
         now: datetime,
         state: ModelState,
-        alternatives: list[Alternative],
+        alternatives: Sequence[Alternative],
         plan: _Plan | None,
         extra: frozenset[str] = frozenset(),
     ) -> Allowed:
@@ -345,33 +394,47 @@ class Model:
         world = state.world
         product = world.products.get(req.product_code or "")
         caller_key = context.access_key_id or ""
+        agentcore = False
         if product is None:
-            checks.add("MU-PRODUCT", frozenset({"InvalidProductCodeException"}))
+            checks.add("MU-PRODUCT", errors_of("MU-PRODUCT"))
         else:
             caller = world.caller_for(context.access_key_id, product.code, context.region)
+            agentcore = caller.platform in self.profile.agentcore_platforms
             if caller.product_code != product.code or not caller.entitled:
-                checks.add("MU-ENTITLEMENT", frozenset({"CustomerNotEntitledException"}))
+                checks.add("MU-ENTITLEMENT", errors_of("MU-ENTITLEMENT"))
             if caller.region != context.region:
-                checks.add("MU-REGION", frozenset({"InvalidEndpointRegionException"}))
+                checks.add("MU-REGION", errors_of("MU-REGION"))
             if isinstance(req.usage_dimension, str) and req.usage_dimension not in product.dimensions:
-                checks.add("MU-DIMENSION", frozenset({"InvalidUsageDimensionException"}))
-        self._allocation_checks(req.allocations, req.usage_quantity, checks)
+                checks.add("MU-DIMENSION", errors_of("MU-DIMENSION"))
+        self._quantity_checks(req, checks)
+        self._allocation_checks(req.allocations, req, checks)
         self._window_checks("MeterUsage", ("MU-WINDOW", "MU-FUTURE"), req.timestamp, now, checks)
+        with_token = req.client_token is not None and self._has("MeterUsageRequest", "ClientToken")
+        if agentcore and not with_token:
+            # MU-AGENTCORE: an AgentCore Runtime caller must send a ClientToken
+            checks.add("MU-AGENTCORE")
 
-        quantity = req.usage_quantity or 0
+        quantity = req.value()
         key = None
-        if product is not None and isinstance(req.usage_dimension, str) and req.timestamp is not None:
+        if (
+            product is not None
+            and not agentcore
+            and isinstance(req.usage_dimension, str)
+            and req.timestamp is not None
+            and quantity is not None
+        ):
             key = UsageKey(
                 "MeterUsage", product.code, caller_key, req.usage_dimension, hour_of(req.timestamp)
             )
-        entry = Entry(quantity, allocations_key(req.allocations), None, False, req.usage_quantity is None)
+        entry = Entry(
+            quantity,
+            allocations_key(req.allocations),
+            quantity_text=quantity_text(req.usage_quantity, req.usage_quantity_decimal),
+        )
 
         token_binding = None
         token_alternatives: list[Alternative] = []
-        if (
-            req.client_token is not None
-            and "MeterUsageRequest.ClientToken" not in self.profile.absent_members
-        ):
+        if with_token:
             fingerprint = (
                 req.product_code,
                 req.timestamp,
@@ -380,33 +443,40 @@ class Model:
                 allocations_key(req.allocations),
                 bool(req.dry_run),
             )
-            token_key = (caller_key, req.client_token)
+            token_key = (caller_key, req.client_token or "")
             token_binding = (token_key, fingerprint)
             bound = state.client_tokens.get(token_key)
-            if bound is not None:
-                # MU-CLIENT-TOKEN
-                if bound[0] == fingerprint:
-                    token_alternatives.append(Accept("MU-CLIENT-TOKEN", IdSpec(bound=bound[1])))
-                else:
-                    checks.add("MU-CLIENT-TOKEN", frozenset({"IdempotencyConflictException"}))
+            if bound is not None and bound[0] != fingerprint:
+                # MU-CLIENT-TOKEN: the token already names other parameters
+                checks.add("MU-CLIENT-TOKEN", errors_of("MU-CLIENT-TOKEN"))
+            elif bound is not None and not bound[1]:
+                # RETRY-CONVERGES: an indeterminate first try may or may not have recorded
+                token_alternatives.append(Accept("RETRY-CONVERGES"))
+            elif bound is not None:
+                # MU-CLIENT-TOKEN (MU-AGENTCORE for an AgentCore caller): the same record again
+                rule = "MU-AGENTCORE" if agentcore else "MU-CLIENT-TOKEN"
+                token_alternatives.append(Accept(rule, IdSpec(bound=bound[1])))
+            elif agentcore:
+                # MU-AGENTCORE: every new ClientToken is a new record, whatever the hour
+                token_alternatives.append(Accept("MU-AGENTCORE", IdSpec(fresh=True)))
 
         key_alternatives = self._meter_key_alternatives(state, key, entry, req) if key else []
+        plan = _Plan("MeterUsage", (_RecordPlan(key, entry),), False, token_binding, agentcore=agentcore)
         if req.dry_run:
             # MU-DRYRUN: DryRunOperation, or a 200 that records nothing; never records.
             dry: list[Alternative] = [
-                Reject("MU-DRYRUN", frozenset({"DryRunOperation"})),
+                Reject("MU-DRYRUN", errors_of("MU-DRYRUN")),
                 Accept("MU-DRYRUN", records=False),
             ]
             rejections = [a for a in key_alternatives if isinstance(a, Reject)]
-            alternatives = [*checks.strict, *checks.lenient, *rejections, *dry]
+            alternatives = [*checks.refusals(), *rejections, *dry]
             plan = _Plan("MeterUsage")
         elif checks.strict:
-            alternatives = [*checks.strict, *checks.lenient]
-            plan = _Plan("MeterUsage", (_RecordPlan(key, entry),))
+            alternatives = checks.refusals()
         else:
             chosen = token_alternatives or key_alternatives
-            alternatives = [*checks.lenient, *chosen]
-            plan = _Plan("MeterUsage", (_RecordPlan(key, entry),), True, token_binding)
+            alternatives = [*checks.leading(), *chosen]
+            plan = replace(plan, recordable=True)
         return self._allowed(req, context, now, state, alternatives, plan)
 
     def _meter_key_alternatives(
@@ -417,42 +487,49 @@ class Model:
         out: list[Alternative] = []
         for world_entry in worlds:
             if world_entry is None:
-                # MU-CALLER-ISOLATION when another caller holds the same product/dimension/hour.
-                rule = "MU-CALLER-ISOLATION" if _neighbour(state, key, "subject") else "MU-ACCEPT"
+                # MU-CALLER-ISOLATION when another caller holds the same product/dimension/hour;
+                # QTY-DECIMAL for a fresh decimal quantity.
+                if _neighbour(state, key, "subject"):
+                    rule = "MU-CALLER-ISOLATION"
+                else:
+                    rule = "QTY-DECIMAL" if req.form() == "decimal" else "MU-ACCEPT"
                 out.append(Accept(rule, IdSpec(fresh=True)))
             elif world_entry.quantity is None:
-                out += [Accept("MU-IDEMPOTENT"), Reject("MU-HOUR-DUPLICATE", _DUPLICATE_REQUEST)]
+                out += [Accept("MU-IDEMPOTENT"), Reject("MU-HOUR-DUPLICATE", errors_of("MU-HOUR-DUPLICATE"))]
             elif world_entry.quantity == entry.quantity:
                 spec = IdSpec(bound=world_entry.record_id)
-                # MU-QUANTITY-DEFAULT: an omitted quantity matches an explicit 0.
-                omitted = (req.usage_quantity is None) != world_entry.quantity_omitted
-                rule = "MU-QUANTITY-DEFAULT" if omitted else "MU-IDEMPOTENT"
-                out.append(Accept(rule, spec))
+                out.append(Accept(_identical_rule("MU-IDEMPOTENT", world_entry, entry), spec))
                 if world_entry.allocations != entry.allocations:
-                    out.append(Reject("MU-IDEMPOTENT", _DUPLICATE_REQUEST))
+                    out.append(Reject("MU-IDEMPOTENT", errors_of("MU-IDEMPOTENT")))
             else:
                 # MU-HOUR-DUPLICATE
-                out.append(Reject("MU-HOUR-DUPLICATE", _DUPLICATE_REQUEST))
+                out.append(Reject("MU-HOUR-DUPLICATE", errors_of("MU-HOUR-DUPLICATE")))
         if retry:
             # RETRY-CONVERGES decides every answer about a key an indeterminate outcome left open.
             out = [replace(a, rule="RETRY-CONVERGES") for a in out]
         return out
 
     def _step_meter(self, state: ModelState, plan: _Plan, outcome: Outcome) -> ModelState:
-        if not plan.records or plan.records[0].key is None:
+        if not plan.records:
             return state
         key, entry = plan.records[0].key, plan.records[0].entry
         assert entry is not None
+        binding = plan.token_binding
         if isinstance(outcome, MeterUsageResult) and plan.recordable:
-            state = state.with_worlds(key, frozenset({replace(entry, record_id=outcome.metering_record_id)}))
-            if plan.token_binding is not None and outcome.metering_record_id:
-                tokens = dict(state.client_tokens)
-                tokens[plan.token_binding[0]] = (plan.token_binding[1], outcome.metering_record_id)
-                state = replace(state, client_tokens=tokens)
+            if key is not None:
+                state = state.with_worlds(
+                    key, frozenset({replace(entry, record_id=outcome.metering_record_id)})
+                )
+            if binding is not None and outcome.metering_record_id:
+                state = _bind_token(state, binding, outcome.metering_record_id)
             return state
         if is_indeterminate(outcome) and plan.recordable:
-            return state.with_worlds(key, _maybe_applied(state.worlds(key), entry))
-        if isinstance(outcome, ServiceError) and outcome.code in _DUPLICATE_REQUEST:
+            if key is not None:
+                return state.with_worlds(key, _maybe_applied(state.worlds(key), entry))
+            if binding is not None and plan.agentcore and binding[0] not in state.client_tokens:
+                return _bind_token(state, binding, "")  # applied or not: a retry settles it
+            return state
+        if key is not None and isinstance(outcome, ServiceError) and outcome.code in _DUPLICATE_REQUEST:
             return state.with_worlds(key, _after_duplicate(state.worlds(key), entry))
         return state
 
@@ -478,39 +555,51 @@ class Model:
             extra.add("BMU-EMPTY")
         world = state.world
         product = world.products.get(req.product_code or "")
-        if (
-            req.product_code is None
-            and "BatchMeterUsageRequest.ProductCode" not in self.profile.required_members
-        ):
+        if req.product_code is None and not self.shapes.required("BatchMeterUsageRequest", "ProductCode"):
             checks.add("BMU-PRODUCT")  # no product named: any 4xx (the reading this project takes)
         elif product is None:
-            checks.add("BMU-PRODUCT", frozenset({"InvalidProductCodeException"}))
+            checks.add("BMU-PRODUCT", errors_of("BMU-PRODUCT"))
 
         customers: list[Customer | None] = []
-        for record in records:
-            self._allocation_checks(record.allocations, record.quantity, checks)
+        refused: set[int] = set()
+        for index, record in enumerate(records):
+            self._quantity_checks(record, checks)
+            self._allocation_checks(record.allocations, record, checks)
             if (
                 product is not None
                 and isinstance(record.dimension, str)
                 and record.dimension not in product.dimensions
             ):
-                checks.add("BMU-DIMENSION", frozenset({"InvalidUsageDimensionException"}))
+                checks.add("BMU-DIMENSION", errors_of("BMU-DIMENSION"))
             self._window_checks(
                 "BatchMeterUsage", ("BMU-WINDOW", "BMU-FUTURE"), record.timestamp, now, checks
             )
             customer = self._batch_customer(world, product.code if product else None, record, checks)
             customers.append(customer)
+            if (
+                self.profile.concurrent_agreements
+                and product is not None
+                and product.concurrent_agreements
+                and customer is not None
+                and record.customer_aws_account_id is None
+            ):
+                # BMU-CONCURRENT-AGREEMENTS: a record naming the customer by CustomerIdentifier
+                # only is refused, the whole batch (any 4xx) or the record alone.
+                checks.add("BMU-CONCURRENT-AGREEMENTS", lenient=True)
+                refused.add(index)
 
         plans = tuple(
-            _RecordPlan(_batch_key(req, r, c), _entry(r)) for r, c in zip(records, customers, strict=True)
+            _RecordPlan(None if i in refused else _batch_key(req, r, c), _entry(r))
+            for i, (r, c) in enumerate(zip(records, customers, strict=True))
         )
+        alternatives: list[Alternative]
         if checks.strict:
-            alternatives: list[Alternative] = [*checks.strict, *checks.lenient]
+            alternatives = checks.refusals()
             plan = _Plan("BatchMeterUsage", plans, False)
         else:
-            expectations, groups = self._record_expectations(state, req, customers, plans)
+            expectations, groups = self._record_expectations(state, req, customers, plans, refused)
             rule = "BMU-PARTITION" if records else "BMU-EMPTY"
-            alternatives = [*checks.lenient, ProcessBatch(rule, expectations, groups)]
+            alternatives = [*checks.leading(), ProcessBatch(rule, expectations, groups)]
             plan = _Plan("BatchMeterUsage", plans, True)
         return self._allowed(req, context, now, state, alternatives, plan, frozenset(extra))
 
@@ -522,7 +611,7 @@ class Model:
         if (by_account and by_identifier) or (
             not by_account
             and not by_identifier
-            and "UsageRecord.CustomerIdentifier" not in self.profile.required_members
+            and not self.shapes.required("UsageRecord", "CustomerIdentifier")
         ):
             # BMU-ACCOUNT-ID: exactly one of CustomerIdentifier and CustomerAWSAccountId.
             checks.add("BMU-ACCOUNT-ID")
@@ -535,12 +624,10 @@ class Model:
             customer = world.customers.get((product_code, record.customer_identifier or ""))
         if customer is None:
             # BMU-UNKNOWN-CUSTOMER: the whole batch may be refused instead.
-            checks.add(
-                "BMU-UNKNOWN-CUSTOMER", frozenset({"InvalidCustomerIdentifierException"}), lenient=True
-            )
+            checks.add("BMU-UNKNOWN-CUSTOMER", errors_of("BMU-UNKNOWN-CUSTOMER"), lenient=True)
         elif record.license_arn is not None and record.license_arn != customer.license_arn:
             # BMU-LICENSE
-            checks.add("BMU-LICENSE", frozenset({"InvalidLicenseException"}))
+            checks.add("BMU-LICENSE", errors_of("BMU-LICENSE"))
         return customer
 
     def _record_expectations(
@@ -549,6 +636,7 @@ class Model:
         req: BatchMeterUsage,
         customers: list[Customer | None],
         plans: tuple[_RecordPlan, ...],
+        refused: set[int],
     ) -> tuple[tuple[RecordExpectation, ...], tuple[Group, ...]]:
         by_key: dict[UsageKey, list[int]] = {}
         for i, plan in enumerate(plans):
@@ -568,6 +656,12 @@ class Model:
                 )
             elif not customer.subscribed:
                 options = (RecordOption("BMU-NOT-SUBSCRIBED", "CustomerNotSubscribed"),)
+            elif i in refused:
+                # BMU-CONCURRENT-AGREEMENTS: any status but Success
+                options = (
+                    RecordOption("BMU-CONCURRENT-AGREEMENTS", "CustomerNotSubscribed"),
+                    RecordOption("BMU-CONCURRENT-AGREEMENTS", "DuplicateRecord"),
+                )
             else:
                 assert plan.key is not None and plan.entry is not None
                 siblings = by_key[plan.key]
@@ -590,7 +684,7 @@ class Model:
     ) -> tuple[RecordOption, ...]:
         """The answers a record may get: the union over every world the key may be in."""
         worlds = state.worlds(key)
-        conflicting = len({req.usage_records[i].quantity or 0 for i in siblings}) > 1
+        conflicting = len({req.usage_records[i].value() for i in siblings}) > 1
         out: list[RecordOption] = []
         for world_entry in worlds:
             if world_entry is None and conflicting:
@@ -613,8 +707,9 @@ class Model:
                     RecordOption("BMU-DUPLICATE", "DuplicateRecord"),
                 ]
             elif world_entry.quantity == entry.quantity:
-                # BMU-IDEMPOTENT
-                out.append(RecordOption("BMU-IDEMPOTENT", "Success", IdSpec(bound=world_entry.record_id)))
+                # BMU-IDEMPOTENT (QTY-BY-VALUE: the same value in another form)
+                rule = _identical_rule("BMU-IDEMPOTENT", world_entry, entry)
+                out.append(RecordOption(rule, "Success", IdSpec(bound=world_entry.record_id)))
                 if world_entry.allocations != entry.allocations:
                     out.append(RecordOption("BMU-IDEMPOTENT", "DuplicateRecord"))
             else:
@@ -635,6 +730,8 @@ class Model:
             return "RC-METERABLE"
         if key in state.rejected_keys:
             return "BMU-ATOMIC"
+        if record.form() == "decimal":
+            return "QTY-DECIMAL"
         if _neighbour(state, key, "product_code"):
             return "BMU-PRODUCT-ISOLATION"
         if _neighbour(state, key, "subject"):
@@ -681,32 +778,41 @@ class Model:
         token = state.world.tokens.get(req.registration_token or "")
         alternatives: list[Alternative]
         if checks.strict:
-            alternatives = [*checks.strict, *checks.lenient]
+            alternatives = checks.refusals()
         elif token is None:
-            alternatives = [Reject("RC-INVALID", frozenset({"InvalidTokenException"}))]
+            alternatives = [Reject("RC-INVALID", errors_of("RC-INVALID"))]
         elif token.state == "expired":
-            alternatives = [Reject("RC-EXPIRED", frozenset({"ExpiredTokenException"}))]
+            alternatives = [Reject("RC-EXPIRED", errors_of("RC-EXPIRED"))]
         else:
             customer = state.world.customers.get((token.product_code, token.customer_identifier))
-            with_license = "ResolveCustomerResult.LicenseArn" not in self.profile.absent_members
+            product = state.world.products.get(token.product_code)
+            with_license = self._has("ResolveCustomerResult", "LicenseArn")
+            # RC-AGREEMENT: Metadata.AgreementId, and no CustomerIdentifier for a product on
+            # concurrent agreements
+            agreements = self._has("ResolveCustomerResult", "Metadata")
             identity = Resolve(
                 "RC-RESOLVE",
                 customer_identifier=token.customer_identifier,
                 customer_aws_account_id=customer.aws_account_id if customer else None,
                 product_code=token.product_code,
                 license_arn=customer.license_arn if customer and with_license else None,
+                agreement_id=customer.agreement_id if customer and agreements else None,
+                agreements=agreements,
+                identifier_hidden=bool(
+                    self.profile.concurrent_agreements and product and product.concurrent_agreements
+                ),
             )
             if req.registration_token in state.resolved:
                 # RC-REUSE: the same identity again, or ExpiredTokenException.
                 alternatives = [
                     replace(identity, rule="RC-REUSE"),
-                    Reject("RC-REUSE", frozenset({"ExpiredTokenException"})),
+                    Reject("RC-REUSE", errors_of("RC-REUSE")),
                 ]
             else:
                 # RC-RESOLVE
                 alternatives = [identity]
         if not checks.strict:
-            alternatives = [*checks.lenient, *alternatives]
+            alternatives = [*checks.leading(), *alternatives]
         plan = _Plan("ResolveCustomer", token=req.registration_token)
         return self._allowed(req, context, now, state, alternatives, plan)
 
@@ -721,17 +827,17 @@ class Model:
         registration = None
         success_rule = "RU-SIGNATURE"
         if product is None:
-            checks.add("RU-PRODUCT", frozenset({"InvalidProductCodeException"}))
+            checks.add("RU-PRODUCT", errors_of("RU-PRODUCT"))
         else:
             if (
                 isinstance(req.public_key_version, int)
                 and req.public_key_version not in product.public_key_versions
             ):
-                checks.add("RU-KEY-VERSION", frozenset({"InvalidPublicKeyVersionException"}))
+                checks.add("RU-KEY-VERSION", errors_of("RU-KEY-VERSION"))
             caller = state.world.caller_for(context.access_key_id, product.code, context.region)
             registration = (caller.access_key_id, product.code)
             if caller.region != context.region:
-                checks.add("RU-REGION", frozenset({"InvalidRegionException"}))
+                checks.add("RU-REGION", errors_of("RU-REGION"))
             entitled = caller.product_code == product.code and caller.entitled
             supported = caller.platform in self.profile.register_platforms
             if registration in state.registered:
@@ -740,16 +846,16 @@ class Model:
                     success_rule = "RU-FIRST-CALL-ONLY"
             else:
                 if not entitled:
-                    checks.add("RU-ENTITLEMENT", frozenset({"CustomerNotEntitledException"}))
+                    checks.add("RU-ENTITLEMENT", errors_of("RU-ENTITLEMENT"))
                 if not supported:
-                    checks.add("RU-PLATFORM", frozenset({"PlatformNotSupportedException"}))
+                    checks.add("RU-PLATFORM", errors_of("RU-PLATFORM"))
         alternatives: list[Alternative]
         if checks.strict or product is None or not isinstance(req.public_key_version, int):
-            alternatives = [*checks.strict, *checks.lenient]
+            alternatives = checks.refusals()
         else:
             # RU-SIGNATURE (and RU-NONCE when a nonce is sent), judged on the token's claims.
             alternatives = [
-                *checks.lenient,
+                *checks.leading(),
                 Register(
                     success_rule,
                     product.code,
@@ -775,12 +881,19 @@ def _json_or_none(body: bytes) -> Any:
 
 def _entry(record: UsageRecord) -> Entry:
     return Entry(
-        record.quantity or 0, allocations_key(record.allocations), None, False, record.quantity is None
+        record.value(),
+        allocations_key(record.allocations),
+        quantity_text=quantity_text(record.quantity, record.quantity_decimal),
     )
 
 
 def _batch_key(req: BatchMeterUsage, record: UsageRecord, customer: Customer | None) -> UsageKey | None:
-    if customer is None or record.timestamp is None or not isinstance(record.dimension, str):
+    if (
+        customer is None
+        or record.timestamp is None
+        or not isinstance(record.dimension, str)
+        or record.value() is None
+    ):
         return None
     return UsageKey(
         "BatchMeterUsage",
@@ -805,6 +918,23 @@ def _neighbour(state: ModelState, key: UsageKey, differing: str) -> bool:
         ):
             return True
     return False
+
+
+def _identical_rule(rule: str, recorded: Entry, entry: Entry) -> str:
+    """The rule an identical repeat of a recorded entry exercises: MU-QUANTITY-DEFAULT when one
+    of the two omits a 0 the other names, QTY-BY-VALUE when they name one value in two ways
+    (17 and "17.00"), else ``rule``."""
+    if recorded.quantity_omitted != entry.quantity_omitted:
+        return "MU-QUANTITY-DEFAULT" if rule == "MU-IDEMPOTENT" else rule
+    if recorded.quantity_text != entry.quantity_text:
+        return "QTY-BY-VALUE"
+    return rule
+
+
+def _bind_token(state: ModelState, binding: tuple[tuple[str, str], Any], record_id: str) -> ModelState:
+    tokens = dict(state.client_tokens)
+    tokens[binding[0]] = (binding[1], record_id)
+    return replace(state, client_tokens=tokens)
 
 
 def _maybe_applied(worlds: Worlds, entry: Entry) -> Worlds:
@@ -862,4 +992,4 @@ def _tag_charsets(pattern: str) -> tuple[frozenset[str], frozenset[str]]:
     return regex_set, frozenset(literal)
 
 
-assert all(rule in RULES_BY_ID for rule in _SHAPE_RULES.values())
+assert all(rule in RULES_BY_ID for rule in SHAPE_RULES.values())

@@ -51,6 +51,8 @@ class ResolveCustomerResult:
     customer_aws_account_id: str | None
     product_code: str | None
     license_arn: str | None = None
+    agreement_id: str | None = None
+    """``Metadata.AgreementId`` (2026-11)."""
 
 
 @dataclass(frozen=True)

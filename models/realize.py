@@ -48,25 +48,31 @@ def realize(
     new_id: Callable[[], str],
     sign: Callable[[Register], str],
     pick: Callable[[Sequence[object]], object] = first,
+    shapes_first: bool = False,
 ) -> Outcome:
-    """One outcome the model allows for ``allowed.request``."""
-    alternative = pick(allowed.alternatives)
+    """One outcome the model allows for ``allowed.request``. ``shapes_first``: answer a request
+    that breaks a shape constraint with WIRE-VALIDATION's ValidationException before any
+    business rule, as a service generated from the Smithy model does."""
+    validation = [a for a in allowed.alternatives if isinstance(a, Reject) and a.rule == "WIRE-VALIDATION"]
+    alternative = validation[0] if shapes_first and validation else pick(allowed.alternatives)
     if isinstance(alternative, Reject):
         codes = (
             sorted(alternative.codes) if alternative.codes else [alternative.suggested or ANY_CLIENT_ERROR]
         )
         code = str(pick(codes))
-        return ServiceError(code, 400, f"{code} ({alternative.rule})")
+        detail = f": {alternative.detail}" if alternative.detail else ""
+        return ServiceError(code, 400, f"{code}{detail} ({alternative.rule})")
     if isinstance(alternative, Accept):
         return MeterUsageResult(_record_id(alternative.record_id, new_id))
     if isinstance(alternative, ProcessBatch):
         return _batch(alternative, new_id, pick)
     if isinstance(alternative, Resolve):
         return ResolveCustomerResult(
-            alternative.customer_identifier,
+            None if alternative.identifier_hidden else alternative.customer_identifier,
             alternative.customer_aws_account_id,
             alternative.product_code,
             alternative.license_arn,
+            alternative.agreement_id,
         )
     assert isinstance(alternative, Register)
     return _RegisterResult(sign(alternative))
@@ -90,13 +96,13 @@ def _batch(
         if not group.exactly_one and all_may_lose:
             candidates.append(-1)  # honour none of them (the key already holds another record)
         winner = int(pick(candidates))  # type: ignore[call-overload]
-        honoured = None if winner < 0 else records[winner].record.quantity or 0
+        honoured = None if winner < 0 else records[winner].record.value()
         success = (
             next((o for o in records[winner].options if o.status == "Success"), None) if winner >= 0 else None
         )
         group_id = success.record_id.bound if success and success.record_id.bound else new_id()
         for i in group.indices:
-            wanted = "Success" if (records[i].record.quantity or 0) == honoured else "DuplicateRecord"
+            wanted = "Success" if records[i].record.value() == honoured else "DuplicateRecord"
             chosen[i] = next(o for o in records[i].options if o.status == wanted)
             shared_ids[i] = group_id
     results = []

@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar, Literal
 
 __all__ = [
     "Allocation",
     "BatchMeterUsage",
     "CallContext",
     "MeterUsage",
+    "QuantityForm",
     "RawRequest",
     "RegisterUsage",
     "Request",
@@ -27,8 +29,12 @@ __all__ = [
     "WireFacts",
     "allocations_from_params",
     "allocations_key",
+    "decimal_value",
     "epoch",
     "from_epoch",
+    "quantity_form",
+    "quantity_text",
+    "quantity_value",
     "record_from_params",
     "request_from_params",
     "to_wire",
@@ -45,6 +51,48 @@ def epoch(moment: datetime) -> int | float:
 
 def from_epoch(value: float) -> datetime:
     return datetime.fromtimestamp(value, tz=UTC)
+
+
+QuantityForm = Literal["omitted", "integer", "decimal", "both"]
+
+
+def decimal_value(text: Any) -> Decimal | None:
+    """A decimal string's value (``"17.00"`` is 17), or None if it is not a finite number.
+    Whether the string follows the service's pattern is a shape check, not decided here."""
+    if not isinstance(text, str):
+        return None
+    try:
+        value = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return None
+    return value if value.is_finite() else None
+
+
+def quantity_value(integer: Any, decimal: Any) -> Decimal | None:
+    """The value of a quantity sent as an integer member, a decimal-string member, or neither
+    (0, the documented default). None when the value cannot be read (a wrong type)."""
+    if decimal is not None:
+        return decimal_value(decimal)
+    if integer is None:
+        return Decimal(0)
+    if isinstance(integer, bool) or not isinstance(integer, int):
+        return None
+    return Decimal(integer)
+
+
+def quantity_form(integer: Any, decimal: Any) -> QuantityForm:
+    if integer is not None and decimal is not None:
+        return "both"
+    if decimal is not None:
+        return "decimal"
+    return "integer" if integer is not None else "omitted"
+
+
+def quantity_text(integer: Any, decimal: Any) -> str:
+    """How a quantity was sent: ``""`` omitted, ``"17"`` an integer, ``"d:17.00"`` a decimal."""
+    if decimal is not None:
+        return f"d:{decimal}"
+    return "" if integer is None else str(integer)
 
 
 @dataclass(frozen=True)
@@ -85,22 +133,36 @@ class Tag:
 class Allocation:
     quantity: int | None
     tags: tuple[Tag, ...] | None = None
+    quantity_decimal: str | None = None
 
     def to_params(self) -> dict[str, Any]:
         params: dict[str, Any] = {}
         if self.quantity is not None:
             params["AllocatedUsageQuantity"] = self.quantity
+        if self.quantity_decimal is not None:
+            params["AllocatedUsageQuantityAsDecimal"] = self.quantity_decimal
         if self.tags is not None:
             params["Tags"] = [t.to_params() for t in self.tags]
         return params
+
+    def value(self) -> Decimal | None:
+        """The allocated quantity's value; None when neither member names one (or it cannot be
+        read)."""
+        if self.quantity is None and self.quantity_decimal is None:
+            return None
+        return quantity_value(self.quantity, self.quantity_decimal)
+
+    def form(self) -> QuantityForm:
+        return quantity_form(self.quantity, self.quantity_decimal)
 
     def tag_set(self) -> frozenset[Tag]:
         return frozenset(self.tags or ())
 
 
 def allocations_key(allocations: tuple[Allocation, ...] | None) -> frozenset[Any]:
-    """Allocations compared as a set of (tag set, quantity): order does not matter."""
-    return frozenset((a.tag_set(), a.quantity) for a in allocations or ())
+    """Allocations compared as a set of (tag set, quantity value): order does not matter, and
+    17 and "17.00" are the same quantity (QTY-BY-VALUE)."""
+    return frozenset((a.tag_set(), a.value()) for a in allocations or ())
 
 
 @dataclass(frozen=True)
@@ -112,6 +174,7 @@ class UsageRecord:
     allocations: tuple[Allocation, ...] | None = None
     customer_aws_account_id: str | None = None
     license_arn: str | None = None
+    quantity_decimal: str | None = None
 
     def to_params(self) -> dict[str, Any]:
         params: dict[str, Any] = {}
@@ -119,19 +182,29 @@ class UsageRecord:
         _put(params, "CustomerIdentifier", self.customer_identifier)
         _put(params, "Dimension", self.dimension)
         _put(params, "Quantity", self.quantity)
+        _put(params, "QuantityAsDecimal", self.quantity_decimal)
         if self.allocations is not None:
             params["UsageAllocations"] = [a.to_params() for a in self.allocations]
         _put(params, "CustomerAWSAccountId", self.customer_aws_account_id)
         _put(params, "LicenseArn", self.license_arn)
         return params
 
+    def value(self) -> Decimal | None:
+        return quantity_value(self.quantity, self.quantity_decimal)
+
+    def form(self) -> QuantityForm:
+        return quantity_form(self.quantity, self.quantity_decimal)
+
     def same_echo(self, other: UsageRecord) -> bool:
-        """Equal as the service echoes a record: an omitted quantity and 0 are the same."""
+        """``other`` echoes this record as the service may: an omitted quantity and 0 are the
+        same, and a decimal string comes back unchanged, character for character (QTY-DECIMAL)."""
+        if self.quantity_decimal is not None and other.quantity_decimal != self.quantity_decimal:
+            return False
         return (
             self.timestamp == other.timestamp
             and self.dimension == other.dimension
             and self.customer_identifier == other.customer_identifier
-            and (self.quantity or 0) == (other.quantity or 0)
+            and self.value() == other.value()
             and allocations_key(self.allocations) == allocations_key(other.allocations)
             and self.customer_aws_account_id == other.customer_aws_account_id
             and self.license_arn == other.license_arn
@@ -148,6 +221,7 @@ class MeterUsage:
     dry_run: bool | None = None
     allocations: tuple[Allocation, ...] | None = None
     client_token: str | None = None
+    usage_quantity_decimal: str | None = None
     wire: WireFacts | None = field(default=None, compare=False, repr=False)
 
     def to_params(self) -> dict[str, Any]:
@@ -156,11 +230,18 @@ class MeterUsage:
         _put(params, "Timestamp", self.timestamp)
         _put(params, "UsageDimension", self.usage_dimension)
         _put(params, "UsageQuantity", self.usage_quantity)
+        _put(params, "UsageQuantityAsDecimal", self.usage_quantity_decimal)
         _put(params, "DryRun", self.dry_run)
         if self.allocations is not None:
             params["UsageAllocations"] = [a.to_params() for a in self.allocations]
         _put(params, "ClientToken", self.client_token)
         return params
+
+    def value(self) -> Decimal | None:
+        return quantity_value(self.usage_quantity, self.usage_quantity_decimal)
+
+    def form(self) -> QuantityForm:
+        return quantity_form(self.usage_quantity, self.usage_quantity_decimal)
 
 
 @dataclass(frozen=True)
@@ -269,6 +350,7 @@ def allocations_from_params(value: Any) -> tuple[Allocation, ...] | None:
             tags=None
             if a.get("Tags") is None
             else tuple(Tag(t.get("Key"), t.get("Value")) for t in a["Tags"]),
+            quantity_decimal=a.get("AllocatedUsageQuantityAsDecimal"),
         )
         for a in value
     )
@@ -284,6 +366,7 @@ def record_from_params(params: dict[str, Any]) -> UsageRecord:
         allocations=allocations_from_params(params.get("UsageAllocations")),
         customer_aws_account_id=params.get("CustomerAWSAccountId"),
         license_arn=params.get("LicenseArn"),
+        quantity_decimal=params.get("QuantityAsDecimal"),
     )
 
 
@@ -299,6 +382,7 @@ def request_from_params(operation: str, params: dict[str, Any], wire: WireFacts 
             dry_run=params.get("DryRun"),
             allocations=allocations_from_params(params.get("UsageAllocations")),
             client_token=params.get("ClientToken"),
+            usage_quantity_decimal=params.get("UsageQuantityAsDecimal"),
             wire=wire,
         )
     if operation == "BatchMeterUsage":

@@ -1,6 +1,6 @@
 """Shape constraints of the service, read from a botocore service-model dict.
 
-The dict itself is loaded by ``conformance.service_model`` from the installed botocore, so no
+The dict itself is loaded by ``conformance.service_model`` from the profile's pinned snapshot, so no
 number here is copied by hand: change the dict and every constraint check, strategy and JSON
 Schema follows. This module only interprets it (standard library only).
 """
@@ -67,6 +67,13 @@ class ShapeIndex:
     def target_prefix(self) -> str:
         return str(self.model["metadata"]["targetPrefix"])
 
+    def has_member(self, structure: str, member: str) -> bool:
+        """The structure has the member in this service model (members come and go by profile)."""
+        return member in self.shapes[structure]["members"]
+
+    def required(self, structure: str, member: str) -> bool:
+        return member in self.shapes[structure].get("required", ())
+
     def member_shape(self, structure: str, member: str) -> str:
         return str(self.shapes[structure]["members"][member]["shape"])
 
@@ -82,23 +89,17 @@ class ShapeIndex:
         shape: str,
         value: Any,
         *,
-        required_extra: frozenset[str] = frozenset(),
         path: str = "",
     ) -> list[Violation]:
-        """Every broken constraint of ``value`` (boto3 params form) against ``shape``.
-
-        ``required_extra`` names members (``Structure.Member``) a profile requires on top of
-        botocore's ``required`` lists.
-        """
+        """Every broken constraint of ``value`` (boto3 params form) against ``shape``."""
         out: list[Violation] = []
-        self._check(shape, value, required_extra, path, "", out)
+        self._check(shape, value, path, "", out)
         return out
 
     def _check(
         self,
         name: str,
         value: Any,
-        required_extra: frozenset[str],
         path: str,
         member: str,
         out: list[Violation],
@@ -113,9 +114,7 @@ class ShapeIndex:
             if not isinstance(value, Mapping):
                 add("type", "must be an object")
                 return
-            required = set(shape.get("required", ()))
-            required |= {r.split(".", 1)[1] for r in required_extra if r.startswith(name + ".")}
-            for req in sorted(required):
+            for req in sorted(shape.get("required", ())):
                 if value.get(req) is None:
                     child = f"{path}.{req}" if path else req
                     out.append(Violation(child, name, req, "required", "required member missing"))
@@ -124,14 +123,14 @@ class ShapeIndex:
                 if key not in shape["members"]:
                     out.append(Violation(child, name, key, "unknown", "member not in the shape"))
                 elif item is not None:
-                    self._check(shape["members"][key]["shape"], item, required_extra, child, key, out)
+                    self._check(shape["members"][key]["shape"], item, child, key, out)
         elif kind == "list":
             if not isinstance(value, list | tuple):
                 add("type", "must be a list")
                 return
             self._bounds(len(value), shape, "items", add)
             for i, item in enumerate(value):
-                self._check(shape["member"]["shape"], item, required_extra, f"{path}[{i}]", member, out)
+                self._check(shape["member"]["shape"], item, f"{path}[{i}]", member, out)
         elif kind == "string":
             if not isinstance(value, str):
                 add("type", "must be a string")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from models.outcomes import ResolveCustomerResult
@@ -31,13 +32,18 @@ class UsageKey:
 
 @dataclass(frozen=True)
 class Entry:
-    """One recorded record. ``quantity`` None: some record of unknown quantity (open world)."""
+    """One recorded record. ``quantity`` is its value (None: some record of unknown quantity,
+    open world); ``quantity_text`` how it was sent (``requests.quantity_text``: ``""`` omitted)."""
 
-    quantity: int | None
+    quantity: Decimal | None
     allocations: frozenset[Any] | None = None
     record_id: str | None = None
     pending: bool = False
-    quantity_omitted: bool = False
+    quantity_text: str = ""
+
+    @property
+    def quantity_omitted(self) -> bool:
+        return self.quantity_text == ""
 
 
 UNKNOWN_ENTRY = Entry(quantity=None)
@@ -70,14 +76,18 @@ class ModelState:
     def with_fixtures(self, fixtures: Fixtures) -> ModelState:
         return replace(self, world=self.world.with_fixtures(fixtures))
 
-    def bound_ids(self) -> dict[str, UsageKey]:
-        """Every MeteringRecordId the model has seen bound to a key."""
-        return {
-            entry.record_id: key
+    def bound_ids(self) -> dict[str, Any]:
+        """Every MeteringRecordId the model has seen bound to a key or to a ClientToken."""
+        ids: dict[str, Any] = {
+            record_id: token for token, (_, record_id) in self.client_tokens.items() if record_id
+        }
+        ids.update(
+            (entry.record_id, key)
             for key, worlds in self.usage.items()
             for entry in worlds
             if entry is not None and entry.record_id
-        }
+        )
+        return ids
 
     def recorded(self, key: UsageKey) -> bool:
         """Some entry is certainly or possibly recorded under the key."""

@@ -33,6 +33,8 @@ class Product:
     code: str
     dimensions: frozenset[str]
     public_key_versions: frozenset[int] = frozenset({1})
+    concurrent_agreements: bool = False
+    """2026-11: records must name the customer by CustomerAWSAccountId, not CustomerIdentifier."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class Customer:
     product_code: str
     subscribed: bool = True
     license_arn: str | None = None
+    agreement_id: str | None = None
+    """2026-11: what ResolveCustomer returns as ``Metadata.AgreementId``."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class Fixtures:
                         code=_text(p, "productCode"),
                         dimensions=frozenset(_texts(p, "dimensions")),
                         public_key_versions=frozenset(int(v) for v in p.get("publicKeyVersions", [1])),
+                        concurrent_agreements=_flag(p, "concurrentAgreements"),
                     )
                     for p in _list(data, "products")
                 ),
@@ -97,6 +102,7 @@ class Fixtures:
                         product_code=_text(c, "productCode"),
                         subscribed=bool(c.get("subscribed", True)),
                         license_arn=c.get("licenseArn"),
+                        agreement_id=_optional_text(c, "agreementId"),
                     )
                     for c in _list(data, "customers")
                 ),
@@ -133,6 +139,7 @@ class Fixtures:
                     "productCode": p.code,
                     "dimensions": sorted(p.dimensions),
                     "publicKeyVersions": sorted(p.public_key_versions),
+                    **({"concurrentAgreements": True} if p.concurrent_agreements else {}),
                 }
                 for p in self.products
             ],
@@ -143,6 +150,7 @@ class Fixtures:
                     "productCode": c.product_code,
                     "subscribed": c.subscribed,
                     **({"licenseArn": c.license_arn} if c.license_arn else {}),
+                    **({"agreementId": c.agreement_id} if c.agreement_id else {}),
                 }
                 for c in self.customers
             ],
@@ -234,6 +242,17 @@ def _text(obj: Mapping[str, Any], key: str) -> str:
     value = obj.get(key)
     if not isinstance(value, str) or not value:
         raise FixtureError(f"fixture member {key!r} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _optional_text(obj: Mapping[str, Any], key: str) -> str | None:
+    return None if obj.get(key) is None else _text(obj, key)
+
+
+def _flag(obj: Mapping[str, Any], key: str) -> bool:
+    value = obj.get(key, False)
+    if not isinstance(value, bool):
+        raise FixtureError(f"fixture member {key!r} must be true or false, got {value!r}")
     return value
 
 

@@ -2,12 +2,15 @@
 past their limits, allocation counts at and past the profile's limit.
 
 Every strategy here draws a ``(quantity, allocations)`` pair, because the record's quantity
-must be chosen with its allocations (ALLOC-SUM).
+must be chosen with its allocations (ALLOC-SUM). A quantity is an ``int`` (the whole-number
+member), a ``str`` (the decimal member, 2026-11), both as a tuple (QTY-ONE-FORM), or None
+(omitted); :func:`quantity_members` splits it into the two members.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 from hypothesis import strategies as st
 
@@ -15,29 +18,86 @@ from models.profiles import Profile
 from models.requests import Allocation, Tag
 from models.shapes import ShapeIndex
 
-__all__ = ["invalid_allocations", "quantified_allocations", "valid_allocations"]
+__all__ = [
+    "DECIMAL_EDGES",
+    "Quantity",
+    "decimal_text",
+    "invalid_allocations",
+    "invalid_quantities",
+    "quantified_allocations",
+    "quantity_members",
+    "valid_allocations",
+]
 
-Pair = tuple[int | None, tuple[Allocation, ...] | None]
+Quantity = int | str | tuple[int, str] | None
+Pair = tuple[Quantity, tuple[Allocation, ...] | None]
+
+# Valid decimal quantities at their edges: zero in two spellings, the smallest step, the most
+# integer digits and decimals the pattern allows, and one value in two spellings (17, 17.00).
+DECIMAL_EDGES = ("0", "0.000000", "0.000001", "17", "17.00", "17.5", "2.25", "9999999999.999999")
+_DECIMAL_PARTS = ("0.5", "0.25", "1", "0.000001", "3.125", "0")
 
 
-def valid_allocations() -> st.SearchStrategy[Pair]:
+def quantity_members(quantity: Quantity) -> tuple[int | None, str | None]:
+    """The whole-number and the decimal member a drawn quantity sends."""
+    if isinstance(quantity, tuple):
+        return quantity
+    if isinstance(quantity, str):
+        return None, quantity
+    return quantity, None
+
+
+def decimal_text(value: Decimal) -> str:
+    """The plainest decimal string of a value: no exponent, no trailing zeros."""
+    text = format(value.normalize(), "f")
+    return text if text != "-0" else "0"
+
+
+def valid_allocations(decimals: bool = False) -> st.SearchStrategy[Pair]:
     """A quantity with no allocations (0 sometimes omitted: MU-QUANTITY-DEFAULT) or with a
-    correct split over distinct tag sets. Shrinks toward an explicit quantity 0, no
-    allocations."""
+    correct split over distinct tag sets; with ``decimals`` (2026-11) also decimal quantities
+    at their edges (:data:`DECIMAL_EDGES`) and exact decimal splits. Shrinks toward an explicit
+    quantity 0, no allocations."""
     parts = st.lists(st.integers(0, 3), min_size=1, max_size=3)
     # 0 one time in three: an explicit or omitted 0 sets up MU-QUANTITY-DEFAULT's repeats
     plain = st.tuples(st.sampled_from([0, 1, 0, 2, 0, 5]), st.booleans()).map(
         lambda qo: (None if qo[1] and not qo[0] else qo[0], None)
     )
-    return st.one_of(plain, parts.map(_split))
+    if not decimals:
+        return st.one_of(plain, parts.map(_split))
+    decimal_plain = st.sampled_from(DECIMAL_EDGES).map(lambda text: (text, None))
+    decimal_parts = st.lists(st.sampled_from(_DECIMAL_PARTS), min_size=1, max_size=3)
+    return st.one_of(plain, parts.map(_split), decimal_plain, decimal_parts.map(_split_decimal))
 
 
-def invalid_allocations(shapes: ShapeIndex, profile: Profile) -> st.SearchStrategy[Pair]:
+def invalid_quantities() -> st.SearchStrategy[Pair]:
+    """(2026-11) A quantity the service refuses: a decimal string the pattern refuses (leading
+    zero, exponent, seven decimals, eleven integer digits, a sign, a bare point), both members
+    at once (QTY-ONE-FORM), or allocations in the wrong form: whole-number allocations of a
+    decimal quantity and the reverse, an allocation naming both members or neither
+    (ALLOC-QUANTITY-FORM). Shrinks toward a leading zero."""
+    tags = (Tag("k", "v"),)
+    bad: list[Pair] = [(text, None) for text in ("017", "1e3", "0.1234567", "12345678901", "-1", "1.")]
+    bad += [
+        ((17, "17.00"), None),
+        ((0, "0"), None),
+        ("2", (Allocation(2, tags),)),
+        (2, (Allocation(None, tags, "2"),)),
+        ("2", (Allocation(2, tags, "2"),)),
+        ("2", (Allocation(None, tags),)),
+    ]
+    return st.sampled_from(bad)
+
+
+def invalid_allocations(
+    shapes: ShapeIndex, profile: Profile, decimals: bool = False
+) -> st.SearchStrategy[Pair]:
     """Allocations at or past an ALLOC rule's edge, each case equally likely: a sum one too
     high or too low, a repeated tag set, two untagged allocations, the most tags and one more,
     a tag key and a tag value at and past their length limits, characters the sources disagree
     on (``!``) or both refuse (``~``), and (built only when drawn) allocation counts at and past
-    the profile's limit. Shrinks toward a sum one too high."""
+    the profile's limit. With ``decimals`` (2026-11) also a decimal sum one millionth off.
+    Shrinks toward a sum one too high."""
     tag_limit = int(shapes.limit("TagList", "max"))
     key_max = int(shapes.limit("TagKey", "max"))
     value_max = int(shapes.limit("TagValue", "max"))
@@ -65,6 +125,8 @@ def invalid_allocations(shapes: ShapeIndex, profile: Profile) -> st.SearchStrate
         lambda _: many(limit),
         lambda _: many(limit + 1),
     ]
+    if decimals:
+        cases.append(lambda _: ("1.000001", (Allocation(None, (Tag("k", "v"),), "1"),)))
     parts = st.lists(st.integers(0, 3), min_size=1, max_size=3)
     return st.tuples(st.sampled_from(cases), parts).map(lambda cp: cp[0](cp[1]))
 
@@ -74,6 +136,11 @@ def quantified_allocations(shapes: ShapeIndex, profile: Profile) -> st.SearchStr
     return st.one_of(valid_allocations(), invalid_allocations(shapes, profile))
 
 
-def _split(parts: list[int]) -> Pair:
+def _split_decimal(parts: list[str]) -> Pair:
+    allocations = tuple(Allocation(None, (Tag("bucket", f"b{i}"),), text) for i, text in enumerate(parts))
+    return decimal_text(sum((Decimal(p) for p in parts), Decimal(0))), allocations
+
+
+def _split(parts: list[int]) -> tuple[int, tuple[Allocation, ...]]:
     allocations = tuple(Allocation(q, (Tag("bucket", f"b{i}"),)) for i, q in enumerate(parts))
     return sum(parts), allocations

@@ -50,6 +50,10 @@ class Names:
     def license_arn(self, i: int) -> str:
         return f"arn:aws:license-manager::{self.account(i)}:license:l-{self._key_stem.lower()}{i:06d}"
 
+    def agreement(self, customer: str) -> str:
+        """The agreement id of a customer's subscription (2026-11)."""
+        return "agmt-" + hashlib.sha256(customer.encode()).hexdigest()[:16]
+
     def unknown(self, what: str) -> str:
         """A name of the namespace that no fixture declares."""
         return f"{self.namespace}-unknown-{what}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from hypothesis import strategies as st
@@ -30,7 +31,14 @@ from models.requests import (
 from models.shapes import OPERATIONS
 from models.state import ModelState, UsageKey
 from models.world import Caller, Customer, Fixtures, Product
-from strategies.allocations import invalid_allocations, valid_allocations
+from strategies.allocations import (
+    Pair,
+    decimal_text,
+    invalid_allocations,
+    invalid_quantities,
+    quantity_members,
+    valid_allocations,
+)
 from strategies.names import Names
 from strategies.payload import sized_batch
 from strategies.shapes import one_violation
@@ -76,7 +84,24 @@ class Scene:
 
     @property
     def profile_2026(self) -> bool:
-        return "UsageRecord.CustomerAWSAccountId" not in self.model.profile.absent_members
+        """Records may name customers by account id and licence (the profile's shapes say)."""
+        return self.model.shapes.has_member("UsageRecord", "CustomerAWSAccountId")
+
+    @property
+    def decimals(self) -> bool:
+        """Quantities may be decimal strings (the profile's shapes say)."""
+        return self.model.shapes.has_member("UsageRecord", "QuantityAsDecimal")
+
+    def allocations(self, fault: str | None) -> st.SearchStrategy[Pair]:
+        """Quantities with allocations: valid, or with the ``allocations`` or ``quantity`` fault."""
+        if fault == "allocations":
+            return invalid_allocations(self.model.shapes, self.model.profile, self.decimals)
+        if fault == "quantity":
+            return invalid_quantities()
+        return valid_allocations(self.decimals)
+
+    def record_faults(self) -> tuple[str, ...]:
+        return RECORD_FAULTS if self.decimals else tuple(f for f in RECORD_FAULTS if f != "quantity")
 
 
 OPERATION_KINDS = ("batch", "meter", "register", "resolve", "invalid", "raw")
@@ -128,7 +153,7 @@ def batch_requests(scene: Scene) -> st.SearchStrategy[Sent]:
         product: str, base: list[UsageRecord], fault: str | None
     ) -> st.SearchStrategy[BatchMeterUsage]:
         records: st.SearchStrategy[list[UsageRecord]] = st.just(base)
-        if fault in RECORD_FAULTS:
+        if fault in scene.record_faults():
             bad = usage_records(scene, product, fault)
             records = st.tuples(bad, st.integers(0, len(base) - 1)).map(
                 lambda bp: [*base[: bp[1]], bp[0], *base[bp[1] + 1 :]]
@@ -147,13 +172,17 @@ def batch_requests(scene: Scene) -> st.SearchStrategy[Sent]:
 
     def for_product(product: str) -> st.SearchStrategy[BatchMeterUsage]:
         base = st.lists(usage_records(scene, product), min_size=1, max_size=4)
-        kinds = BATCH_FAULTS if scene.heavy else tuple(f for f in BATCH_FAULTS if f != "payload")
+        kinds = tuple(
+            f
+            for f in BATCH_FAULTS
+            if (f != "payload" or scene.heavy) and (f not in RECORD_FAULTS or f in scene.record_faults())
+        )
         return st.tuples(base, faults(*kinds)).flatmap(lambda bf: with_fault(product, *bf))
 
     return st.sampled_from(products).flatmap(for_product).map(lambda b: (b, SELLER))
 
 
-RECORD_FAULTS = ("customer", "dimension", "timestamp", "allocations")
+RECORD_FAULTS = ("customer", "dimension", "timestamp", "allocations", "quantity")
 BATCH_FAULTS = (*RECORD_FAULTS, "product", "size", "empty", "conflict", "payload")
 
 
@@ -210,8 +239,11 @@ def usage_records(scene: Scene, product: str, fault: str | None = None) -> st.Se
     its licence), a known dimension, a timestamp inside the window, valid allocations; or a
     record on (or beside) a key the model already holds. With a ``fault`` from RECORD_FAULTS:
     an unsubscribed or unknown customer (2026-11: unknown account id, wrong licence, both
-    names), an unknown dimension, a timestamp at or past an edge, or allocations an ALLOC rule
-    refuses. Shrinks toward a fresh valid record of the first subscribed customer.
+    names), an unknown dimension, a timestamp at or past an edge, allocations an ALLOC rule
+    refuses, or (2026-11) a quantity the service refuses. For a product on concurrent
+    agreements (2026-11) valid records name the customer by account id, and one named by
+    CustomerIdentifier is itself the fault. Shrinks toward a fresh valid record of the first
+    subscribed customer.
     """
     names = scene.names
     world_product = scene.state.world.products.get(product)
@@ -220,7 +252,20 @@ def usage_records(scene: Scene, product: str, fault: str | None = None) -> st.Se
     subscribed = [c for c in customers if c.subscribed] or customers
     profile = scene.model.profile
     naming = st.sampled_from([c.identifier for c in subscribed]).map(lambda i: {"customer_identifier": i})
-    if scene.profile_2026 and subscribed:
+    concurrent = bool(world_product and world_product.concurrent_agreements and profile.concurrent_agreements)
+    if concurrent and subscribed:
+        by_account = st.sampled_from(subscribed).map(
+            lambda c: {"customer_identifier": None, "customer_aws_account_id": c.aws_account_id}
+        )
+        with_licence = st.sampled_from(subscribed).map(
+            lambda c: {
+                "customer_identifier": None,
+                "customer_aws_account_id": c.aws_account_id,
+                "license_arn": c.license_arn,
+            }
+        )
+        naming = st.one_of(by_account, with_licence, naming)  # by identifier: refused
+    elif scene.profile_2026 and subscribed:
         naming = st.one_of(
             naming,
             st.sampled_from(subscribed).map(
@@ -232,7 +277,7 @@ def usage_records(scene: Scene, product: str, fault: str | None = None) -> st.Se
         )
     dimension = st.sampled_from(dimensions)
     stamp = inside_timestamps(profile, "BatchMeterUsage", scene.now)
-    allocations = valid_allocations()
+    allocations = scene.allocations(fault)
     if fault == "customer":
         unsubscribed = [c.identifier for c in customers if not c.subscribed][:1]
         wrong: list[dict[str, Any]] = [
@@ -250,16 +295,16 @@ def usage_records(scene: Scene, product: str, fault: str | None = None) -> st.Se
         dimension = st.just(names.unknown("dim"))
     elif fault == "timestamp":
         stamp = edge_timestamps(profile, "BatchMeterUsage", scene.now)
-    elif fault == "allocations":
-        allocations = invalid_allocations(scene.model.shapes, profile)
     fresh = st.builds(_record, naming, dimension, stamp, allocations)
     repeats = _repeat_records(scene, "BatchMeterUsage", product) if fault is None else None
     return st.one_of(fresh, repeats) if repeats is not None else fresh
 
 
-def _record(naming: dict[str, Any], dimension: str, timestamp: datetime, qa: tuple[Any, Any]) -> UsageRecord:
-    quantity, allocations = qa
-    return UsageRecord(timestamp, dimension, quantity=quantity, allocations=allocations, **naming)
+def _record(naming: dict[str, Any], dimension: str, timestamp: datetime, qa: Pair) -> UsageRecord:
+    integer, decimal = quantity_members(qa[0])
+    return UsageRecord(
+        timestamp, dimension, quantity=integer, allocations=qa[1], quantity_decimal=decimal, **naming
+    )
 
 
 def _repeat_records(
@@ -267,8 +312,9 @@ def _repeat_records(
 ) -> st.SearchStrategy[UsageRecord] | None:
     """Records on (or beside) keys the model holds something for.
 
-    In order: the same key with the same quantity (identical; an omitted quantity for a 0),
-    the same key with another quantity, the same dimension and hour for another subscribed
+    In order: the same key with the same quantity (identical; an omitted quantity for a 0; in
+    2026-11 also the same value in the other form, 17 for "17.00": QTY-BY-VALUE), the same key
+    with another quantity, the same dimension and hour for another subscribed
     customer of the product, and for a customer of this product whose identifier holds the
     key under another product (the isolation rules). Keys of refused batches count too
     (BMU-ATOMIC). With ``subject`` (a MeterUsage caller), that caller's own keys are drawn half
@@ -285,33 +331,55 @@ def _repeat_records(
     else:
         own_keys = st.sampled_from(own) if own else st.nothing()
     subscribed = [c.identifier for c in scene.customers(product) if c.subscribed]
+    world = scene.state.world
+    by_account = bool(
+        operation == "BatchMeterUsage"
+        and scene.model.profile.concurrent_agreements
+        and product in world.products
+        and world.products[product].concurrent_agreements
+    )
 
-    def held(key: UsageKey) -> tuple[int, bool]:
-        """The quantity recorded under ``key`` (0 if none) and whether it was omitted."""
+    def held(key: UsageKey) -> tuple[Decimal, str]:
+        """The quantity recorded under ``key`` (0 if none) and how it was sent."""
         # sorted: a frozenset's order follows string hashing, which differs between processes,
         # and the same seed must draw the same requests everywhere
         entries = sorted(
             (e for e in scene.state.worlds(key) if e is not None and e.quantity is not None),
-            key=lambda e: (e.quantity or 0, e.record_id or "", e.quantity_omitted),
+            key=lambda e: (e.quantity or 0, e.record_id or "", e.quantity_text),
         )
-        return (entries[0].quantity or 0, entries[0].quantity_omitted) if entries else (0, False)
-
-    def quantity_of(key: UsageKey) -> int:
-        return held(key)[0]
+        return (entries[0].quantity or Decimal(0), entries[0].quantity_text) if entries else (Decimal(0), "0")
 
     def stamp(key: UsageKey, minute: int) -> datetime:
         return min(key.hour + timedelta(minutes=minute), scene.now)
 
-    def same_key(key: UsageKey, minute: int, other_quantity: bool) -> UsageRecord:
-        recorded, omitted = held(key)
-        quantity: int | None = recorded + (1 if other_quantity else 0)
-        if quantity == 0 and not omitted:
-            quantity = None  # MU-QUANTITY-DEFAULT: a 0 repeated in the other form (identical
-            # repeats in the same form come from retries)
-        return UsageRecord(stamp(key, minute), key.dimension, key.subject, quantity)
+    def record(key: UsageKey, minute: int, customer: str, quantity: dict[str, Any]) -> UsageRecord:
+        if by_account and (product, customer) in world.customers:
+            account = world.customers[(product, customer)].aws_account_id
+            return UsageRecord(
+                stamp(key, minute), key.dimension, None, customer_aws_account_id=account, **quantity
+            )
+        return UsageRecord(stamp(key, minute), key.dimension, customer, **quantity)
+
+    def same_key(key: UsageKey, minute: int, variant: int) -> UsageRecord:
+        """variant 0: the same value (a 0 toggles omitted and explicit: MU-QUANTITY-DEFAULT;
+        identical repeats in the same form come from retries), 1: another value, 2: the same
+        value in the other form (QTY-BY-VALUE)."""
+        value, text = held(key)
+        decimal_form = text.startswith("d:")
+        quantity: dict[str, Any]
+        if variant == 1:
+            quantity = _members(value + 1, decimal_form)
+        elif variant == 2:
+            quantity = _members(value, not decimal_form, respell=True)
+        elif value == 0 and text != "":
+            quantity = {}
+        else:
+            quantity = _members(value, decimal_form)
+        return record(key, minute, key.subject, quantity)
 
     def beside(key: UsageKey, minute: int, customer: str) -> UsageRecord:
-        return UsageRecord(stamp(key, minute), key.dimension, customer, quantity_of(key) + 1)
+        value, text = held(key)
+        return record(key, minute, customer, _members(value + 1, text.startswith("d:")))
 
     def other_customer(key: UsageKey, minute: int, pick: int) -> UsageRecord:
         others = [c for c in subscribed if c != key.subject] or [key.subject]
@@ -319,7 +387,8 @@ def _repeat_records(
 
     options: list[st.SearchStrategy[UsageRecord]] = []
     if own:
-        options.append(st.builds(same_key, own_keys, st.integers(0, 59), st.booleans()))
+        variants = st.integers(0, 2) if scene.decimals else st.booleans().map(int)
+        options.append(st.builds(same_key, own_keys, st.integers(0, 59), variants))
         options.append(st.builds(other_customer, st.sampled_from(own), st.integers(0, 59), st.integers(0, 7)))
     foreign = [k for k in keys if k.product_code != product and k.subject in subscribed]
     if foreign:
@@ -339,10 +408,12 @@ def meter_requests(scene: Scene) -> st.SearchStrategy[Sent]:
 
     Valid: an entitled caller in its region (or an undeclared one) for its product, a known
     dimension, a timestamp inside the window, valid allocations; fresh or on (or beside) a key
-    the model holds; in 2026-11 with a ClientToken fresh or reused. Faults: a caller not
+    the model holds; in 2026-11 with a decimal quantity and with a ClientToken fresh or reused
+    (an AgentCore caller several times an hour, with and without one). Faults: a caller not
     entitled, in another region or of another product; an unknown product or dimension; a
-    timestamp at or past an edge; allocations an ALLOC rule refuses; DryRun. Shrinks toward a
-    fresh valid request from the first entitled caller.
+    timestamp at or past an edge; allocations an ALLOC rule refuses; DryRun; (2026-11) a
+    quantity the service refuses. Shrinks toward a fresh valid request from the first entitled
+    caller.
     """
     world = scene.state.world
     products = [p.code for p in scene.products]
@@ -377,16 +448,21 @@ def meter_requests(scene: Scene) -> st.SearchStrategy[Sent]:
         stamp = (edge_timestamps if fault == "timestamp" else inside_timestamps)(
             profile, "MeterUsage", scene.now
         )
-        allocations = (
-            invalid_allocations(scene.model.shapes, profile)
-            if fault == "allocations"
-            else valid_allocations()
-        )
+        allocations = scene.allocations(fault)
         dry = st.just(True) if fault == "dryrun" else st.sampled_from([None, False])
         context = CallContext(key, scene.region)
         fresh = st.builds(
             lambda product, dimension, stamp, qa, dry, token: (
-                MeterUsage(product, stamp, dimension, qa[0], dry, qa[1], token),
+                MeterUsage(
+                    product,
+                    stamp,
+                    dimension,
+                    quantity_members(qa[0])[0],
+                    dry,
+                    qa[1],
+                    token,
+                    usage_quantity_decimal=quantity_members(qa[0])[1],
+                ),
                 context,
             ),
             product,
@@ -407,7 +483,12 @@ def meter_requests(scene: Scene) -> st.SearchStrategy[Sent]:
             holder = record.customer_identifier
             sender = CallContext(holder, scene.region) if holder in (*world.callers, undeclared) else context
             request = MeterUsage(
-                home, record.timestamp, record.dimension, record.quantity, client_token=token
+                home,
+                record.timestamp,
+                record.dimension,
+                record.quantity,
+                client_token=token,
+                usage_quantity_decimal=record.quantity_decimal,
             )
             return request, sender
 
@@ -418,11 +499,22 @@ def meter_requests(scene: Scene) -> st.SearchStrategy[Sent]:
         pool = (bad_callers or valid_callers) if fault == "caller" else [*valid_callers, undeclared]
         return st.sampled_from(pool).map(lambda k: (fault, k))
 
-    return (
-        faults("caller", "product", "dimension", "timestamp", "allocations", "dryrun")
-        .flatmap(caller_for)
-        .flatmap(lambda fk: build(*fk))
-    )
+    kinds = ["caller", "product", "dimension", "timestamp", "allocations", "dryrun"]
+    if scene.decimals:
+        kinds.append("quantity")
+    return faults(*kinds).flatmap(caller_for).flatmap(lambda fk: build(*fk))
+
+
+def _members(value: Decimal, decimal_form: bool, respell: bool = False) -> dict[str, Any]:
+    """The quantity members that send ``value``: the whole-number member where it can and
+    ``decimal_form`` is False, else the decimal one; ``respell`` spells a decimal with one more
+    trailing zero (17 as "17.0", 1.5 as "1.50"), the same value in other characters."""
+    if not decimal_form and value == value.to_integral_value():
+        return {"quantity": int(value)}
+    text = decimal_text(value)
+    if respell and len(text.partition(".")[2]) < 6:
+        text = text + "0" if "." in text else text + ".0"
+    return {"quantity_decimal": text}
 
 
 def _dimensions(scene: Scene, product: str) -> list[str]:
@@ -432,7 +524,7 @@ def _dimensions(scene: Scene, product: str) -> list[str]:
 
 
 def _client_tokens(scene: Scene, access_key: str) -> st.SearchStrategy[str | None]:
-    if not scene.profile_2026:
+    if not scene.model.shapes.has_member("MeterUsageRequest", "ClientToken"):
         return st.none()
     used = sorted(token for caller, token in scene.state.client_tokens if caller == access_key)
     fresh = st.integers(0, 10**6).map(lambda n: f"{scene.names.namespace}-ct-{n}")
@@ -495,12 +587,9 @@ def register_requests(scene: Scene) -> st.SearchStrategy[Sent]:
 
 
 def invalid_requests(scene: Scene) -> st.SearchStrategy[Sent]:
-    """A request breaking exactly one shape constraint of botocore's model (members the
-    profile does not have are left out)."""
-    absent = scene.model.profile.absent_members
+    """A request breaking exactly one shape constraint of the profile's service model."""
 
     def typed(operation: str, params: dict[str, Any]) -> Sent:
-        params = _without(params, absent)
         context = (
             SELLER if operation in ("BatchMeterUsage", "ResolveCustomer") else CallContext(None, scene.region)
         )
@@ -509,15 +598,6 @@ def invalid_requests(scene: Scene) -> st.SearchStrategy[Sent]:
     return st.sampled_from(OPERATIONS).flatmap(
         lambda op: one_violation(scene.model.shapes, op).map(lambda pv: typed(op, pv[0]))
     )
-
-
-def _without(params: dict[str, Any], absent: frozenset[str]) -> dict[str, Any]:
-    members = {a.split(".", 1)[1] for a in absent if not a.startswith("MeterUsageRequest.")}
-    for record in params.get("UsageRecords", []):
-        if isinstance(record, dict):
-            for member in members:
-                record.pop(member, None)
-    return params
 
 
 def raw_requests(scene: Scene) -> st.SearchStrategy[Sent]:

@@ -7,8 +7,11 @@ and other-region callers), all named inside the campaign's namespace.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import strategies as st
 
+from models.profiles import DEFAULT_PROFILE, get_profile
 from models.world import Caller, Customer, Fixtures, Product, RegistrationToken
 from strategies.names import Names
 
@@ -18,25 +21,71 @@ REGION = "us-east-1"
 OTHER_REGION = "eu-west-1"
 
 
-def minimal_world(namespace: str) -> Fixtures:
+def minimal_world(namespace: str, profile: str = DEFAULT_PROFILE) -> Fixtures:
     """The world ``fixture_worlds`` shrinks to: two products, one dimension each but two on
-    the first, and one object of every kind."""
-    return _build(Names(namespace), extra_dimensions=0, extra_customers=0, key_versions=1)
+    the first, and one object of every kind (in 2026-11 also an AgentCore caller, agreement
+    ids and a product on concurrent agreements)."""
+    world = _build(Names(namespace), extra_dimensions=0, extra_customers=0, key_versions=1)
+    return _with_2026(world, Names(namespace)) if get_profile(profile).concurrent_agreements else world
 
 
-def fixture_worlds(namespace: str) -> st.SearchStrategy[Fixtures]:
+def fixture_worlds(namespace: str, profile: str = DEFAULT_PROFILE) -> st.SearchStrategy[Fixtures]:
     """Worlds for one campaign in ``namespace``.
 
     Covers: 2 products (the second sharing customer identifiers with the first, for
     BMU-PRODUCT-ISOLATION), 2-4 dimensions, 1-3 extra subscribed customers, 1-2 public key
-    versions. Shrinks toward :func:`minimal_world`.
+    versions; in 2026-11 the additions of :func:`minimal_world`. Shrinks toward
+    :func:`minimal_world`.
     """
     names = Names(namespace)
+    api_2026 = get_profile(profile).concurrent_agreements
+
+    def build(extra_dimensions: int, extra_customers: int, key_versions: int) -> Fixtures:
+        world = _build(names, extra_dimensions, extra_customers, key_versions)
+        return _with_2026(world, names) if api_2026 else world
+
     return st.builds(
-        lambda d, c, k: _build(names, d, c, k),
+        build,
         st.integers(0, 2),
         st.integers(0, 2),
         st.integers(1, 2),
+    )
+
+
+def _with_2026(world: Fixtures, names: Names) -> Fixtures:
+    """The 2026-11 additions: an agreement id for the first customer (RC-AGREEMENT), an
+    AgentCore Runtime caller (MU-AGENTCORE), and a third product on concurrent agreements with
+    two customers, one with an agreement id, and a token for each
+    (BMU-CONCURRENT-AGREEMENTS, RC-AGREEMENT)."""
+    first, third = names.product(0), names.product(2)
+    customers = tuple(
+        replace(c, agreement_id=names.agreement(c.identifier)) if c.identifier == names.customer(0) else c
+        for c in world.customers
+    )
+    concurrent = Product(
+        third, frozenset({names.dimension(0), names.dimension(1)}), concurrent_agreements=True
+    )
+    buyers = (
+        Customer(
+            names.customer(20),
+            names.account(20),
+            third,
+            True,
+            names.license_arn(20),
+            names.agreement(names.customer(20)),
+        ),
+        Customer(names.customer(21), names.account(21), third, True, names.license_arn(21)),
+    )
+    tokens = (
+        RegistrationToken(names.token(20), names.customer(20), third, "valid"),
+        RegistrationToken(names.token(21), names.customer(21), third, "valid"),
+    )
+    agent = Caller(names.access_key(6), first, True, "agentcore", REGION)
+    return Fixtures(
+        (*world.products, concurrent),
+        (*customers, *buyers),
+        (*world.tokens, *tokens),
+        (*world.callers, agent),
     )
 
 

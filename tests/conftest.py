@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
 
 import pytest
@@ -9,7 +10,7 @@ from models import Fixtures, Model, ShapeIndex, World, get_profile
 
 NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
 
-WORLD_JSON = {
+WORLD_JSON: dict[str, list[dict[str, object]]] = {
     "products": [
         {"productCode": "prod-a", "dimensions": ["users", "gb"], "publicKeyVersions": [1, 2]},
         {"productCode": "prod-b", "dimensions": ["users"], "publicKeyVersions": [1]},
@@ -85,9 +86,42 @@ WORLD_JSON = {
 }
 
 
+AGENTCORE_CALLER = "AKIAAGENTCORE0000001"
+
+# The 2026-11 additions: an agreement id, a product on concurrent agreements with its customer
+# and token, a token for a customer without agreement id, and an AgentCore Runtime caller.
+WORLD_2026_JSON = copy.deepcopy(WORLD_JSON)
+WORLD_2026_JSON["products"].append(
+    {"productCode": "prod-ca", "dimensions": ["users"], "concurrentAgreements": True}
+)
+WORLD_2026_JSON["customers"][0]["agreementId"] = "agmt-1"
+WORLD_2026_JSON["customers"].append(
+    {
+        "customerIdentifier": "cust-ca",
+        "customerAWSAccountId": "222233334444",
+        "productCode": "prod-ca",
+        "licenseArn": "arn:aws:license-manager::222233334444:license:l-ca",
+        "agreementId": "agmt-ca",
+    }
+)
+WORLD_2026_JSON["registrationTokens"] += [
+    {"token": "tok-ca", "customerIdentifier": "cust-ca", "productCode": "prod-ca"},
+    {"token": "tok-2", "customerIdentifier": "cust-2", "productCode": "prod-a"},
+]
+WORLD_2026_JSON["callers"].append(
+    {"accessKeyId": AGENTCORE_CALLER, "productCode": "prod-a", "platform": "agentcore"}
+)
+
+
 @pytest.fixture(scope="session")
 def shapes() -> ShapeIndex:
-    return load_shapes()
+    """The 2025-01 profile's pinned service model."""
+    return load_shapes("2025-01")
+
+
+@pytest.fixture(scope="session")
+def shapes26() -> ShapeIndex:
+    return load_shapes("2026-11")
 
 
 @pytest.fixture(scope="session")
@@ -101,5 +135,5 @@ def model(shapes: ShapeIndex) -> Model:
 
 
 @pytest.fixture(scope="session")
-def model26(shapes: ShapeIndex) -> Model:
-    return Model(get_profile("2026-11"), shapes)
+def model26(shapes26: ShapeIndex) -> Model:
+    return Model(get_profile("2026-11"), shapes26)

@@ -10,7 +10,7 @@ import pytest
 
 from conformance.cli import main
 from models import RULES, RULES_BY_ID, rules_for
-from tests import test_model_rules, test_window_boundaries  # noqa: F401 - registers rule cases
+from tests import test_model_2026, test_model_rules, test_window_boundaries  # noqa: F401 - registers rule cases
 from tests.rulecases import FIRES, SILENT
 
 # The IDs of spec/rules.md: a public interface that must never lose a member.
@@ -26,6 +26,10 @@ SPEC_IDS = [
     "ALLOC-TAG-LIMIT",
     "ALLOC-TAG-FORMAT",
     "ALLOC-COUNT-LIMIT",
+    "ALLOC-QUANTITY-FORM",
+    "QTY-DECIMAL",
+    "QTY-ONE-FORM",
+    "QTY-BY-VALUE",
     "MU-ACCEPT",
     "MU-PRODUCT",
     "MU-DIMENSION",
@@ -38,6 +42,7 @@ SPEC_IDS = [
     "MU-DRYRUN",
     "MU-ENTITLEMENT",
     "MU-CLIENT-TOKEN",
+    "MU-AGENTCORE",
     "BMU-ACCEPT",
     "BMU-PARTITION",
     "BMU-SIZE-LIMIT",
@@ -57,11 +62,13 @@ SPEC_IDS = [
     "BMU-EMPTY",
     "BMU-ACCOUNT-ID",
     "BMU-LICENSE",
+    "BMU-CONCURRENT-AGREEMENTS",
     "RC-RESOLVE",
     "RC-INVALID",
     "RC-EXPIRED",
     "RC-REUSE",
     "RC-METERABLE",
+    "RC-AGREEMENT",
     "RU-SIGNATURE",
     "RU-NONCE",
     "RU-PRODUCT",
@@ -112,7 +119,18 @@ def test_catalogue_coverage():
 def test_profiles_select_rules():
     old = {r.id for r in rules_for("2025-01")}
     new = {r.id for r in rules_for("2026-11")}
-    assert new - old == {"MU-CLIENT-TOKEN", "BMU-ACCOUNT-ID", "BMU-LICENSE"}
+    assert new - old == {
+        "MU-CLIENT-TOKEN",
+        "BMU-ACCOUNT-ID",
+        "BMU-LICENSE",
+        "QTY-DECIMAL",
+        "QTY-ONE-FORM",
+        "QTY-BY-VALUE",
+        "ALLOC-QUANTITY-FORM",
+        "MU-AGENTCORE",
+        "BMU-CONCURRENT-AGREEMENTS",
+        "RC-AGREEMENT",
+    }
     assert old <= new
 
 
@@ -124,7 +142,19 @@ def test_cli_rules_json(capsys):
     assert set(SPEC_IDS) <= set(listed)
     window = listed["BMU-WINDOW"]
     assert window["confidence"] == "D" and window["sources"][0]["name"] == "SDK-V1"
-    assert set(window) == {"id", "operation", "statement", "sources", "confidence", "lenient", "profiles"}
+    assert set(window) == {
+        "id",
+        "operation",
+        "statement",
+        "sources",
+        "confidence",
+        "lenient",
+        "profiles",
+        "errors",
+    }
+    assert window["errors"] == ["TimestampOutOfBoundsException"]
+    assert listed["ALLOC-TAG-LIMIT"]["errors"] == ["InvalidTagException", "ValidationException"]
+    assert listed["BMU-SIZE-LIMIT"]["errors"] == ["*", "ValidationException"]
 
 
 def test_cli_rules_table_default_profile(capsys):

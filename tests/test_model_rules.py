@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -51,6 +52,18 @@ def rejects(allowed: object, rule: str, code: str | None = None) -> bool:
         isinstance(a, Reject) and a.rule == rule and (code is None or a.codes is None or code in a.codes)
         for a in allowed.alternatives  # type: ignore[attr-defined]
     )
+
+
+def refused_in_either_order(allowed: Any, specific: str | None) -> None:
+    """The request must be refused: with the rule's own error (any 4xx where ``specific`` is
+    None) and, as a service that validates shapes first answers, with ValidationException;
+    never with a 200, and the refusal records nothing."""
+    codes = [specific or "InvalidParameterException", "ValidationException"]
+    for code in codes:
+        assert allowed.judge(ServiceError(code, 400)).conforms, code
+    for success in (MeterUsageResult("r-1"), BatchMeterUsageResult(())):
+        assert not allowed.judge(success).conforms
+    assert not allowed.plan.recordable
 
 
 def only_rejections(allowed: object) -> bool:
@@ -238,7 +251,11 @@ def test_six_tags_are_refused(model, world):
     allowed = model.allowed(
         model.initial(world), batch(rec(quantity=1, allocations=(Allocation(1, six),))), SELLER, NOW
     )
-    assert allowed.alternatives == (Reject("ALLOC-TAG-LIMIT", frozenset({"InvalidTagException"})),)
+    assert allowed.alternatives == (
+        Reject("ALLOC-TAG-LIMIT", frozenset({"InvalidTagException"})),
+        Reject("WIRE-VALIDATION", frozenset({"ValidationException"})),
+    )
+    refused_in_either_order(allowed, "InvalidTagException")
 
 
 @silent("ALLOC-TAG-LIMIT")
@@ -260,10 +277,16 @@ def test_tag_format_strict_and_lenient(model, world, shapes):
         return model.allowed(state, request, SELLER, NOW).alternatives
 
     invalid_tag = Reject("ALLOC-TAG-FORMAT", frozenset({"InvalidTagException"}))
-    assert alternatives("k" * (key_max + 1), "v") == (invalid_tag,)
-    assert alternatives("k", "") == (invalid_tag,)
-    assert alternatives("k~", "v") == (invalid_tag,)  # in neither character set
-    lenient = alternatives("k!", "v")  # in the regex range ' -=' but not the literal list
+    validation = Reject("WIRE-VALIDATION", frozenset({"ValidationException"}))
+    assert alternatives("k" * (key_max + 1), "v") == (invalid_tag, validation)
+    assert alternatives("k", "") == (invalid_tag, validation)
+    assert alternatives("k~", "v") == (invalid_tag, validation)  # in neither character set
+    for key, value in (("k" * (key_max + 1), "v"), ("k", ""), ("k~", "v")):
+        request = batch(rec(quantity=1, allocations=(Allocation(1, tags((key, value))),)))
+        refused_in_either_order(model.allowed(state, request, SELLER, NOW), "InvalidTagException")
+    # in the regex range ' -=' but not the literal list: either reading, so a 200 is allowed
+    # too; the snapshot's pattern (a regex) accepts it, so no ValidationException
+    lenient = alternatives("k!", "v")
     assert lenient[0] == invalid_tag and isinstance(lenient[1], ProcessBatch)
 
 
@@ -288,6 +311,10 @@ def test_allocation_count_limit_follows_the_profile(model, model26, world):
         "ALLOC-COUNT-LIMIT" not in model26.allowed(model26.initial(world), request(501), CALLER, NOW).decided
     )
     assert rejects(model26.allowed(model26.initial(world), request(2501), CALLER, NOW), "ALLOC-COUNT-LIMIT")
+    # past the snapshot's UsageAllocations max (2,500 in both) the shape is broken too
+    for each in (model, model26):
+        allowed = each.allowed(each.initial(world), request(2501), CALLER, NOW)
+        refused_in_either_order(allowed, "InvalidUsageAllocationsException")
 
 
 @silent("ALLOC-COUNT-LIMIT")
@@ -512,7 +539,11 @@ def test_batch_of_26_is_refused(model, world, shapes):
     limit = shapes.limit("UsageRecordList", "max")
     records = [rec(customer="cust-1", quantity=q) for q in range(limit + 1)]
     allowed = model.allowed(model.initial(world), batch(*records), SELLER, NOW)
-    assert allowed.alternatives == (Reject("BMU-SIZE-LIMIT"),)
+    assert allowed.alternatives == (
+        Reject("BMU-SIZE-LIMIT"),
+        Reject("WIRE-VALIDATION", frozenset({"ValidationException"})),
+    )
+    refused_in_either_order(allowed, None)
 
 
 @silent("BMU-SIZE-LIMIT")

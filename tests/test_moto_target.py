@@ -57,10 +57,11 @@ def test_moto_subscriptions_come_from_the_fixtures(model, world, moto_target):
 
 
 def test_moto_responses_carry_no_json_content_type(moto_target):
+    from conformance.service_model import load_shapes
     from conformance.wire_check import check_response
 
     exchange = moto_target.invoke(batch(rec()), SELLER)
     assert exchange.raw is not None and exchange.raw.status == 200
-    verdict = check_response("BatchMeterUsage", exchange.raw)
+    verdict = check_response("BatchMeterUsage", exchange.raw, load_shapes(moto_target.profile))
     assert [m.rule for m in verdict.mismatches] == ["WIRE-JSON"]
     assert "Content-Type" in verdict.mismatches[0].reason

@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
 from conformance.campaign import focus_for
+from conformance.service_model import model_for
 from models import (
     HistoryOp,
     Indeterminate,
     Model,
     World,
-    get_profile,
     linearize,
     rules_for,
     wire_rules,
@@ -37,7 +37,8 @@ def walk(model: Model, data: st.DataObject, counts: Counter[str], focus: str | N
     names = Names("reach")
     if focus == "draw":
         focus = data.draw(st.sampled_from([None, *OPERATION_KINDS[:4]]), label="focus")
-    state = model.initial(World.of(data.draw(fixture_worlds("reach"), label="world")))
+    world = data.draw(fixture_worlds("reach", model.profile.name), label="world")
+    state = model.initial(World.of(world))
     now = NOW
     ids = (f"rid-{n}" for n in itertools.count())
     sent: list = []
@@ -107,10 +108,10 @@ QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_to
 
 
 @pytest.mark.parametrize("profile", ["2025-01", "2026-11"])
-def test_every_rule_is_reached(profile, shapes, capsys):
+def test_every_rule_is_reached(profile, capsys):
     """A broad pass of WALKS random walks counts every rule's decisions; a rule the broad pass
     missed gets a targeted search (like a per-rule campaign) for a walk in which it decides."""
-    model = Model(get_profile(profile), shapes)
+    model = model_for(profile)
     counts: Counter[str] = Counter()
 
     @settings(max_examples=WALKS, deadline=None, database=None, suppress_health_check=QUIET)

@@ -14,7 +14,7 @@ from models import ShapeIndex
 from models.shapes import OPERATIONS
 from strategies.shapes import constraint_sites, one_violation, valid_params, violating_params
 
-SHAPES = ShapeIndex(load_service_dict())
+SHAPES = ShapeIndex(load_service_dict("2026-11"))
 SITES = [(op, site) for op in OPERATIONS for site in constraint_sites(SHAPES, op)]
 
 
@@ -49,7 +49,7 @@ def test_every_constrained_member_has_a_site():
 
 
 def test_the_strategy_follows_a_changed_service_model():
-    changed = copy.deepcopy(load_service_dict())
+    changed = copy.deepcopy(load_service_dict("2026-11"))
     changed["shapes"]["TagKey"]["max"] = 50
     changed["shapes"]["UsageRecordList"]["max"] = 10
     shapes = ShapeIndex(changed)

@@ -68,27 +68,27 @@ def make_target(options: TargetOptions, model: Model) -> Target:
     if name == "moto":
         from conformance.targets.moto import MotoTarget
 
-        return MotoTarget()
+        return MotoTarget(model.profile.name)
     if name == "moto-server":
         from conformance.targets.moto_server import MotoServerTarget
 
-        return MotoServerTarget(options.endpoint_url)
+        return MotoServerTarget(options.endpoint_url, model.profile.name)
     if name == "endpoint":
         from conformance.targets.endpoint import EndpointTarget
 
         if not options.endpoint_url:
             raise TargetUsageError("--target endpoint needs --endpoint-url URL (e.g. http://127.0.0.1:8080)")
-        return EndpointTarget(options.endpoint_url, fixtures)
+        return EndpointTarget(options.endpoint_url, fixtures, model.profile.name)
     if name == "reference-server":
         from conformance.targets.reference_server import ReferenceServerTarget
 
         return ReferenceServerTarget(model)
     if name == "aws":
-        return _aws(options, fixtures)
+        return _aws(options, fixtures, model.profile.name)
     raise TargetUsageError(f"unknown target {name!r}; use one of {', '.join(TARGET_NAMES)}")
 
 
-def _aws(options: TargetOptions, fixtures: Fixtures | None) -> Target:
+def _aws(options: TargetOptions, fixtures: Fixtures | None, profile: str) -> Target:
     from conformance.targets.aws import AwsTarget
 
     if not options.allow_real_billing:
@@ -99,4 +99,4 @@ def _aws(options: TargetOptions, fixtures: Fixtures | None) -> Target:
         )
     if not options.max_records or options.max_records < 1:
         raise TargetUsageError("--target aws needs --max-records N (the most usage records it may send)")
-    return AwsTarget(options.fixtures_file, fixtures, options.max_records, options.endpoint_url)
+    return AwsTarget(options.fixtures_file, fixtures, options.max_records, options.endpoint_url, profile)

@@ -15,6 +15,7 @@ from typing import Any
 from conformance.client import Exchange, call, make_client
 from conformance.targets.base import TargetSetupError
 from models.outcomes import Indeterminate, ServiceError
+from models.profiles import DEFAULT_PROFILE
 from models.requests import BatchMeterUsage, CallContext, MeterUsage, RawRequest, Request
 from models.world import Fixtures
 
@@ -26,8 +27,14 @@ class AwsTarget:
     capabilities: frozenset[str] = frozenset()
 
     def __init__(
-        self, fixtures_file: Path, fixtures: Fixtures, max_records: int, endpoint_url: str | None = None
+        self,
+        fixtures_file: Path,
+        fixtures: Fixtures,
+        max_records: int,
+        endpoint_url: str | None = None,
+        profile: str = DEFAULT_PROFILE,
     ) -> None:
+        self.profile = profile
         self.declared = fixtures
         self.max_records = max_records
         self.endpoint_url = endpoint_url
@@ -77,7 +84,7 @@ class AwsTarget:
         self.sent_records += count
         if context not in self._clients:
             secret = self._secrets.get(context.access_key_id or "")
-            self._clients[context] = make_client(self.endpoint_url, context, secret)
+            self._clients[context] = make_client(self.endpoint_url, context, self.profile, secret)
         return call(self._clients[context], request, context)
 
     def close(self) -> None:

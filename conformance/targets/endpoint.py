@@ -14,6 +14,7 @@ from datetime import datetime
 from conformance.client import Exchange
 from conformance.http import ControlClient, ControlError, HttpInvoker
 from conformance.targets.base import TargetSetupError
+from models.profiles import DEFAULT_PROFILE
 from models.requests import CallContext, Request, epoch
 from models.world import Fixtures
 
@@ -23,13 +24,15 @@ __all__ = ["EndpointTarget"]
 class EndpointTarget:
     name = "endpoint"
 
-    def __init__(self, endpoint_url: str, fixtures: Fixtures | None = None) -> None:
+    def __init__(
+        self, endpoint_url: str, fixtures: Fixtures | None = None, profile: str = DEFAULT_PROFILE
+    ) -> None:
         self.endpoint_url = endpoint_url
         self.declared = fixtures
         self.control = ControlClient(endpoint_url)
         self.capabilities: frozenset[str] = frozenset({"raw"})
         self._controlled = False
-        self._http = HttpInvoker(endpoint_url)
+        self._http = HttpInvoker(endpoint_url, profile)
 
     def probe(self) -> None:
         """Ask the server what it can be told. Raises TargetSetupError when nothing answers, or

@@ -20,6 +20,7 @@ from moto.moto_api._internal import mock_random
 from conformance.client import Exchange, call, make_client
 from conformance.targets.moto_server import MOTO_SEED
 from models.outcomes import Indeterminate
+from models.profiles import DEFAULT_PROFILE
 from models.requests import CallContext, RawRequest, Request
 from models.world import Fixtures
 
@@ -48,7 +49,8 @@ class MotoTarget:
     name = "moto"
     capabilities = frozenset({"reset", "clock", "subscriptions"})
 
-    def __init__(self) -> None:
+    def __init__(self, profile: str = DEFAULT_PROFILE) -> None:
+        self.profile = profile
         self._mock: Any = None
         self._clock: FrozenClock | None = None
         self._clients: dict[CallContext, Any] = {}
@@ -83,7 +85,7 @@ class MotoTarget:
             # mock_aws answers boto3 only: a body boto3 cannot send does not reach it
             return Exchange(request, context, Indeterminate("moto in-process takes no raw requests"), None)
         if context not in self._clients:
-            self._clients[context] = make_client(None, context)
+            self._clients[context] = make_client(None, context, self.profile)
         return call(self._clients[context], request, context)
 
     def close(self) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from conformance.client import Exchange
 from conformance.http import HttpInvoker
 from conformance.targets.base import TargetSetupError
+from models.profiles import DEFAULT_PROFILE
 from models.requests import CallContext, Request
 from models.world import Fixtures
 
@@ -31,8 +32,9 @@ __all__ = ["MotoServerTarget"]
 class MotoServerTarget:
     name = "moto-server"
 
-    def __init__(self, endpoint_url: str | None = None) -> None:
+    def __init__(self, endpoint_url: str | None = None, profile: str = DEFAULT_PROFILE) -> None:
         self.endpoint_url = endpoint_url
+        self.profile = profile
         self._started = endpoint_url is None
         self.capabilities = frozenset(
             {"reset", "raw", "clock", "subscriptions"} if self._started else {"reset", "raw"}
@@ -94,7 +96,7 @@ class MotoServerTarget:
     def invoke(self, request: Request, context: CallContext) -> Exchange:
         assert self.endpoint_url is not None, "open() first"
         if self._http is None:
-            self._http = HttpInvoker(self.endpoint_url)
+            self._http = HttpInvoker(self.endpoint_url, self.profile)
         return self._http.invoke(request, context)
 
     def close(self) -> None:

@@ -82,7 +82,7 @@ class ReferenceTarget:
 
     def _client(self, context: CallContext) -> Any:
         if context not in self._clients:
-            client = make_client(ENDPOINT.format(region=context.region), context)
+            client = make_client(ENDPOINT.format(region=context.region), context, self.model.profile.name)
             client.meta.events.register("before-send.meteringmarketplace", self._answer)
             self._clients[context] = client
         return self._clients[context]

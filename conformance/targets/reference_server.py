@@ -20,7 +20,7 @@ class ReferenceServerTarget:
 
     def __init__(self, model: Model) -> None:
         self._emulator = Emulator(model)
-        self._endpoint = EndpointTarget(self._emulator.url)
+        self._endpoint = EndpointTarget(self._emulator.url, profile=model.profile.name)
         self._endpoint.name = self.name
         self.capabilities = self._endpoint.capabilities
 
