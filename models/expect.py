@@ -248,7 +248,11 @@ class Allowed:
                 return Judgement(True, False, self.decided, frozenset(), self.describe(), received)
             found.extend(mismatches)
         blamed = frozenset(m.rule for m in found)
-        return Judgement(False, False, self.decided, blamed, self.describe(), received, tuple(found))
+        # A crash (a 5xx no rule allows) answers none of the questions the request asked: only
+        # the rules it contradicts count as decided, so a rule is never passed on a crash.
+        crashed = isinstance(outcome, ServiceError) and outcome.status >= 500
+        decided = blamed if crashed else self.decided
+        return Judgement(False, False, decided, blamed, self.describe(), received, tuple(found))
 
 
 def describe_outcome(outcome: Outcome) -> str:

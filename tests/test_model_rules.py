@@ -512,8 +512,13 @@ def test_a_server_failure_is_blamed_on_the_partition_and_a_refusal_on_the_record
     state = model.initial(world)
     state = replace(state, resolved_customers=frozenset({("prod-a", "cust-2")}))
     allowed = model.allowed(state, batch(rec(), rec(customer="cust-2")), SELLER, NOW)
-    assert allowed.judge(ServiceError("KeyError", 500)).blamed == {"BMU-PARTITION"}
-    assert allowed.judge(ServiceError("ValidationException", 400)).blamed == {"BMU-ACCEPT", "RC-METERABLE"}
+    crash = allowed.judge(ServiceError("KeyError", 500))
+    assert crash.blamed == {"BMU-PARTITION"}
+    # a crash answered none of the record rules' questions: they are not decided, so a target
+    # that crashes on every batch never passes them
+    assert crash.decided == {"BMU-PARTITION"} and {"BMU-ACCEPT", "RC-METERABLE"} <= allowed.decided
+    refusal = allowed.judge(ServiceError("ValidationException", 400))
+    assert refusal.blamed == {"BMU-ACCEPT", "RC-METERABLE"} and refusal.decided == allowed.decided
 
 
 @fires("BMU-IDEMPOTENT")
