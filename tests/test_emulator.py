@@ -8,14 +8,17 @@ import re
 import subprocess
 import sys
 import urllib.request
+from datetime import UTC, datetime
 
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from conformance.cli import main
 from conformance.emulator import Emulator
 from conformance.signing import verify
+from models import Fixtures
 from tests.conftest import WORLD_JSON
 
 
@@ -215,3 +218,34 @@ def test_an_oversized_body_is_refused_unread(emulator):
     assert '"__type": "ValidationException"' in answer
     assert control(emulator, "/records")[2] == {"records": []}
     assert control(emulator, "")[0] == 200  # still serving
+
+
+@pytest.mark.parametrize(
+    ("shapes_first", "code"), [(False, "InvalidTagException"), (True, "ValidationException")]
+)
+def test_either_validation_order_refuses_a_shape_violation_and_records_nothing(model, shapes_first, code):
+    server = Emulator(model, Fixtures.from_json(WORLD_JSON), shapes_first=shapes_first).start()
+    try:
+        seller = client(server)
+        stamp = datetime.now(UTC)
+        tags = [{"Key": f"k{i}", "Value": "v"} for i in range(6)]  # one more than TagList's max
+        record = {"Timestamp": stamp, "CustomerIdentifier": "cust-1", "Dimension": "users", "Quantity": 1,
+                  "UsageAllocations": [{"AllocatedUsageQuantity": 1, "Tags": tags}]}  # fmt: skip
+        with pytest.raises(ClientError) as refused:
+            seller.batch_meter_usage(ProductCode="prod-a", UsageRecords=[record])
+        error = refused.value.response["Error"]
+        assert error["Code"] == code
+        if shapes_first:
+            assert "UsageRecords[0].UsageAllocations[0].Tags" in error["Message"]  # names what is wrong
+        assert control(server, "/records")[2] == {"records": []}
+        del record["UsageAllocations"]
+        done = seller.batch_meter_usage(ProductCode="prod-a", UsageRecords=[record])  # the control send
+        assert done["Results"][0]["Status"] == "Success"
+    finally:
+        server.close()
+
+
+def test_serve_validate_shapes_first_is_a_documented_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    assert "--validate-shapes-first" in capsys.readouterr().out
