@@ -16,7 +16,7 @@ import pytest
 from conformance.emulator import Emulator
 from conformance.service_model import snapshot_dir
 from conformance.signing import verify
-from models import Fixtures
+from models import Fixtures, from_epoch
 from tests.conftest import AGENTCORE_CALLER, WORLD_2026_JSON, WORLD_JSON
 
 JS = Path(__file__).parent / "js"
@@ -24,10 +24,15 @@ NOW = 1793620800.0  # 2026-11-02T12:00:00Z, frozen on the emulator
 CALLER = WORLD_JSON["callers"][0]["accessKeyId"]
 
 
+def _frozen_emulator(model, world):
+    server = Emulator(model, Fixtures.from_json(world)).start()
+    server.frozen = from_epoch(NOW)
+    return server
+
+
 @pytest.fixture
 def emulator(model):
-    server = Emulator(model, Fixtures.from_json(WORLD_JSON)).start()
-    server.frozen = __import__("models").from_epoch(NOW)
+    server = _frozen_emulator(model, WORLD_JSON)
     yield server
     server.close()
 
@@ -81,8 +86,7 @@ def test_javascript_sdk_v3_calls_all_four_operations(emulator):
 
 @pytest.fixture
 def emulator26(model26):
-    server = Emulator(model26, Fixtures.from_json(WORLD_2026_JSON)).start()
-    server.frozen = __import__("models").from_epoch(NOW)
+    server = _frozen_emulator(model26, WORLD_2026_JSON)
     yield server
     server.close()
 
@@ -93,7 +97,7 @@ def test_boto3_sends_decimal_quantities_client_tokens_and_reads_agreement_ids(em
         aws_access_key_id=AGENTCORE_CALLER, aws_secret_access_key="x", region_name="us-east-1"
     )
     agent = session.client("meteringmarketplace", endpoint_url=emulator26.url)
-    at = __import__("models").from_epoch(NOW - 600)
+    at = from_epoch(NOW - 600)
     meter = {"ProductCode": "prod-a", "Timestamp": at, "UsageDimension": "users"}
     first = agent.meter_usage(**meter, UsageQuantityAsDecimal="1.5", ClientToken="boto3-1")
     again = agent.meter_usage(**meter, UsageQuantityAsDecimal="1.50", ClientToken="boto3-1")  # by value
