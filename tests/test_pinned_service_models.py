@@ -69,6 +69,41 @@ def test_a_2025_01_run_is_the_same_with_the_botocore_of_its_date(tmp_path):
     assert len(old["traces"]) == 12  # a trace and a replay test per failing rule
 
 
+JUDGE = """
+import json
+from datetime import UTC, datetime
+from conformance.service_model import model_for
+from models import CallContext, Fixtures, World, request_from_params
+world = World.of(Fixtures.from_json({"products": [{"productCode": "p", "dimensions": ["d"]}]}))
+now = datetime(2026, 11, 2, 12, tzinfo=UTC)
+base = {"ProductCode": "p", "Timestamp": now, "UsageDimension": "d"}
+cases = {
+    "2025-01": {**base, "UsageQuantity": 2, "UsageAllocations": [{}]},
+    "2026-11": {**base, "UsageQuantityAsDecimal": "2.5",
+                "UsageAllocations": [{"AllocatedUsageQuantityAsDecimal": "2.5"}]},
+}
+out = {}
+for profile, params in cases.items():
+    model = model_for(profile)
+    allowed = model.allowed(model.initial(world), request_from_params("MeterUsage", params),
+                            CallContext("AKIAJUDGE00000000001"), now)
+    out[profile] = [type(a).__name__ + ":" + a.rule for a in allowed.alternatives]
+print(json.dumps(out))
+"""
+
+
+@needs_old_botocore
+def test_the_october_2026_allocation_change_is_judged_alike_whatever_botocore_is_installed():
+    answers = [
+        subprocess.run([str(py), "-c", JUDGE], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        for py in (OLD_PYTHON, sys.executable)
+    ]
+    assert answers[0] == answers[1]
+    judged = json.loads(answers[0])
+    assert judged["2025-01"] == ["Reject:WIRE-VALIDATION"]  # AllocatedUsageQuantity is required
+    assert judged["2026-11"] == ["Accept:QTY-DECIMAL"]  # the decimal member alone is enough
+
+
 @needs_old_botocore
 def test_a_2026_11_run_needs_no_botocore_of_its_date(tmp_path):
     args = ("--target", "reference", "--profile", "2026-11", "--budget", "quick", "--seed", "3")
