@@ -157,6 +157,14 @@ def test_cli_rules_json(capsys):
     assert listed["BMU-SIZE-LIMIT"]["errors"] == ["*", "ValidationException"]
 
 
+def test_cli_rules_json_2025_01_lists_no_rule_of_the_2026_api(capsys):
+    assert main(["rules", "--format", "json", "--profile", "2025-01"]) == 0
+    listed = {r["id"] for r in json.loads(capsys.readouterr().out)["rules"]}
+    only_2026 = {r.id for r in RULES if r.profiles == {"2026-11"}}
+    assert only_2026 >= {"QTY-DECIMAL", "MU-AGENTCORE", "RC-AGREEMENT", "BMU-CONCURRENT-AGREEMENTS"}
+    assert listed == {r.id for r in RULES} - only_2026
+
+
 def test_cli_rules_table_default_profile(capsys):
     assert main(["rules"]) == 0
     out = capsys.readouterr().out
