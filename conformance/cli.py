@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import sys
@@ -21,7 +22,7 @@ from conformance.budget import BUDGETS
 from conformance.client import ClientModelError, check_client
 from conformance.drift import diff_service_models
 from conformance.emulator import Emulator
-from conformance.engine import RuleResult, RunConfig, run
+from conformance.engine import RuleResult, RunConfig, parallelism, run
 from conformance.http import ControlError
 from conformance.replay import diff_lines, replay_file
 from conformance.report import Report, summary_table
@@ -66,7 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--rules", type=_rule_list, help="comma-separated rule IDs (default: all)")
     run.add_argument("--budget", choices=sorted(BUDGETS), default="standard")
     run.add_argument("--seed", type=_natural, default=None, help="repeat a run (default: random)")
-    run.add_argument("--workers", type=_positive, default=1, help="campaigns in parallel processes")
+    run.add_argument(
+        "--workers",
+        type=_positive,
+        default=_cores(),
+        help=f"campaigns in parallel processes (default: the cores this process may use, {_cores()})",
+    )
     run.add_argument("--report", type=Path, metavar="DIR", help="write report.json, junit.xml, report.md")
 
     replay = sub.add_parser("replay", help="replay a saved trace against a target")
@@ -121,6 +127,13 @@ def _target_arguments(parser: argparse.ArgumentParser, *, single: bool) -> None:
     parser.add_argument("--fixtures", type=Path, metavar="FILE", help="the world of a target without control")
     parser.add_argument("--allow-real-billing", action="store_true", help="aws: confirm billable calls")
     parser.add_argument("--max-records", type=_positive, metavar="N", help="aws: most records to send")
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _rule_list(text: str) -> tuple[str, ...]:
@@ -189,9 +202,10 @@ def _run(args: argparse.Namespace) -> int:
     make_target(options, model_for(args.profile))  # bad options fail here, exit 2
     check_client(args.profile)  # a botocore that cannot send the profile's API fails here, exit 3
     total = len(config.rule_ids())
+    workers, why = parallelism(config)
     print(
         f"conformance run: target {args.target}, profile {args.profile}, budget {args.budget}, "
-        f"seed {seed}, {total} rules, {args.workers} worker(s)",
+        f"seed {seed}, {total} rules, {workers} worker(s)" + (f" ({why})" if why else ""),
         flush=True,
     )
     done = [0]

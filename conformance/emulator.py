@@ -3,18 +3,22 @@
 Served by the standard library's ``ThreadingHTTPServer``: one thread per connection is plenty
 for a test double, needs no dependency, and the service's single lock (see
 :mod:`conformance.service`) makes concurrent requests safe. ``POST /`` speaks awsJson1_1 for the
-four operations; ``/_conformance`` serves the control protocol v1 (spec/control-protocol.md).
+four operations; ``/_conformance`` serves the control protocol v1.1, scopes included: a request
+with ``X-Conformance-Scope: NAME`` goes to an independent service instance of that name (its
+own world, records, clock and keys), so campaigns can run side by side on one emulator.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import urllib.parse
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from conformance.http import SCOPE_HEADER
 from conformance.protocol import CONTENT_TYPE
 from conformance.schemas import SchemaError, validate
 from conformance.service import ReferenceService
@@ -23,17 +27,39 @@ from models.model import Model
 from models.requests import from_epoch
 from models.world import FixtureError, Fixtures
 
-__all__ = ["MAX_BODY", "Emulator"]
+__all__ = ["DEFAULT_SCOPE", "MAX_BODY", "SCOPE_HEADER", "Emulator", "Scope"]
 
 # Bodies up to this size reach the model (which judges the payload limits); larger ones are
 # refused without being read.
 MAX_BODY = 8 * 2**20
-_CAPABILITIES = ["reset", "fixtures", "clock", "records", "public-key"]
+_CAPABILITIES = ["reset", "fixtures", "clock", "records", "public-key", "scopes"]
+_SCOPE_NAME = re.compile(r"^[a-z0-9-]{1,64}$")
+DEFAULT_SCOPE = ""
+
+
+class Scope:
+    """One independent service instance: its world, records, tokens, callers, keys and clock."""
+
+    def __init__(self, model: Model, shapes_first: bool) -> None:
+        self.service = ReferenceService(model, shapes_first=shapes_first)
+        self.frozen: datetime | None = None
+
+    def now(self) -> datetime:
+        return self.frozen or datetime.now(UTC)
+
+    def declare(self, fixtures: Fixtures) -> None:
+        """Add fixtures; each product's signing keys are made now, as the protocol says."""
+        self.service.add_fixtures(fixtures)
+        for product in fixtures.products:
+            for version in product.public_key_versions:
+                self.service.keys.public_pem(product.code, version)
 
 
 class Emulator:
     """An emulator on ``host:port`` (port 0: a free one). ``start`` serves in a thread; ``url``
-    says where. Side effects: binds a socket; ``close`` releases it."""
+    says where. Side effects: binds a socket; ``close`` releases it. ``service``, ``frozen``,
+    ``now`` and ``declare`` are the default scope's (what a client without the scope header
+    sees)."""
 
     def __init__(
         self,
@@ -43,9 +69,13 @@ class Emulator:
         port: int = 0,
         *,
         shapes_first: bool = False,
+        scopes: bool = True,
     ) -> None:
-        self.service = ReferenceService(model, shapes_first=shapes_first)
-        self.frozen: datetime | None = None
+        self.model = model
+        self.shapes_first = shapes_first
+        self.scopes = scopes  # False: a v1 emulator, which ignores the scope header
+        self._scopes: dict[str, Scope] = {DEFAULT_SCOPE: Scope(model, shapes_first)}
+        self._scopes_lock = threading.Lock()
         if fixtures is not None:
             self.declare(fixtures)
         self.server = ThreadingHTTPServer((host, port), _handler(self))
@@ -57,15 +87,35 @@ class Emulator:
         host, port = self.server.server_address[:2]
         return f"http://{host!s}:{port}"
 
+    def scope(self, name: str = DEFAULT_SCOPE) -> Scope:
+        """The scope of that name, made empty on wall time at its first use."""
+        with self._scopes_lock:
+            if name not in self._scopes:
+                self._scopes[name] = Scope(self.model, self.shapes_first)
+            return self._scopes[name]
+
+    def forget_scopes(self) -> None:
+        """``reset {"allScopes": true}``: every scope forgotten, the default one reset."""
+        with self._scopes_lock:
+            self._scopes = {DEFAULT_SCOPE: Scope(self.model, self.shapes_first)}
+
+    @property
+    def service(self) -> ReferenceService:
+        return self.scope().service
+
+    @property
+    def frozen(self) -> datetime | None:
+        return self.scope().frozen
+
+    @frozen.setter
+    def frozen(self, value: datetime | None) -> None:
+        self.scope().frozen = value
+
     def now(self) -> datetime:
-        return self.frozen or datetime.now(UTC)
+        return self.scope().now()
 
     def declare(self, fixtures: Fixtures) -> None:
-        """Add fixtures; each product's signing keys are made now, as the protocol says."""
-        self.service.add_fixtures(fixtures)
-        for product in fixtures.products:
-            for version in product.public_key_versions:
-                self.service.keys.public_pem(product.code, version)
+        self.scope().declare(fixtures)
 
     def start(self) -> Emulator:
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -86,6 +136,9 @@ def _handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "metering-conformance-emulator"
+        # Headers and body leave in two writes; with Nagle's algorithm the second waits for the
+        # client's delayed ACK (about 40 ms a call on a kept-alive connection).
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # quiet: a CI log is no place for a line per request
@@ -103,9 +156,21 @@ def _handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             body = self._body()
             if body is None:
                 return
+            scope = self._scope()
+            if scope is None:
+                message = f"{SCOPE_HEADER} must be 1-64 of a-z, 0-9 and '-'"
+                self._send_json(400, {"__type": "ValidationException", "message": message})
+                return
             context = caller_of(self.headers.get("Authorization"), "us-east-1")
-            raw = emulator.service.handle(self.headers.get("X-Amz-Target"), body, context, emulator.now())
+            raw = scope.service.handle(self.headers.get("X-Amz-Target"), body, context, scope.now())
             self._send(raw.status, raw.content_type or CONTENT_TYPE, raw.body)
+
+        def _scope(self) -> Scope | None:
+            """The scope the request names (None: a name the protocol does not allow)."""
+            name = self.headers.get(SCOPE_HEADER)
+            if name is None or not emulator.scopes:
+                return emulator.scope()
+            return emulator.scope(name) if _SCOPE_NAME.match(name) else None
 
         def _body(self) -> bytes | None:
             try:
@@ -125,9 +190,12 @@ def _handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             body = self._body() if method == "POST" else b""
             if body is None:
                 return
+            scope = self._scope()
             try:
+                if scope is None:
+                    raise _ControlError(400, f"{SCOPE_HEADER} must be 1-64 of a-z, 0-9 and '-'")
                 status, answer = _control_route(
-                    emulator, method, route, body, urllib.parse.parse_qs(url.query)
+                    emulator, scope, method, route, body, urllib.parse.parse_qs(url.query)
                 )
             except _ControlError as exc:
                 status, answer = exc.status, {"error": str(exc)}
@@ -155,14 +223,22 @@ class _ControlError(Exception):
 
 
 def _control_route(
-    emulator: Emulator, method: str, route: str, body: bytes, query: dict[str, list[str]]
+    emulator: Emulator,
+    scope: Scope,
+    method: str,
+    route: str,
+    body: bytes,
+    query: dict[str, list[str]],
 ) -> tuple[int, dict[str, Any]]:
     if method == "GET" and route == "":
-        return 200, {"protocol": "metering-conformance-control", "version": 1, "capabilities": _CAPABILITIES}
+        capabilities = [c for c in _CAPABILITIES if emulator.scopes or c != "scopes"]
+        return 200, {"protocol": "metering-conformance-control", "version": 1, "capabilities": capabilities}
     if method == "POST" and route == "/reset":
-        _json_object(body)
-        emulator.service.reset()
-        emulator.frozen = None
+        if _json_object(body).get("allScopes") is True:
+            emulator.forget_scopes()
+            return 200, {}
+        scope.service.reset()
+        scope.frozen = None
         return 200, {}
     if method == "POST" and route == "/fixtures":
         data = _json_object(body)
@@ -171,34 +247,34 @@ def _control_route(
             fixtures = Fixtures.from_json(data)
         except (SchemaError, FixtureError) as exc:
             raise _ControlError(400, f"bad fixtures: {exc}") from None
-        emulator.declare(fixtures)
+        scope.declare(fixtures)
         return 200, {}
     if route == "/clock" and method == "GET":
-        return 200, {"now": emulator.now().timestamp()}
+        return 200, {"now": scope.now().timestamp()}
     if route == "/clock" and method == "POST":
         now = _json_object(body).get("now", "missing")
         if now is not None and (isinstance(now, bool) or not isinstance(now, int | float)):
             raise _ControlError(400, 'body must be {"now": <epoch seconds>} or {"now": null}')
-        emulator.frozen = None if now is None else from_epoch(float(now))
-        return 200, {"now": emulator.now().timestamp()}
+        scope.frozen = None if now is None else from_epoch(float(now))
+        return 200, {"now": scope.now().timestamp()}
     if method == "GET" and route == "/records":
-        with emulator.service.lock:
-            return 200, {"records": list(emulator.service.records)}
+        with scope.service.lock:
+            return 200, {"records": list(scope.service.records)}
     if method == "GET" and route == "/public-key":
-        return 200, _public_key(emulator, query)
+        return 200, _public_key(scope, query)
     raise _ControlError(404, f"no control route {method} /_conformance{route}")
 
 
-def _public_key(emulator: Emulator, query: dict[str, list[str]]) -> dict[str, Any]:
+def _public_key(scope: Scope, query: dict[str, list[str]]) -> dict[str, Any]:
     product = (query.get("productCode") or [""])[0]
     version_text = (query.get("version") or [""])[0]
     if not version_text.isdigit():
         raise _ControlError(400, "give productCode=P and version=N (a whole number)")
-    declared = emulator.service.state.world.products.get(product)
+    declared = scope.service.state.world.products.get(product)
     version = int(version_text)
     if declared is None or version not in declared.public_key_versions:
         raise _ControlError(404, f"product {product!r} has no public key version {version}")
-    pem = emulator.service.keys.public_pem(product, version)
+    pem = scope.service.keys.public_pem(product, version)
     return {"productCode": product, "publicKeyVersion": version, "pem": pem}
 
 

@@ -19,6 +19,7 @@ from hypothesis import Phase
 
 from conformance.budget import BUDGETS
 from conformance.campaign import Campaign, CampaignResult, run_campaign
+from conformance.http import ControlClient
 from conformance.minimize import minimize
 from conformance.replay import replay
 from conformance.service_model import model_for
@@ -28,7 +29,7 @@ from models.catalogue import rules_for
 from models.model import Model
 from strategies import minimal_world
 
-__all__ = ["PHASES", "START", "RuleResult", "RunConfig", "open_target", "run", "run_rule"]
+__all__ = ["PHASES", "START", "RuleResult", "RunConfig", "open_target", "parallelism", "run", "run_rule"]
 
 # The clock a clock-controlled target starts at: fixed, so a seed repeats a run exactly.
 START = datetime(2026, 11, 2, 12, 0, 0, tzinfo=UTC)
@@ -39,7 +40,8 @@ PHASES = {
     "CONC-LINEARIZABLE": "needs concurrent clients on one target (the concurrency phase, not built yet)",
 }
 
-# Targets every worker would share: campaigns on them run one at a time.
+# Targets every worker would share: campaigns on them run one at a time (an endpoint that
+# announces the control protocol's scopes excepted: each worker works in a scope of its own).
 _SHARED = frozenset({"endpoint", "aws"})
 
 
@@ -105,11 +107,26 @@ def run(config: RunConfig, on_result: Callable[[RuleResult], None] = lambda _: N
             results[rule] = RuleResult(rule, "untestable", 0, PHASES[rule])
             on_result(results[rule])
     pending = [r for r in ids if r not in results]
-    workers = 1 if config.target.name in _SHARED else max(1, config.workers)
+    workers, _ = parallelism(config)
     for result in _results(config, pending, workers):
         results[result.id] = result
         on_result(result)
     return [results[r] for r in ids]
+
+
+def parallelism(config: RunConfig) -> tuple[int, str | None]:
+    """How many campaigns run at once, and why fewer than asked (None: as asked). Side effect:
+    asks an ``endpoint`` what it announces (``GET /_conformance``); raises ControlError when
+    nothing answers."""
+    asked = max(1, config.workers)
+    if asked == 1 or config.target.name not in _SHARED:
+        return asked, None
+    if config.target.name == "endpoint" and config.target.endpoint_url:
+        announced = ControlClient(config.target.endpoint_url).probe() or frozenset()
+        if {"reset", "fixtures", "scopes"} <= announced:
+            return asked, None
+        return 1, "the endpoint announces no scopes: campaigns run one at a time"
+    return 1, f"every campaign shares the {config.target.name} target: campaigns run one at a time"
 
 
 def _results(config: RunConfig, rules: list[str], workers: int) -> Iterator[RuleResult]:

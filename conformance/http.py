@@ -23,17 +23,22 @@ from models.outcomes import Indeterminate
 from models.requests import CallContext, RawRequest, Request
 from models.wire import RawResponse
 
-__all__ = ["ControlClient", "ControlError", "HttpInvoker", "send_raw"]
+__all__ = ["SCOPE_HEADER", "ControlClient", "ControlError", "HttpInvoker", "send_raw"]
 
+SCOPE_HEADER = "X-Conformance-Scope"  # control protocol v1.1
 _SIGNING_NAME = "aws-marketplace"
 _TIMEOUT = 30
 
 
-def send_raw(endpoint_url: str, request: RawRequest, context: CallContext) -> Exchange:
+def send_raw(
+    endpoint_url: str, request: RawRequest, context: CallContext, scope: str | None = None
+) -> Exchange:
     """POST ``request`` as it is (its target header and body) to ``endpoint_url``."""
     headers = {"Content-Type": CONTENT_TYPE}
     if request.target is not None:
         headers["X-Amz-Target"] = request.target
+    if scope is not None:
+        headers[SCOPE_HEADER] = scope
     aws = AWSRequest("POST", endpoint_url.rstrip("/") + "/", data=request.body, headers=headers)
     credentials = Credentials(context.access_key_id or "AKIACONFORMANCESELLER", SECRET_KEY)
     SigV4Auth(credentials, _SIGNING_NAME, context.region).add_auth(aws)
@@ -47,19 +52,27 @@ def send_raw(endpoint_url: str, request: RawRequest, context: CallContext) -> Ex
 
 class HttpInvoker:
     """Sends requests to a service at ``endpoint_url``: boto3 for what an SDK sends (one client
-    per caller), :func:`send_raw` for the rest."""
+    per caller), :func:`send_raw` for the rest; with a ``scope``, each request carries
+    ``X-Conformance-Scope`` (added after signing: the header is not signed)."""
 
-    def __init__(self, endpoint_url: str, profile: str) -> None:
+    def __init__(self, endpoint_url: str, profile: str, scope: str | None = None) -> None:
         self.endpoint_url = endpoint_url
         self.profile = profile
+        self.scope = scope
         self._clients: dict[CallContext, Any] = {}
 
     def invoke(self, request: Request, context: CallContext) -> Exchange:
         if isinstance(request, RawRequest):
-            return send_raw(self.endpoint_url, request, context)
+            return send_raw(self.endpoint_url, request, context, self.scope)
         if context not in self._clients:
-            self._clients[context] = make_client(self.endpoint_url, context, self.profile)
+            client = make_client(self.endpoint_url, context, self.profile)
+            if self.scope is not None:
+                client.meta.events.register("before-send.meteringmarketplace", self._add_scope)
+            self._clients[context] = client
         return call(self._clients[context], request, context)
+
+    def _add_scope(self, request: Any, **_: Any) -> None:
+        request.headers[SCOPE_HEADER] = self.scope
 
     def close(self) -> None:
         self._clients.clear()
@@ -79,10 +92,12 @@ class ControlError(RuntimeError):
 
 
 class ControlClient:
-    """The control protocol v1 (``/_conformance``) of an emulator at ``base_url``."""
+    """The control protocol v1.1 (``/_conformance``) of an emulator at ``base_url``; with a
+    ``scope``, every call carries ``X-Conformance-Scope`` and concerns that scope only."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, scope: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        self.scope = scope
 
     def probe(self) -> frozenset[str] | None:
         """The capabilities the server announces, or None if it does not speak the protocol.
@@ -119,6 +134,8 @@ class ControlClient:
         request = urllib.request.Request(url, data=data, method=method)
         if data is not None:
             request.add_header("Content-Type", "application/json")
+        if self.scope is not None:
+            request.add_header(SCOPE_HEADER, self.scope)
         try:
             raw = _response(request)
         except OSError as exc:

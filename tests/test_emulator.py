@@ -60,7 +60,7 @@ def test_control_protocol_announces_itself(emulator):
     assert body == {
         "protocol": "metering-conformance-control",
         "version": 1,
-        "capabilities": ["reset", "fixtures", "clock", "records", "public-key"],
+        "capabilities": ["reset", "fixtures", "clock", "records", "public-key", "scopes"],
     }
 
 

@@ -1,7 +1,9 @@
 """``endpoint``: any implementation at ``--endpoint-url``.
 
 If the server speaks the control protocol (``GET /_conformance``), the harness resets it, gives
-it each campaign's world and freezes and moves its clock: every rule can be judged. Otherwise
+it each campaign's world and freezes and moves its clock: every rule can be judged. If it
+announces ``scopes``, this target works in a scope of its own, so targets in several worker
+processes run their campaigns side by side on one server. Otherwise
 the world is the one a fixture file declares (``--fixtures FILE``), nothing is reset (the model
 starts open world: a key may be recorded already) and the clock is the wall clock; rules that
 world does not let a campaign reach are reported untestable.
@@ -9,6 +11,8 @@ world does not let a campaign reach are reported untestable.
 
 from __future__ import annotations
 
+import contextlib
+import uuid
 from datetime import datetime
 
 from conformance.client import Exchange
@@ -29,8 +33,10 @@ class EndpointTarget:
     ) -> None:
         self.endpoint_url = endpoint_url
         self.declared = fixtures
+        self.profile = profile
         self.control = ControlClient(endpoint_url)
         self.capabilities: frozenset[str] = frozenset({"raw"})
+        self.scope: str | None = None
         self._controlled = False
         self._http = HttpInvoker(endpoint_url, profile)
 
@@ -43,6 +49,10 @@ class EndpointTarget:
             raise TargetSetupError(f"endpoint {self.endpoint_url} cannot be reached: {exc}") from None
         if announced is not None and {"reset", "fixtures"} <= announced:
             self._controlled = True
+            if "scopes" in announced and self.scope is None:
+                self.scope = f"conformance-{uuid.uuid4().hex[:16]}"
+                self.control = ControlClient(self.endpoint_url, self.scope)
+                self._http = HttpInvoker(self.endpoint_url, self.profile, self.scope)
             extra = {"world", "subscriptions"} | ({"clock"} if "clock" in announced else set())
             self.capabilities = frozenset({"reset", "raw", *extra})
         elif self.declared is None:
@@ -82,4 +92,8 @@ class EndpointTarget:
         return self._http.invoke(request, context)
 
     def close(self) -> None:
+        """Side effect: a scope of our own is reset on the server (its memory freed)."""
         self._http.close()
+        if self.scope is not None:
+            with contextlib.suppress(ControlError):  # a server gone already has nothing to free
+                self.control.reset()
