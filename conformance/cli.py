@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import random
 import shutil
 import sys
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
+from conformance.bench import BENCH_RULES, SPEED_TARGETS, measure_target, render_speed, workers_speedup
 from conformance.budget import BUDGETS
 from conformance.client import ClientModelError, check_client
 from conformance.drift import diff_service_models
@@ -115,6 +117,22 @@ def _parser() -> argparse.ArgumentParser:
         help="compare this service-2.json instead of the installed botocore's",
     )
     drift.add_argument("--format", choices=["text", "json"], default="text")
+
+    bench = sub.add_parser("bench", help="measure the harness (see BENCHMARKS.md)")
+    kinds = bench.add_subparsers(dest="bench", required=True, parser_class=_Parser)
+    speed = kinds.add_parser("speed", help="requests/s, harness ms per request, overhead ratio, peak RSS")
+    speed.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE)
+    speed.add_argument("--budget", choices=sorted(BUDGETS), default="quick")
+    speed.add_argument("--seed", type=_natural, default=1)
+    speed.add_argument(
+        "--targets",
+        type=_target_list,
+        default=SPEED_TARGETS,
+        help=f"comma-separated (default: {','.join(SPEED_TARGETS)})",
+    )
+    speed.add_argument(
+        "--no-workers", action="store_true", help="skip the full runs that time --workers 2 against 1"
+    )
     return parser
 
 
@@ -134,6 +152,16 @@ def _cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def _target_list(text: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [n for n in names if n not in SPEED_TARGETS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown target {unknown[0]!r}; use {','.join(SPEED_TARGETS)}" if unknown else "no target given"
+        )
+    return names
 
 
 def _rule_list(text: str) -> tuple[str, ...]:
@@ -177,6 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "drift":
             return _drift(args)
+        if args.command == "bench":
+            return _bench_speed(args)
     except (TargetUsageError, TraceError) as exc:
         sys.stderr.write(f"conformance {args.command}: error: {exc}\n")
         return EXIT_USAGE
@@ -267,6 +297,30 @@ def _diff(args: argparse.Namespace) -> int:
     print(f"{args.target[0]} and {args.target[1]} differ on {args.trace}:")
     print("\n".join(lines))
     return EXIT_FAILED
+
+
+def _bench_speed(args: argparse.Namespace) -> int:
+    cores = _cores()
+    print(
+        f"conformance bench speed: profile {args.profile}, budget {args.budget}, seed {args.seed}, "
+        f"rules {','.join(BENCH_RULES)}; {cores} cores, Python {platform.python_version()}, "
+        f"{platform.machine()}",
+        flush=True,
+    )
+    rows = []
+    for name in args.targets:
+        rows.append(measure_target(name, args.profile, args.budget, args.seed))
+        print(f"  {name}: {rows[-1].requests} requests in {rows[-1].seconds:.1f} s", flush=True)
+    print()
+    print(render_speed(rows))
+    if not args.no_workers:
+        one, two = workers_speedup(args.profile, args.budget, args.seed)
+        print()
+        print(
+            f"full {args.budget} run, reference in-process: {one:.1f} s with --workers 1, "
+            f"{two:.1f} s with --workers 2: speed-up {one / two:.2f}x"
+        )
+    return EXIT_OK
 
 
 def _drift(args: argparse.Namespace) -> int:
