@@ -8,11 +8,11 @@ allocations, a subscribed customer, the first dimension, the start of the curren
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
@@ -61,6 +61,26 @@ __all__ = [
 
 Sent = tuple[Request, CallContext]
 SELLER = CallContext()
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _once(build: Callable[..., V]) -> Callable[..., V]:
+    """``build`` called at most once per distinct arguments (within one scene's strategy).
+
+    A ``flatmap`` calls its function at every draw; a strategy it returns anew is validated
+    anew by Hypothesis, which cost more than the draws themselves. The same object draws the
+    same values from the same choices, so caching changes no request a seed draws.
+    """
+    built: dict[Any, V] = {}
+
+    def cached(*args: Any) -> V:
+        if args not in built:
+            built[args] = build(*args)
+        return built[args]
+
+    return cached
 
 
 @dataclass(frozen=True)
@@ -128,7 +148,8 @@ def requests(scene: Scene, focus: str | None = None) -> st.SearchStrategy[Sent]:
         if focus not in kinds:
             raise ValueError(f"focus {focus!r} is not one of {', '.join(OPERATION_KINDS)}")
         weighted = [focus] * 3 * len(weighted) + weighted
-    return st.sampled_from(weighted).flatmap(lambda kind: kinds[kind](scene))
+    build = _once(lambda kind: kinds[kind](scene))
+    return st.sampled_from(weighted).flatmap(build)
 
 
 def faults(*kinds: str) -> st.SearchStrategy[str | None]:
@@ -148,13 +169,14 @@ def batch_requests(scene: Scene) -> st.SearchStrategy[Sent]:
     record for the first product, quantity 0, no allocations, the start of the current hour."""
     products = [p.code for p in scene.products]
     limit = int(scene.model.shapes.limit("UsageRecordList", "max"))
+    bad_records = _once(lambda product, fault: usage_records(scene, product, fault))
 
     def with_fault(
         product: str, base: list[UsageRecord], fault: str | None
     ) -> st.SearchStrategy[BatchMeterUsage]:
         records: st.SearchStrategy[list[UsageRecord]] = st.just(base)
         if fault in scene.record_faults():
-            bad = usage_records(scene, product, fault)
+            bad = bad_records(product, fault)
             records = st.tuples(bad, st.integers(0, len(base) - 1)).map(
                 lambda bp: [*base[: bp[1]], bp[0], *base[bp[1] + 1 :]]
             )
@@ -179,7 +201,7 @@ def batch_requests(scene: Scene) -> st.SearchStrategy[Sent]:
         )
         return st.tuples(base, faults(*kinds)).flatmap(lambda bf: with_fault(product, *bf))
 
-    return st.sampled_from(products).flatmap(for_product).map(lambda b: (b, SELLER))
+    return st.sampled_from(products).flatmap(_once(for_product)).map(lambda b: (b, SELLER))
 
 
 RECORD_FAULTS = ("customer", "dimension", "timestamp", "allocations", "quantity")
@@ -502,7 +524,8 @@ def meter_requests(scene: Scene) -> st.SearchStrategy[Sent]:
     kinds = ["caller", "product", "dimension", "timestamp", "allocations", "dryrun"]
     if scene.decimals:
         kinds.append("quantity")
-    return faults(*kinds).flatmap(caller_for).flatmap(lambda fk: build(*fk))
+    built = _once(build)
+    return faults(*kinds).flatmap(_once(caller_for)).flatmap(lambda fk: built(*fk))
 
 
 def _members(value: Decimal, decimal_form: bool, respell: bool = False) -> dict[str, Any]:
@@ -578,9 +601,9 @@ def register_requests(scene: Scene) -> st.SearchStrategy[Sent]:
             st.one_of(st.none(), st.integers(0, 999).map(lambda n: f"nonce-{n}")),
         )
 
-    return faults("caller", "product", "version").flatmap(
-        lambda f: st.sampled_from(bad if f == "caller" else valid).flatmap(lambda k: build(f, k))
-    )
+    built = _once(build)
+    callers = _once(lambda f: st.sampled_from(bad if f == "caller" else valid).flatmap(lambda k: built(f, k)))
+    return faults("caller", "product", "version").flatmap(callers)
 
 
 # -- invalid and raw requests ----------------------------------------------------------------------
@@ -595,9 +618,8 @@ def invalid_requests(scene: Scene) -> st.SearchStrategy[Sent]:
         )
         return request_from_params(operation, params), context
 
-    return st.sampled_from(OPERATIONS).flatmap(
-        lambda op: one_violation(scene.model.shapes, op).map(lambda pv: typed(op, pv[0]))
-    )
+    by_operation = _once(lambda op: one_violation(scene.model.shapes, op).map(lambda pv: typed(op, pv[0])))
+    return st.sampled_from(OPERATIONS).flatmap(by_operation)
 
 
 def raw_requests(scene: Scene) -> st.SearchStrategy[Sent]:
