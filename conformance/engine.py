@@ -14,16 +14,17 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing import get_context
 
 from hypothesis import Phase
 
 from conformance.budget import BUDGETS
 from conformance.campaign import Campaign, CampaignResult, run_campaign
-from conformance.http import ControlClient
+from conformance.http import ControlClient, ControlError
 from conformance.minimize import minimize
 from conformance.replay import replay
 from conformance.service_model import model_for
-from conformance.targets import CAPABILITIES, Target, TargetOptions, make_target
+from conformance.targets import CAPABILITIES, Target, TargetOptions, TargetSetupError, make_target
 from conformance.trace import Trace
 from models.catalogue import rules_for
 from models.model import Model
@@ -116,13 +117,17 @@ def run(config: RunConfig, on_result: Callable[[RuleResult], None] = lambda _: N
 
 def parallelism(config: RunConfig) -> tuple[int, str | None]:
     """How many campaigns run at once, and why fewer than asked (None: as asked). Side effect:
-    asks an ``endpoint`` what it announces (``GET /_conformance``); raises ControlError when
-    nothing answers."""
+    asks an ``endpoint`` what it announces (``GET /_conformance``); raises TargetSetupError
+    when nothing answers."""
     asked = max(1, config.workers)
     if asked == 1 or config.target.name not in _SHARED:
         return asked, None
     if config.target.name == "endpoint" and config.target.endpoint_url:
-        announced = ControlClient(config.target.endpoint_url).probe() or frozenset()
+        url = config.target.endpoint_url
+        try:
+            announced = ControlClient(url).probe() or frozenset()
+        except ControlError as exc:
+            raise TargetSetupError(f"endpoint {url} cannot be reached: {exc}") from None
         if {"reset", "fixtures", "scopes"} <= announced:
             return asked, None
         return 1, "the endpoint announces no scopes: campaigns run one at a time"
@@ -140,7 +145,10 @@ def _results(config: RunConfig, rules: list[str], workers: int) -> Iterator[Rule
             assert _worker is not None
             _worker.target.close()
         return
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(config,)) as pool:
+    # spawned, not forked: a worker must not inherit what its parent had running (a moto mock, a
+    # frozen clock, server threads), whoever calls run (the CLI, the plugin, a test)
+    spawn = get_context("spawn")
+    with ProcessPoolExecutor(workers, spawn, initializer=_init_worker, initargs=(config,)) as pool:
         yield from (done.result() for done in as_completed([pool.submit(_run_in_worker, r) for r in rules]))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -65,3 +67,27 @@ def test_moto_responses_carry_no_json_content_type(moto_target):
     verdict = check_response("BatchMeterUsage", exchange.raw, load_shapes(moto_target.profile))
     assert [m.rule for m in verdict.mismatches] == ["WIRE-JSON"]
     assert "Content-Type" in verdict.mismatches[0].reason
+
+
+def test_moto_intercepts_clients_of_a_session_made_before_moto_was_imported():
+    """The harness shares one botocore session per profile; one made before ``import moto``
+    lacks moto's interceptor, and a request would leave for the real endpoint."""
+    code = """
+from conformance.client import make_client
+from models import CallContext
+make_client(None, CallContext(), "2025-01")  # the shared session, before moto is imported
+import sys
+assert "moto" not in sys.modules
+from datetime import UTC, datetime
+from conformance.targets.moto import MotoTarget
+from models import BatchMeterUsage, Fixtures, UsageRecord
+target = MotoTarget("2025-01")
+now = datetime(2026, 11, 2, 12, tzinfo=UTC)
+target.open(Fixtures(), now)
+exchange = target.invoke(BatchMeterUsage("p", (UsageRecord(now, "d", "c", 1),)), CallContext())
+target.close()
+print(type(exchange.outcome).__name__, exchange.raw is not None)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["BatchMeterUsageResult", "True"]

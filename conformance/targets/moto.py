@@ -13,7 +13,7 @@ from typing import Any
 
 from freezegun import freeze_time
 from moto import mock_aws
-from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID, botocore_stubber
 from moto.meteringmarketplace.models import meteringmarketplace_backends
 from moto.moto_api._internal import mock_random
 
@@ -85,7 +85,12 @@ class MotoTarget:
             # mock_aws answers boto3 only: a body boto3 cannot send does not reach it
             return Exchange(request, context, Indeterminate("moto in-process takes no raw requests"), None)
         if context not in self._clients:
-            self._clients[context] = make_client(None, context, self.profile)
+            client = make_client(None, context, self.profile)
+            # moto intercepts through a handler it adds to botocore's built-in ones when it is
+            # imported; a session made before that (the harness shares one per profile) lacks
+            # it, and the request would leave for the real endpoint
+            client.meta.events.register("before-send", botocore_stubber, unique_id="moto-stubber")
+            self._clients[context] = client
         return call(self._clients[context], request, context)
 
     def close(self) -> None:
