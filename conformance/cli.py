@@ -14,7 +14,7 @@ import random
 import shutil
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
@@ -154,24 +154,23 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _target_list(text: str) -> tuple[str, ...]:
-    names = tuple(part.strip() for part in text.split(",") if part.strip())
-    unknown = [n for n in names if n not in SPEED_TARGETS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"unknown target {unknown[0]!r}; use {','.join(SPEED_TARGETS)}" if unknown else "no target given"
-        )
-    return names
+def _names(known: Collection[str], what: str, hint: str) -> Callable[[str], tuple[str, ...]]:
+    """An argparse type: comma-separated names, each one of ``known``."""
+
+    def parse(text: str) -> tuple[str, ...]:
+        names = tuple(part.strip() for part in text.split(",") if part.strip())
+        unknown = [n for n in names if n not in known]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(
+                f"unknown {what} {unknown[0]!r}; {hint}" if unknown else f"no {what} given"
+            )
+        return names
+
+    return parse
 
 
-def _rule_list(text: str) -> tuple[str, ...]:
-    ids = tuple(part.strip() for part in text.split(",") if part.strip())
-    unknown = [i for i in ids if i not in RULES_BY_ID]
-    if unknown or not ids:
-        raise argparse.ArgumentTypeError(
-            f"unknown rule {unknown[0]!r}; list them with 'conformance rules'" if unknown else "no rule given"
-        )
-    return ids
+_rule_list = _names(RULES_BY_ID, "rule", "list them with 'conformance rules'")
+_target_list = _names(SPEED_TARGETS, "target", f"use {','.join(SPEED_TARGETS)}")
 
 
 def _natural(text: str) -> int:
