@@ -22,7 +22,7 @@ from conformance._repeatable import without_source_constants
 from conformance.budget import BUDGETS, Budget
 from conformance.targets.base import CAPABILITIES, Target
 from conformance.trace import TraceStep
-from conformance.verdict import check_rule
+from conformance.verdict import exchange_step
 from models.catalogue import RULES_BY_ID
 from models.expect import Allowed
 from models.model import Model
@@ -186,20 +186,20 @@ def _machine(
                 drawn = st.one_of(drawn, st.sampled_from(self.sent))
             # per example, never across examples: generation must replay identically
             tries = _AFTER_REACH if self.reached >= _REACHED else campaign.budget.search
-            builds: Sent | None = None
+            builds: tuple[Request, CallContext, Allowed] | None = None
             for _ in range(tries):
                 request, context = data.draw(drawn)
                 allowed = model.allowed(self.state, request, context, self.now)
                 if campaign.rule in allowed.decided:
                     break
                 if builds is None and _builds_state(model, self.state, allowed):
-                    builds = (request, context)
+                    builds = (request, context, allowed)
             else:
                 # nothing decides the rule yet: send a request that changes the model's state
                 # (a recorded key, a registration, a refused batch's keys), which later
                 # requests need to reach the rule
-                request, context = builds or (request, context)
-            self._send(request, context)
+                request, context, allowed = builds or (request, context, allowed)
+            self._send(request, context, allowed)
 
         # Hypothesis picks among rules evenly: a second name for ``send`` makes sends two steps
         # in five, the rest retries, clock moves and fixture changes.
@@ -226,26 +226,17 @@ def _machine(
             self.state = self.state.with_fixtures(fixtures)
             self.steps.append(TraceStep("fixtures", self.now, fixtures=fixtures))
 
-        def _send(self, request: Request, context: CallContext) -> None:
+        def _send(self, request: Request, context: CallContext, allowed: Allowed | None = None) -> None:
             if campaign.start is None:
                 self.now = wall_clock()
-            allowed = model.allowed(self.state, request, context, self.now)
-            exchange = target.invoke(request, context)
-            check = check_rule(campaign.rule, allowed, exchange, model.shapes)
-            judgement = check.judgement
-            self.steps.append(
-                TraceStep(
-                    "request",
-                    self.now,
-                    request,
-                    context,
-                    expected=judgement.expected,
-                    observed=judgement.received,
-                    divergence=check.divergence,
-                )
+                allowed = None  # judged at the new now
+            stepped = exchange_step(
+                campaign.rule, model, target, self.state, request, context, self.now, allowed
             )
+            check = stepped.check
+            self.steps.append(stepped.step)
             self.sent.append((request, context))
-            self.state = model.step(self.state, allowed, exchange.outcome)
+            self.state = stepped.state
             if check.decided:
                 count(1)
                 self.reached += 1

@@ -11,7 +11,7 @@ from conformance.campaign import wall_clock
 from conformance.service_model import model_for
 from conformance.targets import Target, TargetOptions, make_target
 from conformance.trace import Trace, TraceStep, shift_request
-from conformance.verdict import check_rule
+from conformance.verdict import exchange_step
 from models.catalogue import RULES_BY_ID
 from models.model import Model
 from models.requests import RawRequest, to_wire
@@ -107,20 +107,9 @@ def replay(trace: Trace, target: Target, model: Model) -> ReplayResult:
             out.append(ReplayedStep(TraceStep("fixtures", now, fixtures=step.fixtures), ""))
         elif step.request is not None and step.context is not None:
             request = shift_request(step.request, shift)
-            allowed = model.allowed(state, request, step.context, now)
-            exchange = target.invoke(request, step.context)
-            check = check_rule(trace.rule, allowed, exchange, model.shapes)
-            state = model.step(state, allowed, exchange.outcome)
-            judged = TraceStep(
-                "request",
-                now,
-                request,
-                step.context,
-                expected=check.judgement.expected,
-                observed=check.judgement.received,
-                divergence=check.divergence,
-            )
-            out.append(ReplayedStep(judged, step.observed))
+            stepped = exchange_step(trace.rule, model, target, state, request, step.context, now)
+            state = stepped.state
+            out.append(ReplayedStep(stepped.step, step.observed))
     return ReplayResult(trace, target.name, tuple(out))
 
 

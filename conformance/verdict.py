@@ -1,15 +1,23 @@
-"""One exchange judged for one rule: the model's judgement plus, for WIRE-* rules, the wire check."""
+"""One exchange judged for one rule: the model's judgement plus, for WIRE-* rules, the wire check;
+and :func:`exchange_step`, the one place a request goes allowed → invoke → judge → step → trace
+(campaigns and replays both take their steps through it)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from conformance.client import Exchange
+from conformance.targets.base import Target
+from conformance.trace import TraceStep
 from conformance.wire_check import check_response
 from models.expect import Allowed, Judgement
+from models.model import Model
+from models.requests import CallContext, Request
 from models.shapes import ShapeIndex
+from models.state import ModelState
 
-__all__ = ["RuleCheck", "check_rule"]
+__all__ = ["RuleCheck", "Stepped", "check_rule", "exchange_step"]
 
 
 @dataclass(frozen=True)
@@ -38,3 +46,41 @@ def check_rule(rule: str, allowed: Allowed, exchange: Exchange, shapes: ShapeInd
     if judgement.indeterminate:
         return RuleCheck(judgement, False, ())
     return RuleCheck(judgement, decided, tuple(reasons))
+
+
+@dataclass(frozen=True)
+class Stepped:
+    """One request sent and judged: its trace step, the rule's check, the model's next state."""
+
+    step: TraceStep
+    check: RuleCheck
+    state: ModelState
+
+
+def exchange_step(
+    rule: str,
+    model: Model,
+    target: Target,
+    state: ModelState,
+    request: Request,
+    context: CallContext,
+    now: datetime,
+    allowed: Allowed | None = None,
+) -> Stepped:
+    """Send ``request`` to ``target`` and judge the answer for ``rule``. ``allowed``: the model's
+    answer for this same state, request and ``now``, where the caller has it already (it is
+    computed here otherwise). Side effects: whatever ``target.invoke`` does."""
+    if allowed is None:
+        allowed = model.allowed(state, request, context, now)
+    exchange = target.invoke(request, context)
+    check = check_rule(rule, allowed, exchange, model.shapes)
+    step = TraceStep(
+        "request",
+        now,
+        request,
+        context,
+        expected=check.judgement.expected,
+        observed=check.judgement.received,
+        divergence=check.divergence,
+    )
+    return Stepped(step, check, model.step(state, allowed, exchange.outcome))

@@ -13,11 +13,11 @@ from typing import Any
 
 from freezegun import freeze_time
 from moto import mock_aws
-from moto.core.models import DEFAULT_ACCOUNT_ID, botocore_stubber
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.meteringmarketplace.models import meteringmarketplace_backends
 from moto.moto_api._internal import mock_random
 
-from conformance.client import Exchange, call, make_client
+from conformance.client import Exchange, call, make_client, new_session
 from conformance.targets.moto_server import MOTO_SEED
 from models.outcomes import Indeterminate
 from models.profiles import DEFAULT_PROFILE
@@ -54,6 +54,7 @@ class MotoTarget:
         self._mock: Any = None
         self._clock: FrozenClock | None = None
         self._clients: dict[CallContext, Any] = {}
+        self._session: Any = None
 
     def world(self, declared: Fixtures) -> Fixtures:
         # moto cannot be told products, tokens or callers: they are declared, and the rules that
@@ -61,6 +62,10 @@ class MotoTarget:
         return declared
 
     def open(self, fixtures: Fixtures, now: datetime) -> None:
+        # moto intercepts through a handler it adds to botocore's built-in ones when imported
+        # (this module imports it): a session of our own takes it, where the process's shared
+        # one may predate the import and send the request to the real endpoint
+        self._session = new_session(self.profile)
         self._mock = mock_aws()
         self._mock.start()
         self._clock = FrozenClock(now)
@@ -85,12 +90,7 @@ class MotoTarget:
             # mock_aws answers boto3 only: a body boto3 cannot send does not reach it
             return Exchange(request, context, Indeterminate("moto in-process takes no raw requests"), None)
         if context not in self._clients:
-            client = make_client(None, context, self.profile)
-            # moto intercepts through a handler it adds to botocore's built-in ones when it is
-            # imported; a session made before that (the harness shares one per profile) lacks
-            # it, and the request would leave for the real endpoint
-            client.meta.events.register("before-send", botocore_stubber, unique_id="moto-stubber")
-            self._clients[context] = client
+            self._clients[context] = make_client(None, context, self.profile, session=self._session)
         return call(self._clients[context], request, context)
 
     def close(self) -> None:
