@@ -112,6 +112,11 @@ class Scene:
         """Quantities may be decimal strings (the profile's shapes say)."""
         return self.model.shapes.has_member("UsageRecord", "QuantityAsDecimal")
 
+    def on_concurrent_agreements(self, product: str) -> bool:
+        """Records for ``product`` must name the customer by account id (2026-11)."""
+        declared = self.state.world.products.get(product)
+        return bool(self.model.profile.concurrent_agreements and declared and declared.concurrent_agreements)
+
     def allocations(self, fault: str | None) -> st.SearchStrategy[Pair]:
         """Quantities with allocations: valid, or with the ``allocations`` or ``quantity`` fault."""
         if fault == "allocations":
@@ -274,7 +279,7 @@ def usage_records(scene: Scene, product: str, fault: str | None = None) -> st.Se
     subscribed = [c for c in customers if c.subscribed] or customers
     profile = scene.model.profile
     naming = st.sampled_from([c.identifier for c in subscribed]).map(lambda i: {"customer_identifier": i})
-    concurrent = bool(world_product and world_product.concurrent_agreements and profile.concurrent_agreements)
+    concurrent = scene.on_concurrent_agreements(product)
     if concurrent and subscribed:
         by_account = st.sampled_from(subscribed).map(
             lambda c: {"customer_identifier": None, "customer_aws_account_id": c.aws_account_id}
@@ -354,12 +359,7 @@ def _repeat_records(
         own_keys = st.sampled_from(own) if own else st.nothing()
     subscribed = [c.identifier for c in scene.customers(product) if c.subscribed]
     world = scene.state.world
-    by_account = bool(
-        operation == "BatchMeterUsage"
-        and scene.model.profile.concurrent_agreements
-        and product in world.products
-        and world.products[product].concurrent_agreements
-    )
+    by_account = operation == "BatchMeterUsage" and scene.on_concurrent_agreements(product)
 
     def held(key: UsageKey) -> tuple[Decimal, str]:
         """The quantity recorded under ``key`` (0 if none) and how it was sent."""
