@@ -248,7 +248,7 @@ def _run(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    results = run(config, progress)
+    results = run(config, progress, workers)
     report = Report(config, tuple(results), started, (datetime.now(UTC) - started).total_seconds())
     print()
     print(summary_table(results))

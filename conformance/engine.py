@@ -98,8 +98,13 @@ def _run_in_worker(rule: str) -> RuleResult:
     return run_rule(_worker.config, rule, _worker.model, _worker.target)
 
 
-def run(config: RunConfig, on_result: Callable[[RuleResult], None] = lambda _: None) -> list[RuleResult]:
-    """Run every campaign of ``config``; ``on_result`` sees each verdict as it comes. Raises
+def run(
+    config: RunConfig,
+    on_result: Callable[[RuleResult], None] = lambda _: None,
+    workers: int | None = None,
+) -> list[RuleResult]:
+    """Run every campaign of ``config``; ``on_result`` sees each verdict as it comes;
+    ``workers``: what :func:`parallelism` answered, where the caller asked already. Raises
     TargetSetupError when the target cannot be reached or set up."""
     ids = config.rule_ids()
     results: dict[str, RuleResult] = {}
@@ -108,7 +113,8 @@ def run(config: RunConfig, on_result: Callable[[RuleResult], None] = lambda _: N
             results[rule] = RuleResult(rule, "untestable", 0, PHASES[rule])
             on_result(results[rule])
     pending = [r for r in ids if r not in results]
-    workers, _ = parallelism(config)
+    if workers is None:
+        workers, _ = parallelism(config)
     for result in _results(config, pending, workers):
         results[result.id] = result
         on_result(result)

@@ -53,8 +53,12 @@ def realize(
     """One outcome the model allows for ``allowed.request``. ``shapes_first``: answer a request
     that breaks a shape constraint with WIRE-VALIDATION's ValidationException before any
     business rule, as a service generated from the Smithy model does."""
-    validation = [a for a in allowed.alternatives if isinstance(a, Reject) and a.rule == "WIRE-VALIDATION"]
-    alternative = validation[0] if shapes_first and validation else pick(allowed.alternatives)
+    validation = (
+        [a for a in allowed.alternatives if isinstance(a, Reject) and a.rule == "WIRE-VALIDATION"]
+        if shapes_first
+        else []
+    )
+    alternative = validation[0] if validation else pick(allowed.alternatives)
     if isinstance(alternative, Reject):
         codes = (
             sorted(alternative.codes) if alternative.codes else [alternative.suggested or ANY_CLIENT_ERROR]
