@@ -19,16 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
-from conformance.bench import BENCH_RULES, SPEED_TARGETS, measure_target, render_speed, workers_speedup
-from conformance.budget import BUDGETS
-from conformance.client import ClientModelError, check_client
-from conformance.drift import diff_service_models
-from conformance.emulator import Emulator
-from conformance.engine import RuleResult, RunConfig, parallelism, run
-from conformance.http import ControlError
-from conformance.replay import diff_lines, replay_file
-from conformance.report import Report, summary_table
-from conformance.service_model import botocore_version, installed_service_dict, load_service_dict, model_for
+from conformance.emulator.server import Emulator
+from conformance.engine.bench import BENCH_RULES, SPEED_TARGETS, measure_target, render_speed, workers_speedup
+from conformance.engine.budget import BUDGETS
+from conformance.engine.replay import diff_lines, replay_file
+from conformance.engine.runner import RuleResult, RunConfig, parallelism, run
+from conformance.reporting.report import Report, summary_table
+from conformance.reporting.trace import TraceError
 from conformance.targets import (
     TARGET_NAMES,
     TargetOptions,
@@ -37,7 +34,15 @@ from conformance.targets import (
     load_fixtures_file,
     make_target,
 )
-from conformance.trace import TraceError
+from conformance.targets.client import ClientModelError, check_client
+from conformance.targets.http import ControlError
+from conformance.wire.drift import diff_service_models
+from conformance.wire.service_model import (
+    botocore_version,
+    installed_service_dict,
+    load_service_dict,
+    model_for,
+)
 from models.catalogue import RULES_BY_ID, Rule, rules_for
 from models.model import SHAPE_RULES
 from models.profiles import DEFAULT_PROFILE, NEWEST_PROFILE, PROFILES

@@ -73,7 +73,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[Any]) -> None:
     if _option(config, "target") is None:
         return
-    from conformance.engine import RunConfig
+    from conformance.engine.runner import RunConfig
 
     run_config = _run_config(config)
     collector = _RuleCollector.from_parent(session, name="conformance")
@@ -86,7 +86,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 def _run_config(config: pytest.Config) -> Any:
     from pathlib import Path
 
-    from conformance.engine import RunConfig
+    from conformance.engine.runner import RunConfig
     from conformance.targets import TargetOptions
 
     rules = _option(config, "rules")
@@ -125,8 +125,8 @@ class RuleItem(pytest.Item):
         self.run_config = run_config
 
     def runtest(self) -> None:
-        from conformance.engine import PHASES, run_rule
-        from conformance.report import failure_text
+        from conformance.engine.runner import PHASES, run_rule
+        from conformance.reporting.report import failure_text
 
         if self.rule in PHASES:
             pytest.skip(f"untestable: {PHASES[self.rule]}")
@@ -148,7 +148,7 @@ class RuleItem(pytest.Item):
 
 def _open(run_config: Any) -> tuple[Any, Any]:
     if run_config not in _opened:
-        from conformance.engine import open_target
+        from conformance.engine.runner import open_target
 
         _opened[run_config] = open_target(run_config)
     return _opened[run_config]  # type: ignore[no-any-return]

@@ -1,6 +1,6 @@
 """Shape constraints of the service, read from a botocore service-model dict.
 
-The dict itself is loaded by ``conformance.service_model`` from the profile's pinned snapshot, so no
+The dict itself is loaded by ``conformance.wire.service_model`` from the profile's pinned snapshot, so no
 number here is copied by hand: change the dict and every constraint check, strategy and JSON
 Schema follows. This module only interprets it (standard library only).
 """

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from conformance.service_model import load_shapes
+from conformance.wire.service_model import load_shapes
 from models import Fixtures, Model, ShapeIndex, World, get_profile
 
 NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)

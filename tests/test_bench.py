@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.bench import SpeedRow, _measure, render_speed
 from conformance.cli import main
-from conformance.engine import RunConfig
+from conformance.engine.bench import SpeedRow, _measure, render_speed
+from conformance.engine.runner import RunConfig
 from conformance.targets import TargetOptions
 
 

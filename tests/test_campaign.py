@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from conformance.budget import BUDGETS
-from conformance.campaign import Campaign, run_campaign
-from conformance.minimize import minimize
+from conformance.engine.budget import BUDGETS
+from conformance.engine.campaign import Campaign, run_campaign
+from conformance.engine.minimize import minimize
+from conformance.reporting.trace import Trace, TraceStep
 from conformance.targets import ReferenceTarget
-from conformance.trace import Trace, TraceStep
 from models import BatchMeterUsage, World
 from strategies import minimal_world
 from tests.conftest import NOW
@@ -71,7 +71,7 @@ import hashlib, sys
 sys.path.insert(0, sys.argv[1])
 if len(sys.argv) > 2:
     import many_constants  # a local module full of integer constants, as a user's code may be
-from conformance.engine import RunConfig, open_target, run_rule
+from conformance.engine.runner import RunConfig, open_target, run_rule
 from conformance.targets import TargetOptions
 config = RunConfig(TargetOptions("reference"), budget="quick", seed=3)
 model, target = open_target(config)

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from conformance.cli import main
-from conformance.drift import Change, diff_service_models
-from conformance.service_model import botocore_version, load_service_dict, snapshot_path
+from conformance.wire.drift import Change, diff_service_models
+from conformance.wire.service_model import botocore_version, load_service_dict, snapshot_path
 from models.profiles import NEWEST_PROFILE, PROFILES
 
 

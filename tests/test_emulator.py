@@ -16,8 +16,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from conformance.cli import main
-from conformance.emulator import Emulator
-from conformance.signing import verify
+from conformance.emulator.server import Emulator
+from conformance.emulator.signing import verify
 from models import Fixtures
 from tests.conftest import WORLD_JSON
 
@@ -201,7 +201,7 @@ def test_an_oversized_body_is_refused_unread(emulator):
     import socket
     import urllib.parse
 
-    from conformance.emulator import MAX_BODY
+    from conformance.emulator.server import MAX_BODY
 
     control(emulator, "/fixtures", "POST", WORLD_JSON)
     url = urllib.parse.urlsplit(emulator.url)

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from conformance.emulator import Emulator
+from conformance.emulator.server import Emulator
 from models import Fixtures, from_epoch
 from tests.conftest import WORLD_JSON
 

@@ -14,7 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from conformance.cli import main
-from conformance.emulator import Emulator
+from conformance.emulator.server import Emulator
 from tests.conftest import WORLD_JSON
 
 NOW = 1793620800.0  # 2026-11-02T12:00:00Z

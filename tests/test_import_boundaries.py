@@ -49,3 +49,74 @@ def test_models_import_with_nothing_but_the_standard_library_on_the_path(tmp_pat
     )
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) >= 55
+
+
+# conformance/ by role, bottom up: a package imports its own modules and the layers below it.
+LAYERS = ("wire", "emulator", "targets", "reporting", "engine", "")  # "" is cli.py, pytest_plugin.py
+
+
+def _conformance_imports() -> dict[str, set[str]]:
+    """Every module of conformance/ and the conformance modules it imports, lazily or not."""
+    graph: dict[str, set[str]] = {}
+    for path in sorted((ROOT / "conformance").rglob("*.py")):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        targets = graph.setdefault(module, set())
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            targets.update(n for n in names if n.startswith("conformance.") or n == "conformance")
+    known = set(graph)
+    return {m: {t for t in ts if t in known and t != m} for m, ts in graph.items()}
+
+
+def _layer(module: str) -> int:
+    parts = module.split(".")
+    package = parts[1] if len(parts) > 2 or (len(parts) == 2 and parts[1] in LAYERS) else ""
+    return LAYERS.index(package) if module != "conformance" else -1
+
+
+def test_conformance_imports_only_along_the_grain():
+    graph = _conformance_imports()
+    against = sorted(
+        f"{module} imports {target}"
+        for module, targets in graph.items()
+        for target in targets
+        if _layer(target) > _layer(module)
+    )
+    assert not against, (
+        "imports against the grain (" + " < ".join(p or "cli" for p in LAYERS) + "):\n" + "\n".join(against)
+    )
+
+
+def test_no_two_conformance_modules_import_each_other():
+    graph = _conformance_imports()
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), [start]
+        while todo:
+            module = todo.pop()
+            if module == goal:
+                return True
+            if module not in seen:
+                seen.add(module)
+                todo.extend(graph.get(module, ()))
+        return False
+
+    # a package's __init__ re-exports its modules, so only module-to-module cycles count
+    modules = {m for m in graph if not any(m == f"conformance.{p}" for p in LAYERS if p)}
+    cycles = sorted(
+        f"{a} <-> {b}" for a in modules for b in graph[a] if b in modules and a < b and reaches(b, a)
+    )
+    assert not cycles, "import cycles:\n" + "\n".join(cycles)
+
+
+def test_the_grain_test_sees_an_import_against_it():
+    assert _layer("conformance.wire.protocol") < _layer("conformance.targets.http")
+    assert _layer("conformance.cli") == len(LAYERS) - 1
+    assert _layer("conformance") == -1
+    graph = _conformance_imports()
+    assert "conformance.wire.protocol" in graph["conformance.targets.http"]

@@ -59,8 +59,8 @@ def test_moto_subscriptions_come_from_the_fixtures(model, world, moto_target):
 
 
 def test_moto_responses_carry_no_json_content_type(moto_target):
-    from conformance.service_model import load_shapes
-    from conformance.wire_check import check_response
+    from conformance.wire.check import check_response
+    from conformance.wire.service_model import load_shapes
 
     exchange = moto_target.invoke(batch(rec()), SELLER)
     assert exchange.raw is not None and exchange.raw.status == 200
@@ -73,7 +73,7 @@ def test_moto_intercepts_clients_of_a_session_made_before_moto_was_imported():
     """The harness shares one botocore session per profile; one made before ``import moto``
     lacks moto's interceptor, and a request would leave for the real endpoint."""
     code = """
-from conformance.client import make_client
+from conformance.targets.client import make_client
 from models import CallContext
 make_client(None, CallContext(), "2025-01")  # the shared session, before moto is imported
 import sys

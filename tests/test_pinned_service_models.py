@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance import client as client_module
-from conformance.client import ClientModelError, make_client
-from conformance.service_model import load_service_dict, load_shapes
+from conformance.targets import client as client_module
+from conformance.targets.client import ClientModelError, make_client
+from conformance.wire.service_model import load_service_dict, load_shapes
 from models import CallContext
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +72,7 @@ def test_a_2025_01_run_is_the_same_with_the_botocore_of_its_date(tmp_path):
 JUDGE = """
 import json
 from datetime import UTC, datetime
-from conformance.service_model import model_for
+from conformance.wire.service_model import model_for
 from models import CallContext, Fixtures, World, request_from_params
 world = World.of(Fixtures.from_json({"products": [{"productCode": "p", "dimensions": ["d"]}]}))
 now = datetime(2026, 11, 2, 12, tzinfo=UTC)

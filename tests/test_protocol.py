@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.protocol import TARGET_PREFIX, decode_request
-from conformance.service import ReferenceService
-from conformance.service_model import load_shapes, model_for
+from conformance.emulator.service import ReferenceService
+from conformance.wire.protocol import TARGET_PREFIX, decode_request
+from conformance.wire.service_model import load_shapes, model_for
 from models.requests import BatchMeterUsage, CallContext, RawRequest
 from models.shapes import OPERATIONS
 from models.world import Fixtures

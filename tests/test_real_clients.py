@@ -13,9 +13,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from conformance.emulator import Emulator
-from conformance.service_model import snapshot_dir
-from conformance.signing import verify
+from conformance.emulator.server import Emulator
+from conformance.emulator.signing import verify
+from conformance.wire.service_model import snapshot_dir
 from models import Fixtures, from_epoch
 from tests.conftest import AGENTCORE_CALLER, WORLD_2026_JSON, WORLD_JSON
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import jsonschema
 import pytest
 
-from conformance.signing import verify
+from conformance.emulator.signing import verify
 from conformance.targets import ReferenceTarget
 from models import (
     BatchMeterUsageResult,

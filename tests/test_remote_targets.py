@@ -9,8 +9,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from conformance.cli import main
-from conformance.emulator import Emulator
-from conformance.engine import RunConfig, run
+from conformance.emulator.server import Emulator
+from conformance.engine.runner import RunConfig, run
 from conformance.targets import ReferenceTarget, TargetOptions
 from models import BatchMeterUsage, ServiceError
 from tests.conftest import WORLD_JSON

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
-from conformance.campaign import focus_for
-from conformance.service_model import model_for
+from conformance.engine.campaign import focus_for
+from conformance.wire.service_model import model_for
 from models import (
     HistoryOp,
     Indeterminate,

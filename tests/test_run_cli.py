@@ -11,8 +11,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from conformance.cli import main
-from conformance.schemas import validate
-from conformance.trace import Trace
+from conformance.reporting.trace import Trace
+from conformance.wire.schemas import validate
 
 MOTO_FAILS = ["BMU-WINDOW", "BMU-SIZE-LIMIT", "BMU-DUPLICATE", "MU-ACCEPT", "RC-RESOLVE", "RU-SIGNATURE"]
 

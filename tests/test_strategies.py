@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
-from conformance.service_model import model_for
+from conformance.wire.service_model import model_for
 from models import (
     BatchMeterUsage,
     CallContext,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conformance.service_model import load_service_dict
+from conformance.wire.service_model import load_service_dict
 from models import ShapeIndex
 from models.shapes import OPERATIONS
 from strategies.shapes import constraint_sites, one_violation, valid_params, violating_params

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from conformance.protocol import encode_outcome
-from conformance.service_model import load_shapes
-from conformance.wire_check import check_response, schema_errors
+from conformance.wire.check import check_response, schema_errors
+from conformance.wire.protocol import encode_outcome
+from conformance.wire.service_model import load_shapes
 from models import (
     BatchMeterUsageResult,
     MeterUsageResult,

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from conformance.schemas import SchemaError, read_json, validate
 from conformance.targets.base import CAPABILITIES, Target, TargetSetupError
 from conformance.targets.reference import ReferenceTarget
+from conformance.wire.schemas import SchemaError, read_json, validate
 from models.model import Model
 from models.world import FixtureError, Fixtures
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from conformance.client import Exchange, call, make_client
 from conformance.targets.base import TargetSetupError
+from conformance.targets.client import Exchange, call, make_client
 from models.outcomes import Indeterminate, ServiceError
 from models.profiles import DEFAULT_PROFILE
 from models.requests import BatchMeterUsage, CallContext, MeterUsage, RawRequest, Request

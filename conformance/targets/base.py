@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from conformance.client import Exchange
+from conformance.targets.client import Exchange
 from models.requests import CallContext, Request
 from models.world import Fixtures
 

@@ -15,9 +15,9 @@ import contextlib
 import uuid
 from datetime import datetime
 
-from conformance.client import Exchange
-from conformance.http import ControlClient, ControlError, HttpInvoker
 from conformance.targets.base import TargetSetupError
+from conformance.targets.client import Exchange
+from conformance.targets.http import ControlClient, ControlError, HttpInvoker
 from models.profiles import DEFAULT_PROFILE
 from models.requests import CallContext, Request, epoch
 from models.world import Fixtures

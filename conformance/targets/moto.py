@@ -11,38 +11,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from freezegun import freeze_time
 from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.meteringmarketplace.models import meteringmarketplace_backends
 from moto.moto_api._internal import mock_random
 
-from conformance.client import Exchange, call, make_client, new_session
-from conformance.targets.moto_server import MOTO_SEED
+from conformance.targets._moto_backend import MOTO_SEED, FrozenClock, subscribe
+from conformance.targets.client import Exchange, call, make_client, new_session
 from models.outcomes import Indeterminate
 from models.profiles import DEFAULT_PROFILE
 from models.requests import CallContext, RawRequest, Request
 from models.world import Fixtures
 
-__all__ = ["REAL_TIME", "FrozenClock", "MotoTarget", "subscribe"]
-
-REAL_TIME = ("hypothesis", "_pytest", "pytest", "xdist", "conformance.campaign", "conformance.engine")
-
-
-class FrozenClock:
-    """The process's clock, frozen for moto with freezegun. Started once (freezegun patches every
-    loaded module, which is slow) and moved with ``move_to``; only the modules of REAL_TIME
-    (Hypothesis's shrink timer, pytest, the engine's timings) keep real time."""
-
-    def __init__(self, now: datetime) -> None:
-        self._freezer = freeze_time(now, ignore=list(REAL_TIME))
-        self._factory = self._freezer.start()
-
-    def move_to(self, now: datetime) -> None:
-        self._factory.move_to(now)
-
-    def stop(self) -> None:
-        self._freezer.stop()
+__all__ = ["MotoTarget"]
 
 
 class MotoTarget:
@@ -101,16 +82,3 @@ class MotoTarget:
             self._mock.stop()
             self._mock = None
         self._clients.clear()
-
-
-def subscribe(fixtures: Fixtures) -> None:
-    """Subscribe (or unsubscribe) the fixtures' customers in this process's moto backend, the
-    only part of this service's world moto can be told."""
-    for region in {"us-east-1", *(c.region for c in fixtures.callers)}:
-        subscribed = meteringmarketplace_backends[DEFAULT_ACCOUNT_ID][region].customers_by_product
-        for customer in fixtures.customers:
-            present = customer.identifier in subscribed[customer.product_code]
-            if customer.subscribed and not present:
-                subscribed[customer.product_code].append(customer.identifier)
-            elif not customer.subscribed and present:
-                subscribed[customer.product_code].remove(customer.identifier)

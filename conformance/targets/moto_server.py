@@ -15,16 +15,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from conformance.client import Exchange
-from conformance.http import HttpInvoker
+from conformance.targets._moto_backend import MOTO_SEED, FrozenClock, subscribe
 from conformance.targets.base import TargetSetupError
+from conformance.targets.client import Exchange
+from conformance.targets.http import HttpInvoker
 from models.profiles import DEFAULT_PROFILE
 from models.requests import CallContext, Request
 from models.world import Fixtures
-
-# moto draws its ids from one seedable generator; seeded at every reset, the ids it gives (and
-# so everything the model's state holds) repeat, and with them a run of a given --seed.
-MOTO_SEED = 0
 
 __all__ = ["MotoServerTarget"]
 
@@ -52,8 +49,6 @@ class MotoServerTarget:
     def open(self, fixtures: Fixtures, now: datetime) -> None:
         if self._started:
             from moto.server import ThreadedMotoServer
-
-            from conformance.targets.moto import FrozenClock
 
             # werkzeug logs a line per request and a traceback per NotImplementedError: the harness
             # records those as outcomes, so the terminal stays for progress
@@ -89,8 +84,6 @@ class MotoServerTarget:
 
     def add_fixtures(self, fixtures: Fixtures) -> None:
         if self._started:
-            from conformance.targets.moto import subscribe
-
             subscribe(fixtures)
 
     def invoke(self, request: Request, context: CallContext) -> Exchange:

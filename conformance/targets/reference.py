@@ -1,39 +1,29 @@
 """``reference``: the model itself behind boto3, in-process.
 
 boto3 builds, signs and serializes every request for real; a ``before-send`` hook hands it to
-:class:`~conformance.service.ReferenceService` instead of the network, and botocore parses the
+:class:`~conformance.emulator.service.ReferenceService` instead of the network, and botocore parses the
 answer for real. This is the known-good target every other target is compared with.
 """
 
 from __future__ import annotations
 
 import io
-import re
 from datetime import datetime
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
-from conformance.client import Exchange, call, make_client
-from conformance.protocol import decode_outcome
-from conformance.service import ReferenceService
-from conformance.signing import KeyRing
+from conformance.emulator.service import ReferenceService
+from conformance.emulator.signing import KeyRing
+from conformance.targets.client import Exchange, call, make_client
+from conformance.wire.protocol import caller_of, decode_outcome
 from models.model import Model
 from models.requests import CallContext, RawRequest, Request
 from models.world import Fixtures
 
-__all__ = ["ReferenceTarget", "caller_of"]
+__all__ = ["ReferenceTarget"]
 
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/")
 ENDPOINT = "https://metering.marketplace.{region}.amazonaws.com"
-
-
-def caller_of(authorization: str | None, default_region: str) -> CallContext:
-    """The caller a SigV4 ``Authorization`` header names (access key id and region)."""
-    match = _CREDENTIAL.search(authorization or "")
-    if match is None:
-        return CallContext(None, default_region)
-    return CallContext(match.group(1), match.group(2))
 
 
 class _Body(io.BytesIO):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from conformance.client import Exchange
-from conformance.emulator import Emulator
+from conformance.emulator.server import Emulator
+from conformance.targets.client import Exchange
 from conformance.targets.endpoint import EndpointTarget
 from models.model import Model
 from models.requests import CallContext, Request

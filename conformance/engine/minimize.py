@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from conformance.replay import ReplayResult, replay
+from conformance.engine.replay import ReplayResult, replay
+from conformance.reporting.trace import Trace, TraceStep
 from conformance.targets import Target
-from conformance.trace import Trace, TraceStep
 from models.model import Model
 from models.requests import BatchMeterUsage, MeterUsage
 

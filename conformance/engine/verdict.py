@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from conformance.client import Exchange
+from conformance.reporting.trace import TraceStep
 from conformance.targets.base import Target
-from conformance.trace import TraceStep
-from conformance.wire_check import check_response
+from conformance.targets.client import Exchange
+from conformance.wire.check import check_response
 from models.expect import Allowed, Judgement
 from models.model import Model
 from models.requests import CallContext, Request

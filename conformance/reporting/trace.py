@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from conformance.schemas import read_json, validate
+from conformance.wire.schemas import read_json, validate
 from models.requests import (
     BatchMeterUsage,
     CallContext,
@@ -219,7 +219,7 @@ Another target: CONFORMANCE_TARGET=endpoint CONFORMANCE_ENDPOINT_URL=http://127.
 import os
 from pathlib import Path
 
-from conformance.replay import replay_file
+from conformance.engine import replay_file
 
 TRACE = Path(__file__).with_name({trace_file!r})
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from conformance import __version__
-from conformance.engine import RuleResult, RunConfig
-from conformance.replay import labelled, render_step
-from conformance.schemas import validate
-from conformance.trace import pytest_source
+from conformance.reporting.render import labelled, render_step
+from conformance.reporting.results import RuleResult, RunConfig
+from conformance.reporting.trace import pytest_source
+from conformance.wire.schemas import validate
 from models.catalogue import RULES_BY_ID
 
 __all__ = ["VERDICTS", "Report", "failure_text", "summary_table", "trace_path"]

@@ -24,8 +24,8 @@ from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.handlers import generate_idempotent_uuid
 
-from conformance.protocol import decode_outcome
-from conformance.service_model import SERVICE_NAME, load_service_dict, snapshot_dir
+from conformance.wire.protocol import decode_outcome
+from conformance.wire.service_model import SERVICE_NAME, load_service_dict, snapshot_dir
 from models.outcomes import Indeterminate, Outcome, ServiceError
 from models.requests import CallContext, RawRequest, Request
 from models.wire import RawResponse

@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from hypothesis.errors import FlakyFailure, FlakyStrategyDefinition
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
-from conformance._repeatable import without_source_constants
-from conformance.budget import BUDGETS, Budget
+from conformance.engine._repeatable import without_source_constants
+from conformance.engine.budget import BUDGETS, Budget
+from conformance.engine.verdict import exchange_step
+from conformance.reporting.trace import TraceStep
 from conformance.targets.base import CAPABILITIES, Target
-from conformance.trace import TraceStep
-from conformance.verdict import exchange_step
 from models.catalogue import RULES_BY_ID
 from models.expect import Allowed
 from models.model import Model

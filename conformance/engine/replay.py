@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from conformance.campaign import wall_clock
-from conformance.service_model import model_for
+from conformance.engine.campaign import wall_clock
+from conformance.engine.verdict import exchange_step
+from conformance.reporting.render import labelled, render_step
+from conformance.reporting.trace import Trace, TraceStep, shift_request
 from conformance.targets import Target, TargetOptions, make_target
-from conformance.trace import Trace, TraceStep, shift_request
-from conformance.verdict import exchange_step
+from conformance.wire.service_model import model_for
 from models.catalogue import RULES_BY_ID
 from models.model import Model
-from models.requests import RawRequest, to_wire
 from models.world import World
 
-__all__ = ["ReplayResult", "ReplayedStep", "diff_lines", "labelled", "render_step", "replay", "replay_file"]
+__all__ = ["ReplayResult", "ReplayedStep", "diff_lines", "replay", "replay_file"]
 
 
 @dataclass(frozen=True)
@@ -49,35 +48,6 @@ class ReplayResult:
         verdict = "reproduced" if self.reproduced else "does not reproduce: the target conforms on this trace"
         lines += ["", f"Divergence {verdict}."]
         return "\n".join(lines)
-
-
-def render_step(number: int, step: TraceStep) -> list[str]:
-    """One step as the report and the replay print it: the request, Expected, Received."""
-    when = step.now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if step.kind == "clock":
-        return [f"{number}. clock -> {when}"]
-    if step.kind == "fixtures":
-        assert step.fixtures is not None
-        return [
-            f"{number}. fixtures changed at {when}: {json.dumps(step.fixtures.to_json(), sort_keys=True)}"
-        ]
-    assert step.request is not None and step.context is not None
-    if isinstance(step.request, RawRequest):
-        body = step.request.body[:120].decode(errors="replace")
-        sent = f"raw X-Amz-Target={step.request.target!r} body={body!r}"
-    else:
-        sent = f"{step.request.operation} {json.dumps(to_wire(step.request), sort_keys=True)}"
-    who = "seller" if step.context.access_key_id is None else "caller"
-    lines = [f"{number}. at {when}, {who} in {step.context.region}: {sent}"]
-    lines += labelled("Expected: ", step.expected, "   ") + labelled("Received: ", step.observed, "   ")
-    lines += [f"   ✗ {reason}" for reason in step.divergence]
-    return lines
-
-
-def labelled(label: str, text: str, indent: str = "") -> list[str]:
-    """``text`` under ``label``: its first line after the label, the rest aligned below."""
-    first, *rest = text.splitlines() or [""]
-    return [f"{indent}{label}{first}", *(f"{indent}{' ' * len(label)}{line}" for line in rest)]
 
 
 def replay(trace: Trace, target: Target, model: Model) -> ReplayResult:

@@ -2,7 +2,7 @@
 installed botocore carries.
 
 A profile's shapes, limits, patterns, required members and errors come from the snapshot of
-botocore's ``service-2.json`` shipped in ``conformance/service_models/`` for that profile's
+botocore's ``service-2.json`` shipped in ``conformance/wire/service_models/`` for that profile's
 date, never from the installed botocore: an upgrade of boto3 must not change a verdict. The
 installed model is read only to compare it with a snapshot (``conformance drift``).
 """
@@ -41,7 +41,7 @@ def snapshot_dir(profile: str) -> Path:
     """The botocore data directory of the profile's snapshot: it holds
     ``meteringmarketplace/2016-01-14/service-2.json``, so a boto3 client can load it."""
     name = get_profile(profile).service_model
-    return Path(str(resources.files("conformance").joinpath("service_models", name)))
+    return Path(str(resources.files("conformance.wire").joinpath("service_models", name)))
 
 
 def snapshot_path(profile: str) -> Path:

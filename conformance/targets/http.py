@@ -17,15 +17,14 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from conformance.client import SECRET_KEY, Exchange, call, make_client
-from conformance.protocol import CONTENT_TYPE, decode_outcome
+from conformance.targets.client import SECRET_KEY, Exchange, call, make_client
+from conformance.wire.protocol import CONTENT_TYPE, SCOPE_HEADER, decode_outcome
 from models.outcomes import Indeterminate
 from models.requests import CallContext, RawRequest, Request
 from models.wire import RawResponse
 
-__all__ = ["SCOPE_HEADER", "ControlClient", "ControlError", "HttpInvoker", "send_raw"]
+__all__ = ["ControlClient", "ControlError", "HttpInvoker", "send_raw"]
 
-SCOPE_HEADER = "X-Conformance-Scope"  # control protocol v1.1
 _SIGNING_NAME = "aws-marketplace"
 _TIMEOUT = 30
 

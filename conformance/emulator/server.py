@@ -2,7 +2,7 @@
 
 Served by the standard library's ``ThreadingHTTPServer``: one thread per connection is plenty
 for a test double, needs no dependency, and the service's single lock (see
-:mod:`conformance.service`) makes concurrent requests safe. ``POST /`` speaks awsJson1_1 for the
+:mod:`conformance.emulator.service`) makes concurrent requests safe. ``POST /`` speaks awsJson1_1 for the
 four operations; ``/_conformance`` serves the control protocol v1.1, scopes included: a request
 with ``X-Conformance-Scope: NAME`` goes to an independent service instance of that name (its
 own world, records, clock and keys), so campaigns can run side by side on one emulator.
@@ -18,11 +18,9 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from conformance.http import SCOPE_HEADER
-from conformance.protocol import CONTENT_TYPE
-from conformance.schemas import SchemaError, validate
-from conformance.service import ReferenceService
-from conformance.targets.reference import caller_of
+from conformance.emulator.service import ReferenceService
+from conformance.wire.protocol import CONTENT_TYPE, SCOPE_HEADER, caller_of
+from conformance.wire.schemas import SchemaError, validate
 from models.model import Model
 from models.requests import from_epoch
 from models.world import FixtureError, Fixtures

@@ -6,6 +6,7 @@ target's raw response is read back with :func:`decode_outcome`.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from models.outcomes import (
     ServiceError,
 )
 from models.requests import (
+    CallContext,
     RawRequest,
     Request,
     UsageRecord,
@@ -36,7 +38,9 @@ from models.wire import RawResponse, error_code
 
 __all__ = [
     "CONTENT_TYPE",
+    "SCOPE_HEADER",
     "HttpRequest",
+    "caller_of",
     "decode_outcome",
     "decode_request",
     "encode_outcome",
@@ -45,12 +49,22 @@ __all__ = [
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
 TARGET_PREFIX = "AWSMPMeteringService"  # every snapshot's metadata.targetPrefix (a test checks)
+SCOPE_HEADER = "X-Conformance-Scope"  # control protocol v1.1: selects an independent instance
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/")
 
 
 @dataclass(frozen=True)
 class HttpRequest:
     target: str | None
     body: bytes
+
+
+def caller_of(authorization: str | None, default_region: str) -> CallContext:
+    """The caller a SigV4 ``Authorization`` header names (access key id and region)."""
+    match = _CREDENTIAL.search(authorization or "")
+    if match is None:
+        return CallContext(None, default_region)
+    return CallContext(match.group(1), match.group(2))
 
 
 def encode_request(request: Request) -> HttpRequest:

@@ -13,8 +13,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from conformance.protocol import decode_request, encode_outcome
-from conformance.signing import KeyRing
+from conformance.emulator.signing import KeyRing
+from conformance.wire.protocol import decode_request, encode_outcome
 from models.model import Model
 from models.outcomes import BatchMeterUsageResult, MeterUsageResult, Outcome
 from models.realize import realize

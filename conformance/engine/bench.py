@@ -22,9 +22,9 @@ from datetime import datetime
 from multiprocessing import get_context
 from typing import Any
 
-from conformance.client import Exchange
-from conformance.engine import RunConfig, open_target, run, run_rule
+from conformance.engine.runner import RunConfig, open_target, run, run_rule
 from conformance.targets import Target, TargetOptions
+from conformance.targets.client import Exchange
 from models.requests import CallContext, Request
 from models.world import Fixtures
 

@@ -18,15 +18,15 @@ from multiprocessing import get_context
 
 from hypothesis import Phase
 
-from conformance.budget import BUDGETS
-from conformance.campaign import Campaign, CampaignResult, run_campaign
-from conformance.http import ControlClient, ControlError
-from conformance.minimize import minimize
-from conformance.replay import replay
-from conformance.service_model import model_for
-from conformance.targets import CAPABILITIES, Target, TargetOptions, TargetSetupError, make_target
-from conformance.trace import Trace
-from models.catalogue import rules_for
+from conformance.engine.budget import BUDGETS
+from conformance.engine.campaign import Campaign, CampaignResult, run_campaign
+from conformance.engine.minimize import minimize
+from conformance.engine.replay import replay
+from conformance.reporting.results import RuleResult, RunConfig
+from conformance.reporting.trace import Trace
+from conformance.targets import CAPABILITIES, Target, TargetSetupError, make_target
+from conformance.targets.http import ControlClient, ControlError
+from conformance.wire.service_model import model_for
 from models.model import Model
 from strategies import minimal_world
 
@@ -44,33 +44,6 @@ PHASES = {
 # Targets every worker would share: campaigns on them run one at a time (an endpoint that
 # announces the control protocol's scopes excepted: each worker works in a scope of its own).
 _SHARED = frozenset({"endpoint", "aws"})
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    target: TargetOptions
-    profile: str = "2025-01"
-    rules: tuple[str, ...] | None = None
-    budget: str = "standard"
-    seed: int = 0
-    workers: int = 1
-
-    def rule_ids(self) -> list[str]:
-        ids = [rule.id for rule in rules_for(self.profile)]
-        return [r for r in ids if r in self.rules] if self.rules else ids
-
-
-@dataclass(frozen=True)
-class RuleResult:
-    id: str
-    verdict: str
-    exercised: int
-    reason: str | None = None
-    trace: Trace | None = None
-    expected: str | None = None
-    received: str | None = None
-    replayed: str | None = None
-    seconds: float = 0.0
 
 
 @dataclass
