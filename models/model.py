@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Literal
 
 from models.catalogue import RULES_BY_ID, errors_of
@@ -305,18 +305,8 @@ class Model:
     def _tag_text(self, shape: str, text: Any) -> Literal["ok", "strict", "lenient"]:
         if not isinstance(text, str):
             return "strict"
-        low, high = self.shapes.limit(shape, "min") or 0, self.shapes.limit(shape, "max")
-        if len(text) < low or (high is not None and len(text) > high):
-            return "strict"
-        regex_set, literal_set = _tag_charsets(self.shapes.limit(shape, "pattern") or "")
-        verdict: Literal["ok", "strict", "lenient"] = "ok"
-        for char in set(text):
-            in_regex, in_literal = char in regex_set, char in literal_set
-            if not in_regex and not in_literal:
-                return "strict"
-            if in_regex != in_literal:
-                verdict = "lenient"
-        return verdict
+        limits = self.shapes.shapes[shape]
+        return _tag_verdict(limits.get("min") or 0, limits.get("max"), limits.get("pattern") or "", text)
 
     def _window_checks(
         self,
@@ -954,6 +944,25 @@ def _status_rank(result: RecordResult | UsageRecord | None) -> int:
     if isinstance(result, RecordResult):
         return 0 if result.status == "Success" else 1
     return 2
+
+
+@cache
+@lru_cache(maxsize=8192)
+def _tag_verdict(low: int, high: int | None, pattern: str, text: str) -> Literal["ok", "strict", "lenient"]:
+    """A tag key or value against its length limits and both readings of its pattern:
+    ``lenient`` where only one reading allows a character (memoized: the same few keys recur
+    in every allocation)."""
+    if len(text) < low or (high is not None and len(text) > high):
+        return "strict"
+    regex_set, literal_set = _tag_charsets(pattern)
+    verdict: Literal["ok", "strict", "lenient"] = "ok"
+    for char in set(text):
+        in_regex, in_literal = char in regex_set, char in literal_set
+        if not in_regex and not in_literal:
+            return "strict"
+        if in_regex != in_literal:
+            verdict = "lenient"
+    return verdict
 
 
 @cache

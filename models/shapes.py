@@ -104,65 +104,78 @@ class ShapeIndex:
         member: str,
         out: list[Violation],
     ) -> None:
-        shape = self.shapes[name]
+        # the hot path of every judged request (a megabyte batch holds tens of thousands of
+        # values): no closure per call, one lookup of the shapes
+        shapes = self.model["shapes"]
+        shape = shapes[name]
         kind = shape["type"]
-
-        def add(constraint: str, detail: str) -> None:
-            out.append(Violation(path or name, name, member, constraint, detail))
-
         if kind == "structure":
             if not isinstance(value, Mapping):
-                add("type", "must be an object")
+                out.append(Violation(path or name, name, member, "type", "must be an object"))
                 return
             for req in sorted(shape.get("required", ())):
                 if value.get(req) is None:
                     child = f"{path}.{req}" if path else req
                     out.append(Violation(child, name, req, "required", "required member missing"))
+            members = shape["members"]
             for key, item in value.items():
                 child = f"{path}.{key}" if path else key
-                if key not in shape["members"]:
+                if key not in members:
                     out.append(Violation(child, name, key, "unknown", "member not in the shape"))
                 elif item is not None:
-                    self._check(shape["members"][key]["shape"], item, child, key, out)
+                    self._check(members[key]["shape"], item, child, key, out)
         elif kind == "list":
             if not isinstance(value, list | tuple):
-                add("type", "must be a list")
+                out.append(Violation(path or name, name, member, "type", "must be a list"))
                 return
-            self._bounds(len(value), shape, "items", add)
+            self._bounds(len(value), shape, "items", path or name, name, member, out)
+            item_shape = shape["member"]["shape"]
             for i, item in enumerate(value):
-                self._check(shape["member"]["shape"], item, f"{path}[{i}]", member, out)
+                self._check(item_shape, item, f"{path}[{i}]", member, out)
         elif kind == "string":
             if not isinstance(value, str):
-                add("type", "must be a string")
+                out.append(Violation(path or name, name, member, "type", "must be a string"))
                 return
             pattern = shape.get("pattern")
             # One problem per value: a length failure masks the pattern (an empty string would
             # otherwise break both ``min`` and a ``+`` pattern).
-            in_bounds = self._bounds(len(value), shape, "characters", add)
+            in_bounds = self._bounds(len(value), shape, "characters", path or name, name, member, out)
             if in_bounds and pattern is not None and not _compiled(pattern).search(value):
-                add("pattern", f"does not match {pattern}")
+                out.append(Violation(path or name, name, member, "pattern", f"does not match {pattern}"))
         elif kind in ("integer", "long"):
             if isinstance(value, bool) or not isinstance(value, int):
-                add("type", "must be an integer")
+                out.append(Violation(path or name, name, member, "type", "must be an integer"))
                 return
             if "min" in shape and value < shape["min"]:
-                add("min", f"{value} is less than {shape['min']}")
+                out.append(
+                    Violation(path or name, name, member, "min", f"{value} is less than {shape['min']}")
+                )
             if "max" in shape and value > shape["max"]:
-                add("max", f"{value} is more than {shape['max']}")
+                out.append(
+                    Violation(path or name, name, member, "max", f"{value} is more than {shape['max']}")
+                )
         elif kind == "boolean" and not isinstance(value, bool):
-            add("type", "must be a boolean")
+            out.append(Violation(path or name, name, member, "type", "must be a boolean"))
         elif kind == "timestamp" and (
             isinstance(value, bool) or not isinstance(value, datetime | int | float)
         ):
-            add("type", "must be a timestamp")
+            out.append(Violation(path or name, name, member, "type", "must be a timestamp"))
 
     @staticmethod
-    def _bounds(size: int, shape: Mapping[str, Any], unit: str, add: Any) -> bool:
+    def _bounds(
+        size: int,
+        shape: Mapping[str, Any],
+        unit: str,
+        path: str,
+        name: str,
+        member: str,
+        out: list[Violation],
+    ) -> bool:
         if "min" in shape and size < shape["min"]:
-            add("min", f"{size} {unit}, fewer than {shape['min']}")
+            out.append(Violation(path, name, member, "min", f"{size} {unit}, fewer than {shape['min']}"))
             return False
         if "max" in shape and size > shape["max"]:
-            add("max", f"{size} {unit}, more than {shape['max']}")
+            out.append(Violation(path, name, member, "max", f"{size} {unit}, more than {shape['max']}"))
             return False
         return True
 

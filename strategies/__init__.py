@@ -4,6 +4,7 @@ Imports hypothesis and ``models`` only. Shape constraints come from the ``ShapeI
 (botocore's installed model, loaded by ``conformance``), never from numbers written here.
 """
 
+from strategies.aims import AIMS, Aim, aim_for
 from strategies.allocations import invalid_allocations, quantified_allocations, valid_allocations
 from strategies.names import Names, check_namespace
 from strategies.payload import sized_batch
@@ -26,10 +27,13 @@ from strategies.timestamps import clock_moves, edge_timestamps, inside_timestamp
 from strategies.world import fixture_worlds, minimal_world
 
 __all__ = [
+    "AIMS",
     "OPERATION_KINDS",
+    "Aim",
     "ConstraintSite",
     "Names",
     "Scene",
+    "aim_for",
     "batch_requests",
     "check_namespace",
     "clock_moves",

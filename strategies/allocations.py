@@ -90,14 +90,15 @@ def invalid_quantities() -> st.SearchStrategy[Pair]:
 
 
 def invalid_allocations(
-    shapes: ShapeIndex, profile: Profile, decimals: bool = False
+    shapes: ShapeIndex, profile: Profile, decimals: bool = False, rule: str | None = None
 ) -> st.SearchStrategy[Pair]:
     """Allocations at or past an ALLOC rule's edge, each case equally likely: a sum one too
     high or too low, a repeated tag set, two untagged allocations, the most tags and one more,
     a tag key and a tag value at and past their length limits, characters the sources disagree
     on (``!``) or both refuse (``~``), and (built only when drawn) allocation counts at and past
-    the profile's limit. With ``decimals`` (2026-11) also a decimal sum one millionth off.
-    Shrinks toward a sum one too high."""
+    the profile's limit. With ``decimals`` (2026-11) also a decimal sum one millionth off. With
+    ``rule`` (an ALLOC rule ID), that rule's cases three draws in four. Shrinks toward a sum
+    one too high (toward the rule's first case, with ``rule``)."""
     tag_limit = int(shapes.limit("TagList", "max"))
     key_max = int(shapes.limit("TagKey", "max"))
     value_max = int(shapes.limit("TagValue", "max"))
@@ -109,24 +110,36 @@ def invalid_allocations(
     def many(count: int) -> Pair:
         return count, tuple(Allocation(1, (Tag("n", str(i)),)) for i in range(count))
 
-    cases: list[Callable[[list[int]], Pair]] = [
+    sums: list[Callable[[list[int]], Pair]] = [
         lambda parts: ((_split(parts)[0] or 0) + 1, _split(parts)[1]),
         lambda parts: (max((_split(parts)[0] or 0) - 1, 0) if sum(parts) else 1, _split(parts)[1]),
-        lambda _: (2, (Allocation(1, (Tag("k", "v"),)), Allocation(1, (Tag("k", "v"),)))),
-        lambda _: (2, (Allocation(1), Allocation(1))),
-        lambda _: tagged(*((f"k{i}", "v") for i in range(tag_limit))),
-        lambda _: tagged(*((f"k{i}", "v") for i in range(tag_limit + 1))),
-        lambda _: tagged(("k" * key_max, "v")),
-        lambda _: tagged(("k" * (key_max + 1), "v")),
-        lambda _: tagged(("k", "v" * value_max)),
-        lambda _: tagged(("k", "v" * (value_max + 1))),
-        lambda _: tagged(("k!", "v")),  # in the regex range ' -=' only
-        lambda _: tagged(("k", "v~")),  # in neither reading
-        lambda _: many(limit),
-        lambda _: many(limit + 1),
     ]
     if decimals:
-        cases.append(lambda _: ("1.000001", (Allocation(None, (Tag("k", "v"),), "1"),)))
+        sums.append(lambda _: ("1.000001", (Allocation(None, (Tag("k", "v"),), "1"),)))
+    by_rule: dict[str, list[Callable[[list[int]], Pair]]] = {
+        "ALLOC-SUM": sums,
+        "ALLOC-UNIQUE-TAGS": [
+            lambda _: (2, (Allocation(1, (Tag("k", "v"),)), Allocation(1, (Tag("k", "v"),)))),
+            lambda _: (2, (Allocation(1), Allocation(1))),
+        ],
+        "ALLOC-TAG-LIMIT": [
+            lambda _: tagged(*((f"k{i}", "v") for i in range(tag_limit))),
+            lambda _: tagged(*((f"k{i}", "v") for i in range(tag_limit + 1))),
+        ],
+        "ALLOC-TAG-FORMAT": [
+            lambda _: tagged(("k" * key_max, "v")),
+            lambda _: tagged(("k" * (key_max + 1), "v")),
+            lambda _: tagged(("k", "v" * value_max)),
+            lambda _: tagged(("k", "v" * (value_max + 1))),
+            lambda _: tagged(("k!", "v")),  # in the regex range ' -=' only
+            lambda _: tagged(("k", "v~")),  # in neither reading
+        ],
+        "ALLOC-COUNT-LIMIT": [lambda _: many(limit), lambda _: many(limit + 1)],
+    }
+    cases = [case for group in by_rule.values() for case in group]
+    aimed = by_rule.get(rule or "", [])
+    if aimed:  # the rule's own cases three draws in four, first, so a shrink stays on them
+        cases = aimed * (3 * len(cases) // len(aimed)) + cases
     parts = st.lists(st.integers(0, 3), min_size=1, max_size=3)
     return st.tuples(st.sampled_from(cases), parts).map(lambda cp: cp[0](cp[1]))
 

@@ -9,7 +9,7 @@ allocations, a subscribed customer, the first dimension, the start of the curren
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -31,6 +31,7 @@ from models.requests import (
 from models.shapes import OPERATIONS
 from models.state import ModelState, UsageKey
 from models.world import Caller, Customer, Fixtures, Product
+from strategies.aims import Aim
 from strategies.allocations import (
     Pair,
     decimal_text,
@@ -61,6 +62,8 @@ __all__ = [
 
 Sent = tuple[Request, CallContext]
 SELLER = CallContext()
+_NO_AIM = Aim()
+_MEMO_LIMIT = 4096  # strategies kept per campaign at most (a campaign's worlds and clocks)
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -93,6 +96,31 @@ class Scene:
     names: Names
     region: str = "us-east-1"
     heavy: bool = True  # False: no megabyte-sized bodies (they cost a campaign that needs none)
+    aim: Aim = _NO_AIM  # what a campaign's rule needs drawn most (strategies.aims)
+    # strategies that read only the world and the clock, kept across the scenes of one
+    # campaign (see ``kept``); None keeps nothing
+    memo: dict[Any, Any] | None = field(default=None, compare=False, repr=False)
+
+    def kept(self, key: tuple[Any, ...], build: Callable[[], V]) -> V:
+        """``build()``, made once per world, clock and ``key`` while the memo lasts.
+
+        Only for strategies that read nothing of the state but its world, and the scene's now:
+        Hypothesis validates every new strategy object, which costs more than drawing from
+        it, and an equal strategy draws the same values from the same choices, so keeping one
+        changes no request a seed draws.
+        """
+        if self.memo is None:
+            return build()
+        world = self.state.world
+        full = (id(world), self.now, key)
+        hit = self.memo.get(full)
+        if hit is not None and hit[0] is world:  # the world object is held: its id is not reused
+            return hit[1]  # type: ignore[no-any-return]
+        if len(self.memo) >= _MEMO_LIMIT:
+            self.memo.clear()
+        value = build()
+        self.memo[full] = (world, value)
+        return value
 
     @property
     def products(self) -> list[Product]:
@@ -120,9 +148,12 @@ class Scene:
     def allocations(self, fault: str | None) -> st.SearchStrategy[Pair]:
         """Quantities with allocations: valid, or with the ``allocations`` or ``quantity`` fault."""
         if fault == "allocations":
-            return invalid_allocations(self.model.shapes, self.model.profile, self.decimals)
+            return invalid_allocations(self.model.shapes, self.model.profile, self.decimals, self.aim.rule)
         if fault == "quantity":
             return invalid_quantities()
+        if self.aim.zeros:
+            zero = st.sampled_from([(0, None), (None, None), *([("0", None)] if self.decimals else [])])
+            return st.one_of(zero, valid_allocations(self.decimals))
         return valid_allocations(self.decimals)
 
     def record_faults(self) -> tuple[str, ...]:
@@ -157,9 +188,16 @@ def requests(scene: Scene, focus: str | None = None) -> st.SearchStrategy[Sent]:
     return st.sampled_from(weighted).flatmap(build)
 
 
-def faults(*kinds: str) -> st.SearchStrategy[str | None]:
-    """None (a valid request) half the time, else one of the named faults. Shrinks to None."""
-    return st.sampled_from([None] * len(kinds) + list(kinds)) if kinds else st.none()
+def faults(*kinds: str, aimed: Sequence[str] = ()) -> st.SearchStrategy[str | None]:
+    """None (a valid request) half the time, else one of the named faults; with ``aimed``
+    faults among ``kinds``, those half the time and None a quarter. Shrinks to None."""
+    if not kinds:
+        return st.none()
+    options: list[str | None] = [None] * len(kinds) + list(kinds)
+    tilted = [k for k in aimed if k in kinds]
+    if tilted:
+        options += tilted * (len(options) // len(tilted))
+    return st.sampled_from(options)
 
 
 # -- BatchMeterUsage -------------------------------------------------------------------------------
@@ -204,7 +242,9 @@ def batch_requests(scene: Scene) -> st.SearchStrategy[Sent]:
             for f in BATCH_FAULTS
             if (f != "payload" or scene.heavy) and (f not in RECORD_FAULTS or f in scene.record_faults())
         )
-        return st.tuples(base, faults(*kinds)).flatmap(lambda bf: with_fault(product, *bf))
+        return st.tuples(base, faults(*kinds, aimed=scene.aim.faults)).flatmap(
+            lambda bf: with_fault(product, *bf)
+        )
 
     return st.sampled_from(products).flatmap(_once(for_product)).map(lambda b: (b, SELLER))
 
@@ -272,6 +312,12 @@ def usage_records(scene: Scene, product: str, fault: str | None = None) -> st.Se
     CustomerIdentifier is itself the fault. Shrinks toward a fresh valid record of the first
     subscribed customer.
     """
+    fresh = scene.kept(("records", product, fault), lambda: _fresh_records(scene, product, fault))
+    repeats = _repeat_records(scene, "BatchMeterUsage", product) if fault is None else None
+    return _fresh_or_repeated(scene, fresh, repeats)
+
+
+def _fresh_records(scene: Scene, product: str, fault: str | None) -> st.SearchStrategy[UsageRecord]:
     names = scene.names
     world_product = scene.state.world.products.get(product)
     dimensions = sorted(world_product.dimensions) if world_product else [names.dimension(0)]
@@ -322,9 +368,16 @@ def usage_records(scene: Scene, product: str, fault: str | None = None) -> st.Se
         dimension = st.just(names.unknown("dim"))
     elif fault == "timestamp":
         stamp = edge_timestamps(profile, "BatchMeterUsage", scene.now)
-    fresh = st.builds(_record, naming, dimension, stamp, allocations)
-    repeats = _repeat_records(scene, "BatchMeterUsage", product) if fault is None else None
-    return st.one_of(fresh, repeats) if repeats is not None else fresh
+    return st.builds(_record, naming, dimension, stamp, allocations)
+
+
+def _fresh_or_repeated(
+    scene: Scene, fresh: st.SearchStrategy[V], repeats: st.SearchStrategy[V] | None
+) -> st.SearchStrategy[V]:
+    """``fresh`` or ``repeats`` alike; repeats two times in three where the scene aims at them."""
+    if repeats is None:
+        return fresh
+    return st.one_of(fresh, repeats, repeats) if scene.aim.repeat else st.one_of(fresh, repeats)
 
 
 def _record(naming: dict[str, Any], dimension: str, timestamp: datetime, qa: Pair) -> UsageRecord:
@@ -407,19 +460,22 @@ def _repeat_records(
         others = [c for c in subscribed if c != key.subject] or [key.subject]
         return beside(key, minute, others[pick % len(others)])
 
-    options: list[st.SearchStrategy[UsageRecord]] = []
+    options: dict[str, st.SearchStrategy[UsageRecord]] = {}
     if own:
         variants = st.integers(0, 2) if scene.decimals else st.booleans().map(int)
-        options.append(st.builds(same_key, own_keys, st.integers(0, 59), variants))
-        options.append(st.builds(other_customer, st.sampled_from(own), st.integers(0, 59), st.integers(0, 7)))
+        options["same"] = st.builds(same_key, own_keys, st.integers(0, 59), variants)
+        options["beside"] = st.builds(
+            other_customer, st.sampled_from(own), st.integers(0, 59), st.integers(0, 7)
+        )
     foreign = [k for k in keys if k.product_code != product and k.subject in subscribed]
     if foreign:
-        options.append(
-            st.sampled_from(foreign).flatmap(
-                lambda k: st.integers(0, 59).map(lambda m: beside(k, m, k.subject))
-            )
+        options["foreign"] = st.sampled_from(foreign).flatmap(
+            lambda k: st.integers(0, 59).map(lambda m: beside(k, m, k.subject))
         )
-    return st.one_of(options) if options else None
+    if not options:
+        return None
+    aimed = options.get(scene.aim.repeat or "")
+    return st.one_of(*options.values(), *([aimed] * 3 if aimed is not None else []))
 
 
 # -- MeterUsage ------------------------------------------------------------------------------------
@@ -452,9 +508,10 @@ def meter_requests(scene: Scene) -> st.SearchStrategy[Sent]:
     ]
     profile = scene.model.profile
 
-    def build(fault: str | None, key: str) -> st.SearchStrategy[Sent]:
+    def fresh_core(fault: str | None, key: str, home: str) -> st.SearchStrategy[Any]:
+        """Product, dimension, timestamp, quantity and allocations, and DryRun (the world's and
+        the clock's part of a fresh request)."""
         declared = world.callers.get(key)
-        home = declared.product_code if declared and declared.product_code in world.products else products[0]
         product = st.just(home)
         if fault == "product":
             product = st.just(scene.names.unknown("prod"))
@@ -472,28 +529,20 @@ def meter_requests(scene: Scene) -> st.SearchStrategy[Sent]:
         )
         allocations = scene.allocations(fault)
         dry = st.just(True) if fault == "dryrun" else st.sampled_from([None, False])
+        return st.tuples(product, dimension, stamp, allocations, dry)
+
+    def build(fault: str | None, key: str) -> st.SearchStrategy[Sent]:
+        declared = world.callers.get(key)
+        home = declared.product_code if declared and declared.product_code in world.products else products[0]
         context = CallContext(key, scene.region)
-        fresh = st.builds(
-            lambda product, dimension, stamp, qa, dry, token: (
-                MeterUsage(
-                    product,
-                    stamp,
-                    dimension,
-                    quantity_members(qa[0])[0],
-                    dry,
-                    qa[1],
-                    token,
-                    usage_quantity_decimal=quantity_members(qa[0])[1],
-                ),
-                context,
-            ),
-            product,
-            dimension,
-            stamp,
-            allocations,
-            dry,
-            _client_tokens(scene, key),
-        )
+
+        def make(core: tuple[str, str, datetime, Pair, bool | None], token: str | None) -> Sent:
+            product, dimension, stamp, qa, dry = core
+            integer, decimal = quantity_members(qa[0])
+            return MeterUsage(product, stamp, dimension, integer, dry, qa[1], token, decimal), context
+
+        core = scene.kept(("meter", fault, key), lambda: fresh_core(fault, key, home))
+        fresh = st.builds(make, core, _client_tokens(scene, key))
         repeats = _repeat_records(scene, "MeterUsage", home, key) if fault is None else None
         if repeats is None:
             return fresh
@@ -514,8 +563,7 @@ def meter_requests(scene: Scene) -> st.SearchStrategy[Sent]:
             )
             return request, sender
 
-        again = st.builds(resend, repeats, _client_tokens(scene, key))
-        return st.one_of(fresh, again)
+        return _fresh_or_repeated(scene, fresh, st.builds(resend, repeats, _client_tokens(scene, key)))
 
     def caller_for(fault: str | None) -> st.SearchStrategy[tuple[str | None, str]]:
         pool = (bad_callers or valid_callers) if fault == "caller" else [*valid_callers, undeclared]
@@ -525,7 +573,7 @@ def meter_requests(scene: Scene) -> st.SearchStrategy[Sent]:
     if scene.decimals:
         kinds.append("quantity")
     built = _once(build)
-    return faults(*kinds).flatmap(_once(caller_for)).flatmap(lambda fk: built(*fk))
+    return faults(*kinds, aimed=scene.aim.faults).flatmap(_once(caller_for)).flatmap(lambda fk: built(*fk))
 
 
 def _members(value: Decimal, decimal_form: bool, respell: bool = False) -> dict[str, Any]:
@@ -601,9 +649,9 @@ def register_requests(scene: Scene) -> st.SearchStrategy[Sent]:
             st.one_of(st.none(), st.integers(0, 999).map(lambda n: f"nonce-{n}")),
         )
 
-    built = _once(build)
+    built = _once(lambda f, k: scene.kept(("register", f, k), lambda: build(f, k)))
     callers = _once(lambda f: st.sampled_from(bad if f == "caller" else valid).flatmap(lambda k: built(f, k)))
-    return faults("caller", "product", "version").flatmap(callers)
+    return faults("caller", "product", "version", aimed=scene.aim.faults).flatmap(callers)
 
 
 # -- invalid and raw requests ----------------------------------------------------------------------
@@ -618,7 +666,11 @@ def invalid_requests(scene: Scene) -> st.SearchStrategy[Sent]:
         )
         return request_from_params(operation, params), context
 
-    by_operation = _once(lambda op: one_violation(scene.model.shapes, op).map(lambda pv: typed(op, pv[0])))
+    by_operation = _once(
+        lambda op: scene.kept(
+            ("invalid", op), lambda: one_violation(scene.model.shapes, op).map(lambda pv: typed(op, pv[0]))
+        )
+    )
     return st.sampled_from(OPERATIONS).flatmap(by_operation)
 
 

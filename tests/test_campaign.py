@@ -103,3 +103,44 @@ def test_a_seed_draws_the_same_requests_whatever_modules_the_process_loaded(tmp_
     ]
     assert runs[0] == runs[1]
     assert int(runs[0].split()[0]) > 0
+
+
+def _sent_and_judged(model, rule, monkeypatch, aim=None):
+    """Requests sent and candidates judged by one quick campaign about ``rule`` (seed 1)."""
+    import conformance.engine.campaign as campaign_module
+
+    if aim is not None:
+        monkeypatch.setattr(campaign_module.Campaign, "aim", property(lambda self: aim))
+    target = ReferenceTarget(model)
+    target.open(minimal_world("camp"), NOW)
+    judged = []
+    allowed = type(model).allowed  # the reference target's own calls count too, alike in both
+    monkeypatch.setattr(type(model), "allowed", lambda *a: judged.append(1) or allowed(*a))
+    sent = []
+    invoke = target.invoke
+    monkeypatch.setattr(target, "invoke", lambda r, c: sent.append(repr(r)) or invoke(r, c))
+    result = run_campaign(campaign(rule, model, target, budget=BUDGETS["quick"], seed=1))
+    monkeypatch.undo()
+    assert result.verdict == "pass", result.reasons
+    return sent, len(judged)
+
+
+@pytest.mark.parametrize("rule", ["BMU-WINDOW", "ALLOC-TAG-LIMIT", "RU-KEY-VERSION"])
+def test_an_aimed_campaign_judges_fewer_candidates_per_request_sent(rule, model, monkeypatch):
+    from strategies import Aim, aim_for
+
+    aimed, aimed_judged = _sent_and_judged(model, rule, monkeypatch)
+    plain, plain_judged = _sent_and_judged(model, rule, monkeypatch, Aim(aim_for(rule).kind, rule=rule))
+    assert aimed_judged / len(aimed) < plain_judged / len(plain)
+
+
+def test_kept_strategies_draw_exactly_what_new_ones_draw(model, monkeypatch):
+    """Scene.kept changes no request a seed draws: the same campaign with nothing kept sends the
+    same requests."""
+    from strategies import Scene
+
+    kept, _ = _sent_and_judged(model, "BMU-DUPLICATE", monkeypatch)
+    monkeypatch.setattr(Scene, "kept", lambda self, key, build: build())
+    rebuilt, _ = _sent_and_judged(model, "BMU-DUPLICATE", monkeypatch)
+    assert kept == rebuilt
+    assert len(kept) > 5

@@ -147,3 +147,24 @@ def test_without_scopes_endpoint_campaigns_run_one_at_a_time_and_say_so(model, c
         server.close()
     assert "1 worker(s) (the endpoint announces no scopes: campaigns run one at a time)" in header
     assert {v for v, _ in verdicts.values()} == {"pass"}
+
+
+def test_reference_server_workers_share_one_emulator_in_scopes_with_the_same_verdicts():
+    from conformance.engine import RunConfig, run
+    from conformance.engine.runner import _shared_emulator
+    from conformance.targets import TargetOptions
+
+    config = RunConfig(
+        TargetOptions("reference-server"), rules=("BMU-WINDOW", "RU-SIGNATURE"), budget="quick"
+    )
+    with _shared_emulator(config) as shared:
+        url = shared.target.endpoint_url
+        with urllib.request.urlopen(f"{url}/_conformance", timeout=10) as answer:
+            assert "scopes" in json.loads(answer.read())["capabilities"]
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(f"{url}/_conformance", timeout=2)  # closed with the run
+    one, two = (
+        run(RunConfig(config.target, rules=config.rules, budget="quick", seed=1, workers=w)) for w in (1, 2)
+    )
+    assert [(r.id, r.verdict, r.exercised) for r in one] == [(r.id, r.verdict, r.exercised) for r in two]
+    assert {r.verdict for r in two} == {"pass"}

@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
-from conformance.engine.campaign import focus_for
 from conformance.wire.service_model import model_for
 from models import (
     HistoryOp,
@@ -23,7 +22,17 @@ from models import (
     wire_rules,
 )
 from models.realize import realize
-from strategies import OPERATION_KINDS, Names, Scene, clock_moves, fixture_changes, fixture_worlds, requests
+from strategies import (
+    OPERATION_KINDS,
+    Aim,
+    Names,
+    Scene,
+    aim_for,
+    clock_moves,
+    fixture_changes,
+    fixture_worlds,
+    requests,
+)
 from tests.conftest import NOW
 from tests.helpers import fake_sign
 
@@ -33,10 +42,11 @@ STEPS = 20
 ACTIONS = ["request"] * 8 + ["retry", "retry", "indeterminate", "clock", "fixture", "fixture", "concurrent"]
 
 
-def walk(model: Model, data: st.DataObject, counts: Counter[str], focus: str | None = "draw") -> None:
+def walk(model: Model, data: st.DataObject, counts: Counter[str], aim: Aim | None = None) -> None:
+    """``aim`` None: one drawn, a request kind or none, as a broad pass wants."""
     names = Names("reach")
-    if focus == "draw":
-        focus = data.draw(st.sampled_from([None, *OPERATION_KINDS[:4]]), label="focus")
+    if aim is None:
+        aim = Aim(data.draw(st.sampled_from([None, *OPERATION_KINDS[:4]]), label="focus"))
     world = data.draw(fixture_worlds("reach", model.profile.name), label="world")
     state = model.initial(World.of(world))
     now = NOW
@@ -60,7 +70,7 @@ def walk(model: Model, data: st.DataObject, counts: Counter[str], focus: str | N
 
     for _ in range(STEPS):
         action = data.draw(st.sampled_from(ACTIONS), label="action")
-        scene = Scene(model, state, now, names)
+        scene = Scene(model, state, now, names, aim=aim)
         if action == "clock":
             now = data.draw(clock_moves(model.profile, now), label="clock")
         elif action == "fixture":
@@ -69,7 +79,7 @@ def walk(model: Model, data: st.DataObject, counts: Counter[str], focus: str | N
             # an indeterminate request is retried before anything else, as a client would
             answer(*(pending.pop() if pending else data.draw(st.sampled_from(sent), label="retry")))
         elif action == "concurrent":
-            pair = [data.draw(requests(scene, focus), label="concurrent") for _ in range(2)]
+            pair = [data.draw(requests(scene, aim.kind), label="concurrent") for _ in range(2)]
             start = state
             history = [
                 HistoryOp(r, c, now, float(i), 10.0 + i, answer(r, c)) for i, (r, c) in enumerate(pair)
@@ -77,7 +87,7 @@ def walk(model: Model, data: st.DataObject, counts: Counter[str], focus: str | N
             assert linearize(model, start, history) is not None
             counts["CONC-LINEARIZABLE"] += 1
         else:
-            request, context = data.draw(requests(scene, focus), label="request")
+            request, context = data.draw(requests(scene, aim.kind), label="request")
             answer(request, context, indeterminate=action == "indeterminate")
             (pending if action == "indeterminate" else sent).append((request, context))
 
@@ -92,13 +102,13 @@ class _Draws:
         return self._draw(strategy)
 
 
-def walks_deciding(model: Model, focus: str | None) -> st.SearchStrategy[Counter[str]]:
-    """One walk focused like a campaign, as a value: the rules it decided and how often."""
+def walks_deciding(model: Model, aim: Aim) -> st.SearchStrategy[Counter[str]]:
+    """One walk aimed like a campaign, as a value: the rules it decided and how often."""
 
     @st.composite
     def one_walk(draw):
         counts: Counter[str] = Counter()
-        walk(model, _Draws(draw), counts, focus)
+        walk(model, _Draws(draw), counts, aim)
         return counts
 
     return one_walk()
@@ -131,7 +141,7 @@ def test_every_rule_is_reached(profile, capsys):
 
         try:
             find(
-                walks_deciding(model, focus_for(rule)),
+                walks_deciding(model, aim_for(rule)),
                 decides,
                 settings=settings(
                     max_examples=TARGETED_WALKS,

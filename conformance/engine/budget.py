@@ -22,7 +22,7 @@ class Budget:
 
 
 BUDGETS = {
-    "quick": Budget("quick", examples=12, steps=8, rounds=5),
+    "quick": Budget("quick", examples=12, steps=8, rounds=5, search=12),
     "standard": Budget("standard", examples=40, steps=12, rounds=4),
     "deep": Budget("deep", examples=200, steps=20, rounds=6, search=48),
 }

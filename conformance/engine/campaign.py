@@ -26,24 +26,19 @@ from conformance.targets.base import CAPABILITIES, Target
 from models.catalogue import RULES_BY_ID
 from models.expect import Allowed
 from models.model import Model
+from models.outcomes import Outcome
 from models.realize import realize
 from models.requests import CallContext, Request
 from models.state import ModelState
+from models.wire import wire_rules
 from models.world import Fixtures, World
-from strategies import Names, Scene, clock_moves, fixture_changes, requests
+from strategies import Aim, Names, Scene, aim_for, clock_moves, fixture_changes, requests
 
-__all__ = ["Campaign", "CampaignResult", "Divergence", "focus_for", "run_campaign", "wall_clock"]
+__all__ = ["Campaign", "CampaignResult", "Divergence", "run_campaign", "wall_clock"]
 
 Sent = tuple[Request, CallContext]
 _AFTER_REACH = 3  # candidates per send once the example has reached its rule
 _REACHED = 2  # decided requests after which an example stops searching hard for its rule
-_HEAVY = frozenset({"BMU-PAYLOAD-LIMIT"})  # the only campaign that needs megabyte bodies
-_FOCUS = {"MU": "meter", "BMU": "batch", "RC": "resolve", "RU": "register", "ALLOC": "batch", "QTY": "batch"}
-
-
-def focus_for(rule: str) -> str | None:
-    """The request kind a campaign about ``rule`` draws three times in four (None: all kinds)."""
-    return _FOCUS.get(rule.split("-", 1)[0])
 
 
 class Divergence(AssertionError):
@@ -74,8 +69,8 @@ class Campaign:
     phases: tuple[Phase, ...] = tuple(Phase)
 
     @property
-    def focus(self) -> str | None:
-        return focus_for(self.rule)
+    def aim(self) -> Aim:
+        return aim_for(self.rule)
 
 
 @dataclass
@@ -147,8 +142,19 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
 
 def _builds_state(model: Model, state: ModelState, allowed: Allowed) -> bool:
     """Whether the reference answer to ``allowed.request`` would change the model's state."""
-    outcome = realize(allowed, new_id=lambda: "candidate", sign=lambda _: "candidate")
-    return model.step(state, allowed, outcome) != state
+    return model.step(state, allowed, _reference_answer(allowed)) != state
+
+
+def _reaches(rule: str, allowed: Allowed) -> bool:
+    """Whether sending ``allowed.request`` decides ``rule``: the model says so, or (a wire rule,
+    which judges the response rather than the request) the reference answer carries it."""
+    if rule in allowed.decided:
+        return True
+    return rule.startswith("WIRE-") and rule in wire_rules(_reference_answer(allowed))
+
+
+def _reference_answer(allowed: Allowed) -> Outcome:
+    return realize(allowed, new_id=lambda: "candidate", sign=lambda _: "candidate")
 
 
 def wall_clock() -> datetime:
@@ -158,7 +164,8 @@ def wall_clock() -> datetime:
 def _machine(
     campaign: Campaign, count: Callable[[int], None], first: list[Divergence]
 ) -> type[RuleBasedStateMachine]:
-    model, target, names = campaign.model, campaign.target, Names(campaign.namespace)
+    model, target, names, aim = campaign.model, campaign.target, Names(campaign.namespace), campaign.aim
+    memo: dict[Any, Any] = {}  # strategies of this campaign's worlds and clocks (Scene.kept)
 
     class ConformanceMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -173,7 +180,7 @@ def _machine(
             target.reset(campaign.fixtures, self.now)
 
         def scene(self) -> Scene:
-            return Scene(model, self.state, self.now, names, heavy=campaign.rule in _HEAVY)
+            return Scene(model, self.state, self.now, names, heavy=aim.heavy, aim=aim, memo=memo)
 
         @rule(data=st.data())
         def send(self, data: Any) -> None:
@@ -181,7 +188,7 @@ def _machine(
             # campaign's rule decides: many until the rule is reached, a few after. Shrinking
             # still simplifies every draw; only the sent request enters the trace.
             scene = self.scene()
-            drawn = requests(scene, campaign.focus)
+            drawn = requests(scene, aim.kind)
             if self.sent:
                 drawn = st.one_of(drawn, st.sampled_from(self.sent))
             # per example, never across examples: generation must replay identically
@@ -190,7 +197,7 @@ def _machine(
             for _ in range(tries):
                 request, context = data.draw(drawn)
                 allowed = model.allowed(self.state, request, context, self.now)
-                if campaign.rule in allowed.decided:
+                if _reaches(campaign.rule, allowed):
                     break
                 if builds is None and _builds_state(model, self.state, allowed):
                     builds = (request, context, allowed)

@@ -12,12 +12,14 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from multiprocessing import get_context
 
 from hypothesis import Phase
 
+from conformance.emulator import Emulator
 from conformance.engine.budget import BUDGETS
 from conformance.engine.campaign import Campaign, CampaignResult, run_campaign
 from conformance.engine.minimize import minimize
@@ -124,11 +126,27 @@ def _results(config: RunConfig, rules: list[str], workers: int) -> Iterator[Rule
             assert _worker is not None
             _worker.target.close()
         return
-    # spawned, not forked: a worker must not inherit what its parent had running (a moto mock, a
-    # frozen clock, server threads), whoever calls run (the CLI, the plugin, a test)
-    spawn = get_context("spawn")
-    with ProcessPoolExecutor(workers, spawn, initializer=_init_worker, initargs=(config,)) as pool:
-        yield from (done.result() for done in as_completed([pool.submit(_run_in_worker, r) for r in rules]))
+    with _shared_emulator(config) as config:
+        # spawned, not forked: a worker must not inherit what its parent had running (a moto
+        # mock, a frozen clock, server threads), whoever calls run (the CLI, the plugin, a test)
+        spawn = get_context("spawn")
+        with ProcessPoolExecutor(workers, spawn, initializer=_init_worker, initargs=(config,)) as pool:
+            futures = [pool.submit(_run_in_worker, r) for r in rules]
+            yield from (done.result() for done in as_completed(futures))
+
+
+@contextmanager
+def _shared_emulator(config: RunConfig) -> Iterator[RunConfig]:
+    """For ``reference-server`` with several workers: one emulator for all of them, started
+    here (each worker's target works in a scope of its own), and the config that names it."""
+    if config.target.name != "reference-server" or config.target.endpoint_url:
+        yield config
+        return
+    emulator = Emulator(model_for(config.profile)).start()
+    try:
+        yield replace(config, target=replace(config.target, endpoint_url=emulator.url))
+    finally:
+        emulator.close()
 
 
 def open_target(config: RunConfig) -> tuple[Model, Target]:

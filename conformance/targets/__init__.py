@@ -82,7 +82,7 @@ def make_target(options: TargetOptions, model: Model) -> Target:
     if name == "reference-server":
         from conformance.targets.reference_server import ReferenceServerTarget
 
-        return ReferenceServerTarget(model)
+        return ReferenceServerTarget(model, options.endpoint_url)
     if name == "aws":
         return _aws(options, fixtures, model.profile.name)
     raise TargetUsageError(f"unknown target {name!r}; use one of {', '.join(TARGET_NAMES)}")

@@ -1,5 +1,8 @@
 """``reference-server``: the reference emulator started on a free loopback port and judged
-over real HTTP through the control protocol, exactly as ``endpoint`` judges anyone's."""
+over real HTTP through the control protocol, exactly as ``endpoint`` judges anyone's.
+
+Given the URL of an emulator already running (the engine starts one for all its workers, each
+working in a scope of its own), the target uses it and leaves it running."""
 
 from __future__ import annotations
 
@@ -18,9 +21,10 @@ __all__ = ["ReferenceServerTarget"]
 class ReferenceServerTarget:
     name = "reference-server"
 
-    def __init__(self, model: Model) -> None:
-        self._emulator = Emulator(model)
-        self._endpoint = EndpointTarget(self._emulator.url, profile=model.profile.name)
+    def __init__(self, model: Model, url: str | None = None) -> None:
+        self._emulator = Emulator(model) if url is None else None
+        url = url or self._emulator.url  # type: ignore[union-attr]
+        self._endpoint = EndpointTarget(url, profile=model.profile.name)
         self._endpoint.name = self.name
         self.capabilities = self._endpoint.capabilities
 
@@ -28,7 +32,8 @@ class ReferenceServerTarget:
         return self._endpoint.world(declared)
 
     def open(self, fixtures: Fixtures, now: datetime) -> None:
-        self._emulator.start()
+        if self._emulator is not None:
+            self._emulator.start()
         self._endpoint.open(fixtures, now)
         self.capabilities = self._endpoint.capabilities
 
@@ -46,4 +51,5 @@ class ReferenceServerTarget:
 
     def close(self) -> None:
         self._endpoint.close()
-        self._emulator.close()
+        if self._emulator is not None:
+            self._emulator.close()

@@ -1,0 +1,98 @@
+"""How each rule is reached: what a campaign about it draws most.
+
+A campaign sends the first drawn request its rule decides, so every candidate the rule does not
+decide is generation spent for nothing. An :class:`Aim` tilts the draws toward the requests
+that reach a rule: the request kind (three draws in four), the faults (half the requests of
+that kind), and the rule itself, which lets a fault narrow its cases (the ALLOC rules each have
+their own allocations). Rules reached only through state (duplicates, isolation, idempotency)
+aim at their operation and let the repeats of recorded keys do the rest. Nothing here forbids a
+draw: an aimed campaign still draws every kind and every fault, only less often.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+__all__ = ["AIMS", "Aim", "aim_for"]
+
+
+@dataclass(frozen=True)
+class Aim:
+    """``kind``: one of ``strategies.OPERATION_KINDS`` (None: every kind alike). ``faults``:
+    faults of that kind drawn half the time. ``repeat``: records on keys the model holds drawn
+    two times in three, and among them this kind three times as often: ``same`` (the same
+    key), ``beside`` (its dimension and hour for another customer or caller) or ``foreign``
+    (a key of another product, for a customer of this one). ``zeros``: valid quantities are 0
+    (named or omitted) half the time, so a repeat can toggle the form. ``heavy``: megabyte bodies may be
+    drawn (they cost every campaign that does not need them). ``rule``: the rule aimed at."""
+
+    kind: str | None = None
+    faults: tuple[str, ...] = ()
+    repeat: str | None = None
+    zeros: bool = False
+    heavy: bool = False
+    rule: str | None = None
+
+
+# the request kind of a rule family, where the rule itself says no more
+_KINDS = {"MU": "meter", "BMU": "batch", "RC": "resolve", "RU": "register", "ALLOC": "batch", "QTY": "batch"}
+
+AIMS: dict[str, Aim] = {
+    "WIRE-MALFORMED": Aim("raw"),
+    "WIRE-UNKNOWN-OP": Aim("raw"),
+    "WIRE-VALIDATION": Aim("invalid"),
+    **{
+        rule: Aim("batch", ("allocations",))
+        for rule in (
+            "ALLOC-SUM",
+            "ALLOC-UNIQUE-TAGS",
+            "ALLOC-TAG-LIMIT",
+            "ALLOC-TAG-FORMAT",
+            "ALLOC-COUNT-LIMIT",
+        )
+    },
+    "ALLOC-QUANTITY-FORM": Aim("batch", ("quantity",)),
+    "QTY-ONE-FORM": Aim("batch", ("quantity",)),
+    "QTY-DECIMAL": Aim("batch", ("quantity",)),
+    "MU-PRODUCT": Aim("meter", ("product",)),
+    "MU-DIMENSION": Aim("meter", ("dimension",)),
+    "MU-WINDOW": Aim("meter", ("timestamp",)),
+    "MU-FUTURE": Aim("meter", ("timestamp",)),
+    "MU-DRYRUN": Aim("meter", ("dryrun",)),
+    "MU-ENTITLEMENT": Aim("meter", ("caller",)),
+    "MU-REGION": Aim("meter", ("caller",)),
+    "BMU-SIZE-LIMIT": Aim("batch", ("size",)),
+    # a megabyte body costs tens of milliseconds to judge: drawn as often as any fault, no more
+    "BMU-PAYLOAD-LIMIT": Aim("batch", heavy=True),
+    "BMU-WINDOW": Aim("batch", ("timestamp",)),
+    "BMU-FUTURE": Aim("batch", ("timestamp",)),
+    "BMU-PRODUCT": Aim("batch", ("product",)),
+    "BMU-DIMENSION": Aim("batch", ("dimension",)),
+    "BMU-NOT-SUBSCRIBED": Aim("batch", ("customer",)),
+    "BMU-UNKNOWN-CUSTOMER": Aim("batch", ("customer",)),
+    "BMU-ACCOUNT-ID": Aim("batch", ("customer",)),
+    "BMU-LICENSE": Aim("batch", ("customer",)),
+    "BMU-EMPTY": Aim("batch", ("empty",)),
+    "BMU-IN-BATCH-DUPLICATE": Aim("batch", ("conflict",)),
+    "BMU-IDEMPOTENT": Aim("batch", repeat="same"),
+    "BMU-DUPLICATE": Aim("batch", repeat="same"),
+    "BMU-ATOMIC": Aim("batch", repeat="same"),  # after a refusal, whatever the target refuses
+    "BMU-CUSTOMER-ISOLATION": Aim("batch", repeat="beside"),
+    "BMU-PRODUCT-ISOLATION": Aim("batch", repeat="foreign"),
+    "QTY-BY-VALUE": Aim("batch", repeat="same"),
+    "MU-IDEMPOTENT": Aim("meter", repeat="same"),
+    "MU-HOUR-DUPLICATE": Aim("meter", repeat="same"),
+    "MU-QUANTITY-DEFAULT": Aim("meter", repeat="same", zeros=True),
+    "MU-CALLER-ISOLATION": Aim("meter", repeat="beside"),
+    "RU-PRODUCT": Aim("register", ("product",)),
+    "RU-KEY-VERSION": Aim("register", ("version",)),
+    "RU-ENTITLEMENT": Aim("register", ("caller",)),
+    "RU-PLATFORM": Aim("register", ("caller",)),
+    "RU-REGION": Aim("register", ("caller",)),
+}
+
+
+def aim_for(rule: str) -> Aim:
+    """The aim of a campaign about ``rule``: its entry in :data:`AIMS`, else its family's kind."""
+    aim = AIMS.get(rule) or Aim(_KINDS.get(rule.split("-", 1)[0]))
+    return replace(aim, rule=rule)

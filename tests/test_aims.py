@@ -1,0 +1,84 @@
+"""strategies.aims: how each rule is reached, checked against the catalogue and the strategies."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from models.catalogue import RULES_BY_ID
+from strategies import AIMS, OPERATION_KINDS, Aim, Scene, aim_for, faults, invalid_allocations
+from strategies.requests import BATCH_FAULTS
+
+KIND_FAULTS = {
+    "batch": set(BATCH_FAULTS),
+    "meter": {"caller", "product", "dimension", "timestamp", "allocations", "dryrun", "quantity"},
+    "register": {"caller", "product", "version"},
+}
+
+
+@pytest.mark.parametrize("rule", sorted(AIMS))
+def test_every_aim_names_a_rule_a_kind_and_faults_of_that_kind(rule):
+    aim = AIMS[rule]
+    assert rule in RULES_BY_ID
+    assert aim.kind in OPERATION_KINDS
+    assert set(aim.faults) <= KIND_FAULTS.get(aim.kind, set()), aim
+    assert aim.repeat in (None, "same", "beside", "foreign")
+    assert aim_for(rule).rule == rule
+
+
+def test_a_rule_without_an_entry_aims_at_its_family():
+    assert aim_for("RC-RESOLVE") == Aim("resolve", rule="RC-RESOLVE")
+    assert aim_for("WIRE-JSON") == Aim(rule="WIRE-JSON")
+    assert [r for r in RULES_BY_ID if aim_for(r).heavy] == ["BMU-PAYLOAD-LIMIT"]
+
+
+def _drawn(strategy, n=300):
+    seen: Counter = Counter()
+
+    @settings(max_examples=n, database=None, derandomize=True)
+    @given(strategy)
+    def draw(value):
+        seen[value] += 1
+
+    draw()
+    return seen
+
+
+def test_aimed_faults_are_drawn_about_half_the_time_and_none_stays_the_shrink_target():
+    plain = _drawn(faults("a", "b", "c", "d"))
+    aimed = _drawn(faults("a", "b", "c", "d", aimed=("c",)))
+    assert aimed["c"] / sum(aimed.values()) > 0.4 > plain["c"] / sum(plain.values())
+    assert None in aimed and "a" in aimed  # tilted, never narrowed
+    assert _drawn(faults("a", aimed=("zzz",))).keys() <= {None, "a"}
+
+
+def test_an_alloc_rule_draws_its_own_cases_three_times_in_four(model):
+    tags = _drawn(
+        invalid_allocations(model.shapes, model.profile, rule="ALLOC-TAG-LIMIT").map(
+            lambda pair: max(len(a.tags or ()) for a in pair[1]) >= 5
+        )
+    )
+    assert tags[True] / sum(tags.values()) > 0.6
+
+
+def test_kept_builds_once_per_world_clock_and_key(model, world):
+    from strategies import Names
+    from tests.conftest import NOW
+
+    memo: dict = {}
+    scene = Scene(model, model.initial(world), NOW, Names("t"), memo=memo)
+    builds = []
+
+    def build():
+        builds.append(1)
+        return st.just(len(builds))
+
+    first = scene.kept(("k",), build)
+    assert scene.kept(("k",), build) is first and len(builds) == 1
+    scene.kept(("other",), build)
+    Scene(model, model.initial(world), NOW.replace(minute=1), Names("t"), memo=memo).kept(("k",), build)
+    Scene(model, model.initial(world), NOW, Names("t"), memo=None).kept(("k",), build)
+    assert len(builds) == 4
