@@ -14,14 +14,7 @@ __all__ = ["MOTO_SEED", "REAL_TIME", "FrozenClock", "subscribe"]
 # so everything the model's state holds) repeat, and with them a run of a given --seed.
 MOTO_SEED = 0
 
-REAL_TIME = (
-    "hypothesis",
-    "_pytest",
-    "pytest",
-    "xdist",
-    "conformance.engine.campaign",
-    "conformance.engine.runner",
-)
+REAL_TIME = ("hypothesis", "_pytest", "pytest", "xdist", "conformance.engine")
 
 
 class FrozenClock:
