@@ -19,12 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
+from conformance import __version__
 from conformance.emulator.server import Emulator
 from conformance.engine.bench import BENCH_RULES, SPEED_TARGETS, measure_target, render_speed, workers_speedup
 from conformance.engine.budget import BUDGETS
 from conformance.engine.replay import diff_lines, replay_file
 from conformance.engine.runner import RuleResult, RunConfig, parallelism, run
-from conformance.reporting.report import Report, summary_table
+from conformance.reporting.report import Report, check_destination, summary_table
 from conformance.reporting.trace import TraceError
 from conformance.targets import (
     TARGET_NAMES,
@@ -62,17 +63,26 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="conformance", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="conformance",
+        description="Judge an implementation of the AWS Marketplace Metering Service rule by rule.",
+        epilog="Exit codes: 0 conforms, 1 a rule failed, 2 bad usage or input, 3 target unreachable. "
+        "See 'conformance COMMAND --help'.",
+        formatter_class=_Help,
+    )
+    parser.add_argument("--version", action="version", version=f"metering-conformance {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    rules = sub.add_parser("rules", help="list the rule catalogue")
-    rules.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE)
-    rules.add_argument("--format", choices=["table", "json"], default="table")
+    rules = sub.add_parser("rules", help="list the rule catalogue", formatter_class=_Help)
+    _profile_argument(rules)
+    rules.add_argument("--format", choices=["table", "json"], default="table", help="output format")
 
-    run = sub.add_parser("run", help="judge every rule of a profile against a target")
+    run = sub.add_parser("run", help="judge every rule of a profile against a target", formatter_class=_Help)
     _target_arguments(run, single=True)
-    run.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE)
+    _profile_argument(run)
     run.add_argument("--rules", type=_rule_list, help="comma-separated rule IDs (default: all)")
-    run.add_argument("--budget", choices=sorted(BUDGETS), default="standard")
+    run.add_argument(
+        "--budget", choices=sorted(BUDGETS), default="standard", help="how long each campaign searches"
+    )
     run.add_argument("--seed", type=_natural, default=None, help="repeat a run (default: random)")
     run.add_argument(
         "--workers",
@@ -80,16 +90,18 @@ def _parser() -> argparse.ArgumentParser:
         default=_cores(),
         help=f"campaigns in parallel processes (default: the cores this process may use, {_cores()})",
     )
-    run.add_argument("--report", type=Path, metavar="DIR", help="write report.json, junit.xml, report.md")
+    run.add_argument(
+        "--report", type=Path, metavar="DIR", help="write report.json, junit.xml, report.md and traces/ here"
+    )
 
-    replay = sub.add_parser("replay", help="replay a saved trace against a target")
-    replay.add_argument("trace", type=Path)
+    replay = sub.add_parser("replay", help="replay a saved trace against a target", formatter_class=_Help)
+    replay.add_argument("trace", type=Path, help="a trace file (traces/RULE.json of a report)")
     _target_arguments(replay, single=True)
 
-    serve = sub.add_parser("serve", help="run the reference emulator on loopback")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
-    serve.add_argument("--port", type=_natural, default=0, help="port (default 0: a free one)")
-    serve.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE)
+    serve = sub.add_parser("serve", help="run the reference emulator on loopback", formatter_class=_Help)
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (loopback only by default)")
+    serve.add_argument("--port", type=_natural, default=0, help="port (0: a free one)")
+    _profile_argument(serve)
     serve.add_argument(
         "--fixtures", type=Path, metavar="FILE", help="start with this world (control fixtures)"
     )
@@ -100,20 +112,23 @@ def _parser() -> argparse.ArgumentParser:
         "as a service generated from the Smithy model does (default: the specific rule's error)",
     )
 
-    diff = sub.add_parser("diff", help="replay a trace against two targets and show where they differ")
-    diff.add_argument("trace", type=Path)
+    diff = sub.add_parser(
+        "diff", help="replay a trace against two targets and show where they differ", formatter_class=_Help
+    )
+    diff.add_argument("trace", type=Path, help="a trace file (traces/RULE.json of a report)")
     _target_arguments(diff, single=False)
 
     drift = sub.add_parser(
         "drift",
         help="what the installed botocore's service model changes against a profile's snapshot "
         "(exit 1: something changed)",
+        formatter_class=_Help,
     )
     drift.add_argument(
         "--profile",
         choices=sorted(PROFILES),
         default=NEWEST_PROFILE,
-        help=f"the snapshot to compare with (default: the newest profile, {NEWEST_PROFILE})",
+        help="the snapshot to compare with (the newest profile by default)",
     )
     drift.add_argument(
         "--against",
@@ -121,19 +136,21 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="compare this service-2.json instead of the installed botocore's",
     )
-    drift.add_argument("--format", choices=["text", "json"], default="text")
+    drift.add_argument("--format", choices=["text", "json"], default="text", help="output format")
 
-    bench = sub.add_parser("bench", help="measure the harness (see BENCHMARKS.md)")
+    bench = sub.add_parser("bench", help="measure the harness (see BENCHMARKS.md)", formatter_class=_Help)
     kinds = bench.add_subparsers(dest="bench", required=True, parser_class=_Parser)
-    speed = kinds.add_parser("speed", help="requests/s, harness ms per request, overhead ratio, peak RSS")
-    speed.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE)
-    speed.add_argument("--budget", choices=sorted(BUDGETS), default="quick")
-    speed.add_argument("--seed", type=_natural, default=1)
+    speed = kinds.add_parser(
+        "speed", help="requests/s, harness ms per request, overhead ratio, peak RSS", formatter_class=_Help
+    )
+    _profile_argument(speed)
+    speed.add_argument("--budget", choices=sorted(BUDGETS), default="quick", help="each campaign's budget")
+    speed.add_argument("--seed", type=_natural, default=1, help="the runs' seed")
     speed.add_argument(
         "--targets",
         type=_target_list,
-        default=SPEED_TARGETS,
-        help=f"comma-separated (default: {','.join(SPEED_TARGETS)})",
+        default=",".join(SPEED_TARGETS),  # a string: argparse parses it like a given value
+        help="comma-separated targets to measure",
     )
     speed.add_argument(
         "--no-workers", action="store_true", help="skip the full runs that time --workers 2 against 1"
@@ -141,11 +158,32 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Help(argparse.HelpFormatter):
+    """Shows each option's default where it has one (not None, not a flag's False) and its help
+    does not already say it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if default in (None, False, argparse.SUPPRESS) or "default" in text or not action.option_strings:
+            return text
+        return f"{text} (default: {default})"
+
+
+def _profile_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE, help="the rules as of this date"
+    )
+
+
 def _target_arguments(parser: argparse.ArgumentParser, *, single: bool) -> None:
+    what = "the implementation to judge"
     if single:
-        parser.add_argument("--target", choices=TARGET_NAMES, required=True)
+        parser.add_argument("--target", choices=TARGET_NAMES, required=True, help=what)
     else:
-        parser.add_argument("--target", choices=TARGET_NAMES, action="append", required=True)
+        parser.add_argument(
+            "--target", choices=TARGET_NAMES, action="append", required=True, help=what + " (give two)"
+        )
     parser.add_argument("--endpoint-url", metavar="URL", help="endpoint / moto-server: where it listens")
     parser.add_argument("--fixtures", type=Path, metavar="FILE", help="the world of a target without control")
     parser.add_argument("--allow-real-billing", action="store_true", help="aws: confirm billable calls")
@@ -228,8 +266,14 @@ def _run(args: argparse.Namespace) -> int:
             raise TargetUsageError(
                 f"rule {outside[0]} is not in profile {args.profile}; see 'conformance rules'"
             )
-    if args.report is not None and args.report.exists() and not args.report.is_dir():
-        raise TargetUsageError(f"--report {args.report} exists and is not a directory")
+    if args.report is not None:
+        try:
+            check_destination(args.report)
+        except OSError as exc:
+            raise TargetUsageError(
+                f"--report {args.report}: cannot write a report there ({exc.strerror or exc}); "
+                "name a directory you can write"
+            ) from None
     seed = args.seed if args.seed is not None else random.randrange(10**6)
     options = _options(args, args.target)
     config = RunConfig(options, args.profile, rules, args.budget, seed, args.workers)

@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache, lru_cache
 from typing import Any, Literal
@@ -63,7 +63,7 @@ from models.requests import (
 )
 from models.shapes import ShapeIndex, Violation
 from models.state import UNKNOWN_ENTRY, Entry, ModelState, UsageKey, Worlds
-from models.world import Customer, World
+from models.world import Customer, Product, World
 
 __all__ = ["SHAPE_RULES", "Model", "OutOfProfile", "Window", "hour_of", "window_position"]
 
@@ -115,6 +115,19 @@ def window_position(profile: Profile, operation: str, timestamp: datetime, now: 
     return "inside"
 
 
+def _unknown_product(code: str | None) -> str:
+    return f"product {code!r} is not a product of this service"
+
+
+def _unknown_dimension(dimension: str, product: Product) -> str:
+    known = ", ".join(sorted(product.dimensions))
+    return f"dimension {dimension!r} is not one of product {product.code}'s ({known})"
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment.tzinfo else moment.isoformat()
+
+
 @dataclass(frozen=True)
 class _RecordPlan:
     """What one record would change if the service honoured it."""
@@ -144,8 +157,15 @@ class _Checks:
     """WIRE-VALIDATION's ValidationException for a shape constraint a specific rule decides:
     allowed beside that rule's error, after it (a service may validate shapes first)."""
 
-    def add(self, rule: str, codes: frozenset[str] | None = None, *, lenient: bool = False) -> None:
-        (self.lenient if lenient else self.strict).append(Reject(rule, codes))
+    def add(
+        self,
+        rule: str,
+        codes: frozenset[str] | None = None,
+        *,
+        lenient: bool = False,
+        detail: str | None = None,
+    ) -> None:
+        (self.lenient if lenient else self.strict).append(Reject(rule, codes, detail=detail))
 
     def refusals(self) -> list[Alternative]:
         """Every refusal allowed, the strictest first (the emulator answers with the first)."""
@@ -246,7 +266,12 @@ class Model:
             request.operation != "BatchMeterUsage" and wire_size(request) >= self.profile.payload_limit
         )
         if unknown or oversized:
-            checks.add("WIRE-VALIDATION", lenient=True)
+            what = [
+                f"{name} is not a member of {self.shapes.input_shape(request.operation)}" for name in unknown
+            ]
+            if oversized:
+                what.append(f"a body of {wire_size(request)} bytes, {self.profile.payload_limit} or more")
+            checks.add("WIRE-VALIDATION", lenient=True, detail="; ".join(what))
         return violations
 
     def _allocation_checks(
@@ -319,10 +344,15 @@ class Model:
         if timestamp is None:
             return
         position = window_position(self.profile, operation, timestamp, now)
+        stamp, service_now = _utc_text(timestamp), _utc_text(now)
         if position == "outside":
-            checks.add(rules[0], errors_of(rules[0]))  # MU-WINDOW / BMU-WINDOW
+            # MU-WINDOW / BMU-WINDOW
+            detail = f"Timestamp {stamp} is outside the window before the service's now, {service_now}"
+            checks.add(rules[0], errors_of(rules[0]), detail=detail)
         elif position == "future":
-            checks.add(rules[1], errors_of(rules[1]), lenient=True)  # MU-FUTURE / BMU-FUTURE
+            # MU-FUTURE / BMU-FUTURE
+            detail = f"Timestamp {stamp} is later than the service's now, {service_now}"
+            checks.add(rules[1], errors_of(rules[1]), lenient=True, detail=detail)
 
     def _allowed(
         self,
@@ -355,16 +385,29 @@ class Model:
             or operation not in self.shapes.model["operations"]
         ):
             # WIRE-UNKNOWN-OP
+            named = f"operation {request.target!r}" if request.target else "no X-Amz-Target header"
             alternatives: list[Alternative] = [
-                Reject("WIRE-UNKNOWN-OP", suggested="UnknownOperationException")
+                Reject(
+                    "WIRE-UNKNOWN-OP",
+                    suggested="UnknownOperationException",
+                    detail=f"{named}: not an operation of {prefix.rstrip('.')}",
+                )
             ]
-        elif isinstance(_json_or_none(request.body), dict):
+        elif isinstance(body := _json_or_none(request.body), dict):
             # WIRE-VALIDATION: a JSON object the operation's types cannot hold (a member of the
             # wrong type, a timestamp out of any datetime's range).
-            alternatives = [Reject("WIRE-VALIDATION", suggested="SerializationException")]
+            wrong = [
+                v
+                for v in self.shapes.violations(self.shapes.input_shape(operation), body)
+                if v.constraint == "type"
+            ]
+            detail = "; ".join(str(v) for v in wrong[:3]) or "a value no datetime can hold"
+            alternatives = [Reject("WIRE-VALIDATION", suggested="SerializationException", detail=detail)]
         else:
             # WIRE-MALFORMED
-            alternatives = [Reject("WIRE-MALFORMED", suggested="SerializationException")]
+            alternatives = [
+                Reject("WIRE-MALFORMED", suggested="SerializationException", detail="the body is not JSON")
+            ]
         return Allowed(request, context, now, tuple(alternatives), frozenset(), None)
 
     # -- MeterUsage --------------------------------------------------------------------------------
@@ -377,16 +420,19 @@ class Model:
         caller_key = context.access_key_id or ""
         agentcore = False
         if product is None:
-            checks.add("MU-PRODUCT", errors_of("MU-PRODUCT"))
+            checks.add("MU-PRODUCT", errors_of("MU-PRODUCT"), detail=_unknown_product(req.product_code))
         else:
             caller = world.caller_for(context.access_key_id, product.code, context.region)
             agentcore = caller.platform in self.profile.agentcore_platforms
             if caller.product_code != product.code or not caller.entitled:
-                checks.add("MU-ENTITLEMENT", errors_of("MU-ENTITLEMENT"))
+                detail = f"caller {caller_key or '(unsigned)'} is not entitled to product {product.code}"
+                checks.add("MU-ENTITLEMENT", errors_of("MU-ENTITLEMENT"), detail=detail)
             if caller.region != context.region:
-                checks.add("MU-REGION", errors_of("MU-REGION"))
+                detail = f"caller {caller_key} runs in {caller.region}, not {context.region}"
+                checks.add("MU-REGION", errors_of("MU-REGION"), detail=detail)
             if isinstance(req.usage_dimension, str) and req.usage_dimension not in product.dimensions:
-                checks.add("MU-DIMENSION", errors_of("MU-DIMENSION"))
+                detail = _unknown_dimension(req.usage_dimension, product)
+                checks.add("MU-DIMENSION", errors_of("MU-DIMENSION"), detail=detail)
         self._quantity_checks(req, checks)
         self._allocation_checks(req.allocations, req, checks)
         self._window_checks("MeterUsage", ("MU-WINDOW", "MU-FUTURE"), req.timestamp, now, checks)
@@ -526,9 +572,12 @@ class Model:
         # BMU-PAYLOAD-LIMIT
         size = wire_size(req)
         if size >= self.profile.payload_limit:
-            checks.add("BMU-PAYLOAD-LIMIT")
+            checks.add(
+                "BMU-PAYLOAD-LIMIT", detail=f"a body of {size} bytes, {self.profile.payload_limit} or more"
+            )
         elif size >= self.profile.payload_lenient_from:
-            checks.add("BMU-PAYLOAD-LIMIT", lenient=True)
+            detail = f"a body of {size} bytes, {self.profile.payload_lenient_from} or more"
+            checks.add("BMU-PAYLOAD-LIMIT", lenient=True, detail=detail)
         extra: set[str] = set()
         if not records:
             # BMU-EMPTY: 200 with no results, or a 4xx.
@@ -539,7 +588,7 @@ class Model:
         if req.product_code is None and not self.shapes.required("BatchMeterUsageRequest", "ProductCode"):
             checks.add("BMU-PRODUCT")  # no product named: any 4xx (the reading this project takes)
         elif product is None:
-            checks.add("BMU-PRODUCT", errors_of("BMU-PRODUCT"))
+            checks.add("BMU-PRODUCT", errors_of("BMU-PRODUCT"), detail=_unknown_product(req.product_code))
 
         customers: list[Customer | None] = []
         refused: set[int] = set()
@@ -551,7 +600,8 @@ class Model:
                 and isinstance(record.dimension, str)
                 and record.dimension not in product.dimensions
             ):
-                checks.add("BMU-DIMENSION", errors_of("BMU-DIMENSION"))
+                detail = f"UsageRecords[{index}]: " + _unknown_dimension(record.dimension, product)
+                checks.add("BMU-DIMENSION", errors_of("BMU-DIMENSION"), detail=detail)
             self._window_checks(
                 "BatchMeterUsage", ("BMU-WINDOW", "BMU-FUTURE"), record.timestamp, now, checks
             )
@@ -808,7 +858,7 @@ class Model:
         registration = None
         success_rule = "RU-SIGNATURE"
         if product is None:
-            checks.add("RU-PRODUCT", errors_of("RU-PRODUCT"))
+            checks.add("RU-PRODUCT", errors_of("RU-PRODUCT"), detail=_unknown_product(req.product_code))
         else:
             if (
                 isinstance(req.public_key_version, int)

@@ -249,3 +249,32 @@ def test_serve_validate_shapes_first_is_a_documented_option(capsys):
     with pytest.raises(SystemExit):
         main(["serve", "--help"])
     assert "--validate-shapes-first" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("body", "target", "says"),
+    [
+        (b"{not json", "BatchMeterUsage", "the body is not JSON"),
+        (b"{}", "Nope", "operation 'AWSMPMeteringService.Nope': not an operation"),
+        (json.dumps({"ProductCode": 7, "UsageRecords": []}), "BatchMeterUsage",
+         "ProductCode: must be a string"),
+        (json.dumps({"RegistrationToken": "t", "Extra": 1}), "ResolveCustomer",
+         "Extra is not a member of ResolveCustomerRequest"),
+        (json.dumps({"ProductCode": "nope", "UsageRecords": [GOOD_RECORD]}), "BatchMeterUsage",
+         "product 'nope' is not a product of this service"),
+        (json.dumps({"ProductCode": "prod-a", "UsageRecords": [{**GOOD_RECORD, "Dimension": "cpu"}]}),
+         "BatchMeterUsage", "UsageRecords[0]: dimension 'cpu' is not one of product prod-a's"),
+        (json.dumps({"ProductCode": "prod-a", "UsageRecords": [{**GOOD_RECORD, "Timestamp": NOW + 1}]}),
+         "BatchMeterUsage",
+         "Timestamp 2026-11-02T12:00:01Z is later than the service's now, 2026-11-02T12:00:00Z"),
+        (json.dumps({"ProductCode": "prod-a", "UsageRecords": [{**GOOD_RECORD, "Timestamp": NOW - 25200}]}),
+         "BatchMeterUsage", "is outside the window before the service's now, 2026-11-02T12:00:00Z"),
+    ],
+)  # fmt: skip
+def test_an_error_message_says_what_is_wrong(emulator, body, target, says):
+    control(emulator, "/fixtures", "POST", WORLD_JSON)
+    control(emulator, "/clock", "POST", {"now": NOW})
+    headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"AWSMPMeteringService.{target}"}
+    data = body if isinstance(body, bytes) else body.encode()
+    status, _, answer = http(emulator.url + "/", "POST", data, headers)
+    assert status == 400 and says in answer["message"], answer

@@ -150,6 +150,48 @@ def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
+def test_a_bad_report_directory_or_url_stops_before_any_campaign(tmp_path, capsys, monkeypatch):
+    import conformance.cli as cli
+
+    monkeypatch.setattr(cli, "run", lambda *a, **k: pytest.fail("a campaign started"))
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    cases = [
+        (["--report", str(a_file / "R")], f"{a_file} exists and is not a directory"),
+        (["--report", str(a_file)], f"{a_file} exists and is not a directory"),
+        (["--report", "/proc/x"], "--report /proc/x: cannot write a report there"),
+    ]
+    for extra, message in cases:
+        assert exit_code(["run", "--target", "reference", "--rules", "BMU-WINDOW", *extra]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1 and "Traceback" not in err, err
+    for url in ("127.0.0.1:8080", "localhost:8080"):
+        assert exit_code(["run", "--target", "endpoint", "--endpoint-url", url]) == 2
+        err = capsys.readouterr().err
+        assert f"write it as http://{url}" in err and err.count("\n") == 1, err
+
+
+def test_version_and_help_read_as_plain_text(capsys):
+    assert exit_code(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("metering-conformance ")
+    assert exit_code(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "``" not in out and "Exit codes" in out
+    assert exit_code(["run", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(default: standard)" in out and "(default: None)" not in out
+
+
+def test_the_summary_table_cuts_reasons_at_a_word_and_has_no_header_when_all_pass():
+    from conformance.reporting import RuleResult, summary_table
+
+    passed = [RuleResult("BMU-WINDOW", "pass", 3)]
+    assert summary_table(passed) == "1 pass"
+    long = RuleResult("MU-ACCEPT", "untestable", 0, "word " * 40)
+    row = summary_table([*passed, long]).splitlines()[1]
+    assert row.endswith("word…") and len(row.split("  ")[-1]) <= 90
+
+
 def test_bad_fixture_file_names_the_problem(tmp_path, capsys):
     bad = tmp_path / "world.json"
     bad.write_text(json.dumps({"products": [{"productCode": "p"}]}))

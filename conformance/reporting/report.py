@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -22,7 +23,7 @@ from conformance.reporting.trace import pytest_source
 from conformance.wire.schemas import validate
 from models.catalogue import RULES_BY_ID
 
-__all__ = ["VERDICTS", "Report", "failure_text", "summary_table", "trace_path"]
+__all__ = ["VERDICTS", "Report", "check_destination", "failure_text", "summary_table", "trace_path"]
 
 VERDICTS = ("pass", "fail", "flaky", "untestable", "not-reached")
 
@@ -180,13 +181,44 @@ def failure_text(result: RuleResult, target: str) -> str:
     return "\n".join(lines)
 
 
-def summary_table(results: list[RuleResult] | tuple[RuleResult, ...]) -> str:
-    """The table the terminal ends with: one line per rule that did not pass, then counts."""
+def summary_table(results: list[RuleResult] | tuple[RuleResult, ...], width: int = 90) -> str:
+    """The table the terminal ends with: one line per rule that did not pass (no table at all
+    when every rule passed), then counts. A reason longer than ``width`` ends in an ellipsis at
+    a word boundary."""
     counts = Counter(r.verdict for r in results)
-    lines = [f"{'rule':<24} {'verdict':<12} {'decided':>7}  reason"]
-    for r in results:
-        if r.verdict != "pass":
-            reason = (r.reason or "").splitlines()[0] if r.reason else ""
-            lines.append(f"{r.id:<24} {r.verdict:<12} {r.exercised:>7}  {reason[:90]}")
+    rows = [
+        f"{r.id:<24} {r.verdict:<12} {r.exercised:>7}  {_shortened(_first_line(r.reason), width)}"
+        for r in results
+        if r.verdict != "pass"
+    ]
+    lines = [f"{'rule':<24} {'verdict':<12} {'decided':>7}  reason", *rows] if rows else []
     lines.append(", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts.get(v)) or "no rules")
     return "\n".join(lines)
+
+
+def _first_line(text: str | None) -> str:
+    return text.splitlines()[0] if text else ""
+
+
+def _shortened(text: str, width: int) -> str:
+    if len(text) <= width:
+        return text
+    head = text[: width - 1]
+    cut = head.rsplit(" ", 1)[0] if " " in head else head
+    return cut.rstrip(",;:") + "…"
+
+
+def check_destination(directory: Path) -> None:
+    """Raise OSError unless a report can be written into ``directory``: checked before a run,
+    so a bad ``--report`` never costs one. Side effect: may create the directory's parents,
+    as writing the report would."""
+    directory = Path(directory)
+    for path in (directory, *directory.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise NotADirectoryError(f"{path} exists and is not a directory")
+            break
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    Path(tempfile.mkdtemp(prefix=".report-", dir=directory.parent)).rmdir()
+    if directory.is_dir() and not os.access(directory, os.W_OK | os.X_OK):
+        raise PermissionError(f"{directory} is not writable")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from conformance.targets.base import CAPABILITIES, Target, TargetSetupError
 from conformance.targets.reference import ReferenceTarget
@@ -62,6 +63,11 @@ def make_target(options: TargetOptions, model: Model) -> Target:
     """The adapter ``options`` name, not yet opened. Raises TargetUsageError for options that
     cannot work (a missing URL, a missing guard for ``aws``)."""
     name = options.name
+    url = options.endpoint_url
+    if url is not None and urlsplit(url).scheme not in ("http", "https"):
+        raise TargetUsageError(
+            f"--endpoint-url {url} is not an http:// or https:// URL; write it as http://{url.split('://')[-1]}"
+        )
     fixtures = load_fixtures_file(options.fixtures_file) if options.fixtures_file else None
     if name == "reference":
         return ReferenceTarget(model)
