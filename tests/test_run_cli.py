@@ -218,3 +218,25 @@ def exit_code(argv):
         return main(argv)
     except SystemExit as exit:
         return exit.code
+
+
+def test_output_is_bounded_and_the_trace_keeps_every_value(tmp_path, capsys):
+    """A megabyte request is shown as its size and digest in report.md, junit.xml and replay
+    output; the trace file holds it whole."""
+    out = tmp_path / "R"
+    main(["run", "--target", "moto", "--budget", "quick", "--seed", "7", "--rules", "BMU-PAYLOAD-LIMIT",
+          "--report", str(out)])  # fmt: skip
+    capsys.readouterr()
+    trace = out / "traces" / "BMU-PAYLOAD-LIMIT.json"
+    assert trace.stat().st_size > 500_000  # the whole body is kept
+    for name in ("report.md", "junit.xml"):
+        assert (out / name).stat().st_size < 20_000, name
+    assert "bytes, sha256 " in (out / "report.md").read_text()
+    assert main(["replay", str(trace), "--target", "moto"]) == 1
+    printed = capsys.readouterr().out
+    assert len(printed.encode()) < 10_000 and "Divergence reproduced." in printed
+
+
+def test_a_moto_report_stays_small(moto_report):
+    _, out = moto_report
+    assert (out / "report.md").stat().st_size < 100_000
