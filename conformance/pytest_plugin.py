@@ -10,6 +10,9 @@ in the header and handed to every worker.
 from __future__ import annotations
 
 import random
+import re
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +27,7 @@ _OPTIONS = (
     ("rules", None, "comma-separated rule IDs (default: every rule of the profile)"),
     ("endpoint-url", None, "endpoint / moto-server: where the target listens"),
     ("fixtures", None, "fixture file for a target without the control protocol"),
+    ("report", None, "directory for failing rules' traces (default: conformance/ in pytest's cache)"),
 )
 
 
@@ -48,9 +52,32 @@ def pytest_configure(config: pytest.Config) -> None:
     else:
         seed = random.randrange(10**6)
     config.stash[_SEED] = seed
+    config.stash[_TRACES] = _traces_directory(config)
+
+
+def _traces_directory(config: pytest.Config) -> Path:
+    """Where failing traces go: ``--conformance-report DIR``/traces, else under pytest's cache
+    (or, with the cache off, its base temporary directory). Checked before any test runs."""
+    from conformance.reporting.report import check_destination
+
+    given = _option(config, "report")
+    if given is not None:
+        directory = Path(given).absolute()
+    elif getattr(config, "cache", None) is not None:
+        directory = Path(config.cache.mkdir("conformance"))
+    else:
+        directory = Path(tempfile.gettempdir()) / "metering-conformance"
+    try:
+        check_destination(directory)
+    except OSError as exc:
+        raise pytest.UsageError(
+            f"--conformance-report {directory}: cannot write traces there ({exc.strerror or exc})"
+        ) from None
+    return directory / "traces"
 
 
 _SEED = pytest.StashKey[int]()
+_TRACES = pytest.StashKey[Path]()
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -84,8 +111,6 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def _run_config(config: pytest.Config) -> Any:
-    from pathlib import Path
-
     from conformance.engine.runner import RunConfig
     from conformance.targets import TargetOptions
 
@@ -135,7 +160,26 @@ class RuleItem(pytest.Item):
         if result.verdict == "untestable":
             pytest.skip(f"untestable: {result.reason}")
         if result.verdict != "pass":
-            raise RuleFailure(f"{result.verdict}\n" + failure_text(result, self.run_config.target.name))
+            trace_file = self._save(result) if result.trace is not None else None
+            text = failure_text(result, self._replay_target(), trace_file)
+            raise RuleFailure(f"{result.verdict}\n{text}")
+
+    def _save(self, result: Any) -> str:
+        """The trace, and a pytest file that replays it, written where the failure says."""
+        from conformance.reporting.trace import pytest_source
+
+        traces = self.config.stash[_TRACES]
+        traces.mkdir(parents=True, exist_ok=True)
+        path = traces / f"{result.id}.json"
+        result.trace.save(path)
+        module = traces / ("test_" + re.sub(r"\W", "_", result.id.lower()) + ".py")
+        module.write_text(pytest_source(path.name, result.trace))
+        return str(path)
+
+    def _replay_target(self) -> str:
+        target = self.run_config.target
+        url = f" --endpoint-url {target.endpoint_url}" if target.endpoint_url else ""
+        return f"{target.name}{url}"
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, RuleFailure):

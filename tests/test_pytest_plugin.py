@@ -41,3 +41,33 @@ def test_without_the_option_nothing_is_added(pytester):
     result = run(pytester, "-n", "2")
     result.assert_outcomes()
     assert "conformance:" not in result.stdout.str()
+
+
+def test_the_printed_replay_command_runs_as_printed(pytester, tmp_path):
+    import shlex
+    import subprocess
+    import sys
+
+    report = tmp_path / "conformance"
+    result = run(pytester, "--conformance-target=moto", "--conformance-seed=11",
+                 "--conformance-rules=BMU-WINDOW", f"--conformance-report={report}")  # fmt: skip
+    result.assert_outcomes(failed=1)
+    (command,) = re.findall(r"Replay: (conformance replay .+)", result.stdout.str())
+    assert str(report / "traces" / "BMU-WINDOW.json") in command
+    assert (report / "traces" / "BMU-WINDOW.json").is_file()
+    assert (report / "traces" / "test_bmu_window.py").is_file()
+    argv = shlex.split(command)
+    replayed = subprocess.run(
+        [sys.executable, "-m", "conformance", *argv[1:]], capture_output=True, text=True
+    )
+    assert replayed.returncode == 1, replayed.stderr  # the divergence reproduces
+    assert "Divergence reproduced." in replayed.stdout
+
+
+def test_a_report_directory_that_cannot_be_written_stops_the_session(pytester, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = run(pytester, "--conformance-target=reference", f"--conformance-report={blocker}/R")
+    assert result.ret == 4  # pytest's usage error
+    assert "cannot write traces there" in result.stderr.str()
+    assert "Traceback" not in result.stderr.str()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
@@ -164,9 +165,11 @@ def trace_path(result: RuleResult) -> str | None:
     return f"traces/{result.id}.json" if result.trace is not None else None
 
 
-def failure_text(result: RuleResult, target: str) -> str:
+def failure_text(result: RuleResult, target: str, trace_file: str | None = None) -> str:
     """A failing rule as the report, junit.xml and the pytest plugin show it: the rule, Expected,
-    Received, the minimal trace step by step, and the command that replays it."""
+    Received, the minimal trace step by step, and the command that replays it. ``trace_file``:
+    where the trace was saved, as the replay command should name it (default: its place in a
+    report directory)."""
     rule = RULES_BY_ID[result.id]
     lines = [f"{result.id}: {rule.statement}", ""]
     lines += labelled("Expected: ", result.expected or "")
@@ -174,10 +177,11 @@ def failure_text(result: RuleResult, target: str) -> str:
     if result.replayed is not None:
         lines += labelled("Replayed: ", result.replayed)
     if result.trace is not None:
-        lines += ["", f"Minimal trace ({trace_path(result)}):"]
+        path = trace_file or trace_path(result)
+        lines += ["", f"Minimal trace ({path}):"]
         for number, step in enumerate(result.trace.steps, 1):
             lines += render_step(number, step)
-        lines += ["", f"Replay: conformance replay {trace_path(result)} --target {target}"]
+        lines += ["", f"Replay: conformance replay {shlex.quote(str(path))} --target {target}"]
     return "\n".join(lines)
 
 
