@@ -65,7 +65,16 @@ from models.shapes import ShapeIndex, Violation
 from models.state import UNKNOWN_ENTRY, Entry, ModelState, UsageKey, Worlds
 from models.world import Customer, Product, World
 
-__all__ = ["SHAPE_RULES", "Model", "OutOfProfile", "Window", "hour_of", "window_position"]
+__all__ = [
+    "SHAPE_RULES",
+    "Model",
+    "OutOfProfile",
+    "Window",
+    "faults",
+    "hour_of",
+    "isolates",
+    "window_position",
+]
 
 Window = Literal["inside", "outside", "future"]
 
@@ -94,6 +103,26 @@ class OutOfProfile(ValueError):
 def hour_of(moment: datetime) -> datetime:
     """Duplicate detection's time: the timestamp rounded down to the hour."""
     return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def faults(allowed: Allowed) -> frozenset[str]:
+    """The rules that refuse ``allowed.request`` as a whole, strictly or leniently. A shape
+    rule's either-order ValidationException (WIRE-VALIDATION beside BMU-SIZE-LIMIT, say) is the
+    same fault, not a second one."""
+    refusing = {a.rule for a in allowed.alternatives if isinstance(a, Reject)}
+    if refusing & set(SHAPE_RULES.values()):
+        refusing.discard("WIRE-VALIDATION")
+    return frozenset(refusing)
+
+
+def isolates(rule: str, allowed: Allowed) -> bool:
+    """Whether ``allowed.request`` shows ``rule`` alone: it breaks no other rule (a wire rule,
+    which judges any answer, takes a request with at most one fault). Only such a request may
+    be a counterexample for ``rule``."""
+    found = faults(allowed)
+    if rule.startswith("WIRE-") and rule != "WIRE-VALIDATION":
+        return len(found) <= 1
+    return found <= {rule}
 
 
 def window_position(profile: Profile, operation: str, timestamp: datetime, now: datetime) -> Window:

@@ -7,19 +7,25 @@ the trace's own steps, so a trace of n steps takes at most a few times n replays
 
 1. cut the trace after the first step that diverges;
 2. drop each earlier step (from the last to the first) when the divergence survives without it;
-3. drop records from each batch, the same way, then the usage allocations of each request.
+3. drop records from each batch, the same way, then the usage allocations of each request;
+4. simplify values, each change kept only if the divergence survives it: every occurrence of
+   a quantity becomes 0, else 1; a timestamp becomes the start of its hour; ``DryRun: false``
+   and RegisterUsage nonces are left out. A value is changed everywhere it occurs at once, so
+   a repeat stays a repeat.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
+from typing import Any
 
 from conformance.engine.replay import ReplayResult, replay
 from conformance.reporting.trace import Trace, TraceStep
 from conformance.targets import Target
 from models.model import Model
-from models.requests import BatchMeterUsage, MeterUsage
+from models.requests import BatchMeterUsage, MeterUsage, RegisterUsage, Request, UsageRecord
 
 __all__ = ["minimize"]
 
@@ -56,8 +62,84 @@ def minimize(trace: Trace, target: Target, model: Model, max_replays: int = 300)
         plain = _without_allocations(current, index)
         if plain is not None and keeps_failing(plain):
             current = plain
+    for simpler in _value_simplifications(current):
+        candidate = simpler(current)
+        if candidate is not None and candidate != current and keeps_failing(candidate):
+            current = candidate
     # the engine replays the result once more before reporting it: no confirming replay here
     return _cut(current, judged)
+
+
+Simplify = Callable[[Trace], "Trace | None"]
+
+
+def _value_simplifications(trace: Trace) -> list[Simplify]:
+    """Each simpler value to try, as a change of the whole trace: the plainest first."""
+    quantities: set[int] = set()
+    stamps: set[datetime] = set()
+    for request in _requests(trace):
+        for owner in _owners(request):
+            quantity = owner.quantity if isinstance(owner, UsageRecord) else owner.usage_quantity
+            if isinstance(quantity, int) and quantity > 1:
+                quantities.add(quantity)
+            if owner.timestamp is not None and (owner.timestamp.minute or owner.timestamp.second):
+                stamps.add(owner.timestamp)
+    changes: list[Simplify] = [_map_dry_run]
+    for quantity in sorted(quantities):
+        changes += [_mapper("quantity", quantity, 0), _mapper("quantity", quantity, 1)]
+    for stamp in sorted(stamps):
+        changes.append(_mapper("timestamp", stamp, stamp.replace(minute=0, second=0, microsecond=0)))
+    return changes
+
+
+def _requests(trace: Trace) -> list[Request]:
+    return [s.request for s in trace.steps if s.request is not None]
+
+
+def _owners(request: Request) -> tuple[MeterUsage | UsageRecord, ...]:
+    if isinstance(request, MeterUsage):
+        return (request,)
+    if isinstance(request, BatchMeterUsage):
+        return request.usage_records
+    return ()
+
+
+def _map_dry_run(trace: Trace) -> Trace | None:
+    """``DryRun: false`` and RegisterUsage nonces left out."""
+
+    def plain(request: Request) -> Request:
+        if isinstance(request, MeterUsage) and request.dry_run is False:
+            return replace(request, dry_run=None)
+        if isinstance(request, RegisterUsage) and request.nonce is not None:
+            return replace(request, nonce=None)
+        return request
+
+    return _each_request(trace, plain)
+
+
+def _mapper(kind: str, old: Any, new: Any) -> Simplify:
+    """Every quantity (or timestamp) equal to ``old`` made ``new``, wherever it occurs."""
+
+    def owner_changed(owner: Any) -> Any:
+        if kind == "timestamp":
+            return replace(owner, timestamp=new) if owner.timestamp == old else owner
+        if isinstance(owner, UsageRecord):
+            return replace(owner, quantity=new) if owner.quantity == old else owner
+        return replace(owner, usage_quantity=new) if owner.usage_quantity == old else owner
+
+    def changed(request: Request) -> Request:
+        if isinstance(request, MeterUsage):
+            return owner_changed(request)  # type: ignore[no-any-return]
+        if isinstance(request, BatchMeterUsage):
+            return replace(request, usage_records=tuple(owner_changed(r) for r in request.usage_records))
+        return request
+
+    return lambda trace: _each_request(trace, changed)
+
+
+def _each_request(trace: Trace, change: Callable[[Request], Request]) -> Trace:
+    steps = tuple(replace(s, request=change(s.request)) if s.request is not None else s for s in trace.steps)
+    return replace(trace, steps=steps)
 
 
 def _cut(trace: Trace, result: ReplayResult) -> Trace:
@@ -65,7 +147,9 @@ def _cut(trace: Trace, result: ReplayResult) -> Trace:
     steps: list[TraceStep] = []
     for original, replayed in zip(trace.steps, result.steps, strict=False):
         judged = replace(original, expected=replayed.step.expected, observed=replayed.step.observed)
-        steps.append(replace(judged, divergence=replayed.step.divergence))
+        steps.append(
+            replace(judged, divergence=replayed.step.divergence, also_broken=replayed.step.also_broken)
+        )
         if replayed.step.divergence:
             break
     return replace(trace, steps=tuple(steps))

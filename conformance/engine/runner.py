@@ -186,13 +186,15 @@ def run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> Rule
     if result.verdict == "not-reached":
         return _unreached(rule, target, config.budget, seconds)
     trace = minimize(_trace(config, campaign, result, clock), target, model)
+    # everything reported is read off the minimal trace, never off the example it came from
     failing = trace.steps[-1]
+    trace = replace(trace, reasons=failing.divergence)
     again = replay(trace, target, model)
     common = {"trace": trace, "expected": failing.expected, "received": failing.observed, "seconds": seconds}
     if again.reproduced:
-        return RuleResult(rule, "fail", result.exercised, "; ".join(result.reasons), **common)  # type: ignore[arg-type]
+        return RuleResult(rule, "fail", result.exercised, "; ".join(failing.divergence), **common)  # type: ignore[arg-type]
     replayed = again.steps[-1].step.observed if again.steps else None
-    reason = "the failing trace did not reproduce on replay: " + "; ".join(result.reasons)
+    reason = "the failing trace did not reproduce on replay: " + "; ".join(failing.divergence)
     return RuleResult(rule, "flaky", result.exercised, reason, replayed=replayed, **common)  # type: ignore[arg-type]
 
 

@@ -11,8 +11,8 @@ from conformance.reporting.trace import TraceStep
 from conformance.targets.base import Target
 from conformance.targets.client import Exchange
 from conformance.wire.check import check_response
-from models.expect import Allowed, Judgement
-from models.model import Model
+from models.expect import Allowed, Judgement, Mismatch
+from models.model import Model, isolates
 from models.requests import CallContext, Request
 from models.shapes import ShapeIndex
 from models.state import ModelState
@@ -25,6 +25,10 @@ class RuleCheck:
     judgement: Judgement
     decided: bool  # the rule decided this answer (and the answer was not indeterminate)
     divergence: tuple[str, ...]  # why the answer breaks the rule; empty when it does not
+    # where the answer breaks the rule, every other mismatch of it: other rules', and the
+    # rule's own where the request breaks other rules too (then never a counterexample:
+    # models.model.isolates)
+    others: tuple[Mismatch, ...] = ()
 
     @property
     def diverges(self) -> bool:
@@ -45,7 +49,12 @@ def check_rule(rule: str, allowed: Allowed, exchange: Exchange, shapes: ShapeInd
         reasons += [m.reason for m in wire.mismatches if m.rule == rule]
     if judgement.indeterminate:
         return RuleCheck(judgement, False, ())
-    return RuleCheck(judgement, decided, tuple(reasons))
+    if not reasons:
+        return RuleCheck(judgement, decided, ())
+    others = tuple(m for m in judgement.mismatches if m.rule != rule)
+    if not isolates(rule, allowed):
+        return RuleCheck(judgement, decided, (), tuple(Mismatch(rule, r) for r in reasons) + others)
+    return RuleCheck(judgement, decided, tuple(reasons), others)
 
 
 @dataclass(frozen=True)
@@ -82,5 +91,6 @@ def exchange_step(
         expected=check.judgement.expected,
         observed=check.judgement.received,
         divergence=check.divergence,
+        also_broken=check.others,
     )
     return Stepped(step, check, model.step(state, allowed, exchange.outcome))

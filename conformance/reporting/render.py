@@ -38,6 +38,7 @@ def render_step(number: int, step: TraceStep) -> list[str]:
     lines = [f"{number}. at {when}, {who} in {step.context.region}: {sent}"]
     lines += labelled("Expected: ", step.expected, "   ") + labelled("Received: ", step.observed, "   ")
     lines += [f"   ✗ {bounded_text(reason)}" for reason in step.divergence]
+    lines += [f"   ✗ also {m.rule}: {bounded_text(m.reason)}" for m in step.also_broken]
     return lines
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.wire.schemas import read_json, validate
+from models.expect import Mismatch
 from models.requests import (
     BatchMeterUsage,
     CallContext,
@@ -51,7 +52,8 @@ class TraceStep:
     fixtures: Fixtures | None = None
     expected: str = ""
     observed: str = ""
-    divergence: tuple[str, ...] = ()
+    divergence: tuple[str, ...] = ()  # why the answer breaks the trace's rule
+    also_broken: tuple[Mismatch, ...] = ()  # the other rules the same answer breaks
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,8 @@ def _step_json(step: TraceStep, aliases: _Aliases) -> dict[str, Any]:
         data["expected"] = step.expected
         data["observed"] = step.observed
         data["divergence"] = list(step.divergence)
+        if step.also_broken:
+            data["alsoBroken"] = [{"rule": m.rule, "reason": m.reason} for m in step.also_broken]
     return data
 
 
@@ -202,6 +206,7 @@ def _step_from_json(data: dict[str, Any], keys: _Keys) -> TraceStep:
         expected=data["expected"],
         observed=data["observed"],
         divergence=tuple(data["divergence"]),
+        also_broken=tuple(Mismatch(m["rule"], m["reason"]) for m in data.get("alsoBroken", ())),
     )
 
 

@@ -1,0 +1,111 @@
+"""Counterexamples a person reads at a glance: the minimal trace's failing request breaks the
+campaign's rule and no other, uses the fixtures' names, ASCII and round quantities, and every
+line the report prints about it is true of that trace."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+
+import pytest
+
+from conformance.engine import RunConfig, open_target
+from conformance.engine.runner import run_rule
+from conformance.reporting.report import failure_text
+from conformance.targets import ReferenceTarget, TargetOptions
+from models import BatchMeterUsage, MeterUsage
+from models.model import isolates
+from models.requests import to_wire
+from models.world import World
+
+
+class _Buggy(ReferenceTarget):
+    """The reference with one bug, for rules moto cannot show (it has no MeterUsage)."""
+
+    def __init__(self, model, bug):
+        super().__init__(model)
+        self.bug = bug
+
+    def invoke(self, request, context):
+        if self.bug == "hour-duplicate" and isinstance(request, MeterUsage):
+            # forgets every earlier record: a second quantity in the hour is accepted
+            self.service.state = replace(self.service.state, usage={})
+        return super().invoke(request, context)
+
+
+def _failing(rule, target_name, seed, model=None, target=None):
+    config = RunConfig(TargetOptions(target_name), "2025-01", (rule,), "quick", seed, 1)
+    if target is None:
+        model, target = open_target(config)
+    try:
+        return run_rule(config, rule, model, target), model
+    finally:
+        target.close() if target_name == "moto" else None
+
+
+def _check_counterexample(result, model, on_the_hour=True):
+    assert result.verdict == "fail", result.reason
+    trace = result.trace
+    state = model.initial(World.of(trace.fixtures))
+    fixture_names = {p.code for p in trace.fixtures.products} | {
+        c.identifier for c in trace.fixtures.customers
+    }
+    for step in trace.steps:
+        if step.kind == "fixtures":
+            state = state.with_fixtures(step.fixtures)
+        if step.request is None:
+            continue
+        allowed = model.allowed(state, step.request, step.context, step.now)
+        wire = json.dumps(to_wire(step.request))
+        assert wire.isascii(), wire
+        if step is trace.steps[-1]:
+            assert isolates(trace.rule, allowed), (trace.rule, wire)
+        records = step.request.usage_records if isinstance(step.request, BatchMeterUsage) else (step.request,)
+        for record in records:
+            quantity = getattr(record, "quantity", getattr(record, "usage_quantity", None))
+            if not getattr(record, "allocations", None):
+                assert quantity in (None, 0, 1), wire  # no allocations tie it to another value
+            # on the hour, unless the hour's start is outside the window (``on_the_hour`` False)
+            assert record.timestamp.minute == record.timestamp.second == 0 or not on_the_hour, wire
+        product = getattr(step.request, "product_code", None)
+        assert product is None or product in fixture_names or "unknown" in product, wire
+        state = model.step(state, allowed, _observed(allowed, step))
+    # everything the report says is about this trace: indices name its records, every
+    # mismatch of the final step is printed
+    text = failure_text(result, "t")
+    final = trace.steps[-1]
+    count = len(final.request.usage_records) if isinstance(final.request, BatchMeterUsage) else 1
+    for listed in re.findall(r"records? \[([\d, ]+)\]", text):
+        assert all(int(i) < count for i in listed.split(",")), (listed, count)
+    for mismatch in final.also_broken:
+        assert f"also {mismatch.rule}: {mismatch.reason}" in text
+    assert result.reason == "; ".join(final.divergence)
+
+
+def _observed(allowed, step):
+    from models.realize import realize
+
+    # the trace holds the observed answer as text only: the model's own answer is enough to
+    # carry the state forward for these checks (the steps before the last conform)
+    return realize(allowed, new_id=lambda: "x", sign=lambda _: "x")
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("rule", ["BMU-WINDOW", "BMU-IDEMPOTENT", "ALLOC-SUM"])
+def test_moto_counterexamples_show_the_rule_alone_in_plain_values(rule, seed):
+    result, model = _failing(rule, "moto", seed)
+    _check_counterexample(result, model)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_an_hour_duplicate_counterexample_is_two_plain_requests(seed, model):
+    target = _Buggy(model, "hour-duplicate")
+    from strategies import minimal_world
+    from tests.conftest import NOW
+
+    target.open(minimal_world("setup"), NOW)
+    result, _ = _failing("MU-HOUR-DUPLICATE", "reference", seed, model, target)
+    # a repeat within the hour of an earlier record near the window's edge keeps its minute
+    _check_counterexample(result, model, on_the_hour=False)
+    assert len(result.trace.steps) == 2
