@@ -240,3 +240,12 @@ def test_output_is_bounded_and_the_trace_keeps_every_value(tmp_path, capsys):
 def test_a_moto_report_stays_small(moto_report):
     _, out = moto_report
     assert (out / "report.md").stat().st_size < 100_000
+
+
+def test_an_untestable_reason_names_the_operation_that_never_succeeded(tmp_path, capsys):
+    out = tmp_path / "R"
+    main(["run", "--target", "moto", "--budget", "quick", "--seed", "1",
+          "--rules", "MU-IDEMPOTENT,RU-NONCE", "--report", str(out)])  # fmt: skip
+    reasons = {r["id"]: r["reason"] for r in json.loads((out / "report.json").read_text())["rules"]}
+    assert reasons["MU-IDEMPOTENT"].startswith("MeterUsage never succeeded on moto: 500 NotImplementedError")
+    assert reasons["RU-NONCE"].startswith("RegisterUsage never succeeded on moto: 500 NotImplementedError")

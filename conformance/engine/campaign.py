@@ -26,7 +26,7 @@ from conformance.targets.base import CAPABILITIES, Target
 from models.catalogue import RULES_BY_ID
 from models.expect import Allowed
 from models.model import Model
-from models.outcomes import Outcome
+from models.outcomes import Outcome, ServiceError
 from models.realize import realize
 from models.requests import CallContext, Request
 from models.state import ModelState
@@ -81,6 +81,8 @@ class CampaignResult:
     steps: list[TraceStep] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     seed: int = 0
+    # per operation sent: whether it ever succeeded, and the first answer when it had not yet
+    answers: dict[str, tuple[bool, str]] = field(default_factory=dict)
 
 
 def run_campaign(campaign: Campaign) -> CampaignResult:
@@ -93,8 +95,14 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
     exercised = [0]
     first: list[Divergence] = []  # the first divergence seen, whatever Hypothesis does next
 
+    answers: dict[str, tuple[bool, str]] = {}
+
     def count(n: int) -> None:
         exercised[0] += n
+
+    def answered(operation: str, succeeded: bool, observed: str) -> None:
+        ever, first = answers.get(operation, (False, observed))
+        answers[operation] = (ever or succeeded, first)
 
     budget = campaign.budget
     round_seed = campaign.seed
@@ -103,7 +111,7 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
     round_number = 0
     while round_number < rounds:
         round_seed = campaign.seed + round_number
-        machine = seed(round_seed)(_machine(campaign, count, first))
+        machine = seed(round_seed)(_machine(campaign, count, first, answered))
         try:
             run_state_machine_as_test(  # type: ignore[no-untyped-call,unused-ignore]
                 machine,
@@ -137,7 +145,7 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
         if exercised[0]:
             return CampaignResult(campaign.rule, "pass", exercised[0], seed=round_seed)
         round_number += 1
-    return CampaignResult(campaign.rule, "not-reached", 0, seed=round_seed)
+    return CampaignResult(campaign.rule, "not-reached", 0, seed=round_seed, answers=answers)
 
 
 def _builds_state(model: Model, state: ModelState, allowed: Allowed) -> bool:
@@ -162,7 +170,10 @@ def wall_clock() -> datetime:
 
 
 def _machine(
-    campaign: Campaign, count: Callable[[int], None], first: list[Divergence]
+    campaign: Campaign,
+    count: Callable[[int], None],
+    first: list[Divergence],
+    answered: Callable[[str, bool, str], None],
 ) -> type[RuleBasedStateMachine]:
     model, target, names, aim = campaign.model, campaign.target, Names(campaign.namespace), campaign.aim
     memo: dict[Any, Any] = {}  # strategies of this campaign's worlds and clocks (Scene.kept)
@@ -241,6 +252,10 @@ def _machine(
                 campaign.rule, model, target, self.state, request, context, self.now, allowed
             )
             check = stepped.check
+            if not check.judgement.indeterminate:
+                answered(
+                    request.operation, not isinstance(stepped.outcome, ServiceError), stepped.step.observed
+                )
             self.steps.append(stepped.step)
             self.sent.append((request, context))
             self.state = stepped.state

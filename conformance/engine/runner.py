@@ -184,7 +184,7 @@ def run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> Rule
     if result.verdict == "pass":
         return RuleResult(rule, "pass", result.exercised, seconds=seconds)
     if result.verdict == "not-reached":
-        return _unreached(rule, target, config.budget, seconds)
+        return _unreached(rule, target, config.budget, seconds, result.answers)
     trace = minimize(_trace(config, campaign, result, clock), target, model)
     # everything reported is read off the minimal trace, never off the example it came from
     failing = trace.steps[-1]
@@ -198,7 +198,26 @@ def run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> Rule
     return RuleResult(rule, "flaky", result.exercised, reason, replayed=replayed, **common)  # type: ignore[arg-type]
 
 
-def _unreached(rule: str, target: Target, budget: str, seconds: float) -> RuleResult:
+# the operation a rule's family needs to succeed before anything it decides can be built
+_OPERATIONS = {
+    "MU": "MeterUsage",
+    "BMU": "BatchMeterUsage",
+    "ALLOC": "BatchMeterUsage",
+    "QTY": "BatchMeterUsage",
+    "RC": "ResolveCustomer",
+    "RU": "RegisterUsage",
+}
+
+
+def _unreached(
+    rule: str, target: Target, budget: str, seconds: float, answers: dict[str, tuple[bool, str]]
+) -> RuleResult:
+    operation = _OPERATIONS.get(rule.split("-", 1)[0])
+    if operation in answers and not answers[operation][0]:
+        # the specific cause: what the rule needs never worked on this target
+        answer = answers[operation][1].splitlines()[0]
+        reason = f"{operation} never succeeded on {target.name}: {answer}"
+        return RuleResult(rule, "untestable", 0, reason, seconds=seconds)
     missing = sorted(set(CAPABILITIES) - set(target.capabilities))
     if missing:
         told = "; ".join(CAPABILITIES[m] for m in missing)

@@ -13,6 +13,7 @@ from conformance.targets.client import Exchange
 from conformance.wire.check import check_response
 from models.expect import Allowed, Judgement, Mismatch
 from models.model import Model, isolates
+from models.outcomes import Outcome
 from models.requests import CallContext, Request
 from models.shapes import ShapeIndex
 from models.state import ModelState
@@ -64,6 +65,7 @@ class Stepped:
     step: TraceStep
     check: RuleCheck
     state: ModelState
+    outcome: Outcome  # what the target answered
 
 
 def exchange_step(
@@ -93,4 +95,4 @@ def exchange_step(
         divergence=check.divergence,
         also_broken=check.others,
     )
-    return Stepped(step, check, model.step(state, allowed, exchange.outcome))
+    return Stepped(step, check, model.step(state, allowed, exchange.outcome), exchange.outcome)
