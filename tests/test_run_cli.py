@@ -4,6 +4,7 @@ function), with the report files checked against the schemas that ship with the 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -249,3 +250,50 @@ def test_an_untestable_reason_names_the_operation_that_never_succeeded(tmp_path,
     reasons = {r["id"]: r["reason"] for r in json.loads((out / "report.json").read_text())["rules"]}
     assert reasons["MU-IDEMPOTENT"].startswith("MeterUsage never succeeded on moto: 500 NotImplementedError")
     assert reasons["RU-NONCE"].startswith("RegisterUsage never succeeded on moto: 500 NotImplementedError")
+
+
+@pytest.fixture(scope="module")
+def full_moto_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("moto-all") / "R"
+    main(
+        [
+            "run",
+            "--target",
+            "moto",
+            "--budget",
+            "quick",
+            "--seed",
+            "3",
+            "--workers",
+            "1",
+            "--report",
+            str(out),
+        ]
+    )
+    return out
+
+
+def test_every_note_of_a_moto_report_is_true_of_its_minimal_trace(full_moto_report):
+    """Every rule of a full moto run: record indices and quoted values of each failing rule's
+    note appear in its minimal trace, and every mismatch of the trace's final step is printed
+    in report.md."""
+    out = full_moto_report
+    report = json.loads((out / "report.json").read_text())
+    markdown = (out / "report.md").read_text()
+    failing = [r for r in report["rules"] if r["verdict"] == "fail"]
+    assert len(failing) > 20
+    for rule in failing:
+        trace_text = (out / rule["trace"]).read_text()
+        trace = json.loads(trace_text)
+        final = trace["steps"][-1]
+        assert rule["reason"] == "; ".join(final["divergence"])
+        records = len(final.get("params", {}).get("UsageRecords", [None]))
+        for listed in re.findall(r"records? \[([\d, ]+)\]", rule["reason"]):
+            assert all(int(i) < records for i in listed.split(",")), (rule["id"], listed, records)
+        for quoted in re.findall(r"'([^']+)'", rule["reason"]):
+            assert quoted in trace_text, (rule["id"], quoted)
+        section = markdown.split(f"## {rule['id']}: fail", 1)[1].split("\n## ", 1)[0]
+        for reason in final["divergence"]:
+            assert f"✗ {reason}" in section
+        for mismatch in final.get("alsoBroken", []):
+            assert f"✗ also {mismatch['rule']}: {mismatch['reason']}" in section
