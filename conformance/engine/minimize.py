@@ -8,7 +8,8 @@ the trace's own steps, so a trace of n steps takes at most a few times n replays
 1. cut the trace after the first step that diverges;
 2. drop each earlier step (from the last to the first) when the divergence survives without it;
 3. drop records from each batch, the same way, then the usage allocations of each request;
-4. simplify values, each change kept only if the divergence survives it: every occurrence of
+4. simplify values, each change kept only if the divergence survives it: names become the
+   fixtures' plainest (the first product, its first dimension and customer); every occurrence of
    a quantity becomes 0, else 1; a timestamp becomes the start of its hour; ``DryRun: false``
    and RegisterUsage nonces are left out. A value is changed everywhere it occurs at once, so
    a repeat stays a repeat.
@@ -84,12 +85,83 @@ def _value_simplifications(trace: Trace) -> list[Simplify]:
                 quantities.add(quantity)
             if owner.timestamp is not None and (owner.timestamp.minute or owner.timestamp.second):
                 stamps.add(owner.timestamp)
-    changes: list[Simplify] = [_map_dry_run]
+    changes: list[Simplify] = [_map_dry_run, *_plainer_names(trace)]
     for quantity in sorted(quantities):
         changes += [_mapper("quantity", quantity, 0), _mapper("quantity", quantity, 1)]
     for stamp in sorted(stamps):
         changes.append(_mapper("timestamp", stamp, stamp.replace(minute=0, second=0, microsecond=0)))
     return changes
+
+
+def _plainer_names(trace: Trace) -> list[Simplify]:
+    """The fixtures' plainest names for the ones a trace uses: its first product (by code), that
+    product's first dimension and first subscribed customer."""
+    products = sorted(trace.fixtures.products, key=lambda p: p.code)
+    if not products:
+        return []
+    first = products[0]
+    requests = _requests(trace)
+    owners = [owner for request in requests for owner in _owners(request)]
+    used_products = {code for r in requests if isinstance(code := getattr(r, "product_code", None), str)}
+    used_customers = {
+        o.customer_identifier for o in owners if isinstance(o, UsageRecord) and o.customer_identifier
+    }
+    used_dimensions = {
+        d for o in owners if (d := o.dimension if isinstance(o, UsageRecord) else o.usage_dimension)
+    }
+    changes = [
+        _renamer("product", code, first.code)
+        for code in sorted(used_products & {p.code for p in products} - {first.code})
+    ]
+    subscribed = sorted(
+        c.identifier for c in trace.fixtures.customers if c.product_code == first.code and c.subscribed
+    )
+    if subscribed:
+        known = {c.identifier for c in trace.fixtures.customers}
+        changes += [
+            _renamer("customer", c, subscribed[0]) for c in sorted(used_customers & known - {subscribed[0]})
+        ]
+    if first.dimensions:
+        plainest = sorted(first.dimensions)[0]
+        declared = {d for p in products for d in p.dimensions}
+        changes += [
+            _renamer("dimension", d, plainest) for d in sorted(used_dimensions & declared - {plainest})
+        ]
+    return changes
+
+
+def _renamer(kind: str, old: str, new: str) -> Simplify:
+    """Every product code, customer identifier or dimension equal to ``old`` named ``new``."""
+
+    def record(owner: Any) -> Any:
+        if kind == "customer" and isinstance(owner, UsageRecord) and owner.customer_identifier == old:
+            return replace(owner, customer_identifier=new)
+        if kind == "dimension" and isinstance(owner, UsageRecord) and owner.dimension == old:
+            return replace(owner, dimension=new)
+        if kind == "dimension" and isinstance(owner, MeterUsage) and owner.usage_dimension == old:
+            return replace(owner, usage_dimension=new)
+        return owner
+
+    def changed(request: Request) -> Request:
+        if kind == "product":
+            request = _with_product(request, old, new)
+        if isinstance(request, MeterUsage):
+            return record(request)  # type: ignore[no-any-return]
+        if isinstance(request, BatchMeterUsage):
+            return replace(request, usage_records=tuple(record(r) for r in request.usage_records))
+        return request
+
+    return lambda trace: _each_request(trace, changed)
+
+
+def _with_product(request: Request, old: str, new: str) -> Request:
+    if isinstance(request, MeterUsage) and request.product_code == old:
+        return replace(request, product_code=new)
+    if isinstance(request, BatchMeterUsage) and request.product_code == old:
+        return replace(request, product_code=new)
+    if isinstance(request, RegisterUsage) and request.product_code == old:
+        return replace(request, product_code=new)
+    return request
 
 
 def _requests(trace: Trace) -> list[Request]:
