@@ -297,3 +297,12 @@ def test_every_note_of_a_moto_report_is_true_of_its_minimal_trace(full_moto_repo
             assert f"✗ {reason}" in section
         for mismatch in final.get("alsoBroken", []):
             assert f"✗ also {mismatch['rule']}: {mismatch['reason']}" in section
+
+
+def test_an_unreachable_moto_server_is_one_line_before_any_worker_starts(tmp_path, capfd):
+    code = main(["run", "--target", "moto-server", "--endpoint-url", "http://127.0.0.1:9", "--workers", "2",
+                 "--rules", "BMU-WINDOW", "--report", str(tmp_path / "R")])  # fmt: skip
+    assert code == 3
+    err = capfd.readouterr().err
+    assert "did not answer POST /moto-api/reset" in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "R").exists()

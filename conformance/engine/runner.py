@@ -97,9 +97,13 @@ def run(
 
 
 def parallelism(config: RunConfig) -> tuple[int, str | None]:
-    """How many campaigns run at once, and why fewer than asked (None: as asked). Side effect:
-    asks an ``endpoint`` what it announces (``GET /_conformance``); raises TargetSetupError
-    when nothing answers."""
+    """How many campaigns run at once, and why fewer than asked (None: as asked). Side effects:
+    asks an ``endpoint`` what it announces (``GET /_conformance``), and opens (resets) a moto
+    server the user started, so a target that cannot be reached is found before any worker
+    starts; raises TargetSetupError when nothing answers."""
+    if config.target.name == "moto-server" and config.target.endpoint_url:
+        _, target = open_target(config)
+        target.close()
     asked = max(1, config.workers)
     if asked == 1 or config.target.name not in _SHARED:
         return asked, None
