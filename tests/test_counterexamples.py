@@ -13,25 +13,11 @@ import pytest
 from conformance.engine import RunConfig, open_target
 from conformance.engine.runner import run_rule
 from conformance.reporting.report import failure_text
-from conformance.targets import ReferenceTarget, TargetOptions
+from conformance.targets import TargetOptions
 from models import BatchMeterUsage, MeterUsage
 from models.model import isolates
-from models.requests import to_wire
+from models.requests import UsageRecord, to_wire
 from models.world import World
-
-
-class _Buggy(ReferenceTarget):
-    """The reference with one bug, for rules moto cannot show (it has no MeterUsage)."""
-
-    def __init__(self, model, bug):
-        super().__init__(model)
-        self.bug = bug
-
-    def invoke(self, request, context):
-        if self.bug == "hour-duplicate" and isinstance(request, MeterUsage):
-            # forgets every earlier record: a second quantity in the hour is accepted
-            self.service.state = replace(self.service.state, usage={})
-        return super().invoke(request, context)
 
 
 def _failing(rule, target_name, seed, model=None, target=None):
@@ -58,13 +44,19 @@ def _check_counterexample(result, model, on_the_hour=True):
         assert wire.isascii(), wire
         if step is trace.steps[-1]:
             assert isolates(trace.rule, allowed), (trace.rule, wire)
-        records = step.request.usage_records if isinstance(step.request, BatchMeterUsage) else (step.request,)
+        records: tuple[MeterUsage | UsageRecord, ...] = ()
+        if isinstance(step.request, BatchMeterUsage):
+            records = step.request.usage_records
+        elif isinstance(step.request, MeterUsage):
+            records = (step.request,)
         for record in records:
             quantity = getattr(record, "quantity", getattr(record, "usage_quantity", None))
             if not getattr(record, "allocations", None):
                 assert quantity in (None, 0, 1), wire  # no allocations tie it to another value
             # on the hour, unless the hour's start is outside the window (``on_the_hour`` False)
-            assert record.timestamp.minute == record.timestamp.second == 0 or not on_the_hour, wire
+            # or the fault is a timestamp after now
+            on_hour = record.timestamp.minute == record.timestamp.second == 0
+            assert on_hour or not on_the_hour or "FUTURE" in trace.rule, wire
         product = getattr(step.request, "product_code", None)
         # the plainest name: the first product, or for a caller's request its caller's own
         plainest = {min(p.code for p in trace.fixtures.products)} | {
@@ -99,14 +91,50 @@ def test_moto_counterexamples_show_the_rule_alone_in_plain_values(rule, seed):
     _check_counterexample(result, model)
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_an_hour_duplicate_counterexample_is_two_plain_requests(seed, model):
-    target = _Buggy(model, "hour-duplicate")
-    from strategies import minimal_world
-    from tests.conftest import NOW
+@pytest.fixture
+def forgetful_serve(model, monkeypatch):
+    """``conformance serve`` with a test-only bug: MeterUsage forgets every earlier record, so a
+    second quantity in one hour is accepted (MU-HOUR-DUPLICATE)."""
+    from conformance.emulator import Emulator, ReferenceService
 
-    target.open(minimal_world("setup"), NOW)
-    result, _ = _failing("MU-HOUR-DUPLICATE", "reference", seed, model, target)
+    handle = ReferenceService.handle
+
+    def forgetting(self, target, body, context, now):
+        if target and target.endswith(".MeterUsage"):
+            self.state = replace(self.state, usage={})
+        return handle(self, target, body, context, now)
+
+    monkeypatch.setattr(ReferenceService, "handle", forgetting)
+    emulator = Emulator(model).start()
+    yield emulator
+    emulator.close()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_an_hour_duplicate_counterexample_is_two_plain_requests(seed, model, forgetful_serve):
+    config = RunConfig(TargetOptions("endpoint", forgetful_serve.url), "2025-01", None, "quick", seed, 1)
+    opened_model, target = open_target(config)
+    try:
+        result = run_rule(config, "MU-HOUR-DUPLICATE", opened_model, target)
+    finally:
+        target.close()
     # a repeat within the hour of an earlier record near the window's edge keeps its minute
-    _check_counterexample(result, model, on_the_hour=False)
+    _check_counterexample(result, opened_model, on_the_hour=False)
     assert len(result.trace.steps) == 2
+
+
+def test_every_failing_rule_of_a_moto_run_has_a_plain_counterexample():
+    config = RunConfig(TargetOptions("moto"), "2025-01", None, "quick", 0, 1)
+    model, target = open_target(config)
+    failed = 0
+    try:
+        for rule in config.rule_ids():
+            if rule in ("RETRY-CONVERGES", "CONC-LINEARIZABLE"):
+                continue
+            result = run_rule(config, rule, model, target)
+            if result.verdict == "fail":
+                failed += 1
+                _check_counterexample(result, model)
+    finally:
+        target.close()
+    assert failed > 20
