@@ -142,16 +142,9 @@ def _renamer(kind: str, old: str, new: str) -> Simplify:
             return replace(owner, usage_dimension=new)
         return owner
 
-    def changed(request: Request) -> Request:
-        if kind == "product":
-            request = _with_product(request, old, new)
-        if isinstance(request, MeterUsage):
-            return record(request)  # type: ignore[no-any-return]
-        if isinstance(request, BatchMeterUsage):
-            return replace(request, usage_records=tuple(record(r) for r in request.usage_records))
-        return request
-
-    return lambda trace: _each_request(trace, changed)
+    if kind == "product":
+        return lambda trace: _each_request(trace, lambda request: _with_product(request, old, new))
+    return lambda trace: _each_owner(trace, record)
 
 
 def _with_product(request: Request, old: str, new: str) -> Request:
@@ -199,14 +192,20 @@ def _mapper(kind: str, old: Any, new: Any) -> Simplify:
             return replace(owner, quantity=new) if owner.quantity == old else owner
         return replace(owner, usage_quantity=new) if owner.usage_quantity == old else owner
 
+    return lambda trace: _each_owner(trace, owner_changed)
+
+
+def _each_owner(trace: Trace, change: Callable[[Any], Any]) -> Trace:
+    """``change`` applied to every MeterUsage and every usage record of the trace."""
+
     def changed(request: Request) -> Request:
         if isinstance(request, MeterUsage):
-            return owner_changed(request)  # type: ignore[no-any-return]
+            return change(request)  # type: ignore[no-any-return]
         if isinstance(request, BatchMeterUsage):
-            return replace(request, usage_records=tuple(owner_changed(r) for r in request.usage_records))
+            return replace(request, usage_records=tuple(change(r) for r in request.usage_records))
         return request
 
-    return lambda trace: _each_request(trace, changed)
+    return _each_request(trace, changed)
 
 
 def _each_request(trace: Trace, change: Callable[[Request], Request]) -> Trace:
