@@ -25,7 +25,7 @@ from conformance.reporting.trace import TraceStep
 from conformance.targets.base import CAPABILITIES, Target
 from models.catalogue import RULES_BY_ID
 from models.expect import Allowed
-from models.model import Model
+from models.model import Model, isolates
 from models.outcomes import Outcome, ServiceError
 from models.realize import realize
 from models.requests import CallContext, Request
@@ -154,8 +154,12 @@ def _builds_state(model: Model, state: ModelState, allowed: Allowed) -> bool:
 
 
 def _reaches(rule: str, allowed: Allowed) -> bool:
-    """Whether sending ``allowed.request`` decides ``rule``: the model says so, or (a wire rule,
-    which judges the response rather than the request) the reference answer carries it."""
+    """Whether sending ``allowed.request`` decides ``rule`` and could show it broken: the model
+    says the request decides it (or, for a wire rule, which judges the response rather than
+    the request, the reference answer carries it), and the request breaks no other rule
+    (``isolates``: only such a request can be a counterexample)."""
+    if not isolates(rule, allowed):
+        return False
     if rule in allowed.decided:
         return True
     return rule.startswith("WIRE-") and rule in wire_rules(_reference_answer(allowed))
