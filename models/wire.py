@@ -76,12 +76,16 @@ def judge_wire(
         found.append(Mismatch("WIRE-JSON", "body is not a JSON object"))
         return WireJudgement(frozenset({"WIRE-JSON", "WIRE-STATUS"}), tuple(found))
     decided = {"WIRE-JSON", "WIRE-STATUS"}
+    type_field = body.get("__type")
+    code = error_code(type_field) if isinstance(type_field, str) else None
     if raw.status == 200:
+        if code is not None:
+            # WIRE-STATUS: an error sent as a success, which botocore parses as one
+            reason = f"200 with a body naming __type {code!r}: an error sent as success"
+            found.append(Mismatch("WIRE-STATUS", reason))
         found.extend(Mismatch("WIRE-JSON", f"output does not match its shape: {e}") for e in schema_errors)
         return WireJudgement(frozenset(decided), tuple(found))
     decided.add("WIRE-ERROR-SHAPE")
-    type_field = body.get("__type")
-    code = error_code(type_field) if isinstance(type_field, str) else None
     # WIRE-ERROR-SHAPE
     modelled = shapes.errors(operation) if operation else frozenset()
     if code is None:
