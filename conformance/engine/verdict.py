@@ -4,17 +4,17 @@ and :func:`exchange_step`, the one place a request goes allowed → invoke → j
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from conformance.reporting.trace import TraceStep
-from conformance.targets.base import Target
+from conformance.targets.base import RECORDS, Target
 from conformance.targets.client import Exchange
 from conformance.wire.check import check_response
 from models.expect import Allowed, Judgement, Mismatch
-from models.model import Model, isolates
-from models.outcomes import Outcome
-from models.requests import CallContext, Request
+from models.model import Model, faults, isolates
+from models.outcomes import Outcome, ServiceError
+from models.requests import CallContext, MeterUsage, Request
 from models.shapes import ShapeIndex
 from models.state import ModelState
 
@@ -80,11 +80,18 @@ def exchange_step(
 ) -> Stepped:
     """Send ``request`` to ``target`` and judge the answer for ``rule``. ``allowed``: the model's
     answer for this same state, request and ``now``, where the caller has it already (it is
-    computed here otherwise). Side effects: whatever ``target.invoke`` does."""
+    computed here otherwise). On a target that lists its records, the records oracle checks
+    that the step recorded no more than the model allows. Side effects: whatever
+    ``target.invoke`` does (and, with records, two reads of them)."""
     if allowed is None:
         allowed = model.allowed(state, request, context, now)
+    count = getattr(target, "record_count", None) if RECORDS in target.capabilities else None
+    before = count() if count is not None else None
     exchange = target.invoke(request, context)
     check = check_rule(rule, allowed, exchange, model.shapes)
+    next_state = model.step(state, allowed, exchange.outcome)
+    if before is not None and count is not None and not check.judgement.indeterminate:
+        check = _records_oracle(rule, allowed, check, count() - before, state, next_state, exchange.outcome)
     step = TraceStep(
         "request",
         now,
@@ -95,4 +102,40 @@ def exchange_step(
         divergence=check.divergence,
         also_broken=check.others,
     )
-    return Stepped(step, check, model.step(state, allowed, exchange.outcome), exchange.outcome)
+    return Stepped(step, check, next_state, exchange.outcome)
+
+
+def _records_oracle(
+    rule: str,
+    allowed: Allowed,
+    check: RuleCheck,
+    recorded: int,
+    state: ModelState,
+    next_state: ModelState,
+    outcome: Outcome,
+) -> RuleCheck:
+    """The records oracle: a step may add at most one record per key (or ClientToken) the model
+    now holds and did not before; nothing for a refused request, a DryRun or an identical
+    retry. More is blamed on the rule that decided the step."""
+    new_keys = sum(1 for key in next_state.usage if next_state.recorded(key) and not state.recorded(key))
+    new_tokens = len(next_state.client_tokens) - len(state.client_tokens)
+    allowed_new = 0 if isinstance(outcome, ServiceError) else max(new_keys, new_tokens)
+    if recorded <= allowed_new:
+        return check
+    if isinstance(allowed.request, MeterUsage) and allowed.request.dry_run:
+        blamed = frozenset({"MU-DRYRUN"})  # MU-DRYRUN: a dry run never records
+    elif isinstance(outcome, ServiceError):
+        blamed = faults(allowed) or check.judgement.decided
+    else:
+        blamed = check.judgement.decided
+    reason = f"the target recorded {recorded} usage record(s) where the model allows {allowed_new}"
+    mismatches = tuple(Mismatch(r, reason) for r in sorted(blamed))
+    if rule in blamed and isolates(rule, allowed):
+        return replace(
+            check,
+            divergence=(*check.divergence, reason),
+            others=check.others + tuple(m for m in mismatches if m.rule != rule),
+        )
+    if rule in blamed:
+        return replace(check, others=check.others + mismatches)
+    return check

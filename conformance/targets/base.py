@@ -9,7 +9,7 @@ from conformance.targets.client import Exchange
 from models.requests import CallContext, Request
 from models.world import Fixtures
 
-__all__ = ["CAPABILITIES", "Target", "TargetSetupError"]
+__all__ = ["CAPABILITIES", "RECORDS", "Target", "TargetSetupError"]
 
 CAPABILITIES = {
     "reset": "forget all usage between examples",
@@ -18,6 +18,11 @@ CAPABILITIES = {
     "subscriptions": "subscribe and unsubscribe customers",
     "raw": "receive requests no SDK sends (bad JSON, unknown operations)",
 }
+
+
+# Announced by a target that can list what it recorded (``record_count()``): the records
+# oracle checks it after every step. Not needed to reach any rule, so not in CAPABILITIES.
+RECORDS = "records"
 
 
 class TargetSetupError(RuntimeError):

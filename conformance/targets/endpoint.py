@@ -39,6 +39,7 @@ class EndpointTarget:
         self.scope: str | None = None
         self._controlled = False
         self._http = HttpInvoker(endpoint_url, profile)
+        self._records: int | None = None  # the record count last read, until a request is sent
 
     def probe(self) -> None:
         """Ask the server what it can be told. Raises TargetSetupError when nothing answers, or
@@ -53,7 +54,7 @@ class EndpointTarget:
                 self.scope = f"conformance-{uuid.uuid4().hex[:16]}"
                 self.control = ControlClient(self.endpoint_url, self.scope)
                 self._http = HttpInvoker(self.endpoint_url, self.profile, self.scope)
-            extra = {"world", "subscriptions"} | ({"clock"} if "clock" in announced else set())
+            extra = {"world", "subscriptions"} | ({"clock", "records"} & announced)
             self.capabilities = frozenset({"reset", "raw", *extra})
         elif self.declared is None:
             raise TargetSetupError(
@@ -78,6 +79,7 @@ class EndpointTarget:
             self.control.add_fixtures(fixtures.to_json())
         except ControlError as exc:
             raise TargetSetupError(f"endpoint {self.endpoint_url}: {exc}") from None
+        self._records = 0  # a reset forgets every record
         self.set_clock(now)
 
     def set_clock(self, now: datetime) -> None:
@@ -89,7 +91,18 @@ class EndpointTarget:
             self.control.add_fixtures(fixtures.to_json())
 
     def invoke(self, request: Request, context: CallContext) -> Exchange:
+        self._records = None  # only a request changes what is recorded
         return self._http.invoke(request, context)
+
+    def record_count(self) -> int:
+        """How many usage records the server lists (``GET /_conformance/records``, read again
+        only after a request was sent)."""
+        if self._records is None:
+            try:
+                self._records = len(self.control.records())
+            except ControlError as exc:
+                raise TargetSetupError(f"endpoint {self.endpoint_url}: {exc}") from None
+        return self._records
 
     def close(self) -> None:
         """Side effect: a scope of our own is reset on the server (its memory freed)."""

@@ -34,7 +34,7 @@ class _Body(io.BytesIO):
 
 class ReferenceTarget:
     name = "reference"
-    capabilities = frozenset({"reset", "clock", "world", "subscriptions", "raw"})
+    capabilities = frozenset({"reset", "clock", "world", "subscriptions", "raw", "records"})
 
     def __init__(self, model: Model, keys: KeyRing | None = None) -> None:
         self.model = model
@@ -66,6 +66,10 @@ class ReferenceTarget:
             raw = self.service.handle(request.target, request.body, context, self.now)
             return Exchange(request, context, decode_outcome("Raw", raw), raw)
         return call(self._client(context), request, context)
+
+    def record_count(self) -> int:
+        """How many usage records the service has accepted since its reset."""
+        return len(self.service.records)
 
     def close(self) -> None:
         self._clients.clear()

@@ -49,6 +49,9 @@ class ReferenceServerTarget:
     def invoke(self, request: Request, context: CallContext) -> Exchange:
         return self._endpoint.invoke(request, context)
 
+    def record_count(self) -> int:
+        return self._endpoint.record_count()
+
     def close(self) -> None:
         self._endpoint.close()
         if self._emulator is not None:
