@@ -211,6 +211,9 @@ class Model:
 
     profile: Profile
     shapes: ShapeIndex
+    clock_tolerance: timedelta = timedelta(0)
+    """How far a target's clock may be from the ``now`` it is judged at (a target on wall time):
+    a timestamp that an edge of the window falls within this of may be accepted or refused."""
 
     # -- public API --------------------------------------------------------------------------------
 
@@ -362,6 +365,12 @@ class Model:
         limits = self.shapes.shapes[shape]
         return _tag_verdict(limits.get("min") or 0, limits.get("max"), limits.get("pattern") or "", text)
 
+    def _at_edge(self, operation: str, timestamp: datetime | None, now: datetime) -> bool:
+        """The timestamp is exactly the window's age: accepted or refused as the profile's edge
+        rule says, so the window rule decides its answer either way."""
+        window = self.profile.meter_window if operation == "MeterUsage" else self.profile.batch_window
+        return timestamp is not None and now - timestamp == window
+
     def _window_checks(
         self,
         operation: str,
@@ -372,13 +381,16 @@ class Model:
     ) -> None:
         if timestamp is None:
             return
-        position = window_position(self.profile, operation, timestamp, now)
+        tolerance = self.clock_tolerance
+        around = {
+            window_position(self.profile, operation, timestamp, now + d) for d in (-tolerance, tolerance)
+        }
         stamp, service_now = _utc_text(timestamp), _utc_text(now)
-        if position == "outside":
-            # MU-WINDOW / BMU-WINDOW
+        if "outside" in around:
+            # MU-WINDOW / BMU-WINDOW (lenient where the target's clock may see it inside)
             detail = f"Timestamp {stamp} is outside the window before the service's now, {service_now}"
-            checks.add(rules[0], errors_of(rules[0]), detail=detail)
-        elif position == "future":
+            checks.add(rules[0], errors_of(rules[0]), lenient=around != {"outside"}, detail=detail)
+        if "future" in around:
             # MU-FUTURE / BMU-FUTURE
             detail = f"Timestamp {stamp} is later than the service's now, {service_now}"
             checks.add(rules[1], errors_of(rules[1]), lenient=True, detail=detail)
@@ -516,7 +528,7 @@ class Model:
                 # MU-AGENTCORE: every new ClientToken is a new record, whatever the hour
                 token_alternatives.append(Accept("MU-AGENTCORE", IdSpec(fresh=True)))
 
-        key_alternatives = self._meter_key_alternatives(state, key, entry, req) if key else []
+        key_alternatives = self._meter_key_alternatives(state, key, entry, req, now) if key else []
         plan = _Plan("MeterUsage", (_RecordPlan(key, entry),), False, token_binding, agentcore=agentcore)
         if req.dry_run:
             # MU-DRYRUN: DryRunOperation, or a 200 that records nothing; never records.
@@ -536,7 +548,7 @@ class Model:
         return self._allowed(req, context, now, state, alternatives, plan)
 
     def _meter_key_alternatives(
-        self, state: ModelState, key: UsageKey, entry: Entry, req: MeterUsage
+        self, state: ModelState, key: UsageKey, entry: Entry, req: MeterUsage, now: datetime
     ) -> list[Alternative]:
         worlds = state.worlds(key)
         retry = any(w is not None and w.pending for w in worlds)
@@ -549,6 +561,8 @@ class Model:
                     rule = "MU-CALLER-ISOLATION"
                 else:
                     rule = "QTY-DECIMAL" if req.form() == "decimal" else "MU-ACCEPT"
+                    if rule == "MU-ACCEPT" and self._at_edge("MeterUsage", req.timestamp, now):
+                        rule = "MU-WINDOW"  # MU-WINDOW: the edge itself is inside (the profile says)
                 out.append(Accept(rule, IdSpec(fresh=True)))
             elif world_entry.quantity is None:
                 out += [Accept("MU-IDEMPOTENT"), Reject("MU-HOUR-DUPLICATE", errors_of("MU-HOUR-DUPLICATE"))]
@@ -657,7 +671,7 @@ class Model:
             alternatives = checks.refusals()
             plan = _Plan("BatchMeterUsage", plans, False)
         else:
-            expectations, groups = self._record_expectations(state, req, customers, plans, refused)
+            expectations, groups = self._record_expectations(state, req, customers, plans, refused, now)
             rule = "BMU-PARTITION" if records else "BMU-EMPTY"
             alternatives = [*checks.leading(), ProcessBatch(rule, expectations, groups)]
             plan = _Plan("BatchMeterUsage", plans, True)
@@ -697,6 +711,7 @@ class Model:
         customers: list[Customer | None],
         plans: tuple[_RecordPlan, ...],
         refused: set[int],
+        now: datetime,
     ) -> tuple[tuple[RecordExpectation, ...], tuple[Group, ...]]:
         by_key: dict[UsageKey, list[int]] = {}
         for i, plan in enumerate(plans):
@@ -726,7 +741,7 @@ class Model:
                 assert plan.key is not None and plan.entry is not None
                 siblings = by_key[plan.key]
                 options = self._record_options(
-                    state, req, record, customer, plan.key, plan.entry, siblings, i
+                    state, req, record, customer, plan.key, plan.entry, siblings, i, now
                 )
             expectations.append(RecordExpectation(record, options, plan.key))
         return tuple(expectations), groups
@@ -741,6 +756,7 @@ class Model:
         entry: Entry,
         siblings: list[int],
         index: int,
+        now: datetime,
     ) -> tuple[RecordOption, ...]:
         """The answers a record may get: the union over every world the key may be in."""
         worlds = state.worlds(key)
@@ -758,7 +774,7 @@ class Model:
                 rule = (
                     "BMU-IDEMPOTENT"
                     if index != siblings[0]
-                    else self._fresh_rule(state, req, record, customer, key)
+                    else self._fresh_rule(state, req, record, customer, key, now)
                 )
                 out.append(RecordOption(rule, "Success", IdSpec(fresh=True)))
             elif world_entry.quantity is None:
@@ -781,7 +797,13 @@ class Model:
         return tuple(dict.fromkeys(out))
 
     def _fresh_rule(
-        self, state: ModelState, req: BatchMeterUsage, record: UsageRecord, customer: Customer, key: UsageKey
+        self,
+        state: ModelState,
+        req: BatchMeterUsage,
+        record: UsageRecord,
+        customer: Customer,
+        key: UsageKey,
+        now: datetime,
     ) -> str:
         """The rule that decides a Success for a key nothing is recorded under."""
         if record.customer_aws_account_id is not None:
@@ -796,6 +818,8 @@ class Model:
             return "BMU-PRODUCT-ISOLATION"
         if _neighbour(state, key, "subject"):
             return "BMU-CUSTOMER-ISOLATION"
+        if self._at_edge("BatchMeterUsage", record.timestamp, now):
+            return "BMU-WINDOW"  # BMU-WINDOW: the edge itself is inside (the profile says)
         return "BMU-ACCEPT"
 
     def _step_batch(

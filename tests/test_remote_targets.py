@@ -47,9 +47,9 @@ def test_moto_server_not_started_by_the_harness(running_moto, tmp_path):
     argv = ["run", "--target", "moto-server", "--endpoint-url", running_moto, "--budget", "quick"]
     assert main([*argv, "--seed", "4", "--rules", rules, "--report", str(tmp_path)]) == 1
     found = verdicts(tmp_path)
-    # on wall time a trace whose timestamp sits on the window's edge may land a second inside
-    # it when replayed: then the honest verdict is flaky, with both answers
-    assert found["BMU-WINDOW"]["verdict"] in ("fail", "flaky"), found["BMU-WINDOW"]
+    # on wall time the model lets a timestamp within two seconds of the window's edge go either
+    # way, so the counterexample is one moto accepts however its clock and ours differ
+    assert found["BMU-WINDOW"]["verdict"] == "fail", found["BMU-WINDOW"]
     assert found["RC-RESOLVE"]["verdict"] == "fail", found["RC-RESOLVE"]
     assert found["BMU-ACCEPT"]["verdict"] == "untestable"
     assert "subscribe" in found["BMU-ACCEPT"]["reason"]
@@ -81,13 +81,12 @@ def test_aws_target_runs_guarded_against_a_stand_in(stand_in, tmp_path, monkeypa
     argv = ["run", "--target", "aws", "--endpoint-url", stand_in.url, "--fixtures", str(fixtures),
             "--allow-real-billing", "--max-records", "1500", "--budget", "quick", "--seed", "1",
             "--rules", "BMU-WINDOW,BMU-DIMENSION,RC-EXPIRED", "--report", str(tmp_path / "R")]  # fmt: skip
-    # aws runs on wall time: a timestamp drawn on the window's edge can cross it between the
-    # model's now and the stand-in's, and the replay then reports that divergence as flaky
-    assert main(argv) in (0, 1)
+    # aws runs on wall time: a timestamp near the window's edge may go either way (the stand-in
+    # reads its clock a moment after the model), so a correct stand-in passes every rule
+    assert main(argv) == 0
     found = verdicts(tmp_path / "R")
     assert set(found) == {"BMU-WINDOW", "BMU-DIMENSION", "RC-EXPIRED"}
-    assert {v["verdict"] for v in found.values()} <= {"pass", "flaky"}
-    assert [v["verdict"] for v in found.values()].count("pass") >= 2
+    assert {v["verdict"] for v in found.values()} == {"pass"}
     assert 0 < len(stand_in.service.records) <= 1500  # the record cap held; the DryRun recorded nothing
     for path in (tmp_path / "R").rglob("*"):
         if path.is_file():

@@ -39,10 +39,28 @@ def test_meter_usage_one_second_past_the_edge(profile, request, world):
     assert allowed.alternatives == (Reject("MU-WINDOW", frozenset({"TimestampOutOfBoundsException"})),)
 
 
-@silent("MU-WINDOW")
+@fires("MU-WINDOW")
 def test_meter_usage_exactly_at_the_edge_in_2025(model, world):
+    """Accepted, and the window rule decides it: a service that refuses the edge breaks MU-WINDOW."""
     allowed = model.allowed(model.initial(world), meter(age=timedelta(hours=6)), CALLER, NOW)
+    assert [(type(a), a.rule) for a in allowed.alternatives] == [(Accept, "MU-WINDOW")]
+
+
+@silent("MU-WINDOW")
+def test_meter_usage_one_second_inside_the_edge(model, world):
+    allowed = model.allowed(
+        model.initial(world), meter(age=timedelta(hours=5, minutes=59, seconds=59)), CALLER, NOW
+    )
     assert [type(a) for a in allowed.alternatives] == [Accept] and "MU-WINDOW" not in allowed.decided
+
+
+@fires("BMU-WINDOW")
+def test_batch_exactly_at_the_edge_in_2025(model, world):
+    """Accepted with Success, decided by the window rule."""
+    allowed = model.allowed(model.initial(world), batch(rec(age=timedelta(hours=6))), SELLER, NOW)
+    (process,) = allowed.alternatives
+    assert isinstance(process, ProcessBatch)
+    assert [o.rule for o in process.records[0].options] == ["BMU-WINDOW"]
 
 
 @fires("MU-WINDOW")
@@ -63,7 +81,8 @@ def test_batch_six_hours_and_one_second_in_2025(model, world):
 def test_batch_edges_that_are_inside(age, model, model26, world):
     chosen = model if age == timedelta(hours=6) else model26
     allowed = chosen.allowed(chosen.initial(world), batch(rec(age=age)), SELLER, NOW)
-    assert "BMU-WINDOW" not in allowed.decided and isinstance(allowed.alternatives[-1], ProcessBatch)
+    # accepted: no refusal for the window (at the exact 2025-01 edge BMU-WINDOW decides the Success)
+    assert not _window_refusals(allowed) and isinstance(allowed.alternatives[-1], ProcessBatch)
 
 
 @fires("BMU-WINDOW")
@@ -110,8 +129,30 @@ def test_month_end_cutoff_is_not_part_of_2025(model, world):
     """In 2025-01 only the 6 h window applies: at 06:00:00 a record of 00:00:00 is exactly 6 h old."""
     now = MONTH_START + timedelta(hours=6)
     inside = model.allowed(model.initial(world), batch(rec(age=timedelta(hours=6), now=now)), SELLER, now)
-    assert "BMU-WINDOW" not in inside.decided
+    assert not _window_refusals(inside) and isinstance(inside.alternatives[-1], ProcessBatch)
     last_month = model.allowed(
         model.initial(world), batch(rec(age=now - LAST_SECOND_OF_NOVEMBER, now=now)), SELLER, now
     )
     assert last_month.decided == {"BMU-WINDOW"}  # 6 h + 1 s old: the window, not a month rule
+
+
+def _window_refusals(allowed):
+    return [a for a in allowed.alternatives if isinstance(a, Reject) and a.rule == "BMU-WINDOW"]
+
+
+def test_a_model_with_clock_tolerance_lets_either_answer_stand_near_an_edge(model, world):
+    """For a target on wall time: its clock may differ from the model's by a second or two."""
+    from dataclasses import replace
+
+    tolerant = replace(model, clock_tolerance=2 * SECOND)
+    state = tolerant.initial(world)
+
+    def refusals(age):
+        allowed = tolerant.allowed(state, batch(rec(age=age)), SELLER, NOW)
+        return [a for a in allowed.alternatives if isinstance(a, Reject)], allowed.alternatives
+
+    near, alternatives = refusals(timedelta(hours=6) - SECOND)  # inside for the model
+    assert [r.rule for r in near] == ["BMU-WINDOW"] and isinstance(alternatives[-1], ProcessBatch)
+    _, alternatives = refusals(timedelta(hours=6, seconds=3))  # outside for any clock within 2 s
+    assert alternatives == (Reject("BMU-WINDOW", frozenset({"TimestampOutOfBoundsException"})),)
+    assert refusals(timedelta(hours=5))[0] == []

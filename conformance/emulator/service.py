@@ -13,6 +13,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from conformance.emulator.mutants import Mutant
 from conformance.emulator.signing import KeyRing
 from conformance.wire.protocol import decode_request, encode_outcome
 from models.model import Model
@@ -34,8 +35,11 @@ class ReferenceService:
         keys: KeyRing | None = None,
         *,
         shapes_first: bool = False,
+        mutant: Mutant | None = None,
     ) -> None:
         self.model = model
+        self.mutant = mutant  # a test-only bug (conformance.emulator.mutants); never from the CLI
+        self._judge = mutant.model(model) if mutant else model
         self.shapes_first = shapes_first  # answer shape violations before any business rule
         self.keys = keys or KeyRing()
         self.lock = threading.Lock()
@@ -61,14 +65,23 @@ class ReferenceService:
     def handle(self, target: str | None, body: bytes, context: CallContext, now: datetime) -> RawResponse:
         """Answer one request. Side effect: the service's state takes the model's step."""
         request = decode_request(target, body, self.model)
+        bug = self.mutant
+        judged = bug.request(request) if bug else request
         with self.lock:
-            allowed = self.model.allowed(self.state, request, context, now)
+            if bug:
+                bug.before(self, judged)
+            allowed = self._judge.allowed(self.state, judged, context, now)
             outcome = realize(
                 allowed, new_id=self._new_id, sign=self.keys.sign, shapes_first=self.shapes_first
             )
-            self.state = self.model.step(self.state, allowed, outcome)
+            if bug:
+                outcome = bug.outcome(outcome, judged)
+            self.state = self._judge.step(self.state, allowed, outcome)
             self._log(request, context, outcome)
-        return encode_outcome(outcome)
+            if bug:
+                bug.after(self, judged, outcome)
+        raw = encode_outcome(outcome)
+        return bug.raw(raw) if bug else raw
 
     def _log(self, request: Request, context: CallContext, outcome: Outcome) -> None:
         if isinstance(request, MeterUsage) and isinstance(outcome, MeterUsageResult):

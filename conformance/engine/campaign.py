@@ -9,8 +9,8 @@ Hypothesis shrinks to the minimal request sequence that shows R broken.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, seed, settings
@@ -34,7 +34,15 @@ from models.wire import wire_rules
 from models.world import Fixtures, World
 from strategies import Aim, Names, Scene, aim_for, clock_moves, fixture_changes, requests
 
-__all__ = ["Campaign", "CampaignResult", "Divergence", "run_campaign", "wall_clock"]
+__all__ = [
+    "WALL_CLOCK_TOLERANCE",
+    "Campaign",
+    "CampaignResult",
+    "Divergence",
+    "judging_model",
+    "run_campaign",
+    "wall_clock",
+]
 
 Sent = tuple[Request, CallContext]
 _AFTER_REACH = 3  # candidates per send once the example has reached its rule
@@ -171,6 +179,17 @@ def _reference_answer(allowed: Allowed) -> Outcome:
 
 def wall_clock() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
+
+
+# How far a target on wall time may see another now than the model judged at: the harness's
+# clock is read before each request, the target's when it answers (whole seconds both).
+WALL_CLOCK_TOLERANCE = timedelta(seconds=2)
+
+
+def judging_model(model: Model, clock: bool) -> Model:
+    """The model to judge a target with: ``model`` itself on a target whose clock the harness
+    sets, else one that lets either answer stand for a timestamp near a window edge."""
+    return model if clock else replace(model, clock_tolerance=WALL_CLOCK_TOLERANCE)
 
 
 def _machine(

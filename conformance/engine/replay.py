@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from conformance.engine.campaign import wall_clock
+from conformance.engine.campaign import judging_model, wall_clock
 from conformance.engine.verdict import exchange_step
 from conformance.reporting.render import labelled, render_step
 from conformance.reporting.trace import Trace, TraceStep, shift_request
@@ -55,6 +55,7 @@ def replay(trace: Trace, target: Target, model: Model) -> ReplayResult:
     rule. Side effects: the target is reset to the trace's fixtures, its clock moved. A target
     without a clock gets every timestamp shifted by (now - the trace's start)."""
     controlled = "clock" in target.capabilities
+    model = judging_model(model, controlled)
     shift = timedelta(0) if controlled else wall_clock() - trace.start
     now = trace.start + shift
     target.reset(trace.fixtures, now)

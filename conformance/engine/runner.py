@@ -21,7 +21,7 @@ from hypothesis import Phase
 
 from conformance.emulator import Emulator
 from conformance.engine.budget import BUDGETS
-from conformance.engine.campaign import Campaign, CampaignResult, run_campaign
+from conformance.engine.campaign import Campaign, CampaignResult, judging_model, run_campaign
 from conformance.engine.minimize import minimize
 from conformance.engine.replay import replay
 from conformance.reporting.results import RuleResult, RunConfig
@@ -170,6 +170,7 @@ def run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> Rule
     """One campaign, its verdict, and for a failure the trace replayed once."""
     started = datetime.now(UTC)
     clock = "clock" in target.capabilities
+    model = judging_model(model, clock)
     declared = minimal_world(rule.lower(), config.profile)
     campaign = Campaign(
         rule,

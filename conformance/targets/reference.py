@@ -13,6 +13,7 @@ from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
+from conformance.emulator.mutants import Mutant
 from conformance.emulator.service import ReferenceService
 from conformance.emulator.signing import KeyRing
 from conformance.targets.client import Exchange, call, make_client
@@ -36,10 +37,10 @@ class ReferenceTarget:
     name = "reference"
     capabilities = frozenset({"reset", "clock", "world", "subscriptions", "raw", "records"})
 
-    def __init__(self, model: Model, keys: KeyRing | None = None) -> None:
+    def __init__(self, model: Model, keys: KeyRing | None = None, mutant: Mutant | None = None) -> None:
         self.model = model
         self.keys = keys or KeyRing()
-        self.service = ReferenceService(model, keys=self.keys)
+        self.service = ReferenceService(model, keys=self.keys, mutant=mutant)
         self.now: datetime | None = None
         self._clients: dict[CallContext, Any] = {}
 
