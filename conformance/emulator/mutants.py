@@ -18,7 +18,13 @@ from datetime import timedelta
 from typing import Any
 
 from models.model import Model
-from models.outcomes import BatchMeterUsageResult, MeterUsageResult, Outcome, ServiceError
+from models.outcomes import (
+    BatchMeterUsageResult,
+    MeterUsageResult,
+    Outcome,
+    ResolveCustomerResult,
+    ServiceError,
+)
 from models.requests import BatchMeterUsage, MeterUsage, RegisterUsage, Request
 from models.wire import RawResponse
 
@@ -118,8 +124,48 @@ def _record_dry_runs(service: Service, request: Request, outcome: Outcome) -> No
         service.records.append({"operation": "MeterUsage", "productCode": request.product_code})
 
 
+def _accepted(code: str) -> Callable[[Outcome, Request], Outcome]:
+    """The MeterUsage error ``code`` answered with a success instead (a check the service skips)."""
+    import uuid
+
+    def accept(outcome: Outcome, request: Request) -> Outcome:
+        if isinstance(outcome, ServiceError) and outcome.code == code and isinstance(request, MeterUsage):
+            return MeterUsageResult(uuid.uuid4().hex)
+        return outcome
+
+    return accept
+
+
+def _status(old: str, new: str) -> Callable[[Outcome, Request], Outcome]:
+    """Batch records of status ``old`` answered with ``new`` (a Success gets a fresh id)."""
+    import uuid
+
+    def swap(outcome: Outcome, request: Request) -> Outcome:
+        if not isinstance(outcome, BatchMeterUsageResult):
+            return outcome
+        fresh = uuid.uuid4().hex if new == "Success" else None
+        changed = tuple(
+            replace(r, status=new, metering_record_id=fresh) if r.status == old else r
+            for r in outcome.results
+        )
+        return replace(outcome, results=changed)
+
+    return swap
+
+
+def _resolved_elsewhere(outcome: Outcome, request: Request) -> Outcome:
+    if isinstance(outcome, ResolveCustomerResult) and outcome.product_code:
+        return replace(outcome, product_code=outcome.product_code + "-other")
+    return outcome
+
+
+def _shorter(field: str, by: timedelta) -> Callable[[Model], Model]:
+    return _longer(field, -by)
+
+
 _ALLOC = ("ALLOC-SUM", "ALLOC-UNIQUE-TAGS", "ALLOC-TAG-LIMIT", "ALLOC-TAG-FORMAT")
 _HOUR = timedelta(hours=1)
+_SECOND = timedelta(seconds=1)
 
 MUTANTS: dict[str, Mutant] = {
     m.name: m
@@ -135,6 +181,30 @@ MUTANTS: dict[str, Mutant] = {
             ("MU-WINDOW",),
             "MeterUsage accepts timestamps an hour older than its window",
             model=_longer("meter_window", _HOUR),
+        ),
+        Mutant(
+            "batch-window-second-long",
+            ("BMU-WINDOW",),
+            "BatchMeterUsage accepts records one second older than its window",
+            model=_longer("batch_window", _SECOND),
+        ),
+        Mutant(
+            "meter-window-second-long",
+            ("MU-WINDOW",),
+            "MeterUsage accepts timestamps one second older than its window",
+            model=_longer("meter_window", _SECOND),
+        ),
+        Mutant(
+            "batch-window-hour-short",
+            ("BMU-WINDOW", "BMU-ACCEPT", "BMU-PARTITION"),
+            "BatchMeterUsage refuses records in the last hour of its window",
+            model=_shorter("batch_window", _HOUR),
+        ),
+        Mutant(
+            "meter-window-second-short",
+            ("MU-WINDOW", "MU-ACCEPT"),
+            "MeterUsage refuses a timestamp at the window's edge and one second inside it",
+            model=_shorter("meter_window", _SECOND),
         ),
         Mutant(
             "window-edge-flipped",
@@ -166,6 +236,54 @@ MUTANTS: dict[str, Mutant] = {
             ("RC-EXPIRED",),
             "an expired token is reported as invalid",
             outcome=_code("ExpiredTokenException", "InvalidTokenException"),
+        ),
+        Mutant(
+            "unknown-product-as-dimension",
+            ("BMU-PRODUCT", "MU-PRODUCT"),
+            "an unknown product is reported as an unknown dimension",
+            outcome=_code("InvalidProductCodeException", "InvalidUsageDimensionException"),
+        ),
+        Mutant(
+            "key-version-as-product",
+            ("RU-KEY-VERSION",),
+            "an unknown public key version is reported as an unknown product",
+            outcome=_code("InvalidPublicKeyVersionException", "InvalidProductCodeException"),
+        ),
+        Mutant(
+            "hour-duplicate-accepted",
+            ("MU-HOUR-DUPLICATE",),
+            "a second quantity in one hour is accepted as a new record",
+            outcome=_accepted("DuplicateRequestException"),
+        ),
+        Mutant(
+            "entitlement-unchecked",
+            ("MU-ENTITLEMENT",),
+            "MeterUsage from a caller without entitlement is accepted",
+            outcome=_accepted("CustomerNotEntitledException"),
+        ),
+        Mutant(
+            "region-unchecked",
+            ("MU-REGION",),
+            "MeterUsage from a caller of another Region is accepted",
+            outcome=_accepted("InvalidEndpointRegionException"),
+        ),
+        Mutant(
+            "unsubscribed-recorded",
+            ("BMU-NOT-SUBSCRIBED", "BMU-UNKNOWN-CUSTOMER"),
+            "records of customers without a subscription succeed",
+            outcome=_status("CustomerNotSubscribed", "Success"),
+        ),
+        Mutant(
+            "duplicate-recorded",
+            ("BMU-DUPLICATE",),
+            "a conflicting record of a recorded key succeeds",
+            outcome=_status("DuplicateRecord", "Success"),
+        ),
+        Mutant(
+            "resolved-to-another-product",
+            ("RC-RESOLVE", "RC-REUSE"),
+            "ResolveCustomer answers another product code",
+            outcome=_resolved_elsewhere,
         ),
         Mutant(
             "allocations-unchecked", _ALLOC, "usage allocations are ignored", request=_without_allocations
