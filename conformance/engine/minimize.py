@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 from conformance.engine.replay import ReplayResult, replay
@@ -65,31 +64,39 @@ def minimize(trace: Trace, target: Target, model: Model, max_replays: int = 300)
             current = plain
     for simpler in _value_simplifications(current):
         candidate = simpler(current)
-        if candidate is not None and candidate != current and keeps_failing(candidate):
+        if candidate != current and keeps_failing(candidate):
             current = candidate
     # the engine replays the result once more before reporting it: no confirming replay here
     return _cut(current, judged)
 
 
-Simplify = Callable[[Trace], "Trace | None"]
+Simplify = Callable[[Trace], Trace]
+
+# The member of a MeterUsage, and of a usage record, that holds each value minimizing simplifies.
+_MEMBERS: dict[str, dict[type, str]] = {
+    "quantity": {MeterUsage: "usage_quantity", UsageRecord: "quantity"},
+    "timestamp": {MeterUsage: "timestamp", UsageRecord: "timestamp"},
+    "dimension": {MeterUsage: "usage_dimension", UsageRecord: "dimension"},
+    "customer": {UsageRecord: "customer_identifier"},
+}
+
+
+def _values(trace: Trace, kind: str) -> set[Any]:
+    """Every value of ``kind`` the trace's requests hold (None left out)."""
+    members = _MEMBERS[kind]
+    found = {getattr(o, members[type(o)]) for r in _requests(trace) for o in _owners(r) if type(o) in members}
+    return found - {None}
 
 
 def _value_simplifications(trace: Trace) -> list[Simplify]:
     """Each simpler value to try, as a change of the whole trace: the plainest first."""
-    quantities: set[int] = set()
-    stamps: set[datetime] = set()
-    for request in _requests(trace):
-        for owner in _owners(request):
-            quantity = owner.quantity if isinstance(owner, UsageRecord) else owner.usage_quantity
-            if isinstance(quantity, int) and quantity > 1:
-                quantities.add(quantity)
-            if owner.timestamp is not None and (owner.timestamp.minute or owner.timestamp.second):
-                stamps.add(owner.timestamp)
-    changes: list[Simplify] = [_map_dry_run, *_plainer_names(trace)]
+    quantities = {q for q in _values(trace, "quantity") if isinstance(q, int) and q > 1}
+    stamps = {s for s in _values(trace, "timestamp") if s.minute or s.second}
+    changes: list[Simplify] = [_without_plain_defaults, *_plainer_names(trace)]
     for quantity in sorted(quantities):
-        changes += [_mapper("quantity", quantity, 0), _mapper("quantity", quantity, 1)]
+        changes += [_replacing("quantity", quantity, 0), _replacing("quantity", quantity, 1)]
     for stamp in sorted(stamps):
-        changes.append(_mapper("timestamp", stamp, stamp.replace(minute=0, second=0, microsecond=0)))
+        changes.append(_replacing("timestamp", stamp, stamp.replace(minute=0, second=0, microsecond=0)))
     return changes
 
 
@@ -100,17 +107,11 @@ def _plainer_names(trace: Trace) -> list[Simplify]:
     if not products:
         return []
     first = products[0]
-    requests = _requests(trace)
-    owners = [owner for request in requests for owner in _owners(request)]
-    used_products = {code for r in requests if isinstance(code := getattr(r, "product_code", None), str)}
-    used_customers = {
-        o.customer_identifier for o in owners if isinstance(o, UsageRecord) and o.customer_identifier
-    }
-    used_dimensions = {
-        d for o in owners if (d := o.dimension if isinstance(o, UsageRecord) else o.usage_dimension)
+    used_products = {
+        code for r in _requests(trace) if isinstance(code := getattr(r, "product_code", None), str)
     }
     changes = [
-        _renamer("product", code, first.code)
+        _renaming_product(code, first.code)
         for code in sorted(used_products & {p.code for p in products} - {first.code})
     ]
     subscribed = sorted(
@@ -118,43 +119,34 @@ def _plainer_names(trace: Trace) -> list[Simplify]:
     )
     if subscribed:
         known = {c.identifier for c in trace.fixtures.customers}
-        changes += [
-            _renamer("customer", c, subscribed[0]) for c in sorted(used_customers & known - {subscribed[0]})
-        ]
+        used = _values(trace, "customer") & known - {subscribed[0]}
+        changes += [_replacing("customer", c, subscribed[0]) for c in sorted(used)]
     if first.dimensions:
         plainest = sorted(first.dimensions)[0]
         declared = {d for p in products for d in p.dimensions}
-        changes += [
-            _renamer("dimension", d, plainest) for d in sorted(used_dimensions & declared - {plainest})
-        ]
+        used = _values(trace, "dimension") & declared - {plainest}
+        changes += [_replacing("dimension", d, plainest) for d in sorted(used)]
     return changes
 
 
-def _renamer(kind: str, old: str, new: str) -> Simplify:
-    """Every product code, customer identifier or dimension equal to ``old`` named ``new``."""
+def _replacing(kind: str, old: Any, new: Any) -> Simplify:
+    """Every value of ``kind`` equal to ``old`` made ``new``, wherever it occurs."""
+    members = _MEMBERS[kind]
 
-    def record(owner: Any) -> Any:
-        if kind == "customer" and isinstance(owner, UsageRecord) and owner.customer_identifier == old:
-            return replace(owner, customer_identifier=new)
-        if kind == "dimension" and isinstance(owner, UsageRecord) and owner.dimension == old:
-            return replace(owner, dimension=new)
-        if kind == "dimension" and isinstance(owner, MeterUsage) and owner.usage_dimension == old:
-            return replace(owner, usage_dimension=new)
-        return owner
+    def owner_changed(owner: Any) -> Any:
+        member = members.get(type(owner))
+        return replace(owner, **{member: new}) if member and getattr(owner, member) == old else owner
 
-    if kind == "product":
-        return lambda trace: _each_request(trace, lambda request: _with_product(request, old, new))
-    return lambda trace: _each_owner(trace, record)
+    return lambda trace: _each_owner(trace, owner_changed)
 
 
-def _with_product(request: Request, old: str, new: str) -> Request:
-    if isinstance(request, MeterUsage) and request.product_code == old:
-        return replace(request, product_code=new)
-    if isinstance(request, BatchMeterUsage) and request.product_code == old:
-        return replace(request, product_code=new)
-    if isinstance(request, RegisterUsage) and request.product_code == old:
-        return replace(request, product_code=new)
-    return request
+def _renaming_product(old: str, new: str) -> Simplify:
+    def renamed(request: Request) -> Request:
+        if isinstance(request, MeterUsage | BatchMeterUsage | RegisterUsage) and request.product_code == old:
+            return replace(request, product_code=new)
+        return request
+
+    return lambda trace: _each_request(trace, renamed)
 
 
 def _requests(trace: Trace) -> list[Request]:
@@ -169,7 +161,7 @@ def _owners(request: Request) -> tuple[MeterUsage | UsageRecord, ...]:
     return ()
 
 
-def _map_dry_run(trace: Trace) -> Trace | None:
+def _without_plain_defaults(trace: Trace) -> Trace:
     """``DryRun: false`` and RegisterUsage nonces left out."""
 
     def plain(request: Request) -> Request:
@@ -180,19 +172,6 @@ def _map_dry_run(trace: Trace) -> Trace | None:
         return request
 
     return _each_request(trace, plain)
-
-
-def _mapper(kind: str, old: Any, new: Any) -> Simplify:
-    """Every quantity (or timestamp) equal to ``old`` made ``new``, wherever it occurs."""
-
-    def owner_changed(owner: Any) -> Any:
-        if kind == "timestamp":
-            return replace(owner, timestamp=new) if owner.timestamp == old else owner
-        if isinstance(owner, UsageRecord):
-            return replace(owner, quantity=new) if owner.quantity == old else owner
-        return replace(owner, usage_quantity=new) if owner.usage_quantity == old else owner
-
-    return lambda trace: _each_owner(trace, owner_changed)
 
 
 def _each_owner(trace: Trace, change: Callable[[Any], Any]) -> Trace:

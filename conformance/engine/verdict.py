@@ -4,7 +4,7 @@ and :func:`exchange_step`, the one place a request goes allowed → invoke → j
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from conformance.reporting.trace import TraceStep
@@ -36,12 +36,21 @@ class RuleCheck:
         return bool(self.divergence)
 
 
-def check_rule(rule: str, allowed: Allowed, exchange: Exchange, shapes: ShapeIndex) -> RuleCheck:
+def check_rule(
+    rule: str,
+    allowed: Allowed,
+    exchange: Exchange,
+    shapes: ShapeIndex,
+    judgement: Judgement | None = None,
+    extra: tuple[Mismatch, ...] = (),
+) -> RuleCheck:
     """Judge ``exchange`` against ``allowed`` (wire rules against the profile's ``shapes``),
-    keeping only what concerns ``rule``. An indeterminate answer (transport failure,
-    throttling) never decides and never diverges."""
-    judgement = allowed.judge(exchange.outcome)
-    reasons = [m.reason for m in judgement.mismatches if m.rule == rule]
+    keeping only what concerns ``rule``. ``judgement``: ``allowed.judge`` of the outcome, where
+    the caller has it; ``extra``: mismatches found beyond the answer (the records oracle's). An
+    indeterminate answer (transport failure, throttling) never decides and never diverges."""
+    judgement = judgement or allowed.judge(exchange.outcome)
+    found = (*judgement.mismatches, *extra)
+    reasons = [m.reason for m in found if m.rule == rule]
     decided = rule in judgement.decided
     if exchange.raw is not None and rule.startswith("WIRE-"):
         operation = None if exchange.request.operation == "Raw" else exchange.request.operation
@@ -52,7 +61,7 @@ def check_rule(rule: str, allowed: Allowed, exchange: Exchange, shapes: ShapeInd
         return RuleCheck(judgement, False, ())
     if not reasons:
         return RuleCheck(judgement, decided, ())
-    others = tuple(m for m in judgement.mismatches if m.rule != rule)
+    others = tuple(m for m in found if m.rule != rule)
     if not isolates(rule, allowed):
         return RuleCheck(judgement, decided, (), tuple(Mismatch(rule, r) for r in reasons) + others)
     return RuleCheck(judgement, decided, tuple(reasons), others)
@@ -82,16 +91,18 @@ def exchange_step(
     answer for this same state, request and ``now``, where the caller has it already (it is
     computed here otherwise). On a target that lists its records, the records oracle checks
     that the step recorded no more than the model allows. Side effects: whatever
-    ``target.invoke`` does (and, with records, two reads of them)."""
+    ``target.invoke`` does (and, with records, reading how many there are)."""
     if allowed is None:
         allowed = model.allowed(state, request, context, now)
     count = getattr(target, "record_count", None) if RECORDS in target.capabilities else None
     before = count() if count is not None else None
     exchange = target.invoke(request, context)
-    check = check_rule(rule, allowed, exchange, model.shapes)
+    judgement = allowed.judge(exchange.outcome)
     next_state = model.step(state, allowed, exchange.outcome)
-    if before is not None and count is not None and not check.judgement.indeterminate:
-        check = _records_oracle(rule, allowed, check, count() - before, state, next_state, exchange.outcome)
+    extra: tuple[Mismatch, ...] = ()
+    if count is not None and before is not None and not judgement.indeterminate:
+        extra = _records_oracle(allowed, judgement, count() - before, state, next_state, exchange.outcome)
+    check = check_rule(rule, allowed, exchange, model.shapes, judgement, extra)
     step = TraceStep(
         "request",
         now,
@@ -106,14 +117,13 @@ def exchange_step(
 
 
 def _records_oracle(
-    rule: str,
     allowed: Allowed,
-    check: RuleCheck,
+    judgement: Judgement,
     recorded: int,
     state: ModelState,
     next_state: ModelState,
     outcome: Outcome,
-) -> RuleCheck:
+) -> tuple[Mismatch, ...]:
     """The records oracle: a step may add at most one record per key (or ClientToken) the model
     now holds and did not before; nothing for a refused request, a DryRun or an identical
     retry. More is blamed on the rule that decided the step."""
@@ -121,21 +131,12 @@ def _records_oracle(
     new_tokens = len(next_state.client_tokens) - len(state.client_tokens)
     allowed_new = 0 if isinstance(outcome, ServiceError) else max(new_keys, new_tokens)
     if recorded <= allowed_new:
-        return check
+        return ()
     if isinstance(allowed.request, MeterUsage) and allowed.request.dry_run:
         blamed = frozenset({"MU-DRYRUN"})  # MU-DRYRUN: a dry run never records
     elif isinstance(outcome, ServiceError):
-        blamed = faults(allowed) or check.judgement.decided
+        blamed = faults(allowed) or judgement.decided
     else:
-        blamed = check.judgement.decided
+        blamed = judgement.decided
     reason = f"the target recorded {recorded} usage record(s) where the model allows {allowed_new}"
-    mismatches = tuple(Mismatch(r, reason) for r in sorted(blamed))
-    if rule in blamed and isolates(rule, allowed):
-        return replace(
-            check,
-            divergence=(*check.divergence, reason),
-            others=check.others + tuple(m for m in mismatches if m.rule != rule),
-        )
-    if rule in blamed:
-        return replace(check, others=check.others + mismatches)
-    return check
+    return tuple(Mismatch(r, reason) for r in sorted(blamed))
