@@ -12,6 +12,8 @@ state and records (a registration forgotten, a dry run recorded).
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -72,8 +74,6 @@ def _error_status(status: int) -> Callable[[RawResponse], RawResponse]:
 def _untyped(raw: RawResponse) -> RawResponse:
     if not 400 <= raw.status < 600:
         return raw
-    import json
-
     body = json.loads(raw.body)
     body.pop("__type", None)
     return replace(raw, body=json.dumps(body).encode())
@@ -81,8 +81,6 @@ def _untyped(raw: RawResponse) -> RawResponse:
 
 def _fresh_ids(outcome: Outcome, request: Request) -> Outcome:
     """Every success gets an id never given before, an identical retry included."""
-    import uuid
-
     if isinstance(outcome, MeterUsageResult):
         return MeterUsageResult(uuid.uuid4().hex)
     if isinstance(outcome, BatchMeterUsageResult):
@@ -126,7 +124,6 @@ def _record_dry_runs(service: Service, request: Request, outcome: Outcome) -> No
 
 def _accepted(code: str) -> Callable[[Outcome, Request], Outcome]:
     """The MeterUsage error ``code`` answered with a success instead (a check the service skips)."""
-    import uuid
 
     def accept(outcome: Outcome, request: Request) -> Outcome:
         if isinstance(outcome, ServiceError) and outcome.code == code and isinstance(request, MeterUsage):
@@ -138,7 +135,6 @@ def _accepted(code: str) -> Callable[[Outcome, Request], Outcome]:
 
 def _status(old: str, new: str) -> Callable[[Outcome, Request], Outcome]:
     """Batch records of status ``old`` answered with ``new`` (a Success gets a fresh id)."""
-    import uuid
 
     def swap(outcome: Outcome, request: Request) -> Outcome:
         if not isinstance(outcome, BatchMeterUsageResult):
