@@ -588,7 +588,7 @@ class Model:
         if isinstance(outcome, MeterUsageResult) and plan.recordable:
             if key is not None:
                 state = state.with_worlds(
-                    key, frozenset({replace(entry, record_id=outcome.metering_record_id)})
+                    key, _after_success(state.worlds(key), entry, outcome.metering_record_id)
                 )
             if binding is not None and outcome.metering_record_id:
                 state = _bind_token(state, binding, outcome.metering_record_id)
@@ -844,7 +844,7 @@ class Model:
             key, entry = record_key, record_entry
             if isinstance(result, RecordResult) and result.status == "Success":
                 state = state.with_worlds(
-                    key, frozenset({replace(entry, record_id=result.metering_record_id)})
+                    key, _after_success(state.worlds(key), entry, result.metering_record_id)
                 )
             elif isinstance(result, RecordResult) and result.status == "DuplicateRecord":
                 state = state.with_worlds(key, _after_duplicate(state.worlds(key), entry))
@@ -1019,6 +1019,13 @@ def _bind_token(state: ModelState, binding: tuple[tuple[str, str], Any], record_
     tokens = dict(state.client_tokens)
     tokens[binding[0]] = (binding[1], record_id)
     return replace(state, client_tokens=tokens)
+
+
+def _after_success(worlds: Worlds, entry: Entry, record_id: str | None) -> Worlds:
+    """After a success: the record answered with a recorded id is that record, which stands
+    (an identical retry changes nothing of it); any other is ``entry``."""
+    recorded = frozenset(e for e in worlds if e is not None and record_id and e.record_id == record_id)
+    return recorded or frozenset({replace(entry, record_id=record_id)})
 
 
 def _maybe_applied(worlds: Worlds, entry: Entry) -> Worlds:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from conformance.emulator.mutants import Mutant
 from conformance.emulator.service import ReferenceService
 from conformance.wire.protocol import CONTENT_TYPE, SCOPE_HEADER, caller_of
 from conformance.wire.schemas import SchemaError, validate
@@ -38,8 +39,8 @@ DEFAULT_SCOPE = ""
 class Scope:
     """One independent service instance: its world, records, tokens, callers, keys and clock."""
 
-    def __init__(self, model: Model, shapes_first: bool) -> None:
-        self.service = ReferenceService(model, shapes_first=shapes_first)
+    def __init__(self, model: Model, shapes_first: bool, mutant: Mutant | None = None) -> None:
+        self.service = ReferenceService(model, shapes_first=shapes_first, mutant=mutant)
         self.frozen: datetime | None = None
 
     def now(self) -> datetime:
@@ -68,11 +69,13 @@ class Emulator:
         *,
         shapes_first: bool = False,
         scopes: bool = True,
+        mutant: Mutant | None = None,
     ) -> None:
         self.model = model
+        self.mutant = mutant  # a test-only bug (conformance.emulator.mutants); never from the CLI
         self.shapes_first = shapes_first
         self.scopes = scopes  # False: a v1 emulator, which ignores the scope header
-        self._scopes: dict[str, Scope] = {DEFAULT_SCOPE: Scope(model, shapes_first)}
+        self._scopes: dict[str, Scope] = {DEFAULT_SCOPE: Scope(model, shapes_first, mutant)}
         self._scopes_lock = threading.Lock()
         if fixtures is not None:
             self.declare(fixtures)
@@ -89,13 +92,13 @@ class Emulator:
         """The scope of that name, made empty on wall time at its first use."""
         with self._scopes_lock:
             if name not in self._scopes:
-                self._scopes[name] = Scope(self.model, self.shapes_first)
+                self._scopes[name] = Scope(self.model, self.shapes_first, self.mutant)
             return self._scopes[name]
 
     def forget_scopes(self) -> None:
         """``reset {"allScopes": true}``: every scope forgotten, the default one reset."""
         with self._scopes_lock:
-            self._scopes = {DEFAULT_SCOPE: Scope(self.model, self.shapes_first)}
+            self._scopes = {DEFAULT_SCOPE: Scope(self.model, self.shapes_first, self.mutant)}
 
     @property
     def service(self) -> ReferenceService:

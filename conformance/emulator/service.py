@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 import uuid
 from datetime import datetime
 from typing import Any
 
-from conformance.emulator.mutants import Mutant
+from conformance.emulator.mutants import CORRECT, Mutant, Turn
 from conformance.emulator.signing import KeyRing
 from conformance.wire.protocol import decode_request, encode_outcome
+from models.expect import Register
 from models.model import Model
 from models.outcomes import BatchMeterUsageResult, MeterUsageResult, Outcome
 from models.realize import realize
@@ -59,31 +61,48 @@ class ReferenceService:
         with self.lock:
             self.state = self.state.with_fixtures(fixtures)
 
-    def _new_id(self) -> str:
+    def new_id(self) -> str:
+        """A MeteringRecordId never given before by this service."""
         return f"{self._run}-{next(self._serial):08d}"
+
+    def sign(self, expected: Register) -> str:
+        return self.keys.sign((self.mutant or CORRECT).sign(expected))
+
+    def answer(self, request: Request, context: CallContext, now: datetime) -> Outcome:
+        """What the service answers ``request`` in its current state, without taking the step
+        (a mutant judging part of a batch on its own)."""
+        allowed = self._judge.allowed(self.state, request, context, now)
+        return realize(allowed, new_id=self.new_id, sign=self.sign, shapes_first=self.shapes_first)
 
     def handle(self, target: str | None, body: bytes, context: CallContext, now: datetime) -> RawResponse:
         """Answer one request. Side effect: the service's state takes the model's step."""
         request = decode_request(target, body, self.model)
-        bug = self.mutant
-        judged = bug.request(request) if bug else request
-        with self.lock:
-            if bug:
-                bug.before(self, judged)
-            allowed = self._judge.allowed(self.state, judged, context, now)
-            outcome = realize(
-                allowed, new_id=self._new_id, sign=self.keys.sign, shapes_first=self.shapes_first
+        bug = self.mutant or CORRECT
+        turn = Turn(self, bug.request(request), context, now)
+        locked = self.lock.acquire()
+        try:
+            bug.before(turn)
+            state = self.state
+            allowed = self._judge.allowed(state, turn.request, context, now)
+            if bug.racy:  # checks, then records, without holding the lock in between
+                self.lock.release()
+                locked = False
+                time.sleep(0.001)
+            outcome = bug.outcome(
+                realize(allowed, new_id=self.new_id, sign=self.sign, shapes_first=self.shapes_first), turn
             )
-            if bug:
-                outcome = bug.outcome(outcome, judged)
-            self.state = self._judge.step(self.state, allowed, outcome)
-            self._log(request, context, outcome)
-            if bug:
-                bug.after(self, judged, outcome)
-        raw = encode_outcome(outcome)
-        return bug.raw(raw) if bug else raw
+            # a racy service steps from the state it judged, losing what others did meanwhile
+            self.state = self._judge.step(state, allowed, outcome)
+            self.log(request, context, outcome)
+            bug.after(turn, outcome)
+        finally:
+            if locked:
+                self.lock.release()
+        return bug.raw(encode_outcome(outcome))
 
-    def _log(self, request: Request, context: CallContext, outcome: Outcome) -> None:
+    def log(self, request: Request, context: CallContext, outcome: Outcome) -> None:
+        """List the usage ``outcome`` accepted (``GET /_conformance/records``); a record id listed
+        already is not listed again."""
         if isinstance(request, MeterUsage) and isinstance(outcome, MeterUsageResult):
             rid = outcome.metering_record_id
             if rid is not None and rid not in self._seen_ids:

@@ -4,19 +4,22 @@ and :func:`exchange_step`, the one place a request goes allowed → invoke → j
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from conformance.reporting.trace import TraceStep
 from conformance.targets.base import RECORDS, Target
 from conformance.targets.client import Exchange
 from conformance.wire.check import check_response
-from models.expect import Allowed, Judgement, Mismatch
+from models.expect import Allowed, Judgement, Mismatch, ProcessBatch
 from models.model import Model, faults, isolates
-from models.outcomes import Outcome, ServiceError
-from models.requests import CallContext, MeterUsage, Request
+from models.outcomes import BatchMeterUsageResult, Outcome, ServiceError
+from models.records import Difference, record_differences
+from models.requests import BatchMeterUsage, CallContext, MeterUsage, Request
 from models.shapes import ShapeIndex
-from models.state import ModelState
+from models.state import ModelState, UsageKey
 
 __all__ = ["RuleCheck", "Stepped", "check_rule", "exchange_step"]
 
@@ -94,14 +97,15 @@ def exchange_step(
     ``target.invoke`` does (and, with records, reading how many there are)."""
     if allowed is None:
         allowed = model.allowed(state, request, context, now)
-    count = getattr(target, "record_count", None) if RECORDS in target.capabilities else None
-    before = count() if count is not None else None
+    listing = getattr(target, "records", None) if RECORDS in target.capabilities else None
+    before = listing() if listing is not None else ()
     exchange = target.invoke(request, context)
     judgement = allowed.judge(exchange.outcome)
     next_state = model.step(state, allowed, exchange.outcome)
     extra: tuple[Mismatch, ...] = ()
-    if count is not None and before is not None and not judgement.indeterminate:
-        extra = _records_oracle(allowed, judgement, count() - before, state, next_state, exchange.outcome)
+    if listing is not None and not judgement.indeterminate:
+        made = _differences(model, next_state, listing()) - _differences(model, state, before)
+        extra = _records_oracle(allowed, judgement, made, exchange.outcome)
     check = check_rule(rule, allowed, exchange, model.shapes, judgement, extra)
     step = TraceStep(
         "request",
@@ -116,27 +120,47 @@ def exchange_step(
     return Stepped(step, check, next_state, exchange.outcome)
 
 
+def _differences(
+    model: Model, state: ModelState, records: Sequence[Mapping[str, Any]]
+) -> frozenset[Difference]:
+    return record_differences(state, records, model.profile.agentcore_platforms)
+
+
 def _records_oracle(
-    allowed: Allowed,
-    judgement: Judgement,
-    recorded: int,
-    state: ModelState,
-    next_state: ModelState,
-    outcome: Outcome,
+    allowed: Allowed, judgement: Judgement, made: frozenset[Difference], outcome: Outcome
 ) -> tuple[Mismatch, ...]:
-    """The records oracle: a step may add at most one record per key (or ClientToken) the model
-    now holds and did not before; nothing for a refused request, a DryRun or an identical
-    retry. More is blamed on the rule that decided the step."""
-    new_keys = sum(1 for key in next_state.usage if next_state.recorded(key) and not state.recorded(key))
-    new_tokens = len(next_state.client_tokens) - len(state.client_tokens)
-    allowed_new = 0 if isinstance(outcome, ServiceError) else max(new_keys, new_tokens)
-    if recorded <= allowed_new:
-        return ()
-    if isinstance(allowed.request, MeterUsage) and allowed.request.dry_run:
-        blamed = frozenset({"MU-DRYRUN"})  # MU-DRYRUN: a dry run never records
-    elif isinstance(outcome, ServiceError):
-        blamed = faults(allowed) or judgement.decided
-    else:
-        blamed = judgement.decided
-    reason = f"the target recorded {recorded} usage record(s) where the model allows {allowed_new}"
-    return tuple(Mismatch(r, reason) for r in sorted(blamed))
+    """The records oracle: what a step changed in the target's records must be what the model
+    took from it (models.records): nothing for a refused request, a DryRun or an identical
+    retry; one record per accepted key, with what was sent. A difference the step made is
+    blamed on the rules that decided that key in the step."""
+    blamed: dict[str, list[str]] = {}
+    for key, text in sorted(made, key=str):
+        for rule in _blamed(key, allowed, judgement, outcome):
+            blamed.setdefault(rule, []).append(text)
+    return tuple(
+        Mismatch(rule, "the target's records disagree with the model: " + "; ".join(texts))
+        for rule, texts in sorted(blamed.items())
+    )
+
+
+def _blamed(key: UsageKey | None, allowed: Allowed, judgement: Judgement, outcome: Outcome) -> frozenset[str]:
+    request = allowed.request
+    if isinstance(request, MeterUsage) and request.dry_run:
+        return frozenset({"MU-DRYRUN"})  # MU-DRYRUN: a dry run never records
+    if isinstance(outcome, ServiceError):
+        # BMU-ATOMIC: a refused batch records none of its records
+        atomic = {"BMU-ATOMIC"} if isinstance(request, BatchMeterUsage) else set()
+        return frozenset(faults(allowed) | atomic) or judgement.decided
+    if isinstance(outcome, BatchMeterUsageResult) and key is not None:
+        rules = {
+            option.rule
+            for batch in allowed.alternatives
+            if isinstance(batch, ProcessBatch)
+            for expectation, result in zip(batch.records, outcome.results, strict=False)
+            if expectation.key == key
+            for option in expectation.options
+            if option.status == result.status
+        }
+        if rules:
+            return frozenset(rules)
+    return judgement.decided

@@ -20,8 +20,9 @@ CAPABILITIES = {
 }
 
 
-# Announced by a target that can list what it recorded (``record_count()``): the records
-# oracle checks it after every step. Not needed to reach any rule, so not in CAPABILITIES.
+# Announced by a target that can list what it recorded (``records()``: the record
+# objects of ``GET /_conformance/records``): the records oracle compares them with the model's
+# state after every step. Not needed to reach any rule, so not in CAPABILITIES.
 RECORDS = "records"
 
 

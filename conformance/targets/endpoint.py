@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from conformance.targets.base import TargetSetupError
 from conformance.targets.client import Exchange
@@ -39,7 +41,7 @@ class EndpointTarget:
         self.scope: str | None = None
         self._controlled = False
         self._http = HttpInvoker(endpoint_url, profile)
-        self._records: int | None = None  # the record count last read, until a request is sent
+        self._records: tuple[Mapping[str, Any], ...] | None = None  # as last read, until a request is sent
 
     def probe(self) -> None:
         """Ask the server what it can be told. Raises TargetSetupError when nothing answers, or
@@ -79,7 +81,7 @@ class EndpointTarget:
             self.control.add_fixtures(fixtures.to_json())
         except ControlError as exc:
             raise TargetSetupError(f"endpoint {self.endpoint_url}: {exc}") from None
-        self._records = 0  # a reset forgets every record
+        self._records = ()  # a reset forgets every record
         self.set_clock(now)
 
     def set_clock(self, now: datetime) -> None:
@@ -94,12 +96,12 @@ class EndpointTarget:
         self._records = None  # only a request changes what is recorded
         return self._http.invoke(request, context)
 
-    def record_count(self) -> int:
-        """How many usage records the server lists (``GET /_conformance/records``, read again
-        only after a request was sent)."""
+    def records(self) -> Sequence[Mapping[str, Any]]:
+        """The usage records the server lists (``GET /_conformance/records``, read again only
+        after a request was sent)."""
         if self._records is None:
             try:
-                self._records = len(self.control.records())
+                self._records = tuple(self.control.records())
             except ControlError as exc:
                 raise TargetSetupError(f"endpoint {self.endpoint_url}: {exc}") from None
         return self._records

@@ -8,6 +8,7 @@ answer for real. This is the known-good target every other target is compared wi
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -68,9 +69,9 @@ class ReferenceTarget:
             return Exchange(request, context, decode_outcome("Raw", raw), raw)
         return call(self._client(context), request, context)
 
-    def record_count(self) -> int:
-        """How many usage records the service has accepted since its reset."""
-        return len(self.service.records)
+    def records(self) -> Sequence[Mapping[str, Any]]:
+        """The usage records the service has accepted since its reset, in order (copies)."""
+        return tuple(dict(record) for record in self.service.records)
 
     def close(self) -> None:
         self._clients.clear()

@@ -6,8 +6,11 @@ working in a scope of its own), the target uses it and leaves it running."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
+from conformance.emulator.mutants import Mutant
 from conformance.emulator.server import Emulator
 from conformance.targets.client import Exchange
 from conformance.targets.endpoint import EndpointTarget
@@ -21,8 +24,9 @@ __all__ = ["ReferenceServerTarget"]
 class ReferenceServerTarget:
     name = "reference-server"
 
-    def __init__(self, model: Model, url: str | None = None) -> None:
-        self._emulator = Emulator(model) if url is None else None
+    def __init__(self, model: Model, url: str | None = None, mutant: Mutant | None = None) -> None:
+        """``mutant``: a test-only bug in the emulator this target starts (not with ``url``)."""
+        self._emulator = Emulator(model, mutant=mutant) if url is None else None
         url = url or self._emulator.url  # type: ignore[union-attr]
         self._endpoint = EndpointTarget(url, profile=model.profile.name)
         self._endpoint.name = self.name
@@ -49,8 +53,8 @@ class ReferenceServerTarget:
     def invoke(self, request: Request, context: CallContext) -> Exchange:
         return self._endpoint.invoke(request, context)
 
-    def record_count(self) -> int:
-        return self._endpoint.record_count()
+    def records(self) -> Sequence[Mapping[str, Any]]:
+        return self._endpoint.records()
 
     def close(self) -> None:
         self._endpoint.close()

@@ -1,0 +1,153 @@
+"""The records oracle's comparison: what a target lists as recorded against what the model holds.
+
+A target with the control protocol's ``records`` capability lists every usage record it accepted
+(``GET /_conformance/records``). Each record is placed under the model's usage key (caller or
+customer, product, dimension, hour); :func:`record_differences` then names every way the list
+and the model's state disagree: a key recorded twice, a record of a key the model holds nothing
+for, a key the model certainly recorded with no record, and a record whose quantity, allocations
+or MeteringRecordId no entry the model allows has.
+
+The comparison is of one moment. The harness compares before and after a step, and blames only
+the differences the step made (``conformance.engine.verdict``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from models.model import hour_of
+from models.requests import allocations_from_params, allocations_key, from_epoch, quantity_value
+from models.state import Entry, ModelState, UsageKey
+
+__all__ = ["Difference", "record_differences"]
+
+# one disagreement: the usage key it concerns (None: a record the model cannot place), and why
+Difference = tuple[UsageKey | None, str]
+
+_CLIENT_TOKEN = "client token"  # placed by its ClientToken, not by the hour (AgentCore callers)
+
+
+def record_differences(
+    state: ModelState, records: Sequence[Mapping[str, Any]], agentcore_platforms: Iterable[str]
+) -> frozenset[Difference]:
+    """Every disagreement between ``records`` (record objects of the control protocol) and the
+    usage ``state`` holds. Empty in an open world, where the model does not know what is
+    recorded."""
+    if state.open_world:
+        return frozenset()
+    platforms = frozenset(agentcore_platforms)
+    found: set[Difference] = set()
+    by_key: dict[UsageKey, list[Mapping[str, Any]]] = {}
+    by_token = 0
+    for record in records:
+        key = _key_of(state, record, platforms)
+        if key == _CLIENT_TOKEN:
+            by_token += 1
+        elif isinstance(key, UsageKey):
+            by_key.setdefault(key, []).append(record)
+        else:
+            found.add((None, f"a record the model holds nothing like: {_describe(record)}"))
+    certain = {key for key, worlds in state.usage.items() if None not in worlds}
+    for key in sorted(set(by_key) | certain):
+        listed = by_key.get(key, [])
+        worlds = state.worlds(key)
+        if len(listed) > 1:
+            found.add((key, f"{len(listed)} records of {_name(key)}, where one at most may be"))
+        elif not listed:
+            found.add((key, f"no record of {_name(key)}, which the target accepted"))
+        elif worlds == {None}:
+            found.add((key, f"a record of {_name(key)}, which nothing accepted: {_describe(listed[0])}"))
+        elif not any(_matches(listed[0], entry) for entry in worlds if entry is not None):
+            sent = ", ".join(sorted(_show(entry) for entry in worlds if entry is not None))
+            found.add(
+                (key, f"the record of {_name(key)} is {_describe(listed[0])}, where the request sent {sent}")
+            )
+    if by_token > len(state.client_tokens):
+        found.add(
+            (None, f"{by_token} records of AgentCore callers, for {len(state.client_tokens)} ClientTokens")
+        )
+    return frozenset(found)
+
+
+def _key_of(state: ModelState, record: Mapping[str, Any], platforms: frozenset[str]) -> UsageKey | str | None:
+    try:
+        product = str(record["productCode"])
+        dimension = record["dimension"]
+        hour = hour_of(from_epoch(float(record["timestamp"])))
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
+    world = state.world
+    if record.get("operation") == "MeterUsage":
+        caller_key = record.get("callerAccessKeyId") or ""
+        declared = world.callers.get(caller_key)
+        if declared is not None and declared.platform in platforms:
+            return _CLIENT_TOKEN
+        return UsageKey("MeterUsage", product, caller_key, dimension, hour)
+    if record.get("customerIdentifier") is not None:
+        customer = world.customers.get((product, record["customerIdentifier"]))
+    else:
+        customer = world.customer_by_account(product, record.get("customerAWSAccountId") or "")
+    if customer is None:
+        return None
+    return UsageKey("BatchMeterUsage", product, customer.identifier, dimension, hour)
+
+
+def _matches(record: Mapping[str, Any], entry: Entry) -> bool:
+    if entry.quantity is not None and _quantity(record.get("quantity")) != entry.quantity:
+        return False
+    if entry.allocations is not None and _allocations(record.get("allocations")) != entry.allocations:
+        return False
+    return not entry.record_id or record.get("meteringRecordId") == entry.record_id
+
+
+def _quantity(value: Any) -> Decimal | None:
+    try:
+        if isinstance(value, str):
+            return quantity_value(None, value)
+        return quantity_value(value, None) if isinstance(value, int) and not isinstance(value, bool) else None
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _allocations(value: Any) -> frozenset[Any] | None:
+    try:
+        return allocations_key(allocations_from_params(value or None))
+    except (AttributeError, TypeError, KeyError, InvalidOperation, ValueError):
+        return None
+
+
+def _name(key: UsageKey) -> str:
+    who = "caller" if key.operation == "MeterUsage" else "customer"
+    return (
+        f"{key.operation} {who} {key.subject or '(unsigned)'}, product {key.product_code}, "
+        f"dimension {key.dimension}, hour {key.hour:%Y-%m-%dT%H:00Z}"
+    )
+
+
+def _describe(record: Mapping[str, Any]) -> str:
+    shown = {
+        k: record[k] for k in ("quantity", "allocations", "meteringRecordId") if record.get(k) is not None
+    }
+    shown.update(
+        (k, record[k])
+        for k in (
+            "productCode",
+            "customerIdentifier",
+            "customerAWSAccountId",
+            "callerAccessKeyId",
+            "dimension",
+        )
+        if record.get(k) is not None
+    )
+    return ", ".join(f"{k} {v}" for k, v in shown.items()) or "an empty record"
+
+
+def _show(entry: Entry) -> str:
+    parts = [f"quantity {entry.quantity}" if entry.quantity is not None else "some quantity"]
+    if entry.allocations:
+        parts.append(f"{len(entry.allocations)} allocation(s)")
+    if entry.record_id:
+        parts.append(f"meteringRecordId {entry.record_id}")
+    return " ".join(parts)
