@@ -14,15 +14,18 @@ import random
 import shutil
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
 from conformance import __version__
+from conformance.emulator.mutants import MUTANTS
 from conformance.emulator.server import Emulator
 from conformance.engine.bench import BENCH_RULES, SPEED_TARGETS, measure_target, render_speed, workers_speedup
 from conformance.engine.budget import BUDGETS
+from conformance.engine.mutation import Certified, Unmutated, mutant_rows, render_mutants
 from conformance.engine.replay import diff_lines, replay_file
 from conformance.engine.runner import RuleResult, RunConfig, parallelism, run
 from conformance.reporting.report import Report, check_destination, summary_table
@@ -155,6 +158,24 @@ def _parser() -> argparse.ArgumentParser:
     speed.add_argument(
         "--no-workers", action="store_true", help="skip the full runs that time --workers 2 against 1"
     )
+    mutants = kinds.add_parser(
+        "mutants",
+        help="kills of realistic bugs in the reference emulator, time to detect, trace length",
+        description="Certify each mutant of the reference emulator (realistic bugs, in "
+        "conformance.emulator.mutants) with the rules it names, once per seed, and the unmutated "
+        "emulator with every rule. Exit 1 when the unmutated emulator fails a rule (a false "
+        "failure of the harness).",
+        formatter_class=_Help,
+    )
+    mutants.add_argument("--seeds", type=_positive, default=5, help="certify with seeds 1..N")
+    mutants.add_argument("--budget", choices=sorted(BUDGETS), default="quick", help="each campaign's budget")
+    mutants.add_argument(
+        "--mutants", type=_mutant_list, metavar="NAMES", help="comma-separated mutants (default: all)"
+    )
+    mutants.add_argument(
+        "--all-rules", action="store_true", help="run every rule of the profile on each mutant (slow)"
+    )
+    mutants.add_argument("--workers", type=_positive, default=_cores(), help="processes certifying at once")
     return parser
 
 
@@ -214,6 +235,7 @@ def _names(known: Collection[str], what: str, hint: str) -> Callable[[str], tupl
 
 _rule_list = _names(RULES_BY_ID, "rule", "list them with 'conformance rules'")
 _target_list = _names(SPEED_TARGETS, "target", f"use {','.join(SPEED_TARGETS)}")
+_mutant_list = _names(MUTANTS, "mutant", "see conformance/emulator/mutants.py")
 
 
 def _natural(text: str) -> int:
@@ -248,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "drift":
             return _drift(args)
         if args.command == "bench":
-            return _bench_speed(args)
+            return _bench_mutants(args) if args.bench == "mutants" else _bench_speed(args)
     except (TargetUsageError, TraceError) as exc:
         sys.stderr.write(f"conformance {args.command}: error: {exc}\n")
         return EXIT_USAGE
@@ -369,6 +391,37 @@ def _bench_speed(args: argparse.Namespace) -> int:
             f"{two:.1f} s with --workers 2: speed-up {one / two:.2f}x"
         )
     return EXIT_OK
+
+
+def _bench_mutants(args: argparse.Namespace) -> int:
+    names = args.mutants or tuple(MUTANTS)
+    rules = "every rule" if args.all_rules else "the rules each names"
+    print(
+        f"conformance bench mutants: {len(names)} mutants, seeds 1-{args.seeds}, budget {args.budget}, "
+        f"{rules}; {args.workers} workers on {_cores()} cores, Python {platform.python_version()}",
+        flush=True,
+    )
+
+    def progress(done: Certified | Unmutated) -> None:
+        if isinstance(done, Unmutated):
+            print(
+                f"  unmutated ({done.profile}, seed {done.seed}): {len(done.failed)} rules failed", flush=True
+            )
+        elif done.killed:
+            print(
+                f"  {done.mutant} ({done.profile}, seed {done.seed}): killed under {done.failed[0]} "
+                f"in {done.first_seconds:.2f} s",
+                flush=True,
+            )
+        else:
+            print(f"  {done.mutant} ({done.profile}, seed {done.seed}): not killed", flush=True)
+
+    started = time.perf_counter()
+    rows, unmutated = mutant_rows(args.seeds, args.budget, names, args.all_rules, args.workers, progress)
+    print()
+    print(render_mutants(rows, args.seeds, unmutated))
+    print(f"Wall time: {time.perf_counter() - started:.0f} s.")
+    return EXIT_FAILED if any(u.failed for u in unmutated) else EXIT_OK
 
 
 def _drift(args: argparse.Namespace) -> int:

@@ -24,13 +24,21 @@ class Aim:
     key), ``beside`` (its dimension and hour for another customer or caller) or ``foreign``
     (a key of another product, for a customer of this one). ``zeros``: valid quantities are 0
     (named or omitted) half the time, so a repeat can toggle the form. ``heavy``: megabyte bodies may be
-    drawn (they cost every campaign that does not need them). ``rule``: the rule aimed at."""
+    drawn (they cost every campaign that does not need them). ``fresh``: a repeat of a sent request
+    does not end the search for a request that decides the rule, a new draw does (a window
+    rule's repeats are only older, never nearer an edge). ``month_end``: the clock moves twice
+    as often, and half its moves go to the month-end cutoff (in a profile that has one).
+    ``agentcore``: MeterUsage comes from an AgentCore caller half the time (where the world has
+    one). ``rule``: the rule aimed at."""
 
     kind: str | None = None
     faults: tuple[str, ...] = ()
     repeat: str | None = None
     zeros: bool = False
     heavy: bool = False
+    fresh: bool = False
+    month_end: bool = False
+    agentcore: bool = False
     rule: str | None = None
 
 
@@ -56,16 +64,18 @@ AIMS: dict[str, Aim] = {
     "QTY-DECIMAL": Aim("batch", ("quantity",)),
     "MU-PRODUCT": Aim("meter", ("product",)),
     "MU-DIMENSION": Aim("meter", ("dimension",)),
-    "MU-WINDOW": Aim("meter", ("timestamp",)),
-    "MU-FUTURE": Aim("meter", ("timestamp",)),
+    "MU-WINDOW": Aim("meter", ("timestamp",), fresh=True),
+    "MU-FUTURE": Aim("meter", ("timestamp",), fresh=True),
     "MU-DRYRUN": Aim("meter", ("dryrun",)),
+    # new ClientTokens in one hour: what an AgentCore caller may do and others may not
+    "MU-AGENTCORE": Aim("meter", fresh=True, agentcore=True),
     "MU-ENTITLEMENT": Aim("meter", ("caller",)),
     "MU-REGION": Aim("meter", ("caller",)),
     "BMU-SIZE-LIMIT": Aim("batch", ("size",)),
     # a megabyte body costs tens of milliseconds to judge: drawn as often as any fault, no more
     "BMU-PAYLOAD-LIMIT": Aim("batch", heavy=True),
-    "BMU-WINDOW": Aim("batch", ("timestamp",)),
-    "BMU-FUTURE": Aim("batch", ("timestamp",)),
+    "BMU-WINDOW": Aim("batch", ("timestamp",), fresh=True, month_end=True),
+    "BMU-FUTURE": Aim("batch", ("timestamp",), fresh=True),
     "BMU-PRODUCT": Aim("batch", ("product",)),
     "BMU-DIMENSION": Aim("batch", ("dimension",)),
     "BMU-NOT-SUBSCRIBED": Aim("batch", ("customer",)),

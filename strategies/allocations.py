@@ -36,6 +36,8 @@ Pair = tuple[Quantity, tuple[Allocation, ...] | None]
 # integer digits and decimals the pattern allows, and one value in two spellings (17, 17.00).
 DECIMAL_EDGES = ("0", "0.000000", "0.000001", "17", "17.00", "17.5", "2.25", "9999999999.999999")
 _DECIMAL_PARTS = ("0.5", "0.25", "1", "0.000001", "3.125", "0")
+# Splits whose sum is exact in decimal and not in binary floating point (0.1 + 0.2).
+_FLOAT_TRAPS = (("0.1", "0.2"), ("0.7", "0.1"), ("0.1", "0.1", "0.1"))
 
 
 def quantity_members(quantity: Quantity) -> tuple[int | None, str | None]:
@@ -56,8 +58,8 @@ def decimal_text(value: Decimal) -> str:
 def valid_allocations(decimals: bool = False) -> st.SearchStrategy[Pair]:
     """A quantity with no allocations (0 sometimes omitted: MU-QUANTITY-DEFAULT) or with a
     correct split over distinct tag sets; with ``decimals`` (2026-11) also decimal quantities
-    at their edges (:data:`DECIMAL_EDGES`) and exact decimal splits. Shrinks toward an explicit
-    quantity 0, no allocations."""
+    at their edges (:data:`DECIMAL_EDGES`), exact decimal splits, and splits that only decimal
+    arithmetic sums exactly (0.1 + 0.2). Shrinks toward an explicit quantity 0, no allocations."""
     parts = st.lists(st.integers(0, 3), min_size=1, max_size=3)
     # 0 one time in three: an explicit or omitted 0 sets up MU-QUANTITY-DEFAULT's repeats
     plain = st.tuples(st.sampled_from([0, 1, 0, 2, 0, 5]), st.booleans()).map(
@@ -67,7 +69,8 @@ def valid_allocations(decimals: bool = False) -> st.SearchStrategy[Pair]:
         return st.one_of(plain, parts.map(_split))
     decimal_plain = st.sampled_from(DECIMAL_EDGES).map(lambda text: (text, None))
     decimal_parts = st.lists(st.sampled_from(_DECIMAL_PARTS), min_size=1, max_size=3)
-    return st.one_of(plain, parts.map(_split), decimal_plain, decimal_parts.map(_split_decimal))
+    traps = st.sampled_from(_FLOAT_TRAPS).map(lambda trap: _split_decimal(list(trap)))
+    return st.one_of(plain, parts.map(_split), decimal_plain, decimal_parts.map(_split_decimal), traps)
 
 
 def invalid_quantities() -> st.SearchStrategy[Pair]:

@@ -543,6 +543,8 @@ def meter_requests(scene: Scene) -> st.SearchStrategy[Sent]:
 
         core = scene.kept(("meter", fault, key), lambda: fresh_core(fault, key, home))
         fresh = st.builds(make, core, _client_tokens(scene, key))
+        if fault is None and declared is not None and declared.platform in profile.agentcore_platforms:
+            fresh = _fresh_or_repeated(scene, fresh, _agentcore_again(scene, key, context))
         repeats = _repeat_records(scene, "MeterUsage", home, key) if fault is None else None
         if repeats is None:
             return fresh
@@ -565,9 +567,14 @@ def meter_requests(scene: Scene) -> st.SearchStrategy[Sent]:
 
         return _fresh_or_repeated(scene, fresh, st.builds(resend, repeats, _client_tokens(scene, key)))
 
+    agentcore_callers = [k for k in valid_callers if world.callers[k].platform in profile.agentcore_platforms]
+
     def caller_for(fault: str | None) -> st.SearchStrategy[tuple[str | None, str]]:
         pool = (bad_callers or valid_callers) if fault == "caller" else [*valid_callers, undeclared]
-        return st.sampled_from(pool).map(lambda k: (fault, k))
+        callers = st.sampled_from(pool)
+        if scene.aim.agentcore and agentcore_callers and fault != "caller":
+            callers = st.one_of(callers, st.sampled_from(agentcore_callers))
+        return callers.map(lambda k: (fault, k))
 
     kinds = ["caller", "product", "dimension", "timestamp", "allocations", "dryrun"]
     if scene.decimals:
@@ -592,6 +599,37 @@ def _dimensions(scene: Scene, product: str) -> list[str]:
     world_product = scene.state.world.products.get(product)
     known = sorted(world_product.dimensions) if world_product else []
     return [*known, scene.names.unknown("dim")]
+
+
+def _agentcore_again(scene: Scene, access_key: str, context: CallContext) -> st.SearchStrategy[Sent] | None:
+    """(2026-11) Usage an AgentCore caller sent under a ClientToken, sent again under a new one:
+    the same dimension and hour many times, which only an AgentCore caller may do."""
+    sent = sorted(
+        (
+            fingerprint
+            for (caller, _), (fingerprint, _) in scene.state.client_tokens.items()
+            if caller == access_key
+        ),
+        key=repr,
+    )
+    if not sent:
+        return None
+    fresh_token = st.integers(0, 10**6).map(lambda n: f"{scene.names.namespace}-ct-again-{n}")
+
+    def again(fingerprint: tuple[Any, ...], token: str) -> Sent:
+        product, timestamp, dimension, quantity, _, _ = fingerprint
+        members = _members(quantity, decimal_form=False) if quantity is not None else {}
+        request = MeterUsage(
+            product,
+            timestamp,
+            dimension,
+            members.get("quantity"),
+            client_token=token,
+            usage_quantity_decimal=members.get("quantity_decimal"),
+        )
+        return request, context
+
+    return st.builds(again, st.sampled_from(sent), fresh_token)
 
 
 def _client_tokens(scene: Scene, access_key: str) -> st.SearchStrategy[str | None]:

@@ -63,10 +63,11 @@ def timestamps(profile: Profile, operation: str, now: datetime) -> st.SearchStra
     )
 
 
-def clock_moves(profile: Profile, now: datetime) -> st.SearchStrategy[datetime]:
+def clock_moves(profile: Profile, now: datetime, month_end: bool = False) -> st.SearchStrategy[datetime]:
     """The next ``now``: never earlier. Covers staying put, +1 s, to the next hour boundary
-    (and 1 s before it), +1 h, + the window, and 05:59:59 / 06:00:00 / 06:00:01 UTC on the first
-    of the next month. Shrinks toward not moving."""
+    (and 1 s before it), +1 h, + the window, and 05:59:59 / 06:00:00 / 06:00:01 / 06:30:00 UTC on
+    the first of the next month; with ``month_end`` (and a profile with a month-end cutoff),
+    half the moves go to the last three of those. Shrinks toward not moving."""
     next_hour = hour_of(now) + timedelta(hours=1)
     month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     next_month = (month + timedelta(days=32)).replace(day=1)
@@ -81,5 +82,8 @@ def clock_moves(profile: Profile, now: datetime) -> st.SearchStrategy[datetime]:
         cutoff - SECOND,
         cutoff,
         cutoff + SECOND,
+        cutoff + timedelta(minutes=30),
     ]
+    if month_end and profile.month_end_cutoff is not None:
+        return st.one_of(st.sampled_from(moves), st.sampled_from(moves[-3:]))
     return st.sampled_from(moves)

@@ -228,18 +228,21 @@ def _machine(
             # per example, never across examples: generation must replay identically
             tries = _AFTER_REACH if self.reached >= _REACHED else campaign.budget.search
             builds: tuple[Request, CallContext, Allowed] | None = None
+            repeat: tuple[Request, CallContext, Allowed] | None = None
             for _ in range(tries):
                 request, context = data.draw(drawn)
                 allowed = model.allowed(self.state, request, context, self.now)
                 if _reaches(campaign.rule, allowed):
-                    break
-                if builds is None and _builds_state(model, self.state, allowed):
+                    if not aim.fresh or (request, context) not in self.sent:
+                        break
+                    repeat = repeat or (request, context, allowed)
+                elif builds is None and _builds_state(model, self.state, allowed):
                     builds = (request, context, allowed)
             else:
-                # nothing decides the rule yet: send a request that changes the model's state
-                # (a recorded key, a registration, a refused batch's keys), which later
-                # requests need to reach the rule
-                request, context, allowed = builds or (request, context, allowed)
+                # nothing new decides the rule yet: a repeat that does, or else a request that
+                # changes the model's state (a recorded key, a registration, a refused batch's
+                # keys), which later requests need to reach the rule
+                request, context, allowed = repeat or builds or (request, context, allowed)
             self._send(request, context, allowed)
 
         # Hypothesis picks among rules evenly: a second name for ``send`` makes sends two steps
@@ -254,9 +257,12 @@ def _machine(
         @precondition(lambda self: campaign.start is not None)
         @rule(data=st.data())
         def move_clock(self, data: Any) -> None:
-            self.now = data.draw(clock_moves(model.profile, self.now))
+            self.now = data.draw(clock_moves(model.profile, self.now, aim.month_end))
             target.set_clock(self.now)
             self.steps.append(TraceStep("clock", self.now))
+
+        # a campaign aimed at the month's end moves the clock twice as often
+        move_clock_more = precondition(lambda self: aim.month_end)(move_clock)
 
         @precondition(lambda self: bool({"world", "subscriptions"} & target.capabilities))
         @rule(data=st.data())
