@@ -29,7 +29,8 @@ class Aim:
     rule's repeats are only older, never nearer an edge). ``month_end``: the clock moves twice
     as often, and half its moves go to the month-end cutoff (in a profile that has one).
     ``agentcore``: MeterUsage comes from an AgentCore caller half the time (where the world has
-    one). ``rule``: the rule aimed at."""
+    one). ``respell``: a repeat of a key sends its value in the other form (17 for "17.0") half
+    the time. ``rule``: the rule aimed at."""
 
     kind: str | None = None
     faults: tuple[str, ...] = ()
@@ -39,6 +40,7 @@ class Aim:
     fresh: bool = False
     month_end: bool = False
     agentcore: bool = False
+    respell: bool = False
     rule: str | None = None
 
 
@@ -89,7 +91,7 @@ AIMS: dict[str, Aim] = {
     "BMU-ATOMIC": Aim("batch", repeat="same"),  # after a refusal, whatever the target refuses
     "BMU-CUSTOMER-ISOLATION": Aim("batch", repeat="beside"),
     "BMU-PRODUCT-ISOLATION": Aim("batch", repeat="foreign"),
-    "QTY-BY-VALUE": Aim("batch", repeat="same"),
+    "QTY-BY-VALUE": Aim("batch", repeat="same", respell=True),
     "MU-IDEMPOTENT": Aim("meter", repeat="same"),
     "MU-HOUR-DUPLICATE": Aim("meter", repeat="same"),
     "MU-QUANTITY-DEFAULT": Aim("meter", repeat="same", zeros=True),

@@ -463,6 +463,8 @@ def _repeat_records(
     options: dict[str, st.SearchStrategy[UsageRecord]] = {}
     if own:
         variants = st.integers(0, 2) if scene.decimals else st.booleans().map(int)
+        if scene.decimals and scene.aim.respell:
+            variants = st.one_of(variants, st.just(2))
         options["same"] = st.builds(same_key, own_keys, st.integers(0, 59), variants)
         options["beside"] = st.builds(
             other_customer, st.sampled_from(own), st.integers(0, 59), st.integers(0, 7)

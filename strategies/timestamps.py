@@ -37,19 +37,26 @@ def _specials(
 def inside_timestamps(profile: Profile, operation: str, now: datetime) -> st.SearchStrategy[datetime]:
     """Timestamps strictly inside the window (never at the edge, never in the future): the
     start of the current hour, now, one second inside the edge, either side of the previous hour
-    boundary, then any second inside. Shrinks toward the start of the current hour."""
+    boundary, then any second inside; one second inside the edge a third of the time. Shrinks
+    toward the start of the current hour."""
     inside, _, window = _specials(profile, operation, now)
     anywhere = st.integers(0, int(window.total_seconds()) - 1).map(lambda s: now - timedelta(seconds=s))
-    return st.one_of(st.sampled_from(inside), anywhere)
+    return st.one_of(st.sampled_from(inside), st.just(now - window + SECOND), anywhere)
 
 
 def edge_timestamps(profile: Profile, operation: str, now: datetime) -> st.SearchStrategy[datetime]:
     """Timestamps a window rule decides: exactly at the edge, one second past it, one second and
     one hour in the future, the last second of the previous month and the first of this one,
-    and far in the past. Shrinks toward the edge; among refused values (2025-01), toward one
-    second past the edge."""
-    _, edges, _ = _specials(profile, operation, now)
-    return st.sampled_from(edges)
+    and far in the past; the edge and one second past it (and, early in a month, the previous
+    month's last second) as often as all the others together: an off-by-one-second window or
+    month-end cutoff shows only there. Shrinks toward the edge; among refused
+    values (2025-01), toward one second past the edge."""
+    _, edges, window = _specials(profile, operation, now)
+    sharp = edges[:2]
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    if operation == "BatchMeterUsage" and profile.month_end_cutoff and now - month_start < window:
+        sharp.append(month_start - SECOND)  # inside the window, and of the previous month
+    return st.one_of(st.sampled_from(sharp), st.sampled_from(edges))
 
 
 def timestamps(profile: Profile, operation: str, now: datetime) -> st.SearchStrategy[datetime]:

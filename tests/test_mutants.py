@@ -118,4 +118,4 @@ def test_bench_mutants_refuses_an_unknown_mutant(capsys):
         main(["bench", "mutants", "--mutants", "no-such-bug"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 2 and "unknown mutant 'no-such-bug'" in err[-1]
+    assert len(err) == 1 and "unknown mutant 'no-such-bug'" in err[-1]
