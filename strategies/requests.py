@@ -616,7 +616,7 @@ def _agentcore_again(scene: Scene, access_key: str, context: CallContext) -> st.
     )
     if not sent:
         return None
-    fresh_token = st.integers(0, 10**6).map(lambda n: f"{scene.names.namespace}-ct-again-{n}")
+    fresh_token = _new_tokens(scene)
 
     def again(fingerprint: tuple[Any, ...], token: str) -> Sent:
         product, timestamp, dimension, quantity, _, _ = fingerprint
@@ -634,11 +634,18 @@ def _agentcore_again(scene: Scene, access_key: str, context: CallContext) -> st.
     return st.builds(again, st.sampled_from(sent), fresh_token)
 
 
+def _new_tokens(scene: Scene) -> st.SearchStrategy[str]:
+    """ClientTokens no caller has used yet: numbered after the tokens the model holds, so the
+    simplest draw is new too."""
+    used = len(scene.state.client_tokens)
+    return st.integers(0, 10**6).map(lambda n: f"{scene.names.namespace}-ct-{used}-{n}")
+
+
 def _client_tokens(scene: Scene, access_key: str) -> st.SearchStrategy[str | None]:
     if not scene.model.shapes.has_member("MeterUsageRequest", "ClientToken"):
         return st.none()
     used = sorted(token for caller, token in scene.state.client_tokens if caller == access_key)
-    fresh = st.integers(0, 10**6).map(lambda n: f"{scene.names.namespace}-ct-{n}")
+    fresh = _new_tokens(scene)
     return st.one_of(st.none(), fresh, st.sampled_from(used)) if used else st.one_of(st.none(), fresh)
 
 

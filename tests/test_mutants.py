@@ -83,7 +83,10 @@ def _certified(mutant, seed, failed=(), seconds=None, steps=None, not_run=()):
 def test_the_bench_table_counts_kills_times_and_false_failures():
     rows = [
         MutantRow(
-            "a", "2025-01", ("R1", "R2"), (_certified("a", 1, ["R2"], 0.5, 1), _certified("a", 2, ["R2"], 1.5, 3))
+            "a",
+            "2025-01",
+            ("R1", "R2"),
+            (_certified("a", 1, ["R2"], 0.5, 1), _certified("a", 2, ["R2"], 1.5, 3)),
         ),
         MutantRow("b", "2025-01", ("R3",), (_certified("b", 1), _certified("b", 2, ["R3"], 4.0, 2))),
         MutantRow(
@@ -100,11 +103,16 @@ def test_the_bench_table_counts_kills_times_and_false_failures():
     assert "| racy | 2025-01 | 0/2 | not run: CONC-LINEARIZABLE (no phase yet) | no | – | – | – |" in lines
     assert "Killed under a named rule with every seed (2): 1/2; with some seed: 2/2." in lines
     assert "Time to first detection, median over mutants of the median: 2.50 s; worst median 4.00 s." in lines
-    assert "False failures of the unmutated reference (every rule, 2 profile-seed runs): 1 (2025-01 seed 2: R9)." in lines
+    assert (
+        "False failures of the unmutated reference (every rule, 2 profile-seed runs): 1 (2025-01 seed 2: R9)."
+        in lines
+    )
 
 
 def test_bench_mutants_prints_the_table(capsys):
-    code = main(["bench", "mutants", "--seeds", "1", "--mutants", "error-with-200,dry-run-records", "--workers", "1"])
+    code = main(
+        ["bench", "mutants", "--seeds", "1", "--mutants", "error-with-200,dry-run-records", "--workers", "1"]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "| error-with-200 | 2025-01 | 1/1 | WIRE-STATUS | yes |" in out

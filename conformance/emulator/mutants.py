@@ -415,6 +415,10 @@ def _iat_an_hour_old(expected: Register) -> Register:
     return replace(expected, now=expected.now - _HOUR)
 
 
+def _another_product(expected: Register) -> Register:
+    return replace(expected, product_code=expected.product_code + "-other")
+
+
 def _next_key_version(expected: Register) -> Register:
     return replace(expected, public_key_version=expected.public_key_version + 1)
 
@@ -738,6 +742,12 @@ MUTANTS: dict[str, Mutant] = {
             ("RU-SIGNATURE",),
             "the signed token's iat is an hour old",
             sign=_iat_an_hour_old,
+        ),
+        Mutant(
+            "token-of-another-product",
+            ("RU-SIGNATURE",),
+            "the token claims another product and is signed with that product's key",
+            sign=_another_product,
         ),
         Mutant(
             "signed-with-next-key-version",

@@ -10,7 +10,8 @@ the trace's own steps, so a trace of n steps takes at most a few times n replays
 3. drop records from each batch, the same way, then the usage allocations of each request;
 4. simplify values, each change kept only if the divergence survives it: names become the
    fixtures' plainest (the first product, its first dimension and customer); every occurrence of
-   a quantity becomes 0, else 1; a timestamp becomes the start of its hour; ``DryRun: false``
+   a quantity becomes 0, else 1; a timestamp becomes the start of its hour, else of the next;
+   ``DryRun: false``
    and RegisterUsage nonces are left out. A value is changed everywhere it occurs at once, so
    a repeat stays a repeat.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from conformance.engine.replay import ReplayResult, replay
@@ -96,7 +98,12 @@ def _value_simplifications(trace: Trace) -> list[Simplify]:
     for quantity in sorted(quantities):
         changes += [_replacing("quantity", quantity, 0), _replacing("quantity", quantity, 1)]
     for stamp in sorted(stamps):
-        changes.append(_replacing("timestamp", stamp, stamp.replace(minute=0, second=0, microsecond=0)))
+        # the start of its hour, else of the next (a second inside the window's edge stays inside)
+        hour = stamp.replace(minute=0, second=0, microsecond=0)
+        changes += [
+            _replacing("timestamp", stamp, hour),
+            _replacing("timestamp", stamp, hour + timedelta(hours=1)),
+        ]
     return changes
 
 
