@@ -16,6 +16,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
@@ -95,6 +96,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--report", type=Path, metavar="DIR", help="write report.json, junit.xml, report.md and traces/ here"
+    )
+    run.add_argument(
+        "--faults",
+        type=_rate,
+        default=0.0,
+        metavar="RATE",
+        help="put a fault-injecting proxy in front of an HTTP target (endpoint, reference-server): "
+        "each fault kind at RATE per request, 0 to 0.25; makes RETRY-CONVERGES testable",
     )
 
     replay = sub.add_parser("replay", help="replay a saved trace against a target", formatter_class=_Help)
@@ -244,6 +253,18 @@ def _natural(text: str) -> int:
     return int(text)
 
 
+def _rate(text: str) -> float:
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = -1.0
+    if not 0 <= rate <= 0.25:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a rate from 0 to 0.25 (four kinds block a request)"
+        )
+    return rate
+
+
 def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
@@ -297,7 +318,7 @@ def _run(args: argparse.Namespace) -> int:
                 "name a directory you can write"
             ) from None
     seed = args.seed if args.seed is not None else random.randrange(10**6)
-    options = _options(args, args.target)
+    options = replace(_options(args, args.target), faults=args.faults, fault_seed=seed)
     config = RunConfig(options, args.profile, rules, args.budget, seed, args.workers)
     make_target(options, model_for(args.profile))  # bad options fail here, exit 2
     check_client(args.profile)  # a botocore that cannot send the profile's API fails here, exit 3

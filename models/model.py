@@ -843,9 +843,15 @@ class Model:
                 continue
             key, entry = record_key, record_entry
             if isinstance(result, RecordResult) and result.status == "Success":
-                state = state.with_worlds(
-                    key, _after_success(state.worlds(key), entry, result.metering_record_id)
-                )
+                # records of this batch with the same key and value are one record: which of
+                # them (their allocations differ) the service kept, the answer does not say
+                twins = [
+                    p.entry
+                    for p in plan.records
+                    if p.key == key and p.entry is not None and p.entry.quantity == entry.quantity
+                ]
+                worlds = _after_success(state.worlds(key), entry, result.metering_record_id, twins)
+                state = state.with_worlds(key, worlds)
             elif isinstance(result, RecordResult) and result.status == "DuplicateRecord":
                 state = state.with_worlds(key, _after_duplicate(state.worlds(key), entry))
             elif not isinstance(result, RecordResult) and plan.recordable:
@@ -1021,11 +1027,14 @@ def _bind_token(state: ModelState, binding: tuple[tuple[str, str], Any], record_
     return replace(state, client_tokens=tokens)
 
 
-def _after_success(worlds: Worlds, entry: Entry, record_id: str | None) -> Worlds:
+def _after_success(
+    worlds: Worlds, entry: Entry, record_id: str | None, twins: Sequence[Entry] = ()
+) -> Worlds:
     """After a success: the record answered with a recorded id is that record, which stands
-    (an identical retry changes nothing of it); any other is ``entry``."""
+    (an identical retry changes nothing of it); any other is ``entry``, or any of its ``twins``
+    (records sent beside it that the service counts as the same)."""
     recorded = frozenset(e for e in worlds if e is not None and record_id and e.record_id == record_id)
-    return recorded or frozenset({replace(entry, record_id=record_id)})
+    return recorded or frozenset(replace(e, record_id=record_id) for e in (entry, *twins))
 
 
 def _maybe_applied(worlds: Worlds, entry: Entry) -> Worlds:

@@ -30,7 +30,8 @@ class Aim:
     as often, and half its moves go to the month-end cutoff (in a profile that has one).
     ``agentcore``: MeterUsage comes from an AgentCore caller half the time (where the world has
     one). ``respell``: a repeat of a key sends its value in the other form (17 for "17.0") half
-    the time. ``rule``: the rule aimed at."""
+    the time. ``retry``: an indeterminate answer is followed by the identical request until an
+    answer decides it (the campaign's engine does this). ``rule``: the rule aimed at."""
 
     kind: str | None = None
     faults: tuple[str, ...] = ()
@@ -41,6 +42,7 @@ class Aim:
     month_end: bool = False
     agentcore: bool = False
     respell: bool = False
+    retry: bool = False
     rule: str | None = None
 
 
@@ -71,6 +73,8 @@ AIMS: dict[str, Aim] = {
     "MU-DRYRUN": Aim("meter", ("dryrun",)),
     # new ClientTokens in one hour: what an AgentCore caller may do and others may not
     "MU-AGENTCORE": Aim("meter", fresh=True, agentcore=True),
+    # usage recorded, then faults: a retry must settle on one record per key
+    "RETRY-CONVERGES": Aim("batch", repeat="same", retry=True),
     "MU-ENTITLEMENT": Aim("meter", ("caller",)),
     "MU-REGION": Aim("meter", ("caller",)),
     "BMU-SIZE-LIMIT": Aim("batch", ("size",)),

@@ -52,7 +52,15 @@ def test_models_import_with_nothing_but_the_standard_library_on_the_path(tmp_pat
 
 
 # conformance/ by role, bottom up: a package imports its own modules and the layers below it.
-LAYERS = ("wire", "emulator", "targets", "reporting", "engine", "")  # "" is cli.py, pytest_plugin.py
+LAYERS = (
+    "wire",
+    "emulator",
+    "faults",
+    "targets",
+    "reporting",
+    "engine",
+    "",
+)  # "" is cli.py, pytest_plugin.py
 
 
 def _conformance_imports() -> dict[str, set[str]]:

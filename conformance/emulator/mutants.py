@@ -59,6 +59,7 @@ class Turn:
     request: Request  # as judged (after the mutant's ``request`` stage)
     context: CallContext
     now: datetime
+    listed: int = 0  # how many records the service listed when the request came
 
 
 def _same(value: Any, *_: Any) -> Any:
@@ -458,6 +459,16 @@ def _record_rest_of_refused_batch(turn: Turn, outcome: Outcome) -> None:
         turn.service.log(turn.request, turn.context, partial)
 
 
+def _record_retries_again(turn: Turn, outcome: Outcome) -> None:
+    """An identical retry is answered with the first record's id, and recorded once more."""
+    answered = {outcome.metering_record_id} if isinstance(outcome, MeterUsageResult) else set()
+    if isinstance(outcome, BatchMeterUsageResult):
+        answered = {r.metering_record_id for r in outcome.results if r.status == "Success"}
+    records = turn.service.records
+    again = [r for r in records[: turn.listed] if r.get("meteringRecordId") in answered]
+    records.extend({**record, "meteringRecordId": turn.service.new_id()} for record in again)
+
+
 def _overwrite_on_conflict(turn: Turn, outcome: Outcome) -> None:
     """A conflicting quantity in a recorded hour is refused, and written over the first record."""
     conflicts: list[tuple[Usage | None, str]] = []
@@ -647,6 +658,12 @@ MUTANTS: dict[str, Mutant] = {
             _DUPLICATES,
             "a conflicting quantity is refused, and written over the first record",
             after=_overwrite_on_conflict,
+        ),
+        Mutant(
+            "retry-recorded-again",
+            ("RETRY-CONVERGES", "MU-IDEMPOTENT", "BMU-IDEMPOTENT"),
+            "an identical retry gets the first record's id and is recorded a second time",
+            after=_record_retries_again,
         ),
         Mutant(
             "retry-fresh-id",

@@ -78,8 +78,8 @@ class ReferenceService:
         """Answer one request. Side effect: the service's state takes the model's step."""
         request = decode_request(target, body, self.model)
         bug = self.mutant or CORRECT
-        turn = Turn(self, bug.request(request), context, now)
         locked = self.lock.acquire()
+        turn = Turn(self, bug.request(request), context, now, len(self.records))
         try:
             bug.before(turn)
             state = self.state

@@ -156,6 +156,11 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
     return CampaignResult(campaign.rule, "not-reached", 0, seed=round_seed, answers=answers)
 
 
+# How many times a campaign aimed at retries sends one request while its answers are
+# indeterminate (with 10 % of each fault, four in ten answers are).
+_SETTLE_TRIES = 8
+
+
 def _builds_state(model: Model, state: ModelState, allowed: Allowed) -> bool:
     """Whether the reference answer to ``allowed.request`` would change the model's state."""
     return model.step(state, allowed, _reference_answer(allowed)) != state
@@ -273,7 +278,9 @@ def _machine(
             self.state = self.state.with_fixtures(fixtures)
             self.steps.append(TraceStep("fixtures", self.now, fixtures=fixtures))
 
-        def _send(self, request: Request, context: CallContext, allowed: Allowed | None = None) -> None:
+        def _send(
+            self, request: Request, context: CallContext, allowed: Allowed | None = None, tries: int = 1
+        ) -> None:
             if campaign.start is None:
                 self.now = wall_clock()
                 allowed = None  # judged at the new now
@@ -296,5 +303,8 @@ def _machine(
                 if not first:
                     first.append(divergence)
                 raise divergence
+            if aim.retry and check.judgement.indeterminate and tries < _SETTLE_TRIES:
+                # RETRY-CONVERGES: the identical request again until an answer decides it
+                self._send(request, context, None, tries + 1)
 
     return ConformanceMachine

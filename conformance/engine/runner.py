@@ -39,8 +39,12 @@ START = datetime(2026, 11, 2, 12, 0, 0, tzinfo=UTC)
 
 # Rules whose test is a phase the harness does not have yet: untestable on every target.
 PHASES = {
-    "RETRY-CONVERGES": "needs injected transport faults (the fault-injection phase, not built yet)",
     "CONC-LINEARIZABLE": "needs concurrent clients on one target (the concurrency phase, not built yet)",
+}
+# Rules tested only through injected faults (a target announcing ``faults``: --faults RATE).
+NEEDS_FAULTS = {
+    "RETRY-CONVERGES": "needs injected faults: run an HTTP target the harness controls "
+    "(endpoint, reference-server) with --faults RATE",
 }
 
 # Targets every worker would share: campaigns on them run one at a time (an endpoint that
@@ -84,8 +88,9 @@ def run(
     ids = config.rule_ids()
     results: dict[str, RuleResult] = {}
     for rule in ids:
-        if rule in PHASES:
-            results[rule] = RuleResult(rule, "untestable", 0, PHASES[rule])
+        reason = PHASES.get(rule) or (None if config.target.faults else NEEDS_FAULTS.get(rule))
+        if reason is not None:
+            results[rule] = RuleResult(rule, "untestable", 0, reason)
             on_result(results[rule])
     pending = [r for r in ids if r not in results]
     if workers is None:
@@ -168,6 +173,8 @@ def rule_seed(seed: int, rule: str) -> int:
 
 def run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> RuleResult:
     """One campaign, its verdict, and for a failure the trace replayed once."""
+    if rule in NEEDS_FAULTS and "faults" not in target.capabilities:
+        return RuleResult(rule, "untestable", 0, NEEDS_FAULTS[rule])
     started = datetime.now(UTC)
     clock = "clock" in target.capabilities
     model = judging_model(model, clock)

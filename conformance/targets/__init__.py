@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from conformance.faults import FaultProxy, FaultRates
 from conformance.targets.base import CAPABILITIES, Target, TargetSetupError
 from conformance.targets.reference import ReferenceTarget
 from conformance.wire.schemas import SchemaError, read_json, validate
@@ -44,6 +45,8 @@ class TargetOptions:
     fixtures_file: Path | None = None
     allow_real_billing: bool = False
     max_records: int | None = None
+    faults: float = 0.0  # each fault kind's rate at a proxy in front of an HTTP target
+    fault_seed: int = 0
 
 
 def load_fixtures_file(path: Path) -> Fixtures:
@@ -69,6 +72,10 @@ def make_target(options: TargetOptions, model: Model) -> Target:
             f"--endpoint-url {url} is not an http:// or https:// URL; write it as http://{url.split('://')[-1]}"
         )
     fixtures = load_fixtures_file(options.fixtures_file) if options.fixtures_file else None
+    if options.faults and name not in FAULTABLE:
+        raise TargetUsageError(
+            f"--faults needs an HTTP target the harness controls ({', '.join(FAULTABLE)}), not {name}"
+        )
     if name == "reference":
         return ReferenceTarget(model)
     if name == "moto":
@@ -84,14 +91,27 @@ def make_target(options: TargetOptions, model: Model) -> Target:
 
         if not options.endpoint_url:
             raise TargetUsageError("--target endpoint needs --endpoint-url URL (e.g. http://127.0.0.1:8080)")
-        return EndpointTarget(options.endpoint_url, fixtures, model.profile.name)
+        return EndpointTarget(
+            options.endpoint_url, fixtures, model.profile.name, _proxy(options, options.endpoint_url)
+        )
     if name == "reference-server":
         from conformance.targets.reference_server import ReferenceServerTarget
 
-        return ReferenceServerTarget(model, options.endpoint_url)
+        rates = FaultRates.each(options.faults) if options.faults else None
+        return ReferenceServerTarget(model, options.endpoint_url, faults=rates, fault_seed=options.fault_seed)
     if name == "aws":
         return _aws(options, fixtures, model.profile.name)
     raise TargetUsageError(f"unknown target {name!r}; use one of {', '.join(TARGET_NAMES)}")
+
+
+# the targets a fault proxy can stand in front of
+FAULTABLE = ("endpoint", "reference-server")
+
+
+def _proxy(options: TargetOptions, upstream: str) -> FaultProxy | None:
+    if not options.faults:
+        return None
+    return FaultProxy(upstream, FaultRates.each(options.faults), options.fault_seed)
 
 
 def _aws(options: TargetOptions, fixtures: Fixtures | None, profile: str) -> Target:

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from conformance.faults import FaultProxy
 from conformance.targets.base import TargetSetupError
 from conformance.targets.client import Exchange
 from conformance.targets.http import ControlClient, ControlError, HttpInvoker
@@ -31,16 +32,25 @@ class EndpointTarget:
     name = "endpoint"
 
     def __init__(
-        self, endpoint_url: str, fixtures: Fixtures | None = None, profile: str = DEFAULT_PROFILE
+        self,
+        endpoint_url: str,
+        fixtures: Fixtures | None = None,
+        profile: str = DEFAULT_PROFILE,
+        proxy: FaultProxy | None = None,
     ) -> None:
+        """``proxy``: a fault-injecting proxy in front of ``endpoint_url`` that service requests
+        go through (control calls go straight to the server); started by ``open``, closed with
+        the target."""
         self.endpoint_url = endpoint_url
+        self.proxy = proxy
+        self.service_url = proxy.url if proxy else endpoint_url
         self.declared = fixtures
         self.profile = profile
         self.control = ControlClient(endpoint_url)
         self.capabilities: frozenset[str] = frozenset({"raw"})
         self.scope: str | None = None
         self._controlled = False
-        self._http = HttpInvoker(endpoint_url, profile)
+        self._http = HttpInvoker(self.service_url, profile)
         self._records: tuple[Mapping[str, Any], ...] | None = None  # as last read, until a request is sent
 
     def probe(self) -> None:
@@ -55,9 +65,9 @@ class EndpointTarget:
             if "scopes" in announced and self.scope is None:
                 self.scope = f"conformance-{uuid.uuid4().hex[:16]}"
                 self.control = ControlClient(self.endpoint_url, self.scope)
-                self._http = HttpInvoker(self.endpoint_url, self.profile, self.scope)
+                self._http = HttpInvoker(self.service_url, self.profile, self.scope)
             extra = {"world", "subscriptions"} | ({"clock", "records"} & announced)
-            self.capabilities = frozenset({"reset", "raw", *extra})
+            self.capabilities = frozenset({"reset", "raw", *extra, *(["faults"] if self.proxy else [])})
         elif self.declared is None:
             raise TargetSetupError(
                 f"endpoint {self.endpoint_url} does not speak the control protocol; "
@@ -70,6 +80,8 @@ class EndpointTarget:
         return self.declared
 
     def open(self, fixtures: Fixtures, now: datetime) -> None:
+        if self.proxy is not None:
+            self.proxy.start()
         self.probe()
         self.reset(fixtures, now)
 
@@ -96,6 +108,10 @@ class EndpointTarget:
         self._records = None  # only a request changes what is recorded
         return self._http.invoke(request, context)
 
+    def faults_injected(self) -> dict[str, int]:
+        """The faults the proxy injected so far, by kind (none without a proxy)."""
+        return self.proxy.counts() if self.proxy else {}
+
     def records(self) -> Sequence[Mapping[str, Any]]:
         """The usage records the server lists (``GET /_conformance/records``, read again only
         after a request was sent)."""
@@ -107,8 +123,11 @@ class EndpointTarget:
         return self._records
 
     def close(self) -> None:
-        """Side effect: a scope of our own is reset on the server (its memory freed)."""
+        """Side effects: a scope of our own is reset on the server (its memory freed); the fault
+        proxy, if any, is closed."""
         self._http.close()
+        if self.proxy is not None:
+            self.proxy.close()
         if self.scope is not None:
             with contextlib.suppress(ControlError):  # a server gone already has nothing to free
                 self.control.reset()

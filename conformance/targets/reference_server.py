@@ -12,6 +12,7 @@ from typing import Any
 
 from conformance.emulator.mutants import Mutant
 from conformance.emulator.server import Emulator
+from conformance.faults import FaultProxy, FaultRates
 from conformance.targets.client import Exchange
 from conformance.targets.endpoint import EndpointTarget
 from models.model import Model
@@ -24,11 +25,20 @@ __all__ = ["ReferenceServerTarget"]
 class ReferenceServerTarget:
     name = "reference-server"
 
-    def __init__(self, model: Model, url: str | None = None, mutant: Mutant | None = None) -> None:
-        """``mutant``: a test-only bug in the emulator this target starts (not with ``url``)."""
+    def __init__(
+        self,
+        model: Model,
+        url: str | None = None,
+        mutant: Mutant | None = None,
+        faults: FaultRates | None = None,
+        fault_seed: int = 0,
+    ) -> None:
+        """``mutant``: a test-only bug in the emulator this target starts (not with ``url``);
+        ``faults``: a fault proxy in front of the emulator, injecting at these rates."""
         self._emulator = Emulator(model, mutant=mutant) if url is None else None
         url = url or self._emulator.url  # type: ignore[union-attr]
-        self._endpoint = EndpointTarget(url, profile=model.profile.name)
+        proxy = FaultProxy(url, faults, fault_seed) if faults and faults.any else None
+        self._endpoint = EndpointTarget(url, profile=model.profile.name, proxy=proxy)
         self._endpoint.name = self.name
         self.capabilities = self._endpoint.capabilities
 
@@ -52,6 +62,9 @@ class ReferenceServerTarget:
 
     def invoke(self, request: Request, context: CallContext) -> Exchange:
         return self._endpoint.invoke(request, context)
+
+    def faults_injected(self) -> dict[str, int]:
+        return self._endpoint.faults_injected()
 
     def records(self) -> Sequence[Mapping[str, Any]]:
         return self._endpoint.records()
