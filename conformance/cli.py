@@ -29,6 +29,7 @@ from conformance.engine.budget import BUDGETS
 from conformance.engine.mutation import Certified, Unmutated, mutant_rows, render_mutants
 from conformance.engine.replay import diff_lines, replay_file
 from conformance.engine.runner import RuleResult, RunConfig, parallelism, run
+from conformance.faults import FaultProxy, FaultRates
 from conformance.reporting.report import Report, check_destination, summary_table
 from conformance.reporting.trace import TraceError
 from conformance.targets import (
@@ -123,6 +124,21 @@ def _parser() -> argparse.ArgumentParser:
         help="refuse every shape violation with ValidationException before any business rule, "
         "as a service generated from the Smithy model does (default: the specific rule's error)",
     )
+
+    proxy = sub.add_parser(
+        "proxy",
+        help="a fault-injecting proxy on loopback in front of an HTTP target",
+        description="Forward service requests to --upstream, injecting ThrottlingException, "
+        "InternalServiceErrorException, connection resets before and after the target saw the "
+        "request, latency, and batch records reported unprocessed, each at RATE per request, "
+        "drawn from --seed. Control routes (/_conformance) pass untouched. Ctrl-C stops it and "
+        "prints the faults injected.",
+        formatter_class=_Help,
+    )
+    proxy.add_argument("--upstream", required=True, metavar="URL", help="the target, http://host:port")
+    proxy.add_argument("--faults", type=_rate, default=0.1, metavar="RATE", help="each fault kind's rate")
+    proxy.add_argument("--seed", type=_natural, default=0, help="the seed faults are drawn from")
+    proxy.add_argument("--port", type=_natural, default=0, help="port on 127.0.0.1 (0: a free one)")
 
     diff = sub.add_parser(
         "diff", help="replay a trace against two targets and show where they differ", formatter_class=_Help
@@ -288,6 +304,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _diff(args)
         if args.command == "serve":
             return _serve(args)
+        if args.command == "proxy":
+            return _proxy(args)
         if args.command == "drift":
             return _drift(args)
         if args.command == "bench":
@@ -371,6 +389,29 @@ def _serve(args: argparse.Namespace) -> int:
         pass
     finally:
         emulator.server.server_close()
+    return EXIT_OK
+
+
+def _proxy(args: argparse.Namespace) -> int:
+    try:
+        proxy = FaultProxy(args.upstream, FaultRates.each(args.faults), args.seed, args.port)
+    except ValueError as exc:
+        raise TargetUsageError(f"--upstream {args.upstream}: {exc}; write it as http://host:port") from None
+    except OSError as exc:
+        raise TargetSetupError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror}") from None
+    print(
+        f"conformance proxy: listening on {proxy.url}, forwarding to {args.upstream}, "
+        f"each fault kind at {args.faults}, seed {args.seed}",
+        flush=True,
+    )
+    try:
+        proxy.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        proxy.server.server_close()
+        counts = proxy.counts()
+        print("faults injected: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
     return EXIT_OK
 
 

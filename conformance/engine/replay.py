@@ -78,6 +78,9 @@ def replay(trace: Trace, target: Target, model: Model) -> ReplayResult:
             out.append(ReplayedStep(TraceStep("fixtures", now, fixtures=step.fixtures), ""))
         elif step.request is not None and step.context is not None:
             request = shift_request(step.request, shift)
+            inject = getattr(target, "inject_next", None)
+            if inject is not None:
+                inject(step.fault or "none")  # the faults the step met, no others
             stepped = exchange_step(trace.rule, model, target, state, request, step.context, now)
             state = stepped.state
             out.append(ReplayedStep(stepped.step, step.observed))
@@ -94,7 +97,8 @@ def replay_file(
     """Load a trace, open ``target_name``, replay, close."""
     trace = Trace.load(Path(path))
     model = model_for(trace.profile)
-    target = make_target(TargetOptions(target_name, endpoint_url, fixtures_file), model)
+    options = TargetOptions(target_name, endpoint_url, fixtures_file, faults=trace.faults)
+    target = make_target(options, model)
     target.open(trace.fixtures, trace.start)
     try:
         return replay(trace, target, model)

@@ -10,6 +10,7 @@ Campaigns run in worker processes (``workers``), each with its own target.
 from __future__ import annotations
 
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -172,7 +173,17 @@ def rule_seed(seed: int, rule: str) -> int:
 
 
 def run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> RuleResult:
-    """One campaign, its verdict, and for a failure the trace replayed once."""
+    """One campaign, its verdict, and for a failure the trace replayed once; with the faults a
+    fault proxy injected meanwhile."""
+    injected = getattr(target, "faults_injected", dict)
+    before = Counter(injected())
+    result = _run_rule(config, rule, model, target)
+    during = Counter(injected())
+    during.subtract(before)
+    return replace(result, faults=tuple(sorted((k, n) for k, n in during.items() if n > 0)))
+
+
+def _run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> RuleResult:
     if rule in NEEDS_FAULTS and "faults" not in target.capabilities:
         return RuleResult(rule, "untestable", 0, NEEDS_FAULTS[rule])
     started = datetime.now(UTC)
@@ -253,4 +264,5 @@ def _trace(config: RunConfig, campaign: Campaign, result: CampaignResult, clock:
         clock=clock,
         steps=tuple(result.steps),
         reasons=tuple(result.reasons),
+        faults=config.target.faults,
     )

@@ -116,6 +116,7 @@ def exchange_step(
         observed=check.judgement.received,
         divergence=check.divergence,
         also_broken=check.others,
+        fault=exchange.fault,
     )
     return Stepped(step, check, next_state, exchange.outcome)
 

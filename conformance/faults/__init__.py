@@ -3,6 +3,7 @@ resets connections before or after the target saw a request, delays, and loses r
 batch answers, at configurable rates drawn from a seed (``conformance proxy``, ``conformance
 run --faults RATE``)."""
 
-from conformance.faults.proxy import FAULT_KINDS, FaultProxy, FaultRates
+from conformance.faults.plan import FAULT_HEADER, FAULT_KINDS, NO_FAULT, Fault, FaultPlan, FaultRates
+from conformance.faults.proxy import FaultProxy
 
-__all__ = ["FAULT_KINDS", "FaultProxy", "FaultRates"]
+__all__ = ["FAULT_HEADER", "FAULT_KINDS", "NO_FAULT", "Fault", "FaultPlan", "FaultProxy", "FaultRates"]

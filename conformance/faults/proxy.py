@@ -1,6 +1,8 @@
 """The fault-injecting proxy.
 
-Every service request (``POST /``) draws its faults from one seeded generator: at most one of
+Every service request (``POST /``) meets the faults its ``X-Conformance-Fault`` header names
+(the harness draws them: ``conformance.faults.plan``), or else faults the proxy draws from its
+own seeded plan: at most one of
 ``throttle`` (400 ThrottlingException, not forwarded), ``internal`` (500
 InternalServiceErrorException, not forwarded), ``reset-before`` (the connection reset before
 anything is forwarded) and ``reset-after`` (forwarded, the target's answer lost in a reset);
@@ -21,60 +23,20 @@ from __future__ import annotations
 
 import http.client
 import json
-import random
 import socket
 import struct
 import threading
 import time
 import urllib.parse
 from collections import Counter
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["FAULT_KINDS", "FaultProxy", "FaultRates"]
+from conformance.faults.plan import FAULT_HEADER, Fault, FaultPlan, FaultRates
 
-BLOCKING = ("throttle", "internal", "reset-before", "reset-after")
-FAULT_KINDS = (*BLOCKING, "latency", "unprocessed")
-_MAX_LATENCY = 0.05  # seconds
+__all__ = ["FaultProxy"]
+
 _TIMEOUT = 30
-
-
-@dataclass(frozen=True)
-class FaultRates:
-    """The probability of each fault kind per service request (each in [0, 1]; the blocking
-    kinds together at most 1)."""
-
-    throttle: float = 0.0
-    internal: float = 0.0
-    reset_before: float = 0.0
-    reset_after: float = 0.0
-    latency: float = 0.0
-    unprocessed: float = 0.0
-
-    @classmethod
-    def each(cls, rate: float) -> FaultRates:
-        """Every kind at ``rate``."""
-        return cls(rate, rate, rate, rate, rate, rate)
-
-    def of(self, kind: str) -> float:
-        return float(getattr(self, kind.replace("-", "_")))
-
-    def __post_init__(self) -> None:
-        rates = [self.of(kind) for kind in FAULT_KINDS]
-        if any(not 0 <= r <= 1 for r in rates) or sum(self.of(k) for k in BLOCKING) > 1:
-            raise ValueError("fault rates must be in [0, 1], the blocking ones together at most 1")
-
-    @property
-    def any(self) -> bool:
-        return any(self.of(kind) for kind in FAULT_KINDS)
-
-
-@dataclass(frozen=True)
-class _Draw:
-    blocking: str | None
-    latency: float
-    unprocessed: bool
 
 
 class FaultProxy:
@@ -87,8 +49,7 @@ class FaultProxy:
         if parts.scheme != "http" or not parts.hostname:
             raise ValueError(f"upstream {upstream!r} must be an http://host:port URL")
         self.upstream = (parts.hostname, parts.port or 80)
-        self.rates = rates
-        self._random = random.Random(seed)
+        self.plan = FaultPlan(rates, seed)
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
@@ -117,28 +78,9 @@ class FaultProxy:
         with self._lock:
             return dict(self._counts)
 
-    def _draw(self, batch: bool) -> _Draw:
+    def _count(self, kinds: tuple[str, ...]) -> None:
         with self._lock:
-            pick = self._random.random()
-            blocking = None
-            for kind in BLOCKING:
-                pick -= self.rates.of(kind)
-                if pick < 0:
-                    blocking = kind
-                    break
-            latency = (
-                self._random.random() * _MAX_LATENCY if self._random.random() < self.rates.latency else 0.0
-            )
-            unprocessed = batch and self._random.random() < self.rates.unprocessed
-            return _Draw(blocking, latency, unprocessed)
-
-    def _count(self, kind: str) -> None:
-        with self._lock:
-            self._counts[kind] += 1
-
-    def _choose(self, count: int) -> int:
-        with self._lock:
-            return self._random.randrange(count)
+            self._counts.update(kinds)
 
 
 def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
@@ -156,36 +98,40 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             if self.path.startswith("/_conformance"):
                 self._pass(body)
                 return
-            target = self.headers.get("X-Amz-Target") or ""
-            draw = proxy._draw(target.endswith(".BatchMeterUsage"))
-            if draw.latency:
-                proxy._count("latency")
-                time.sleep(draw.latency)
-            if draw.blocking == "throttle":
-                proxy._count("throttle")
+            named = self.headers.get(FAULT_HEADER)
+            try:
+                batch = (self.headers.get("X-Amz-Target") or "").endswith(".BatchMeterUsage")
+                fault = Fault.parse(named) if named is not None else proxy.plan.draw(batch)
+            except ValueError as exc:
+                self._reply(400, {"Content-Type": "text/plain"}, str(exc).encode())
+                return
+            if fault.latency_ms:
+                time.sleep(fault.latency_ms / 1000)
+            if fault.blocking == "throttle":
                 self._error(400, "ThrottlingException")
-            elif draw.blocking == "internal":
-                proxy._count("internal")
+            elif fault.blocking == "internal":
                 self._error(500, "InternalServiceErrorException")
-            elif draw.blocking == "reset-before":
-                proxy._count("reset-before")
+            elif fault.blocking == "reset-before":
                 self._reset()
             else:
                 status, headers, answer = self._forward(body)
-                if draw.blocking == "reset-after":
-                    proxy._count("reset-after")
+                if fault.blocking == "reset-after":
                     self._reset()
-                    return
-                if draw.unprocessed and status == 200:
-                    answer = _lose_one(answer, proxy)
-                self._reply(status, headers, answer)
+                else:
+                    if fault.unprocessed is not None and status == 200:
+                        answer, lost = _lose_one(answer, fault.unprocessed)
+                        if not lost:
+                            fault = Fault(None, fault.latency_ms)
+                    self._reply(status, headers, answer)
+            proxy._count(fault.kinds)
 
         def _pass(self, body: bytes) -> None:
             self._reply(*self._forward(body))
 
         def _forward(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
             connection = http.client.HTTPConnection(*proxy.upstream, timeout=_TIMEOUT)
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+            dropped = ("host", "connection", FAULT_HEADER.lower())
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in dropped}
             try:
                 connection.request(self.command, self.path, body=body or None, headers=headers)
                 response = connection.getresponse()
@@ -218,17 +164,17 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _lose_one(answer: bytes, proxy: FaultProxy) -> bytes:
-    """One Success result of a BatchMeterUsage answer moved to UnprocessedRecords."""
+def _lose_one(answer: bytes, which: int) -> tuple[bytes, bool]:
+    """A BatchMeterUsage answer with one Success result (``which``, modulo their number) moved
+    to UnprocessedRecords; whether there was one to move."""
     try:
         body = json.loads(answer)
         results = body["Results"]
         succeeded = [i for i, r in enumerate(results) if r.get("Status") == "Success" and "UsageRecord" in r]
     except (ValueError, KeyError, TypeError, AttributeError):
-        return answer
+        return answer, False
     if not succeeded:
-        return answer
-    lost = results.pop(succeeded[proxy._choose(len(succeeded))])
+        return answer, False
+    lost = results.pop(succeeded[which % len(succeeded)])
     body["UnprocessedRecords"] = [*body.get("UnprocessedRecords", []), lost["UsageRecord"]]
-    proxy._count("unprocessed")
-    return json.dumps(body).encode()
+    return json.dumps(body).encode(), True

@@ -45,6 +45,13 @@ class Report:
         """1 if any rule failed (or was flaky or not reached), else 0."""
         return 1 if any(r.verdict in ("fail", "flaky", "not-reached") for r in self.results) else 0
 
+    def faults(self) -> dict[str, int]:
+        """The faults injected during the run, by kind (empty without --faults)."""
+        total: Counter[str] = Counter()
+        for r in self.results:
+            total.update(dict(r.faults))
+        return dict(sorted(total.items()))
+
     def to_json(self) -> dict[str, Any]:
         data = {
             "format": "metering-conformance-report",
@@ -57,6 +64,7 @@ class Report:
             "started": self.started.isoformat(),
             "seconds": round(self.seconds, 1),
             "summary": {v: self.counts.get(v, 0) for v in VERDICTS},
+            "faults": {"rate": self.config.target.faults, "injected": self.faults()},
             "rules": [
                 {
                     "id": r.id,
@@ -67,6 +75,7 @@ class Report:
                     "expected": r.expected,
                     "received": r.received,
                     "replayed": r.replayed,
+                    "faults": dict(r.faults),
                 }
                 for r in self.results
             ],
@@ -131,6 +140,12 @@ class Report:
                 ET.SubElement(case, "skipped", message=result.reason or "untestable")
         return bytes(ET.tostring(suite, encoding="utf-8", xml_declaration=True))
 
+    def _fault_lines(self) -> list[str]:
+        if not self.config.target.faults:
+            return []
+        injected = ", ".join(f"{n} {kind}" for kind, n in self.faults().items()) or "none"
+        return [f"Faults injected by the proxy (each kind at {self.config.target.faults}): {injected}.", ""]
+
     def markdown(self) -> str:
         counts = ", ".join(f"{self.counts[v]} {v}" for v in VERDICTS if self.counts.get(v))
         lines = [
@@ -139,6 +154,7 @@ class Report:
             f"metering-conformance {__version__}, budget {self.config.budget}, seed {self.config.seed}, "
             f"{self.seconds:.0f} s. {counts}.",
             "",
+            *self._fault_lines(),
             "| Rule | Verdict | Decided | Note |",
             "|---|---|---:|---|",
         ]

@@ -37,3 +37,4 @@ class RuleResult:
     received: str | None = None
     replayed: str | None = None
     seconds: float = 0.0
+    faults: tuple[tuple[str, int], ...] = ()  # faults the proxy injected during the campaign, by kind

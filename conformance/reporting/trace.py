@@ -54,6 +54,7 @@ class TraceStep:
     observed: str = ""
     divergence: tuple[str, ...] = ()  # why the answer breaks the trace's rule
     also_broken: tuple[Mismatch, ...] = ()  # the other rules the same answer breaks
+    fault: str | None = None  # the faults a fault proxy injected (X-Conformance-Fault), if any
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Trace:
     clock: bool  # False: recorded on wall time; a replay shifts every timestamp to its own now
     steps: tuple[TraceStep, ...]
     reasons: tuple[str, ...]
+    faults: float = 0.0  # the fault rate the trace was recorded with (--faults): replays need a proxy
 
     def to_json(self) -> dict[str, Any]:
         aliases = _Aliases()
@@ -83,6 +85,8 @@ class Trace:
             "steps": [_step_json(step, aliases) for step in self.steps],
             "reasons": list(self.reasons),
         }
+        if self.faults:
+            data["faults"] = self.faults
         validate("trace", data)
         return data
 
@@ -100,6 +104,7 @@ class Trace:
             clock=data["clock"],
             steps=tuple(_step_from_json(s, keys) for s in data["steps"]),
             reasons=tuple(data["reasons"]),
+            faults=data.get("faults", 0.0),
         )
 
     def save(self, path: Path) -> None:
@@ -183,6 +188,8 @@ def _step_json(step: TraceStep, aliases: _Aliases) -> dict[str, Any]:
         data["divergence"] = list(step.divergence)
         if step.also_broken:
             data["alsoBroken"] = [{"rule": m.rule, "reason": m.reason} for m in step.also_broken]
+        if step.fault is not None:
+            data["fault"] = step.fault
     return data
 
 
@@ -207,6 +214,7 @@ def _step_from_json(data: dict[str, Any], keys: _Keys) -> TraceStep:
         observed=data["observed"],
         divergence=tuple(data["divergence"]),
         also_broken=tuple(Mismatch(m["rule"], m["reason"]) for m in data.get("alsoBroken", ())),
+        fault=data.get("fault"),
     )
 
 

@@ -51,6 +51,7 @@ class Exchange:
     context: CallContext
     outcome: Outcome
     raw: RawResponse | None
+    fault: str | None = None  # the faults a fault proxy injected (X-Conformance-Fault), if any
 
 
 class ClientModelError(RuntimeError):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ from conformance.targets.base import TargetSetupError
 from conformance.targets.client import Exchange
 from conformance.targets.http import ControlClient, ControlError, HttpInvoker
 from models.profiles import DEFAULT_PROFILE
-from models.requests import CallContext, Request, epoch
+from models.requests import BatchMeterUsage, CallContext, Request, epoch
 from models.world import Fixtures
 
 __all__ = ["EndpointTarget"]
@@ -44,6 +45,7 @@ class EndpointTarget:
         self.endpoint_url = endpoint_url
         self.proxy = proxy
         self.service_url = proxy.url if proxy else endpoint_url
+        self._next_fault: str | None = None
         self.declared = fixtures
         self.profile = profile
         self.control = ControlClient(endpoint_url)
@@ -106,7 +108,18 @@ class EndpointTarget:
 
     def invoke(self, request: Request, context: CallContext) -> Exchange:
         self._records = None  # only a request changes what is recorded
-        return self._http.invoke(request, context)
+        if self.proxy is None:
+            return self._http.invoke(request, context)
+        # the faults of this request: a replay's recorded ones, else drawn from the proxy's plan
+        fault = self._next_fault or self.proxy.plan.draw(isinstance(request, BatchMeterUsage)).header()
+        self._next_fault = None
+        self._http.fault = fault
+        return replace(self._http.invoke(request, context), fault=fault)
+
+    def inject_next(self, fault: str) -> None:
+        """The next request meets exactly ``fault`` (an ``X-Conformance-Fault`` value; ``none``:
+        no fault), not a fresh draw: how a replay meets the faults its trace recorded."""
+        self._next_fault = fault
 
     def faults_injected(self) -> dict[str, int]:
         """The faults the proxy injected so far, by kind (none without a proxy)."""

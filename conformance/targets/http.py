@@ -17,6 +17,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from conformance.faults import FAULT_HEADER
 from conformance.targets.client import SECRET_KEY, Exchange, call, make_client
 from conformance.wire.protocol import CONTENT_TYPE, SCOPE_HEADER, decode_outcome
 from models.outcomes import Indeterminate
@@ -30,10 +31,17 @@ _TIMEOUT = 30
 
 
 def send_raw(
-    endpoint_url: str, request: RawRequest, context: CallContext, scope: str | None = None
+    endpoint_url: str,
+    request: RawRequest,
+    context: CallContext,
+    scope: str | None = None,
+    fault: str | None = None,
 ) -> Exchange:
-    """POST ``request`` as it is (its target header and body) to ``endpoint_url``."""
+    """POST ``request`` as it is (its target header and body) to ``endpoint_url``; ``fault``:
+    the faults a fault proxy on the way is to inject (``X-Conformance-Fault``)."""
     headers = {"Content-Type": CONTENT_TYPE}
+    if fault is not None:
+        headers[FAULT_HEADER] = fault
     if request.target is not None:
         headers["X-Amz-Target"] = request.target
     if scope is not None:
@@ -58,20 +66,23 @@ class HttpInvoker:
         self.endpoint_url = endpoint_url
         self.profile = profile
         self.scope = scope
+        self.fault: str | None = None  # X-Conformance-Fault of the next request (a fault proxy's)
         self._clients: dict[CallContext, Any] = {}
 
     def invoke(self, request: Request, context: CallContext) -> Exchange:
         if isinstance(request, RawRequest):
-            return send_raw(self.endpoint_url, request, context, self.scope)
+            return send_raw(self.endpoint_url, request, context, self.scope, self.fault)
         if context not in self._clients:
             client = make_client(self.endpoint_url, context, self.profile)
-            if self.scope is not None:
-                client.meta.events.register("before-send.meteringmarketplace", self._add_scope)
+            client.meta.events.register("before-send.meteringmarketplace", self._add_headers)
             self._clients[context] = client
         return call(self._clients[context], request, context)
 
-    def _add_scope(self, request: Any, **_: Any) -> None:
-        request.headers[SCOPE_HEADER] = self.scope
+    def _add_headers(self, request: Any, **_: Any) -> None:
+        if self.scope is not None:
+            request.headers[SCOPE_HEADER] = self.scope
+        if self.fault is not None:
+            request.headers[FAULT_HEADER] = self.fault
 
     def close(self) -> None:
         self._clients.clear()

@@ -63,6 +63,9 @@ class ReferenceServerTarget:
     def invoke(self, request: Request, context: CallContext) -> Exchange:
         return self._endpoint.invoke(request, context)
 
+    def inject_next(self, fault: str) -> None:
+        self._endpoint.inject_next(fault)
+
     def faults_injected(self) -> dict[str, int]:
         return self._endpoint.faults_injected()
 

@@ -1,0 +1,128 @@
+"""What faults one request meets, drawn from a seed, and how that travels to the proxy.
+
+The harness draws the faults of each request itself (:class:`FaultPlan`) and names them in the
+``X-Conformance-Fault`` header; the proxy injects what the header names and strips it. So a
+trace records the faults each step met and a replay injects exactly those again. A request
+without the header (any other client of ``conformance proxy``) meets faults the proxy draws
+from its own plan.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+
+__all__ = ["BLOCKING", "FAULT_HEADER", "FAULT_KINDS", "NO_FAULT", "Fault", "FaultPlan", "FaultRates"]
+
+FAULT_HEADER = "X-Conformance-Fault"
+BLOCKING = ("throttle", "internal", "reset-before", "reset-after")
+FAULT_KINDS = (*BLOCKING, "latency", "unprocessed")
+_MAX_LATENCY_MS = 50
+
+
+@dataclass(frozen=True)
+class FaultRates:
+    """The probability of each fault kind per service request (each in [0, 1]; the blocking
+    kinds together at most 1)."""
+
+    throttle: float = 0.0
+    internal: float = 0.0
+    reset_before: float = 0.0
+    reset_after: float = 0.0
+    latency: float = 0.0
+    unprocessed: float = 0.0
+
+    @classmethod
+    def each(cls, rate: float) -> FaultRates:
+        """Every kind at ``rate``."""
+        return cls(rate, rate, rate, rate, rate, rate)
+
+    def of(self, kind: str) -> float:
+        return float(getattr(self, kind.replace("-", "_")))
+
+    def __post_init__(self) -> None:
+        rates = [self.of(kind) for kind in FAULT_KINDS]
+        if any(not 0 <= r <= 1 for r in rates) or sum(self.of(k) for k in BLOCKING) > 1:
+            raise ValueError("fault rates must be in [0, 1], the blocking ones together at most 1")
+
+    @property
+    def any(self) -> bool:
+        return any(self.of(kind) for kind in FAULT_KINDS)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """The faults one request meets: at most one blocking kind, a delay, and for a batch
+    answered 200, which Success result (by index among them, modulo their number) is reported
+    unprocessed."""
+
+    blocking: str | None = None
+    latency_ms: int = 0
+    unprocessed: int | None = None
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return tuple(
+            k
+            for k, on in (
+                (self.blocking, self.blocking is not None),
+                ("latency", self.latency_ms > 0),
+                ("unprocessed", self.unprocessed is not None),
+            )
+            if on and k
+        )
+
+    def header(self) -> str:
+        """The header value: ``none``, or parts such as ``reset-after`` ``latency=12``
+        ``unprocessed=1`` joined by ``;``."""
+        parts = [self.blocking] if self.blocking else []
+        if self.latency_ms:
+            parts.append(f"latency={self.latency_ms}")
+        if self.unprocessed is not None:
+            parts.append(f"unprocessed={self.unprocessed}")
+        return ";".join(p for p in parts if p) or "none"
+
+    @classmethod
+    def parse(cls, text: str) -> Fault:
+        """The inverse of :meth:`header`; raises ValueError for anything else."""
+        blocking, latency, unprocessed = None, 0, None
+        for part in filter(None, (p.strip() for p in text.split(";"))):
+            name, _, value = part.partition("=")
+            if part == "none":
+                continue
+            if name in BLOCKING and not value and blocking is None:
+                blocking = name
+            elif name == "latency" and value.isdigit():
+                latency = int(value)
+            elif name == "unprocessed" and value.isdigit():
+                unprocessed = int(value)
+            else:
+                raise ValueError(f"{FAULT_HEADER} {text!r}: unknown part {part!r}")
+        return cls(blocking, latency, unprocessed)
+
+
+NO_FAULT = Fault()
+
+
+class FaultPlan:
+    """Faults drawn from ``seed`` at ``rates``, one :class:`Fault` per request. Thread-safe."""
+
+    def __init__(self, rates: FaultRates, seed: int = 0) -> None:
+        self.rates = rates
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+
+    def draw(self, batch: bool) -> Fault:
+        with self._lock:
+            pick = self._random.random()
+            blocking = None
+            for kind in BLOCKING:
+                pick -= self.rates.of(kind)
+                if pick < 0:
+                    blocking = kind
+                    break
+            delayed = self._random.random() < self.rates.latency
+            latency = self._random.randint(1, _MAX_LATENCY_MS) if delayed else 0
+            lose = batch and blocking is None and self._random.random() < self.rates.unprocessed
+            return Fault(blocking, latency, self._random.randrange(25) if lose else None)

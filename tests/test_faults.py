@@ -1,0 +1,153 @@
+"""The fault-injecting proxy: each fault kind does what it says to a real emulator behind it, draws
+repeat with a seed, control routes pass untouched, and a correct emulator behind it passes the
+rules faults touch (RETRY-CONVERGES becomes testable)."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+
+from conformance.emulator.mutants import MUTANTS
+from conformance.emulator.server import Emulator
+from conformance.engine.runner import START, RunConfig, run_rule
+from conformance.faults import FaultProxy, FaultRates
+from conformance.targets import TargetOptions, TargetUsageError, make_target
+from conformance.targets.http import HttpInvoker
+from conformance.targets.reference_server import ReferenceServerTarget
+from models.outcomes import BatchMeterUsageResult, Indeterminate, ServiceError
+from models.requests import BatchMeterUsage, CallContext, MeterUsage, UsageRecord
+from models.world import Customer, Fixtures, Product
+from strategies import minimal_world
+
+FIXTURES = Fixtures(
+    products=(Product("prod-a", ("users",)),),
+    customers=(Customer("cust-1", "111122223333", "prod-a"), Customer("cust-2", "444455556666", "prod-a")),
+)
+METER = MeterUsage("prod-a", START.replace(minute=0), "users", 3)
+BATCH = BatchMeterUsage(
+    "prod-a",
+    (
+        UsageRecord(START.replace(minute=0), "users", "cust-1", quantity=1),
+        UsageRecord(START.replace(minute=0), "users", "cust-2", quantity=2),
+    ),
+)
+CALLER = CallContext("AKIAFAULTSCALLER0001")
+
+
+@pytest.fixture
+def emulator(model):
+    server = Emulator(model, FIXTURES)
+    server.frozen = START
+    server.start()
+    yield server
+    server.close()
+
+
+def _through(emulator, model, **rates):
+    proxy = FaultProxy(emulator.url, FaultRates(**rates), seed=3).start()
+    return proxy, HttpInvoker(proxy.url, model.profile.name)
+
+
+def test_throttle_and_internal_errors_never_reach_the_target(emulator, model):
+    for kind, code, status in (
+        ("throttle", "ThrottlingException", 400),
+        ("internal", "InternalServiceErrorException", 500),
+    ):
+        proxy, http = _through(emulator, model, **{kind: 1.0})
+        exchange = http.invoke(METER, CALLER)
+        proxy.close()
+        assert isinstance(exchange.outcome, ServiceError)
+        assert (exchange.outcome.code, exchange.raw.status) == (code, status)
+        assert proxy.counts() == {kind: 1}
+    assert emulator.service.records == []
+
+
+def test_a_reset_before_loses_the_request_and_a_reset_after_loses_the_answer(emulator, model):
+    proxy, http = _through(emulator, model, reset_before=1.0)
+    assert isinstance(http.invoke(METER, CALLER).outcome, Indeterminate)
+    proxy.close()
+    assert emulator.service.records == []
+    proxy, http = _through(emulator, model, reset_after=1.0)
+    assert isinstance(http.invoke(METER, CALLER).outcome, Indeterminate)
+    proxy.close()
+    assert len(emulator.service.records) == 1  # recorded, and the answer lost
+    assert proxy.counts() == {"reset-after": 1}
+
+
+def test_unprocessed_moves_one_processed_record_of_a_batch_answer(emulator, model):
+    proxy, http = _through(emulator, model, unprocessed=1.0)
+    outcome = http.invoke(BATCH, CallContext()).outcome
+    proxy.close()
+    assert isinstance(outcome, BatchMeterUsageResult)
+    assert len(outcome.results) == 1 and len(outcome.unprocessed) == 1
+    assert len(emulator.service.records) == 2  # both processed: only the answer lost one
+    assert proxy.counts() == {"unprocessed": 1}
+
+
+def test_control_routes_pass_untouched(emulator):
+    proxy = FaultProxy(emulator.url, FaultRates(throttle=1.0)).start()
+    with urllib.request.urlopen(proxy.url + "/_conformance", timeout=10) as response:
+        assert json.load(response)["protocol"] == "metering-conformance-control"
+    proxy.close()
+    assert proxy.counts() == {}
+
+
+def test_the_same_seed_draws_the_same_faults(emulator, model):
+    def faults(seed):
+        proxy = FaultProxy(emulator.url, FaultRates.each(0.2), seed=seed).start()
+        http = HttpInvoker(proxy.url, model.profile.name)
+        kinds = [type(http.invoke(METER, CALLER).outcome).__name__ for _ in range(12)]
+        proxy.close()
+        return kinds, proxy.counts()
+
+    assert faults(5) == faults(5)
+    assert faults(5) != faults(6)
+
+
+def test_rates_are_checked():
+    with pytest.raises(ValueError, match="at most 1"):
+        FaultRates.each(0.3)
+    with pytest.raises(TargetUsageError, match="--faults needs an HTTP target"):
+        make_target(TargetOptions("moto", faults=0.1), None)
+
+
+def _verdict(model, rule, seed, mutant=None):
+    target = ReferenceServerTarget(model, mutant=mutant, faults=FaultRates.each(0.1), fault_seed=seed)
+    target.open(minimal_world("setup"), START)
+    try:
+        config = RunConfig(
+            TargetOptions("reference-server", faults=0.1), "2025-01", (rule,), "quick", seed, 1
+        )
+        return run_rule(config, rule, model, target), target.faults_injected()
+    finally:
+        target.close()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_retry_converges_passes_the_correct_emulator_through_faults(model, seed):
+    result, injected = _verdict(model, "RETRY-CONVERGES", seed)
+    assert result.verdict == "pass", result.reason
+    assert result.exercised > 0
+    assert sum(injected.values()) > 0
+
+
+def test_retry_converges_fails_an_emulator_that_records_a_retry_again(model):
+    results = [
+        _verdict(model, "RETRY-CONVERGES", seed, MUTANTS["retry-recorded-again"])[0] for seed in (1, 2)
+    ]
+    assert any(r.verdict == "fail" for r in results), [(r.verdict, r.reason) for r in results]
+    failed = next(r for r in results if r.verdict == "fail")
+    assert "the target's records disagree with the model" in failed.reason
+
+
+def test_retry_converges_is_untestable_without_faults(model):
+    from conformance.targets import ReferenceTarget
+
+    target = ReferenceTarget(model)
+    target.open(minimal_world("setup"), START)
+    config = RunConfig(TargetOptions("reference"), "2025-01", ("RETRY-CONVERGES",), "quick", 1, 1)
+    result = run_rule(config, "RETRY-CONVERGES", model, target)
+    assert result.verdict == "untestable"
+    assert "--faults RATE" in result.reason
