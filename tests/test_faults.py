@@ -151,3 +151,40 @@ def test_retry_converges_is_untestable_without_faults(model):
     result = run_rule(config, "RETRY-CONVERGES", model, target)
     assert result.verdict == "untestable"
     assert "--faults RATE" in result.reason
+
+
+def test_a_run_through_faults_reports_what_was_injected(tmp_path, capsys):
+    from conformance.cli import main
+
+    report = tmp_path / "report"
+    rules = "RETRY-CONVERGES,BMU-IDEMPOTENT"
+    argv = ["run", "--target", "reference-server", "--faults", "0.1", "--budget", "quick", "--seed", "4"]
+    code = main([*argv, "--workers", "1", "--rules", rules, "--report", str(report)])
+    assert code == 0, capsys.readouterr().out
+    data = json.loads((report / "report.json").read_text())
+    assert data["faults"]["rate"] == 0.1
+    injected = data["faults"]["injected"]
+    assert sum(injected.values()) > 0
+    per_rule = [r["faults"] for r in data["rules"]]
+    assert {k: sum(r.get(k, 0) for r in per_rule) for k in injected} == injected
+    assert "Faults injected by the proxy (each kind at 0.1): " in (report / "report.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["run", "--target", "moto", "--faults", "0.1"], "--faults needs an HTTP target"),
+        (["run", "--target", "reference-server", "--faults", "0.3"], "not a rate from 0 to 0.25"),
+        (["proxy", "--upstream", "ftp://127.0.0.1:1"], "--upstream ftp://127.0.0.1:1"),
+    ],
+)
+def test_bad_fault_options_are_one_line_and_exit_2(argv, expected, capsys):
+    from conformance.cli import main
+
+    try:
+        code = main(argv)
+    except SystemExit as exit_info:
+        code = exit_info.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and expected in err[0], err

@@ -156,8 +156,8 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
     return CampaignResult(campaign.rule, "not-reached", 0, seed=round_seed, answers=answers)
 
 
-# How many times a campaign aimed at retries sends one request while its answers are
-# indeterminate (with 10 % of each fault, four in ten answers are).
+# How many times a campaign (aimed at retries, or on a target with injected faults) sends one
+# request while its answers are indeterminate (with 10 % of each fault, four in ten are).
 _SETTLE_TRIES = 8
 
 
@@ -205,6 +205,7 @@ def _machine(
 ) -> type[RuleBasedStateMachine]:
     model, target, names, aim = campaign.model, campaign.target, Names(campaign.namespace), campaign.aim
     memo: dict[Any, Any] = {}  # strategies of this campaign's worlds and clocks (Scene.kept)
+    settle = aim.retry or "faults" in target.capabilities
 
     class ConformanceMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -303,8 +304,9 @@ def _machine(
                 if not first:
                     first.append(divergence)
                 raise divergence
-            if aim.retry and check.judgement.indeterminate and tries < _SETTLE_TRIES:
-                # RETRY-CONVERGES: the identical request again until an answer decides it
+            if settle and check.judgement.indeterminate and tries < _SETTLE_TRIES:
+                # the identical request again until an answer decides it: what RETRY-CONVERGES
+                # judges, and with injected faults how every campaign builds the state it needs
                 self._send(request, context, None, tries + 1)
 
     return ConformanceMachine
