@@ -15,11 +15,12 @@ import re
 import threading
 import urllib.parse
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from conformance.emulator.mutants import Mutant
 from conformance.emulator.service import ReferenceService
+from conformance.wire.loopback import LoopbackServer
 from conformance.wire.protocol import CONTENT_TYPE, SCOPE_HEADER, caller_of
 from conformance.wire.schemas import SchemaError, validate
 from models.model import Model
@@ -54,7 +55,7 @@ class Scope:
                 self.service.keys.public_pem(product.code, version)
 
 
-class Emulator:
+class Emulator(LoopbackServer):
     """An emulator on ``host:port`` (port 0: a free one). ``start`` serves in a thread; ``url``
     says where. Side effects: binds a socket; ``close`` releases it. ``service``, ``frozen``,
     ``now`` and ``declare`` are the default scope's (what a client without the scope header
@@ -79,14 +80,7 @@ class Emulator:
         self._scopes_lock = threading.Lock()
         if fixtures is not None:
             self.declare(fixtures)
-        self.server = ThreadingHTTPServer((host, port), _handler(self))
-        self.server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        super().__init__(_handler(self), host, port)
 
     def scope(self, name: str = DEFAULT_SCOPE) -> Scope:
         """The scope of that name, made empty on wall time at its first use."""
@@ -117,20 +111,6 @@ class Emulator:
 
     def declare(self, fixtures: Fixtures) -> None:
         self.scope().declare(fixtures)
-
-    def start(self) -> Emulator:
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        self.server.serve_forever()
-
-    def close(self) -> None:
-        if self._thread is not None:
-            self.server.shutdown()
-            self._thread.join()
-        self.server.server_close()
 
 
 def _handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:

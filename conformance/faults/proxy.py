@@ -29,17 +29,18 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from conformance.faults.plan import FAULT_HEADER, Fault, FaultPlan, FaultRates
+from conformance.wire.loopback import LoopbackServer
 
 __all__ = ["FaultProxy"]
 
 _TIMEOUT = 30
 
 
-class FaultProxy:
+class FaultProxy(LoopbackServer):
     """A proxy on a free loopback port in front of ``upstream`` (``http://host:port``). Side
     effects: binds a socket at construction; ``start`` serves in a daemon thread; ``close``
     stops serving and releases the socket."""
@@ -52,26 +53,7 @@ class FaultProxy:
         self.plan = FaultPlan(rates, seed)
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
-        self.server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> FaultProxy:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self.server.serve_forever, name="fault-proxy", daemon=True)
-            self._thread.start()
-        return self
-
-    def close(self) -> None:
-        if self._thread is not None:
-            self.server.shutdown()
-            self._thread = None
-        self.server.server_close()
+        super().__init__(_handler(self), "127.0.0.1", port)
 
     def counts(self) -> dict[str, int]:
         """How many faults of each kind were injected so far (kinds never injected left out)."""
