@@ -14,11 +14,12 @@ from models.catalogue import RULES_BY_ID, rules_for
 from strategies import minimal_world
 from tests.conftest import NOW
 
-SEQUENTIAL = sorted(name for name, m in MUTANTS.items() if not m.racy)
+SEQUENTIAL = sorted(name for name, m in MUTANTS.items() if not m.racy)  # racy: in HANDFUL
 
 # a handful whose kill must never regress, one per stage a bug can sit in: the raw response,
 # the records, the outcome, the model, the request and the signed token
 HANDFUL = [
+    ("racy-duplicate-check", "2025-01"),
     ("error-with-200", "2025-01"),
     ("dry-run-records", "2025-01"),
     ("conflict-overwrites", "2025-01"),
@@ -37,9 +38,9 @@ def test_every_mutant_names_catalogue_rules_of_its_profiles():
             known = {r.id for r in rules_for(profile)}
             assert set(mutant.rules) <= known, (mutant.name, profile)
     assert set(RULES_BY_ID) >= {r for m in MUTANTS.values() for r in m.rules}
-    # only the racy mutant is left to the concurrency phase
+    # only the racy mutant needs concurrent clients
     assert [m.name for m in MUTANTS.values() if m.racy] == ["racy-duplicate-check"]
-    assert all(r in PHASES for r in MUTANTS["racy-duplicate-check"].rules)
+    assert MUTANTS["racy-duplicate-check"].rules == ("CONC-LINEARIZABLE",)
     assert not CORRECT.rules and not CORRECT.racy
 
 
@@ -96,19 +97,14 @@ def test_the_bench_table_counts_kills_times_and_false_failures():
             (_certified("a", 1, ["R2"], 0.5, 1), _certified("a", 2, ["R2"], 1.5, 3)),
         ),
         MutantRow("b", "2025-01", ("R3",), (_certified("b", 1), _certified("b", 2, ["R3"], 4.0, 2))),
-        MutantRow(
-            "racy",
-            "2025-01",
-            ("CONC-LINEARIZABLE",),
-            (_certified("racy", 1, not_run=["CONC-LINEARIZABLE"]),) * 2,
-        ),
+        MutantRow("c", "2025-01", ("R4",), (_certified("c", 1), _certified("c", 2))),
     ]
     text = render_mutants(rows, 2, [Unmutated("2025-01", 1, ()), Unmutated("2025-01", 2, ("R9",))])
     lines = text.splitlines()
     assert "| a | 2025-01 | 2/2 | R2 | yes | 1.00 | 1.50 | 2.0 |" in lines
     assert "| b | 2025-01 | 1/2 | R3 | yes | 4.00 | 4.00 | 2.0 |" in lines
-    assert "| racy | 2025-01 | 0/2 | not run: CONC-LINEARIZABLE (no phase yet) | no | – | – | – |" in lines
-    assert "Killed under a named rule with every seed (2): 1/2; with some seed: 2/2." in lines
+    assert "| c | 2025-01 | 0/2 | – | no | – | – | – |" in lines
+    assert "Killed under a named rule with every seed (2): 1/3; with some seed: 2/3." in lines
     assert "Time to first detection, median over mutants of the median: 2.50 s; worst median 4.00 s." in lines
     assert (
         "False failures of the unmutated reference (every rule, 2 profile-seed runs): 1 (2025-01 seed 2: R9)."
@@ -134,3 +130,11 @@ def test_bench_mutants_refuses_an_unknown_mutant(capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "unknown mutant 'no-such-bug'" in err[-1]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_racy_mutant_fails_conc_linearizable_with_a_short_history(model, seed):
+    """The history sent at once shrinks to at most 4 requests (two conflicting ones, mostly)."""
+    certified = certify("racy-duplicate-check", "2025-01", seed)
+    assert certified.failed == ("CONC-LINEARIZABLE",)
+    assert certified.first_steps is not None and 2 <= certified.first_steps <= 4

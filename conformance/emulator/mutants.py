@@ -11,7 +11,7 @@ A bug is written as a change to one stage of the service's answer: the model it 
 raw response (an error's status or body), or its state and records (a registration forgotten, a
 dry run recorded, a conflicting quantity written over the first). One mutant, ``racy``, checks
 for duplicates and records without holding the lock in between: only concurrent clients can
-see it (CONC-LINEARIZABLE), and no sequential campaign is expected to kill it.
+see it (CONC-LINEARIZABLE's campaign sends requests at once), and no sequential campaign can.
 """
 
 from __future__ import annotations

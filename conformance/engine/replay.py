@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from conformance.engine.campaign import judging_model, wall_clock
+from conformance.engine.concurrency import replay_at_once
 from conformance.engine.verdict import exchange_step
 from conformance.reporting.render import labelled, render_step
 from conformance.reporting.trace import Trace, TraceStep, shift_request
@@ -56,6 +57,10 @@ def replay(trace: Trace, target: Target, model: Model) -> ReplayResult:
     without a clock gets every timestamp shifted by (now - the trace's start)."""
     controlled = "clock" in target.capabilities
     model = judging_model(model, controlled)
+    if trace.concurrent:
+        recorded = [s.observed for s in trace.steps]
+        steps = replay_at_once(trace, target, model)
+        return ReplayResult(trace, target.name, tuple(map(ReplayedStep, steps, recorded)))
     shift = timedelta(0) if controlled else wall_clock() - trace.start
     now = trace.start + shift
     target.reset(trace.fixtures, now)

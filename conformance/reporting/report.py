@@ -194,7 +194,8 @@ def failure_text(result: RuleResult, target: str, trace_file: str | None = None)
         lines += labelled("Replayed: ", result.replayed)
     if result.trace is not None:
         path = trace_file or trace_path(result)
-        lines += ["", f"Minimal trace ({path}):"]
+        what = "history, its requests sent at once" if result.trace.concurrent else "trace"
+        lines += ["", f"Minimal {what} ({path}):"]
         for number, step in enumerate(result.trace.steps, 1):
             lines += render_step(number, step)
         lines += ["", f"Replay: conformance replay {shlex.quote(str(path))} --target {target}"]

@@ -69,6 +69,7 @@ class Trace:
     steps: tuple[TraceStep, ...]
     reasons: tuple[str, ...]
     faults: float = 0.0  # the fault rate the trace was recorded with (--faults): replays need a proxy
+    concurrent: bool = False  # the requests were sent at once (CONC-LINEARIZABLE), and are replayed so
 
     def to_json(self) -> dict[str, Any]:
         aliases = _Aliases()
@@ -87,6 +88,8 @@ class Trace:
         }
         if self.faults:
             data["faults"] = self.faults
+        if self.concurrent:
+            data["concurrent"] = True
         validate("trace", data)
         return data
 
@@ -105,6 +108,7 @@ class Trace:
             steps=tuple(_step_from_json(s, keys) for s in data["steps"]),
             reasons=tuple(data["reasons"]),
             faults=data.get("faults", 0.0),
+            concurrent=data.get("concurrent", False),
         )
 
     def save(self, path: Path) -> None:
