@@ -184,7 +184,8 @@ def certify_linearizable(
             received=received,
             seconds=time.perf_counter() - started,
         )
-    return RuleResult(CONCURRENT_RULE, "pass", examples, seconds=time.perf_counter() - started)
+    checked = f"{examples} histories of 2 to 4 requests sent at once, each explained by some order"
+    return RuleResult(CONCURRENT_RULE, "pass", examples, checked, seconds=time.perf_counter() - started)
 
 
 def replay_at_once(trace: Trace, target: Target, model: Model) -> tuple[TraceStep, ...]:
