@@ -8,7 +8,7 @@ import pytest
 from conformance.cli import main
 from conformance.emulator.mutants import CORRECT, MUTANTS
 from conformance.engine.mutation import Certified, MutantRow, Unmutated, certify, render_mutants
-from conformance.engine.runner import NEEDS_FAULTS, PHASES, RunConfig, run_rule
+from conformance.engine.runner import NEEDS_FAULTS, RunConfig, run_rule
 from conformance.targets import ReferenceTarget, TargetOptions
 from models.catalogue import RULES_BY_ID, rules_for
 from strategies import minimal_world
@@ -69,14 +69,7 @@ def test_the_unmutated_service_fails_none_of_the_rules_mutants_name(profile):
 
     model = model_for(profile)
     known = {r.id for r in rules_for(profile)}
-    rules = sorted(
-        {
-            r
-            for m in MUTANTS.values()
-            for r in m.rules
-            if r in known and r not in PHASES and r not in NEEDS_FAULTS
-        }
-    )
+    rules = sorted({r for m in MUTANTS.values() for r in m.rules if r in known and r not in NEEDS_FAULTS})
     target = ReferenceTarget(model)
     target.open(minimal_world("setup"), NOW)
     config = RunConfig(TargetOptions("reference"), profile, tuple(rules), "quick", 1, 1)
@@ -84,8 +77,8 @@ def test_the_unmutated_service_fails_none_of_the_rules_mutants_name(profile):
     assert {rule: r.reason for rule, r in verdicts.items() if r.verdict != "pass"} == {}
 
 
-def _certified(mutant, seed, failed=(), seconds=None, steps=None, not_run=()):
-    return Certified(mutant, "2025-01", seed, tuple(failed), seconds, steps, tuple(not_run))
+def _certified(mutant, seed, failed=(), seconds=None, steps=None):
+    return Certified(mutant, "2025-01", seed, tuple(failed), seconds, steps)
 
 
 def test_the_bench_table_counts_kills_times_and_false_failures():

@@ -4,12 +4,12 @@ library below the CLI and the pytest plugin: it may import every other layer."""
 
 from conformance.engine.budget import BUDGETS, Budget
 from conformance.engine.replay import ReplayResult, diff_lines, replay, replay_file
-from conformance.engine.runner import PHASES, START, open_target, parallelism, run, run_rule
+from conformance.engine.runner import NEEDS_FAULTS, START, open_target, parallelism, run, run_rule
 from conformance.reporting.results import RuleResult, RunConfig
 
 __all__ = [
     "BUDGETS",
-    "PHASES",
+    "NEEDS_FAULTS",
     "START",
     "Budget",
     "ReplayResult",

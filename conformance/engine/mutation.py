@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 
 from conformance.emulator.mutants import MUTANTS, Mutant
-from conformance.engine.runner import PHASES, START, RunConfig, run, run_rule
+from conformance.engine.runner import START, RunConfig, run, run_rule
 from conformance.targets import ReferenceTarget, TargetOptions
 from conformance.wire.service_model import model_for
 from models.catalogue import rules_for
@@ -47,25 +47,22 @@ class Certified:
     failed: tuple[str, ...]  # the rules that failed, in the order they ran
     first_seconds: float | None  # campaign seconds up to the first failure (None: not killed)
     first_steps: int | None  # steps of the first failing rule's minimal trace
-    not_run: tuple[str, ...] = ()  # named rules the harness cannot test yet (PHASES)
 
     @property
     def killed(self) -> bool:
         return bool(self.failed)
 
 
-def _rules(mutant: Mutant, profile: str, all_rules: bool) -> tuple[list[str], tuple[str, ...]]:
+def _rules(mutant: Mutant, profile: str, all_rules: bool) -> list[str]:
     known = [rule.id for rule in rules_for(profile)]
-    wanted = known if all_rules else [r for r in mutant.rules if r in known]
-    runnable = [r for r in wanted if r not in PHASES]
-    return runnable, tuple(r for r in mutant.rules if r in PHASES)
+    return known if all_rules else [r for r in mutant.rules if r in known]
 
 
 def certify(name: str, profile: str, seed: int, budget: str = "quick", all_rules: bool = False) -> Certified:
     """Certify mutant ``name`` once. Side effects: none beyond this process (in-process target)."""
     mutant = MUTANTS[name]
     model = model_for(profile)
-    rules, not_run = _rules(mutant, profile, all_rules)
+    rules = _rules(mutant, profile, all_rules)
     config = RunConfig(TargetOptions("reference"), profile, tuple(rules), budget, seed, 1)
     failed: list[str] = []
     spent = 0.0
@@ -85,7 +82,7 @@ def certify(name: str, profile: str, seed: int, budget: str = "quick", all_rules
             failed.append(rule)
             if not all_rules:
                 break  # killed: its time to first detection is known
-    return Certified(name, profile, seed, tuple(failed), first_seconds, first_steps, not_run)
+    return Certified(name, profile, seed, tuple(failed), first_seconds, first_steps)
 
 
 def false_failures(profile: str, seed: int, budget: str = "quick") -> tuple[str, ...]:
@@ -193,27 +190,23 @@ def render_mutants(rows: Sequence[MutantRow], seeds: int, unmutated: Sequence[Un
         "|---|---|---:|---|---|---:|---:|---:|",
     ]
     for row in rows:
-        not_run = row.runs[0].not_run if row.runs else ()
-        under = ", ".join(row.killed_under) or (
-            f"not run: {', '.join(not_run)} (no phase yet)" if not_run else "–"
-        )
+        under = ", ".join(row.killed_under) or "–"
         lines.append(
             f"| {row.mutant} | {row.profile} | {row.kills}/{len(row.runs)} | {under} "
             f"| {'yes' if row.named else 'no'} | {_cell(_median(row.seconds), '.2f')} "
             f"| {_cell(max(row.seconds, default=None), '.2f')} | {_cell(_median(row.steps), '.1f')} |"
         )
-    testable = [r for r in rows if not _only_phases(r)]
-    every_seed = [r for r in testable if r.kills == len(r.runs) and r.named]
-    some_seed = [r for r in testable if r.kills and r.named]
-    medians = [m for r in testable if (m := _median(r.seconds)) is not None]
-    steps = [m for r in testable if (m := _median(r.steps)) is not None]
+    every_seed = [r for r in rows if r.kills == len(r.runs) and r.named]
+    some_seed = [r for r in rows if r.kills and r.named]
+    medians = [m for r in rows if (m := _median(r.seconds)) is not None]
+    steps = [m for r in rows if (m := _median(r.steps)) is not None]
     false_count = sum(len(u.failed) for u in unmutated)
     false_text = "; ".join(f"{u.profile} seed {u.seed}: {', '.join(u.failed)}" for u in unmutated if u.failed)
     lines += [
         "",
-        f"Mutants (per profile): {len(rows)}; testable sequentially: {len(testable)}.",
-        f"Killed under a named rule with every seed ({seeds}): {len(every_seed)}/{len(testable)}; "
-        f"with some seed: {len(some_seed)}/{len(testable)}.",
+        f"Mutants (per profile): {len(rows)}.",
+        f"Killed under a named rule with every seed ({seeds}): {len(every_seed)}/{len(rows)}; "
+        f"with some seed: {len(some_seed)}/{len(rows)}.",
         f"Time to first detection, median over mutants of the median: {_cell(_median(medians), '.2f')} s; "
         f"worst median {_cell(max(medians, default=None), '.2f')} s.",
         f"Minimal trace, median over mutants of the median: {_cell(_median(steps), '.1f')} steps; "
@@ -222,7 +215,3 @@ def render_mutants(rows: Sequence[MutantRow], seeds: int, unmutated: Sequence[Un
         f"{false_count}" + (f" ({false_text})" if false_text else "") + ".",
     ]
     return "\n".join(lines)
-
-
-def _only_phases(row: MutantRow) -> bool:
-    return all(r in PHASES for r in row.rules)
