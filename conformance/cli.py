@@ -103,8 +103,9 @@ def _parser() -> argparse.ArgumentParser:
         type=_rate,
         default=0.0,
         metavar="RATE",
-        help="put a fault-injecting proxy in front of an HTTP target (endpoint, reference-server): "
-        "each fault kind at RATE per request, 0 to 0.25; makes RETRY-CONVERGES testable",
+        help="inject faults between the harness and the target in every campaign (reference in "
+        "process; reference-server and endpoint through a proxy on loopback): each fault kind at "
+        "RATE per request, 0 to 0.25 (RETRY-CONVERGES injects 0.1 of its own when this is 0)",
     )
 
     replay = sub.add_parser("replay", help="replay a saved trace against a target", formatter_class=_Help)

@@ -9,7 +9,7 @@ requests per concurrent phase), so a depth-first search with real-time pruning i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,10 +31,16 @@ class HistoryOp:
     outcome: Outcome
 
 
-def linearize(model: Model, state: ModelState, history: Sequence[HistoryOp]) -> tuple[int, ...] | None:
-    """Indices of ``history`` in an admissible sequential order, or None if there is none."""
+def linearize(
+    model: Model,
+    state: ModelState,
+    history: Sequence[HistoryOp],
+    final: Callable[[ModelState], bool] = lambda _: True,
+) -> tuple[int, ...] | None:
+    """Indices of ``history`` in an admissible sequential order whose last state ``final``
+    accepts (what the target lists as recorded agrees with it, say), or None if there is none."""
     remaining = frozenset(range(len(history)))
-    return _search(model, state, history, remaining, ())
+    return _search(model, state, history, remaining, (), final)
 
 
 def _search(
@@ -43,9 +49,10 @@ def _search(
     history: Sequence[HistoryOp],
     remaining: frozenset[int],
     order: tuple[int, ...],
+    final: Callable[[ModelState], bool],
 ) -> tuple[int, ...] | None:
     if not remaining:
-        return order
+        return order if final(state) else None
     deadline = min(history[i].completed for i in remaining)
     for i in sorted(remaining, key=lambda j: history[j].invoked):
         op = history[i]
@@ -54,7 +61,8 @@ def _search(
         allowed = model.allowed(state, op.request, op.context, op.now)
         if not allowed.judge(op.outcome).conforms:
             continue
-        found = _search(model, model.step(state, allowed, op.outcome), history, remaining - {i}, (*order, i))
+        after = model.step(state, allowed, op.outcome)
+        found = _search(model, after, history, remaining - {i}, (*order, i), final)
         if found is not None:
             return found
     return None

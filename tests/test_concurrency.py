@@ -3,15 +3,18 @@ shrunk to the fewest requests no order explains and replayed at once again."""
 
 from __future__ import annotations
 
+import random
+from dataclasses import replace
+
 import pytest
 
 from conformance.emulator.mutants import MUTANTS
-from conformance.engine.concurrency import explained, run_at_once
+from conformance.engine.concurrency import _sends, explained, run_at_once
 from conformance.engine.replay import replay
 from conformance.engine.runner import START, RunConfig, run_rule
 from conformance.reporting.trace import Trace
 from conformance.targets import ReferenceTarget, TargetOptions
-from models.requests import CallContext, MeterUsage
+from models.requests import BatchMeterUsage, CallContext, MeterUsage
 from strategies import minimal_world
 
 RULE = "CONC-LINEARIZABLE"
@@ -32,11 +35,44 @@ def _run(model, seed, mutant=None):
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_the_correct_reference_explains_every_history(model, seed):
-    result, _ = _run(model, seed)
+@pytest.mark.parametrize("profile", ["2025-01", "2026-11"])
+def test_the_correct_reference_explains_every_history(model, model26, profile, seed):
+    result, _ = _run(model if profile == "2025-01" else model26, seed)
     assert result.verdict == "pass", result.reason
-    assert result.exercised == 12
-    assert result.reason == "12 histories of 2 to 4 requests sent at once, each explained by some order"
+    sizes = result.histories
+    assert result.exercised == len(sizes) == 12
+    assert all(2 <= n <= 4 for n in sizes)
+    assert result.reason == (
+        f"12 histories of {min(sizes)} to {max(sizes)} requests sent at once ({sum(sizes)} in all), "
+        "each explained by some order"
+    )
+
+
+def _drawn(model, draws=300):
+    fixtures = minimal_world("draws", model.profile.name)
+    rng = random.Random(7)
+    return [_sends(fixtures, model, rng, START) for _ in range(draws)]
+
+
+def test_histories_cover_retries_conflicts_callers_and_batches_in_both_profiles(model, model26):
+    for m in (model, model26):
+        sends = _drawn(m)
+        meters = [r for s in sends for r, _ in s if isinstance(r, MeterUsage)]
+        batches = [r for s in sends for r, _ in s if isinstance(r, BatchMeterUsage)]
+        callers = {c.access_key_id for s in sends for r, c in s if isinstance(r, MeterUsage)}
+        assert len(callers) >= 3  # several callers
+        assert any(len(s) != len(set(s)) for s in sends)  # identical retries
+        assert any(len({r.usage_quantity for r, _ in s if isinstance(r, MeterUsage)}) > 1 for s in sends)
+        assert {len(b.usage_records) for b in batches} == {1, 2}  # one customer, and two
+        assert meters and all(2 <= len(s) <= 4 for s in sends)
+    tokened = [r for s in _drawn(model) for r, _ in s if getattr(r, "client_token", None)]
+    assert tokened == []  # 2025-01's API has no ClientToken
+    agent = next(
+        k.access_key_id for k in minimal_world("draws", "2026-11").callers if k.platform == "agentcore"
+    )
+    drawn26 = [(r, c) for s in _drawn(model26) for r, c in s if isinstance(r, MeterUsage)]
+    assert {r.client_token for r, c in drawn26 if c.access_key_id == agent} >= {"agent-1", "agent-2"}
+    assert any(r.client_token == "tok-1" for r, c in drawn26 if c.access_key_id != agent)
 
 
 def test_a_racy_history_is_shrunk_saved_and_replayed_at_once(model, tmp_path):
@@ -67,10 +103,16 @@ def test_two_conflicting_answers_accepted_at_once_are_explained_by_no_order(mode
         )
         for q in (1, 2)
     ]
-    history = run_at_once(target, sends, START)
-    assert explained(model, fixtures, history)
+    happened = run_at_once(target, sends, START)
+    assert explained(model, fixtures, happened)
+    history = happened.history
     accepted = [op for op in history if op.outcome.__class__.__name__ == "MeterUsageResult"]
     refused = [op for op in history if op not in accepted]
     assert len(accepted) == 1 and len(refused) == 1
-    both = [*accepted, type(refused[0])(**{**refused[0].__dict__, "outcome": accepted[0].outcome})]
-    assert not explained(model, fixtures, both)
+    both = (*accepted, replace(refused[0], outcome=accepted[0].outcome))
+    assert not explained(model, fixtures, replace(happened, history=both))
+    # the records oracle: the same outcomes, with the refused request's usage listed as well
+    (record,) = happened.records
+    second = {**record, "quantity": refused[0].request.usage_quantity, "meteringRecordId": "other"}
+    assert not explained(model, fixtures, replace(happened, records=(record, second)))
+    assert not explained(model, fixtures, replace(happened, records=()))  # the accepted one missing

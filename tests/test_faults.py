@@ -13,7 +13,7 @@ from conformance.emulator.mutants import MUTANTS
 from conformance.emulator.server import Emulator
 from conformance.engine.runner import START, RunConfig, run_rule
 from conformance.faults import FaultProxy, FaultRates
-from conformance.targets import TargetOptions, TargetUsageError, make_target
+from conformance.targets import ReferenceTarget, TargetOptions, TargetUsageError, make_target
 from conformance.targets.http import HttpInvoker
 from conformance.targets.reference_server import ReferenceServerTarget
 from models.outcomes import BatchMeterUsageResult, Indeterminate, ServiceError
@@ -50,40 +50,67 @@ def _through(emulator, model, **rates):
     return proxy, HttpInvoker(proxy.url, model.profile.name)
 
 
-def test_throttle_and_internal_errors_never_reach_the_target(emulator, model):
+@pytest.fixture(params=["reference", "reference-server"])
+def faulted(request, model):
+    """A target injecting faults: in process (reference) or through a fault proxy on loopback
+    (reference-server); opened on FIXTURES."""
+    target = ReferenceTarget(model) if request.param == "reference" else ReferenceServerTarget(model)
+    target.open(FIXTURES, START)
+    yield target
+    target.close()
+
+
+def _meets(target, fault, request=METER, context=CALLER):
+    target.inject_next(fault)
+    exchange = target.invoke(request, context)
+    assert exchange.fault == fault
+    return exchange
+
+
+def test_throttle_and_internal_errors_never_reach_the_target(faulted):
     for kind, code, status in (
         ("throttle", "ThrottlingException", 400),
         ("internal", "InternalServiceErrorException", 500),
     ):
-        proxy, http = _through(emulator, model, **{kind: 1.0})
-        exchange = http.invoke(METER, CALLER)
-        proxy.close()
+        exchange = _meets(faulted, kind)
         assert isinstance(exchange.outcome, ServiceError)
         assert (exchange.outcome.code, exchange.raw.status) == (code, status)
-        assert proxy.counts() == {kind: 1}
-    assert emulator.service.records == []
+    assert faulted.faults_injected() == {"throttle": 1, "internal": 1}
+    assert faulted.records() == ()
 
 
-def test_a_reset_before_loses_the_request_and_a_reset_after_loses_the_answer(emulator, model):
+def test_a_reset_before_loses_the_request_and_a_reset_after_loses_the_answer(faulted):
+    assert isinstance(_meets(faulted, "reset-before").outcome, Indeterminate)
+    assert faulted.records() == ()
+    assert isinstance(_meets(faulted, "reset-after").outcome, Indeterminate)
+    assert len(faulted.records()) == 1  # recorded, and the answer lost
+    assert faulted.faults_injected() == {"reset-before": 1, "reset-after": 1}
+
+
+def test_unprocessed_moves_one_processed_record_of_a_batch_answer(faulted):
+    outcome = _meets(faulted, "latency=5;unprocessed=1", BATCH, CallContext()).outcome
+    assert isinstance(outcome, BatchMeterUsageResult)
+    assert len(outcome.results) == 1 and len(outcome.unprocessed) == 1
+    assert outcome.unprocessed[0].customer_identifier == "cust-2"  # the second Success, as named
+    assert len(faulted.records()) == 2  # both processed: only the answer lost one
+    assert faulted.faults_injected() == {"latency": 1, "unprocessed": 1}
+
+
+def test_a_target_draws_faults_only_when_given_a_rate(faulted):
+    assert faulted.invoke(METER, CALLER).fault is None
+    faulted.set_faults(FaultRates(throttle=1.0), seed=1)
+    assert faulted.invoke(METER, CALLER).fault == "throttle"
+    faulted.set_faults(FaultRates(), seed=1)
+    assert faulted.invoke(METER, CALLER).fault is None
+    assert faulted.faults_injected() == {"throttle": 1}
+
+
+def test_the_proxy_injects_what_it_draws_for_a_client_naming_no_faults(emulator, model):
     proxy, http = _through(emulator, model, reset_before=1.0)
     assert isinstance(http.invoke(METER, CALLER).outcome, Indeterminate)
     proxy.close()
     assert emulator.service.records == []
-    proxy, http = _through(emulator, model, reset_after=1.0)
-    assert isinstance(http.invoke(METER, CALLER).outcome, Indeterminate)
-    proxy.close()
-    assert len(emulator.service.records) == 1  # recorded, and the answer lost
-    assert proxy.counts() == {"reset-after": 1}
-
-
-def test_unprocessed_moves_one_processed_record_of_a_batch_answer(emulator, model):
-    proxy, http = _through(emulator, model, unprocessed=1.0)
-    outcome = http.invoke(BATCH, CallContext()).outcome
-    proxy.close()
-    assert isinstance(outcome, BatchMeterUsageResult)
-    assert len(outcome.results) == 1 and len(outcome.unprocessed) == 1
-    assert len(emulator.service.records) == 2  # both processed: only the answer lost one
-    assert proxy.counts() == {"unprocessed": 1}
+    assert proxy.counts() == {"reset-before": 1}
 
 
 def test_control_routes_pass_untouched(emulator):
@@ -109,12 +136,12 @@ def test_the_same_seed_draws_the_same_faults(emulator, model):
 def test_rates_are_checked():
     with pytest.raises(ValueError, match="at most 1"):
         FaultRates.each(0.3)
-    with pytest.raises(TargetUsageError, match="--faults needs an HTTP target"):
+    with pytest.raises(TargetUsageError, match="--faults needs a target the harness puts faults in front of"):
         make_target(TargetOptions("moto", faults=0.1), None)
 
 
 def _verdict(model, rule, seed, mutant=None):
-    target = ReferenceServerTarget(model, mutant=mutant, faults=FaultRates.each(0.1), fault_seed=seed)
+    target = ReferenceServerTarget(model, mutant=mutant)
     target.open(minimal_world("setup"), START)
     try:
         config = RunConfig(
@@ -142,15 +169,40 @@ def test_retry_converges_fails_an_emulator_that_records_a_retry_again(model):
     assert "the target's records disagree with the model" in failed.reason
 
 
-def test_retry_converges_is_untestable_without_faults(model):
-    from conformance.targets import ReferenceTarget
-
-    target = ReferenceTarget(model)
+@pytest.mark.parametrize("name", ["reference", "reference-server"])
+def test_retry_converges_is_tested_with_faults_of_its_own_when_the_run_has_none(model, name):
+    target = ReferenceTarget(model) if name == "reference" else ReferenceServerTarget(model)
     target.open(minimal_world("setup"), START)
-    config = RunConfig(TargetOptions("reference"), "2025-01", ("RETRY-CONVERGES",), "quick", 1, 1)
+    try:
+        config = RunConfig(TargetOptions(name), "2025-01", ("RETRY-CONVERGES", "MU-ACCEPT"), "quick", 1, 1)
+        result = run_rule(config, "RETRY-CONVERGES", model, target)
+        other = run_rule(config, "MU-ACCEPT", model, target)
+    finally:
+        target.close()
+    assert result.verdict == "pass", result.reason
+    assert sum(n for _, n in result.faults) > 0
+    assert other.verdict == "pass" and other.faults == ()  # the run's other rules meet none
+
+
+def test_retry_converges_in_process_fails_an_emulator_that_records_a_retry_again(model):
+    verdicts = []
+    for seed in (1, 2):
+        target = ReferenceTarget(model, mutant=MUTANTS["retry-recorded-again"])
+        target.open(minimal_world("setup"), START)
+        config = RunConfig(TargetOptions("reference"), "2025-01", ("RETRY-CONVERGES",), "quick", seed, 1)
+        verdicts.append(run_rule(config, "RETRY-CONVERGES", model, target))
+    assert any(r.verdict == "fail" for r in verdicts), [(r.verdict, r.reason) for r in verdicts]
+
+
+def test_retry_converges_on_moto_is_untestable_naming_what_is_missing(model):
+    from conformance.targets.moto import MotoTarget
+
+    target = MotoTarget(model.profile.name)
+    config = RunConfig(TargetOptions("moto"), "2025-01", ("RETRY-CONVERGES",), "quick", 1, 1)
     result = run_rule(config, "RETRY-CONVERGES", model, target)
     assert result.verdict == "untestable"
-    assert "--faults RATE" in result.reason
+    assert "needs faults injected between the harness and the target" in result.reason
+    assert "reference, reference-server and endpoint" in result.reason
 
 
 def test_a_run_through_faults_reports_what_was_injected(tmp_path, capsys):
@@ -167,13 +219,16 @@ def test_a_run_through_faults_reports_what_was_injected(tmp_path, capsys):
     assert sum(injected.values()) > 0
     per_rule = [r["faults"] for r in data["rules"]]
     assert {k: sum(r.get(k, 0) for r in per_rule) for k in injected} == injected
-    assert "Faults injected by the proxy (each kind at 0.1): " in (report / "report.md").read_text()
+    assert (
+        "Faults injected (each kind at 0.1 per request, in every campaign): "
+        in (report / "report.md").read_text()
+    )
 
 
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["run", "--target", "moto", "--faults", "0.1"], "--faults needs an HTTP target"),
+        (["run", "--target", "moto", "--faults", "0.1"], "--faults needs a target the harness puts faults"),
         (["run", "--target", "reference-server", "--faults", "0.3"], "not a rate from 0 to 0.25"),
         (["proxy", "--upstream", "ftp://127.0.0.1:1"], "--upstream ftp://127.0.0.1:1"),
     ],

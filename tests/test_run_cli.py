@@ -36,11 +36,16 @@ def test_reference_run_passes_every_rule_asked(tmp_path, capsys):
     report = json.loads((tmp_path / "report.json").read_text())
     validate("report", report)
     verdicts = {r["id"]: r["verdict"] for r in report["rules"]}
-    assert verdicts == {**dict.fromkeys(rules[:-1], "pass"), "RETRY-CONVERGES": "untestable"}
-    assert all(r["exercised"] > 0 for r in report["rules"] if r["verdict"] == "pass")
+    assert verdicts == dict.fromkeys(rules, "pass")
+    assert all(r["exercised"] > 0 for r in report["rules"])
     assert report["seed"] == 3 and report["budget"] == "quick" and report["target"] == "reference"
+    # RETRY-CONVERGES injects faults of its own, in process; the run's other rules meet none
+    faulted = {r["id"]: r["fault_rate"] for r in report["rules"] if r["faults"]}
+    assert faulted == {"RETRY-CONVERGES": 0.1}
+    assert report["faults"]["rate"] == 0.0 and sum(report["faults"]["injected"].values()) > 0
+    assert "(each kind at 0.1 per request, in RETRY-CONVERGES only)" in (tmp_path / "report.md").read_text()
     out = capsys.readouterr().out
-    assert "seed 3" in out and "[  6/6]" in out and "5 pass, 1 untestable" in out
+    assert "seed 3" in out and "[  6/6]" in out and "6 pass" in out
 
 
 def test_moto_run_fails_the_rules_moto_breaks(moto_report):

@@ -1,13 +1,16 @@
 """CONC-LINEARIZABLE: requests sent at once from several threads, their history checked against
 the model.
 
-Each example resets the target and sends two to four requests about one usage key at the same
-moment (a barrier releases the threads together): identical retries, conflicting quantities,
-the same key from another caller or customer, MeterUsage beside BatchMeterUsage. Every
-request's invocation time, completion time and outcome make a history; the history conforms
-when some order of its requests that respects real time (one that completed before another
-began comes first) explains every outcome through the model (``models.linearizability``, a
-Wing & Gong search as Knossos does it).
+Each example resets the target and sends two to four requests about one usage key (or one
+ClientToken) at the same moment, a barrier releasing the threads together: identical retries,
+conflicting quantities, several callers, batches for one customer and for two, MeterUsage beside
+BatchMeterUsage, and in 2026-11 ClientTokens and AgentCore callers. Every request's invocation
+time, completion time and outcome make a history; the history conforms when some order of its
+requests that respects real time (one that completed before another began comes first) explains
+every outcome through the model (``models.linearizability``, a Wing & Gong search as Knossos
+does it) and, on a target that lists its records, leaves the model holding what it lists (the
+records oracle, ``models.records``). With injected faults each request meets its own, and an
+indeterminate outcome may have taken effect or not.
 
 A history no order explains is shrunk by sending fewer of its requests at once again: a
 request is left out when the rest, sent together up to :data:`ATTEMPTS` times, still show a
@@ -21,117 +24,187 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from conformance.reporting.results import RuleResult, RunConfig
 from conformance.reporting.trace import Trace, TraceStep
 from conformance.targets import Target
+from conformance.targets.base import RECORDS
 from models.expect import describe_outcome
 from models.linearizability import HistoryOp, linearize
 from models.model import Model
+from models.records import record_differences
 from models.requests import BatchMeterUsage, CallContext, MeterUsage, Request, UsageRecord
+from models.state import ModelState
 from models.world import Fixtures, World
 
-__all__ = ["ATTEMPTS", "CONCURRENT_RULE", "certify_linearizable", "explained", "run_at_once"]
+__all__ = ["ATTEMPTS", "CONCURRENT_RULE", "Happened", "certify_linearizable", "explained", "run_at_once"]
 
 CONCURRENT_RULE = "CONC-LINEARIZABLE"
 ATTEMPTS = 5  # concurrent runs of one set of requests, while shrinking and replaying
-_CALLERS = ("AKIACONCURRENT000001", "AKIACONCURRENT000002")  # undeclared: entitled ec2 callers
 SELLER = CallContext()
+_CALLERS = ("AKIACONCURRENT000001", "AKIACONCURRENT000002")  # undeclared: callers the model entitles
 Send = tuple[Request, CallContext]
 
 
-def run_at_once(target: Target, sends: Sequence[Send], now: datetime) -> list[HistoryOp]:
-    """Send every request from a thread of its own, released together; the history of what
-    happened. Side effects: whatever ``target.invoke`` does."""
+@dataclass(frozen=True)
+class Happened:
+    """What sending some requests at once did: the history, and each request's faults (an
+    ``X-Conformance-Fault`` value; None where the target injected none)."""
+
+    history: tuple[HistoryOp, ...]
+    faults: tuple[str | None, ...]
+    records: tuple[Mapping[str, Any], ...] | None  # what the target listed afterwards, if it can
+
+
+def run_at_once(
+    target: Target, sends: Sequence[Send], now: datetime, faults: Sequence[str | None] = ()
+) -> Happened:
+    """Send every request from a thread of its own, released together; what happened.
+    ``faults``: the faults each request is to meet (a replay's), else the target's own draws.
+    Side effects: whatever ``target.invoke`` does."""
     barrier = threading.Barrier(len(sends))
-    history: list[HistoryOp | None] = [None] * len(sends)
+    happened: list[tuple[HistoryOp, str | None] | None] = [None] * len(sends)
+    inject = getattr(target, "inject_next", None)
 
     def send(index: int) -> None:
         request, context = sends[index]
+        if index < len(faults) and inject is not None:
+            inject(faults[index] or "none")  # this thread's next request only
         barrier.wait()
         invoked = time.perf_counter()
-        outcome = target.invoke(request, context).outcome
-        history[index] = HistoryOp(request, context, now, invoked, time.perf_counter(), outcome)
+        exchange = target.invoke(request, context)
+        op = HistoryOp(request, context, now, invoked, time.perf_counter(), exchange.outcome)
+        happened[index] = (op, exchange.fault)
 
     threads = [threading.Thread(target=send, args=(i,)) for i in range(len(sends))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return [op for op in history if op is not None]
+    done = [h for h in happened if h is not None]
+    records = tuple(target.records()) if RECORDS in target.capabilities else None  # type: ignore[attr-defined]
+    return Happened(tuple(op for op, _ in done), tuple(f for _, f in done), records)
 
 
-def explained(model: Model, fixtures: Fixtures, history: Sequence[HistoryOp]) -> bool:
-    """Some real-time order of the history's requests explains every outcome."""
-    return linearize(model, model.initial(World.of(fixtures)), history) is not None
+def explained(model: Model, fixtures: Fixtures, happened: Happened) -> bool:
+    """Some real-time order of the history's requests explains every outcome and, where the
+    target lists its records, leaves the model holding exactly what it lists."""
+    platforms = model.profile.agentcore_platforms
+    records = happened.records
+
+    def agrees(state: ModelState) -> bool:
+        return records is None or not record_differences(state, records, platforms)
+
+    return linearize(model, model.initial(World.of(fixtures)), happened.history, agrees) is not None
 
 
-def _sends(fixtures: Fixtures, rng: random.Random, now: datetime) -> list[Send]:
-    """Two to four requests about one key (first product, its first dimension, this hour)."""
+def _sends(fixtures: Fixtures, model: Model, rng: random.Random, now: datetime) -> list[Send]:
+    """Two to four requests about one key (first product, its first dimension, this hour), or
+    about one ClientToken: identical retries, conflicting quantities, several callers, batches
+    for one customer and for two, and in 2026-11 AgentCore callers and ClientTokens."""
     product = sorted(fixtures.products, key=lambda p: p.code)[0]
     dimension = sorted(product.dimensions)[0]
     customers = sorted(
         c.identifier for c in fixtures.customers if c.product_code == product.code and c.subscribed
     )
+    agentcore = model.profile.agentcore_platforms
+    callers = sorted(
+        k.access_key_id
+        for k in fixtures.callers
+        if k.product_code == product.code
+        and k.entitled
+        and k.region == SELLER.region
+        and k.platform not in agentcore
+    )[:3] or list(_CALLERS)
+    agents = sorted(
+        k.access_key_id
+        for k in fixtures.callers
+        if k.product_code == product.code and k.platform in agentcore
+    )
+    tokens = "MeterUsageRequest.ClientToken" not in model.profile.ignored_members  # in the API
     stamp = now.replace(minute=0, second=0) if now.minute else now - timedelta(minutes=10)
 
-    def meter(quantity: int, caller: str) -> Send:
-        return MeterUsage(product.code, stamp, dimension, quantity), CallContext(caller)
+    def meter(quantity: int, caller: str, token: str | None = None) -> Send:
+        return MeterUsage(product.code, stamp, dimension, quantity, client_token=token), CallContext(caller)
 
-    def batch(quantity: int, customer: str) -> Send:
-        return BatchMeterUsage(
-            product.code, (UsageRecord(stamp, dimension, customer, quantity=quantity),)
-        ), SELLER
+    def batch(*records: tuple[str, int]) -> Send:
+        usage = tuple(UsageRecord(stamp, dimension, c, quantity=q) for c, q in records)
+        return BatchMeterUsage(product.code, usage), SELLER
 
-    pool = [meter(1, _CALLERS[0]), meter(1, _CALLERS[0]), meter(2, _CALLERS[0]), meter(1, _CALLERS[1])]
+    first = callers[0]
+    pools = {
+        "retries": [meter(1, first)] * 3,
+        "conflict": [meter(1, first), meter(2, first), meter(3, first)],
+        "callers": [meter(1, c) for c in callers] + [meter(2, callers[-1])],
+    }
     if customers:
-        pool += [batch(1, customers[0]), batch(1, customers[0]), batch(3, customers[0])]
-        pool += [batch(1, customers[1])] if len(customers) > 1 else []
-    kind = rng.choice(["meter", "batch", "mixed"]) if customers else "meter"
-    chosen = [s for s in pool if kind == "mixed" or (s[1] == SELLER) == (kind == "batch")]
-    return rng.sample(chosen, rng.randint(2, min(4, len(chosen))))
+        one = customers[0]
+        pools["batch"] = [batch((one, 1)), batch((one, 1)), batch((one, 3))]
+        if len(customers) > 1:
+            two = customers[1]
+            pools["batch"] += [batch((two, 1)), batch((one, 1), (two, 2)), batch((two, 2), (one, 3))]
+        pools["mixed"] = [meter(1, first), meter(2, first), *pools["batch"]]
+    if tokens:
+        pools["tokens"] = [meter(1, first, "tok-1"), meter(1, first, "tok-1"), meter(2, first, "tok-1")]
+        pools["tokens"] += [meter(1, first, "tok-2")]
+    if agents:
+        agent = agents[0]
+        pools["agentcore"] = [
+            meter(1, agent, "agent-1"),
+            meter(1, agent, "agent-1"),
+            meter(2, agent, "agent-1"),
+        ]
+        pools["agentcore"] += [meter(1, agent, "agent-2"), meter(3, agent, "agent-3"), meter(1, first)]
+    pool = pools[rng.choice(sorted(pools))]
+    return rng.sample(pool, rng.randint(2, min(4, len(pool))))
 
 
 def _fails(
     model: Model, target: Target, fixtures: Fixtures, sends: Sequence[Send], now: datetime
-) -> list[HistoryOp] | None:
-    """A history of ``sends`` sent at once that no order explains, in up to ATTEMPTS runs."""
+) -> Happened | None:
+    """What ``sends`` sent at once did, where no order explains it, in up to ATTEMPTS runs."""
     for _ in range(ATTEMPTS):
         target.reset(fixtures, now)
-        history = run_at_once(target, sends, now)
-        if not explained(model, fixtures, history):
-            return history
+        happened = run_at_once(target, sends, now)
+        if not explained(model, fixtures, happened):
+            return happened
     return None
 
 
 def _shrunk(
-    model: Model,
-    target: Target,
-    fixtures: Fixtures,
-    sends: list[Send],
-    history: list[HistoryOp],
-    now: datetime,
-) -> tuple[list[Send], list[HistoryOp]]:
-    """``sends`` (whose ``history`` no order explains) with every request left out that the rest
-    can do without, and a history of what is left that no order explains."""
+    model: Model, target: Target, fixtures: Fixtures, sends: list[Send], happened: Happened, now: datetime
+) -> tuple[list[Send], Happened]:
+    """``sends`` (what they did, ``happened``, no order explains) with every request left out
+    that the rest can do without, and what is left did that no order explains."""
     index = 0
     while index < len(sends) and len(sends) > 1:
         fewer = sends[:index] + sends[index + 1 :]
         found = _fails(model, target, fixtures, fewer, now)
         if found is not None:
-            sends, history = fewer, found
+            sends, happened = fewer, found
         else:
             index += 1
-    return sends, history
+    return sends, happened
+
+
+def _reason(model: Model, fixtures: Fixtures, happened: Happened) -> str:
+    if happened.records is not None and explained(model, fixtures, replace(happened, records=None)):
+        return (
+            "no order of these requests, sent at once, explains their outcomes and leaves the "
+            f"{len(happened.records)} records the target lists"
+        )
+    return "no order of these requests, sent at once, explains their outcomes"
 
 
 def _trace(
-    config: RunConfig, seed: int, fixtures: Fixtures, now: datetime, history: Sequence[HistoryOp]
+    config: RunConfig, model: Model, seed: int, fixtures: Fixtures, now: datetime, happened: Happened
 ) -> Trace:
-    reason = "no order of these requests, sent at once, explains their outcomes"
+    reason = _reason(model, fixtures, happened)
+    last = len(happened.history) - 1
     steps = tuple(
         TraceStep(
             "request",
@@ -140,9 +213,10 @@ def _trace(
             op.context,
             expected="outcomes some sequential order of the requests sent at once explains",
             observed=describe_outcome(op.outcome),
-            divergence=(reason,) if i == len(history) - 1 else (),
+            divergence=(reason,) if i == last else (),
+            fault=fault,
         )
-        for i, op in enumerate(history)
+        for i, (op, fault) in enumerate(zip(happened.history, happened.faults, strict=True))
     )
     return Trace(
         CONCURRENT_RULE,
@@ -154,6 +228,7 @@ def _trace(
         True,
         steps,
         (reason,),
+        faults=config.target.faults,
         concurrent=True,
     )
 
@@ -167,44 +242,65 @@ def certify_linearizable(
     seed: int,
     examples: int,
 ) -> RuleResult:
-    """CONC-LINEARIZABLE's campaign: ``examples`` sets of requests sent at once."""
+    """CONC-LINEARIZABLE's campaign: ``examples`` sets of requests sent at once. Side effects:
+    the target is reset before each set."""
     rng = random.Random(seed)
     started = time.perf_counter()
+    sizes: list[int] = []
     for _ in range(examples):
-        sends = _sends(fixtures, rng, now)
+        sends = _sends(fixtures, model, rng, now)
         target.reset(fixtures, now)
-        history = run_at_once(target, sends, now)
-        if explained(model, fixtures, history):
+        happened = run_at_once(target, sends, now)
+        sizes.append(len(sends))
+        if explained(model, fixtures, happened):
             continue
-        sends, history = _shrunk(model, target, fixtures, sends, history, now)
-        trace = _trace(config, seed, fixtures, now, history)
+        sends, happened = _shrunk(model, target, fixtures, sends, happened, now)
+        trace = _trace(config, model, seed, fixtures, now, happened)
         received = "; ".join(s.observed for s in trace.steps)
         return RuleResult(
             CONCURRENT_RULE,
             "fail",
-            examples,
+            len(sizes),
             trace.reasons[0],
             trace=trace,
             expected=trace.steps[0].expected,
             received=received,
             seconds=time.perf_counter() - started,
+            histories=tuple(sizes),
         )
-    checked = f"{examples} histories of 2 to 4 requests sent at once, each explained by some order"
-    return RuleResult(CONCURRENT_RULE, "pass", examples, checked, seconds=time.perf_counter() - started)
+    checked = (
+        f"{len(sizes)} histories of {min(sizes)} to {max(sizes)} requests sent at once "
+        f"({sum(sizes)} in all), each explained by some order"
+    )
+    return RuleResult(
+        CONCURRENT_RULE,
+        "pass",
+        len(sizes),
+        checked,
+        seconds=time.perf_counter() - started,
+        histories=tuple(sizes),
+    )
 
 
 def replay_at_once(trace: Trace, target: Target, model: Model) -> tuple[TraceStep, ...]:
-    """The trace's requests sent at once again (up to ATTEMPTS times, until no order explains
-    them): its steps as replayed, the last carrying the divergence if it came back."""
-    sends = [(s.request, s.context) for s in trace.steps if s.request is not None and s.context is not None]
-    history = _fails(model, target, trace.fixtures, sends, trace.start)
-    reproduced = history is not None
-    if history is None:
+    """The trace's requests sent at once again, each meeting the faults it met (up to ATTEMPTS
+    times, until no order explains them): its steps as replayed, the last carrying the
+    divergence if it came back. Side effects: the target is reset before each attempt."""
+    requests = [s for s in trace.steps if s.request is not None and s.context is not None]
+    sends = [(s.request, s.context) for s in requests]
+    faults = [s.fault for s in requests]
+    found: Happened | None = None
+    for _ in range(ATTEMPTS):
         target.reset(trace.fixtures, trace.start)
-        history = run_at_once(target, sends, trace.start)
+        happened = run_at_once(target, sends, trace.start, faults)  # type: ignore[arg-type]
+        if not explained(model, trace.fixtures, happened):
+            found = happened
+            break
+    reproduced = found is not None
+    happened = found or happened
     steps = [
         replace(step, observed=describe_outcome(op.outcome), divergence=())
-        for step, op in zip((s for s in trace.steps if s.request is not None), history, strict=True)
+        for step, op in zip(requests, happened.history, strict=True)
     ]
     if reproduced:
         steps[-1] = replace(steps[-1], divergence=trace.reasons)

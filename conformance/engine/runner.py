@@ -26,6 +26,7 @@ from conformance.engine.campaign import Campaign, CampaignResult, judging_model,
 from conformance.engine.concurrency import CONCURRENT_RULE, certify_linearizable
 from conformance.engine.minimize import minimize
 from conformance.engine.replay import replay
+from conformance.faults import FaultRates
 from conformance.reporting.results import RuleResult, RunConfig
 from conformance.reporting.trace import Trace
 from conformance.targets import CAPABILITIES, Target, TargetSetupError, make_target
@@ -36,6 +37,7 @@ from strategies import minimal_world
 
 __all__ = [
     "NEEDS_FAULTS",
+    "RETRY_FAULTS",
     "START",
     "RuleResult",
     "RunConfig",
@@ -56,11 +58,13 @@ _NOT_CONCURRENT = (
     "needs concurrent clients on a target the harness resets and sets the clock of "
     "(reference, reference-server, or an endpoint with the control protocol)"
 )
-# Rules tested only through injected faults (a target announcing ``faults``: --faults RATE).
+# Rules tested only through injected faults: their campaigns inject faults at the run's rate, or
+# at RETRY_FAULTS where the run injects none, on a target announcing ``faults``.
 NEEDS_FAULTS = {
-    "RETRY-CONVERGES": "needs injected faults: run an HTTP target the harness controls "
-    "(endpoint, reference-server) with --faults RATE",
+    "RETRY-CONVERGES": "needs faults injected between the harness and the target (a throttle, a "
+    "lost answer), which the harness does in front of reference, reference-server and endpoint only",
 }
+RETRY_FAULTS = 0.1
 
 # Targets every worker would share: campaigns on them run one at a time (an endpoint that
 # announces the control protocol's scopes excepted: each worker works in a scope of its own).
@@ -102,15 +106,9 @@ def run(
     TargetSetupError when the target cannot be reached or set up."""
     ids = config.rule_ids()
     results: dict[str, RuleResult] = {}
-    for rule in ids:
-        reason = None if config.target.faults else NEEDS_FAULTS.get(rule)
-        if reason is not None:
-            results[rule] = RuleResult(rule, "untestable", 0, reason)
-            on_result(results[rule])
-    pending = [r for r in ids if r not in results]
     if workers is None:
         workers, _ = parallelism(config)
-    for result in _results(config, pending, workers):
+    for result in _results(config, ids, workers):
         results[result.id] = result
         on_result(result)
     return [results[r] for r in ids]
@@ -186,18 +184,33 @@ def rule_seed(seed: int, rule: str) -> int:
     return seed * 1_000_003 + zlib.crc32(rule.encode())
 
 
+def fault_rate(config: RunConfig, rule: str) -> float:
+    """Each fault kind's rate in ``rule``'s campaign: the run's, or RETRY_FAULTS for a rule
+    tested only through faults when the run injects none."""
+    return config.target.faults or (RETRY_FAULTS if rule in NEEDS_FAULTS else 0.0)
+
+
 def run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> RuleResult:
-    """One campaign, its verdict, and for a failure the trace replayed once; with the faults a
-    fault proxy injected meanwhile."""
+    """One campaign, its verdict, and for a failure the trace replayed once; with the faults
+    injected meanwhile. Side effects: the target's faults are set for the campaign (a target
+    that cannot meet faults gets none, and a rule that needs them is untestable)."""
+    rate = fault_rate(config, rule)
+    if "faults" not in target.capabilities:
+        if rule in NEEDS_FAULTS:
+            return RuleResult(rule, "untestable", 0, NEEDS_FAULTS[rule])
+    else:
+        # seeded per rule: a campaign meets the same faults whichever worker runs it, after whatever
+        target.set_faults(FaultRates.each(rate), rule_seed(config.seed, rule))  # type: ignore[attr-defined]
     injected = getattr(target, "faults_injected", dict)
     before = Counter(injected())
-    result = _run_rule(config, rule, model, target)
+    result = _run_rule(config, rule, model, target, rate)
     during = Counter(injected())
     during.subtract(before)
-    return replace(result, faults=tuple(sorted((k, n) for k, n in during.items() if n > 0)))
+    injected_now = tuple(sorted((k, n) for k, n in during.items() if n > 0))
+    return replace(result, faults=injected_now, fault_rate=rate if "faults" in target.capabilities else 0.0)
 
 
-def _run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> RuleResult:
+def _run_rule(config: RunConfig, rule: str, model: Model, target: Target, rate: float) -> RuleResult:
     if rule == CONCURRENT_RULE:
         if target.name not in _CONCURRENT_TARGETS or not {"reset", "clock"} <= target.capabilities:
             return RuleResult(rule, "untestable", 0, _NOT_CONCURRENT)
@@ -206,8 +219,6 @@ def _run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> Rul
         return certify_linearizable(
             config, model, target, fixtures, START, rule_seed(config.seed, rule), budget.examples
         )
-    if rule in NEEDS_FAULTS and "faults" not in target.capabilities:
-        return RuleResult(rule, "untestable", 0, NEEDS_FAULTS[rule])
     started = datetime.now(UTC)
     clock = "clock" in target.capabilities
     model = judging_model(model, clock)
@@ -223,6 +234,7 @@ def _run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> Rul
         seed=rule_seed(config.seed, rule),
         open_world="reset" not in target.capabilities,
         phases=(Phase.explicit, Phase.generate),  # minimized by replays instead: see minimize.py
+        faults=rate,
     )
     result = run_campaign(campaign)
     seconds = (datetime.now(UTC) - started).total_seconds()
@@ -286,5 +298,5 @@ def _trace(config: RunConfig, campaign: Campaign, result: CampaignResult, clock:
         clock=clock,
         steps=tuple(result.steps),
         reasons=tuple(result.reasons),
-        faults=config.target.faults,
+        faults=campaign.faults,
     )

@@ -1,9 +1,28 @@
-"""Fault injection: a loopback HTTP proxy between the harness and a target that throttles, fails,
-resets connections before or after the target saw a request, delays, and loses records from
-batch answers, at configurable rates drawn from a seed (``conformance proxy``, ``conformance
-run --faults RATE``)."""
+"""Fault injection: throttles, service failures, connections reset before or after the target
+saw a request, delays, and records lost from batch answers, at configurable rates drawn from a
+seed. Injected by a loopback HTTP proxy in front of an HTTP target (``conformance proxy``) or
+in process in front of the reference emulator (``conformance run --faults RATE``)."""
 
-from conformance.faults.plan import FAULT_HEADER, FAULT_KINDS, NO_FAULT, Fault, FaultPlan, FaultRates
+from conformance.faults.inject import FaultInjector
+from conformance.faults.plan import (
+    FAULT_HEADER,
+    FAULT_KINDS,
+    NO_FAULT,
+    Fault,
+    FaultPlan,
+    FaultRates,
+    FaultSchedule,
+)
 from conformance.faults.proxy import FaultProxy
 
-__all__ = ["FAULT_HEADER", "FAULT_KINDS", "NO_FAULT", "Fault", "FaultPlan", "FaultProxy", "FaultRates"]
+__all__ = [
+    "FAULT_HEADER",
+    "FAULT_KINDS",
+    "NO_FAULT",
+    "Fault",
+    "FaultInjector",
+    "FaultPlan",
+    "FaultProxy",
+    "FaultRates",
+    "FaultSchedule",
+]

@@ -13,7 +13,16 @@ import random
 import threading
 from dataclasses import dataclass
 
-__all__ = ["BLOCKING", "FAULT_HEADER", "FAULT_KINDS", "NO_FAULT", "Fault", "FaultPlan", "FaultRates"]
+__all__ = [
+    "BLOCKING",
+    "FAULT_HEADER",
+    "FAULT_KINDS",
+    "NO_FAULT",
+    "Fault",
+    "FaultPlan",
+    "FaultRates",
+    "FaultSchedule",
+]
 
 FAULT_HEADER = "X-Conformance-Fault"
 BLOCKING = ("throttle", "internal", "reset-before", "reset-after")
@@ -126,3 +135,37 @@ class FaultPlan:
             latency = self._random.randint(1, _MAX_LATENCY_MS) if delayed else 0
             lose = batch and blocking is None and self._random.random() < self.rates.unprocessed
             return Fault(blocking, latency, self._random.randrange(25) if lose else None)
+
+
+class FaultSchedule:
+    """The faults of the requests one target sends: none until :meth:`set_rates` gives a rate,
+    then drawn from a plan of that seed; or exactly what :meth:`inject_next` names, for the next
+    request this thread sends only (how a replay meets the faults its trace recorded, requests
+    sent at once from several threads included)."""
+
+    def __init__(self) -> None:
+        self._plan: FaultPlan | None = None
+        self._injected = threading.local()
+
+    def set_rates(self, rates: FaultRates, seed: int) -> None:
+        """Draw every later request's faults at ``rates`` from ``seed`` (none if all are 0)."""
+        self._plan = FaultPlan(rates, seed) if rates.any else None
+
+    @property
+    def active(self) -> bool:
+        """Whether faults are drawn for every request."""
+        return self._plan is not None
+
+    def inject_next(self, fault: str) -> None:
+        """The next request meets exactly ``fault`` (an ``X-Conformance-Fault`` value; ``none``:
+        no fault). Raises ValueError for a value :meth:`Fault.parse` refuses."""
+        self._injected.fault = Fault.parse(fault)
+
+    def next(self, batch: bool) -> Fault | None:
+        """The faults of the request about to be sent (``batch``: a BatchMeterUsage); None when
+        faults are off and none was injected."""
+        fault: Fault | None = getattr(self._injected, "fault", None)
+        self._injected.fault = None
+        if fault is None and self._plan is not None:
+            fault = self._plan.draw(batch)
+        return fault

@@ -46,11 +46,16 @@ class Report:
         return 1 if any(r.verdict in ("fail", "flaky", "not-reached") for r in self.results) else 0
 
     def faults(self) -> dict[str, int]:
-        """The faults injected during the run, by kind (empty without --faults)."""
+        """The faults injected during the run, by kind."""
         total: Counter[str] = Counter()
         for r in self.results:
             total.update(dict(r.faults))
         return dict(sorted(total.items()))
+
+    def histories(self) -> dict[str, int]:
+        """The concurrent histories checked (CONC-LINEARIZABLE) and the requests in them."""
+        sizes = [n for r in self.results for n in r.histories]
+        return {"checked": len(sizes), "requests": sum(sizes)}
 
     def to_json(self) -> dict[str, Any]:
         data = {
@@ -65,6 +70,7 @@ class Report:
             "seconds": round(self.seconds, 1),
             "summary": {v: self.counts.get(v, 0) for v in VERDICTS},
             "faults": {"rate": self.config.target.faults, "injected": self.faults()},
+            "histories": self.histories(),
             "rules": [
                 {
                     "id": r.id,
@@ -76,6 +82,8 @@ class Report:
                     "received": r.received,
                     "replayed": r.replayed,
                     "faults": dict(r.faults),
+                    "fault_rate": r.fault_rate,
+                    "histories": len(r.histories),
                 }
                 for r in self.results
             ],
@@ -141,10 +149,27 @@ class Report:
         return bytes(ET.tostring(suite, encoding="utf-8", xml_declaration=True))
 
     def _fault_lines(self) -> list[str]:
-        if not self.config.target.faults:
-            return []
-        injected = ", ".join(f"{n} {kind}" for kind, n in self.faults().items()) or "none"
-        return [f"Faults injected by the proxy (each kind at {self.config.target.faults}): {injected}.", ""]
+        lines = []
+        faulted = [r for r in self.results if r.fault_rate]
+        if faulted:
+            injected = ", ".join(f"{n} {kind}" for kind, n in self.faults().items()) or "none"
+            rates = sorted({r.fault_rate for r in faulted})
+            rate = " or ".join(str(r) for r in rates)
+            where = (
+                "in every campaign"
+                if self.config.target.faults
+                else "in " + ", ".join(r.id for r in faulted) + " only"
+            )
+            lines += [f"Faults injected (each kind at {rate} per request, {where}): {injected}.", ""]
+        histories = self.histories()
+        if histories["checked"]:
+            sizes = [n for r in self.results for n in r.histories]
+            lines += [
+                f"Concurrent histories checked: {histories['checked']}, of {min(sizes)} to {max(sizes)} "
+                f"requests sent at once ({histories['requests']} requests in all).",
+                "",
+            ]
+        return lines
 
     def markdown(self) -> str:
         counts = ", ".join(f"{self.counts[v]} {v}" for v in VERDICTS if self.counts.get(v))

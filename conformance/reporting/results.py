@@ -37,4 +37,6 @@ class RuleResult:
     received: str | None = None
     replayed: str | None = None
     seconds: float = 0.0
-    faults: tuple[tuple[str, int], ...] = ()  # faults the proxy injected during the campaign, by kind
+    faults: tuple[tuple[str, int], ...] = ()  # faults injected during the campaign, by kind
+    fault_rate: float = 0.0  # each fault kind's rate per request in the campaign
+    histories: tuple[int, ...] = ()  # concurrent histories checked: how many requests each had

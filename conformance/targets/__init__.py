@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from conformance.faults import FaultProxy, FaultRates
+from conformance.faults import FaultRates
 from conformance.targets.base import CAPABILITIES, Target, TargetSetupError
 from conformance.targets.reference import ReferenceTarget
 from conformance.wire.schemas import SchemaError, read_json, validate
@@ -45,7 +45,7 @@ class TargetOptions:
     fixtures_file: Path | None = None
     allow_real_billing: bool = False
     max_records: int | None = None
-    faults: float = 0.0  # each fault kind's rate at a proxy in front of an HTTP target
+    faults: float = 0.0  # each fault kind's rate, injected between the harness and the target
     fault_seed: int = 0
 
 
@@ -63,8 +63,16 @@ def load_fixtures_file(path: Path) -> Fixtures:
 
 
 def make_target(options: TargetOptions, model: Model) -> Target:
-    """The adapter ``options`` name, not yet opened. Raises TargetUsageError for options that
-    cannot work (a missing URL, a missing guard for ``aws``)."""
+    """The adapter ``options`` name, not yet opened, injecting faults at ``options.faults``.
+    Raises TargetUsageError for options that cannot work (a missing URL, a missing guard for
+    ``aws``, faults in front of a target that cannot meet them)."""
+    target = _target(options, model)
+    if options.faults:
+        target.set_faults(FaultRates.each(options.faults), options.fault_seed)  # type: ignore[attr-defined]
+    return target
+
+
+def _target(options: TargetOptions, model: Model) -> Target:
     name = options.name
     url = options.endpoint_url
     if url is not None and urlsplit(url).scheme not in ("http", "https"):
@@ -74,7 +82,8 @@ def make_target(options: TargetOptions, model: Model) -> Target:
     fixtures = load_fixtures_file(options.fixtures_file) if options.fixtures_file else None
     if options.faults and name not in FAULTABLE:
         raise TargetUsageError(
-            f"--faults needs an HTTP target the harness controls ({', '.join(FAULTABLE)}), not {name}"
+            f"--faults needs a target the harness puts faults in front of ({', '.join(FAULTABLE)}), "
+            f"not {name}"
         )
     if name == "reference":
         return ReferenceTarget(model)
@@ -91,27 +100,18 @@ def make_target(options: TargetOptions, model: Model) -> Target:
 
         if not options.endpoint_url:
             raise TargetUsageError("--target endpoint needs --endpoint-url URL (e.g. http://127.0.0.1:8080)")
-        return EndpointTarget(
-            options.endpoint_url, fixtures, model.profile.name, _proxy(options, options.endpoint_url)
-        )
+        return EndpointTarget(options.endpoint_url, fixtures, model.profile.name)
     if name == "reference-server":
         from conformance.targets.reference_server import ReferenceServerTarget
 
-        rates = FaultRates.each(options.faults) if options.faults else None
-        return ReferenceServerTarget(model, options.endpoint_url, faults=rates, fault_seed=options.fault_seed)
+        return ReferenceServerTarget(model, options.endpoint_url)
     if name == "aws":
         return _aws(options, fixtures, model.profile.name)
     raise TargetUsageError(f"unknown target {name!r}; use one of {', '.join(TARGET_NAMES)}")
 
 
-# the targets a fault proxy can stand in front of
-FAULTABLE = ("endpoint", "reference-server")
-
-
-def _proxy(options: TargetOptions, upstream: str) -> FaultProxy | None:
-    if not options.faults:
-        return None
-    return FaultProxy(upstream, FaultRates.each(options.faults), options.fault_seed)
+# the targets the harness injects faults in front of: in process, or through a fault proxy
+FAULTABLE = ("reference", "reference-server", "endpoint")
 
 
 def _aws(options: TargetOptions, fixtures: Fixtures | None, profile: str) -> Target:

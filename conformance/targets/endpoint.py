@@ -7,18 +7,22 @@ processes run their campaigns side by side on one server. Otherwise
 the world is the one a fixture file declares (``--fixtures FILE``), nothing is reset (the model
 starts open world: a key may be recorded already) and the clock is the wall clock; rules that
 world does not let a campaign reach are reported untestable.
+
+Faults (``set_faults``, ``inject_next``) are injected by a fault proxy on loopback, started the
+first time a request is to meet one; a request without faults goes straight to the server.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from conformance.faults import FaultProxy
+from conformance.faults import FaultProxy, FaultRates, FaultSchedule
 from conformance.targets.base import TargetSetupError
 from conformance.targets.client import Exchange
 from conformance.targets.http import ControlClient, ControlError, HttpInvoker
@@ -37,22 +41,19 @@ class EndpointTarget:
         endpoint_url: str,
         fixtures: Fixtures | None = None,
         profile: str = DEFAULT_PROFILE,
-        proxy: FaultProxy | None = None,
     ) -> None:
-        """``proxy``: a fault-injecting proxy in front of ``endpoint_url`` that service requests
-        go through (control calls go straight to the server); started by ``open``, closed with
-        the target."""
         self.endpoint_url = endpoint_url
-        self.proxy = proxy
-        self.service_url = proxy.url if proxy else endpoint_url
-        self._next_fault: str | None = None
         self.declared = fixtures
         self.profile = profile
         self.control = ControlClient(endpoint_url)
-        self.capabilities: frozenset[str] = frozenset({"raw"})
+        self.capabilities: frozenset[str] = frozenset({"raw", "faults"})
         self.scope: str | None = None
         self._controlled = False
-        self._http = HttpInvoker(self.service_url, profile)
+        self._http = HttpInvoker(endpoint_url, profile)
+        self._faults = FaultSchedule()
+        self._proxy: FaultProxy | None = None  # started for the first request that meets faults
+        self._proxied: HttpInvoker | None = None
+        self._starting = threading.Lock()
         self._records: tuple[Mapping[str, Any], ...] | None = None  # as last read, until a request is sent
 
     def probe(self) -> None:
@@ -67,9 +68,9 @@ class EndpointTarget:
             if "scopes" in announced and self.scope is None:
                 self.scope = f"conformance-{uuid.uuid4().hex[:16]}"
                 self.control = ControlClient(self.endpoint_url, self.scope)
-                self._http = HttpInvoker(self.service_url, self.profile, self.scope)
+                self._http = HttpInvoker(self.endpoint_url, self.profile, self.scope)
             extra = {"world", "subscriptions"} | ({"clock", "records"} & announced)
-            self.capabilities = frozenset({"reset", "raw", *extra, *(["faults"] if self.proxy else [])})
+            self.capabilities = frozenset({"reset", "raw", "faults", *extra})
         elif self.declared is None:
             raise TargetSetupError(
                 f"endpoint {self.endpoint_url} does not speak the control protocol; "
@@ -82,8 +83,6 @@ class EndpointTarget:
         return self.declared
 
     def open(self, fixtures: Fixtures, now: datetime) -> None:
-        if self.proxy is not None:
-            self.proxy.start()
         self.probe()
         self.reset(fixtures, now)
 
@@ -108,22 +107,34 @@ class EndpointTarget:
 
     def invoke(self, request: Request, context: CallContext) -> Exchange:
         self._records = None  # only a request changes what is recorded
-        if self.proxy is None:
+        fault = self._faults.next(isinstance(request, BatchMeterUsage))
+        if fault is None:
             return self._http.invoke(request, context)
-        # the faults of this request: a replay's recorded ones, else drawn from the proxy's plan
-        fault = self._next_fault or self.proxy.plan.draw(isinstance(request, BatchMeterUsage)).header()
-        self._next_fault = None
-        self._http.fault = fault
-        return replace(self._http.invoke(request, context), fault=fault)
+        header = fault.header()
+        return replace(self._through_proxy().invoke(request, context, header), fault=header)
+
+    def set_faults(self, rates: FaultRates, seed: int) -> None:
+        """Every later service request meets faults drawn at ``rates`` from ``seed`` (none if
+        every rate is 0)."""
+        self._faults.set_rates(rates, seed)
 
     def inject_next(self, fault: str) -> None:
         """The next request meets exactly ``fault`` (an ``X-Conformance-Fault`` value; ``none``:
         no fault), not a fresh draw: how a replay meets the faults its trace recorded."""
-        self._next_fault = fault
+        self._faults.inject_next(fault)
 
     def faults_injected(self) -> dict[str, int]:
-        """The faults the proxy injected so far, by kind (none without a proxy)."""
-        return self.proxy.counts() if self.proxy else {}
+        """The faults injected so far, by kind."""
+        return self._proxy.counts() if self._proxy else {}
+
+    def _through_proxy(self) -> HttpInvoker:
+        """Side effects: the first call starts the fault proxy (it binds a loopback port)."""
+        with self._starting:
+            if self._proxied is None:
+                # the harness names every request's faults, so the proxy draws none of its own
+                self._proxy = FaultProxy(self.endpoint_url, FaultRates()).start()
+                self._proxied = HttpInvoker(self._proxy.url, self.profile, self.scope)
+            return self._proxied
 
     def records(self) -> Sequence[Mapping[str, Any]]:
         """The usage records the server lists (``GET /_conformance/records``, read again only
@@ -139,8 +150,8 @@ class EndpointTarget:
         """Side effects: a scope of our own is reset on the server (its memory freed); the fault
         proxy, if any, is closed."""
         self._http.close()
-        if self.proxy is not None:
-            self.proxy.close()
+        if self._proxy is not None:
+            self._proxy.close()
         if self.scope is not None:
             with contextlib.suppress(ControlError):  # a server gone already has nothing to free
                 self.control.reset()

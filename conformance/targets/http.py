@@ -8,6 +8,7 @@ outcomes; the control client raises :class:`ControlError` (the target cannot be 
 from __future__ import annotations
 
 import json
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -60,29 +61,40 @@ def send_raw(
 class HttpInvoker:
     """Sends requests to a service at ``endpoint_url``: boto3 for what an SDK sends (one client
     per caller), :func:`send_raw` for the rest; with a ``scope``, each request carries
-    ``X-Conformance-Scope`` (added after signing: the header is not signed)."""
+    ``X-Conformance-Scope`` (added after signing: the header is not signed). Several threads
+    may invoke at once."""
 
     def __init__(self, endpoint_url: str, profile: str, scope: str | None = None) -> None:
         self.endpoint_url = endpoint_url
         self.profile = profile
         self.scope = scope
-        self.fault: str | None = None  # X-Conformance-Fault of the next request (a fault proxy's)
+        self._sending = threading.local()  # the fault header of the request this thread sends
+        self._lock = threading.Lock()
         self._clients: dict[CallContext, Any] = {}
 
-    def invoke(self, request: Request, context: CallContext) -> Exchange:
+    def invoke(self, request: Request, context: CallContext, fault: str | None = None) -> Exchange:
+        """Send ``request``; ``fault``: the ``X-Conformance-Fault`` a fault proxy on the way is
+        to inject."""
         if isinstance(request, RawRequest):
-            return send_raw(self.endpoint_url, request, context, self.scope, self.fault)
-        if context not in self._clients:
-            client = make_client(self.endpoint_url, context, self.profile)
-            client.meta.events.register("before-send.meteringmarketplace", self._add_headers)
-            self._clients[context] = client
-        return call(self._clients[context], request, context)
+            return send_raw(self.endpoint_url, request, context, self.scope, fault)
+        with self._lock:
+            if context not in self._clients:
+                client = make_client(self.endpoint_url, context, self.profile)
+                client.meta.events.register("before-send.meteringmarketplace", self._add_headers)
+                self._clients[context] = client
+            client = self._clients[context]
+        self._sending.fault = fault
+        try:
+            return call(client, request, context)
+        finally:
+            self._sending.fault = None
 
     def _add_headers(self, request: Any, **_: Any) -> None:
         if self.scope is not None:
             request.headers[SCOPE_HEADER] = self.scope
-        if self.fault is not None:
-            request.headers[FAULT_HEADER] = self.fault
+        fault = getattr(self._sending, "fault", None)
+        if fault is not None:
+            request.headers[FAULT_HEADER] = fault
 
     def close(self) -> None:
         self._clients.clear()

@@ -2,7 +2,8 @@
 over real HTTP through the control protocol, exactly as ``endpoint`` judges anyone's.
 
 Given the URL of an emulator already running (the engine starts one for all its workers, each
-working in a scope of its own), the target uses it and leaves it running."""
+working in a scope of its own), the target uses it and leaves it running. Faults are injected
+by a fault proxy between the harness and the emulator, as for ``endpoint``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from conformance.emulator.mutants import Mutant
 from conformance.emulator.server import Emulator
-from conformance.faults import FaultProxy, FaultRates
+from conformance.faults import FaultRates
 from conformance.targets.client import Exchange
 from conformance.targets.endpoint import EndpointTarget
 from models.model import Model
@@ -30,15 +31,11 @@ class ReferenceServerTarget:
         model: Model,
         url: str | None = None,
         mutant: Mutant | None = None,
-        faults: FaultRates | None = None,
-        fault_seed: int = 0,
     ) -> None:
-        """``mutant``: a test-only bug in the emulator this target starts (not with ``url``);
-        ``faults``: a fault proxy in front of the emulator, injecting at these rates."""
+        """``mutant``: a test-only bug in the emulator this target starts (not with ``url``)."""
         self._emulator = Emulator(model, mutant=mutant) if url is None else None
         url = url or self._emulator.url  # type: ignore[union-attr]
-        proxy = FaultProxy(url, faults, fault_seed) if faults and faults.any else None
-        self._endpoint = EndpointTarget(url, profile=model.profile.name, proxy=proxy)
+        self._endpoint = EndpointTarget(url, profile=model.profile.name)
         self._endpoint.name = self.name
         self.capabilities = self._endpoint.capabilities
 
@@ -62,6 +59,9 @@ class ReferenceServerTarget:
 
     def invoke(self, request: Request, context: CallContext) -> Exchange:
         return self._endpoint.invoke(request, context)
+
+    def set_faults(self, rates: FaultRates, seed: int) -> None:
+        self._endpoint.set_faults(rates, seed)
 
     def inject_next(self, fault: str) -> None:
         self._endpoint.inject_next(fault)

@@ -1,0 +1,90 @@
+"""What each fault does to one exchange with a service, wherever it is injected: in the fault
+proxy (between the harness and an HTTP target) and in the in-process ``reference`` target
+(between boto3 and the emulator's service).
+
+``throttle`` and ``internal`` answer for the service without sending; ``reset-before`` loses the
+request, ``reset-after`` sends it and loses the answer (both come back as ``None``: the caller
+turns that into a reset connection); ``latency`` delays the request; ``unprocessed`` moves one
+Success result of a BatchMeterUsage answered 200 to UnprocessedRecords.
+
+``unprocessed`` takes a record out of the answer, not out of the request: a record withheld from
+the request could be the one that makes the service refuse the whole batch (a timestamp out of
+the window), and the injector cannot know, so what it sent might be accepted where the batch
+must be refused. A record the service processed and the answer reports unprocessed is what a
+lost answer looks like at the scale of one record, and the retry must converge either way.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+
+from conformance.faults.plan import Fault
+from models.wire import RawResponse
+
+__all__ = ["FaultInjector"]
+
+_JSON = "application/x-amz-json-1.1"
+
+
+class FaultInjector:
+    """Applies :class:`Fault` values to exchanges and counts what it injected. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+
+    def apply(self, fault: Fault, send: Callable[[], RawResponse]) -> RawResponse | None:
+        """The answer to a request that meets ``fault``; ``send`` delivers the request and
+        returns the service's answer (called at most once). None: the connection was reset
+        (before ``send`` for ``reset-before``, after it for ``reset-after``). Side effects:
+        sleeps for the fault's latency; whatever ``send`` does."""
+        if fault.latency_ms:
+            time.sleep(fault.latency_ms / 1000)
+        answer: RawResponse | None
+        if fault.blocking == "throttle":
+            answer = _error(400, "ThrottlingException")
+        elif fault.blocking == "internal":
+            answer = _error(500, "InternalServiceErrorException")
+        elif fault.blocking == "reset-before":
+            answer = None
+        else:
+            answer = send()
+            if fault.blocking == "reset-after":
+                answer = None
+            elif fault.unprocessed is not None and answer.status == 200:
+                answer, lost = _lose_one(answer, fault.unprocessed)
+                if not lost:
+                    fault = Fault(None, fault.latency_ms)
+        with self._lock:
+            self._counts.update(fault.kinds)
+        return answer
+
+    def counts(self) -> dict[str, int]:
+        """How many faults of each kind were injected so far (kinds never injected left out)."""
+        with self._lock:
+            return dict(self._counts)
+
+
+def _error(status: int, code: str) -> RawResponse:
+    body = json.dumps({"__type": code, "message": f"{code} injected by the conformance harness"})
+    return RawResponse(status, _JSON, body.encode())
+
+
+def _lose_one(answer: RawResponse, which: int) -> tuple[RawResponse, bool]:
+    """A BatchMeterUsage answer with one Success result (``which``, modulo their number) moved
+    to UnprocessedRecords; whether there was one to move."""
+    try:
+        body = json.loads(answer.body)
+        results = body["Results"]
+        succeeded = [i for i, r in enumerate(results) if r.get("Status") == "Success" and "UsageRecord" in r]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return answer, False
+    if not succeeded:
+        return answer, False
+    lost = results.pop(succeeded[which % len(succeeded)])
+    body["UnprocessedRecords"] = [*body.get("UnprocessedRecords", []), lost["UsageRecord"]]
+    return RawResponse(answer.status, answer.content_type, json.dumps(body).encode()), True
