@@ -15,7 +15,7 @@ from __future__ import annotations
 import resource
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +23,7 @@ from multiprocessing import get_context
 from typing import Any
 
 from conformance.engine.runner import RunConfig, open_target, run, run_rule
+from conformance.faults import FaultRates
 from conformance.targets import Target, TargetOptions
 from conformance.targets.client import Exchange
 from models.requests import CallContext, Request
@@ -45,7 +46,8 @@ SPEED_TARGETS = ("reference", "reference-server", "moto", "moto-server")
 
 @dataclass
 class _Recorder:
-    """A target that passes every call on, timing ``invoke`` and keeping the call log."""
+    """A target that passes every call on, timing ``invoke`` and keeping the call log (the
+    fault rates set included: drawn from a seed, the same faults meet the replayed calls)."""
 
     inner: Target
     calls: list[tuple[str, Any]] = field(default_factory=list)
@@ -84,6 +86,16 @@ class _Recorder:
             return self.inner.invoke(request, context)
         finally:
             self.invoke_seconds.append(time.perf_counter() - started)
+
+    def set_faults(self, rates: FaultRates, seed: int) -> None:
+        self.calls.append(("faults", (rates, seed)))
+        self.inner.set_faults(rates, seed)  # type: ignore[attr-defined]
+
+    def records(self) -> Sequence[Mapping[str, Any]]:
+        return self.inner.records()  # type: ignore[attr-defined,no-any-return]
+
+    def faults_injected(self) -> dict[str, int]:
+        return dict(self.inner.faults_injected())  # type: ignore[attr-defined]
 
     def close(self) -> None:
         self.inner.close()
@@ -125,6 +137,8 @@ def _replay(config: RunConfig, calls: Sequence[tuple[str, Any]]) -> float:
                 target.set_clock(argument)
             elif kind == "fixtures":
                 target.add_fixtures(argument)
+            elif kind == "faults":
+                target.set_faults(*argument)  # type: ignore[attr-defined]
             else:
                 target.invoke(*argument)
         return time.perf_counter() - started

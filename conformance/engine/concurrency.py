@@ -86,7 +86,8 @@ def run_at_once(
     for thread in threads:
         thread.join()
     done = [h for h in happened if h is not None]
-    records = tuple(target.records()) if RECORDS in target.capabilities else None  # type: ignore[attr-defined]
+    listing = getattr(target, "records", None) if RECORDS in target.capabilities else None
+    records = tuple(listing()) if listing is not None else None
     return Happened(tuple(op for op, _ in done), tuple(f for _, f in done), records)
 
 
