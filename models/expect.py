@@ -320,22 +320,42 @@ def match_records(
 ) -> tuple[list[RecordResult | UsageRecord | None], list[str]]:
     """Pair each input record with its result (or its UnprocessedRecords entry).
 
-    Pairs by echoed record, in order; where echoes differ but the counts agree, falls back to
-    position. Returns the pairing (None: the record is missing) and the partition problems.
+    Pairs by echoed record, as many as can be paired (records alike but for how their
+    quantity is spelled take the echoes that fit them), in order otherwise; where echoes differ
+    but the counts agree, falls back to position. Returns the pairing (None: the record is
+    missing) and the partition problems.
     """
     problems: list[str] = []
     pool: list[RecordResult | UsageRecord] = [*outcome.results, *outcome.unprocessed]
-    taken = [False] * len(pool)
-    paired: list[RecordResult | UsageRecord | None] = []
-    for record in records:
-        for j, item in enumerate(pool):
-            echo = item.record if isinstance(item, RecordResult) else item
-            if not taken[j] and echo is not None and echo.same_echo(record):
-                taken[j] = True
-                paired.append(item)
-                break
-        else:
-            paired.append(None)
+    echoes = [item.record if isinstance(item, RecordResult) else item for item in pool]
+    # an echo that drops a decimal's spelling still pairs (QTY-DECIMAL names it), after the
+    # echoes that keep it
+    fits = [
+        sorted(
+            (j for j, e in enumerate(echoes) if e is not None and e.same_echo(r)),
+            key=lambda j, r=r: (not r.same_echo(echoes[j]), j),  # type: ignore[misc]
+        )
+        for r in records
+    ]
+    owner: dict[int, int] = {}  # pool index -> record index
+
+    def place(i: int, seen: set[int]) -> bool:
+        # Kuhn's augmenting path: records alike but for the quantity's spelling (an omitted
+        # quantity beside "0.000000") must not take each other's echoes, whatever their order
+        for j in fits[i]:
+            if j not in seen:
+                seen.add(j)
+                if j not in owner or place(owner[j], seen):
+                    owner[j] = i
+                    return True
+        return False
+
+    for i in range(len(records)):
+        place(i, set())
+    by_record = {i: j for j, i in owner.items()}
+    paired: list[RecordResult | UsageRecord | None] = [
+        pool[by_record[i]] if i in by_record else None for i in range(len(records))
+    ]
     if len(pool) != len(records):
         problems.append(
             f"{len(records)} records sent, {len(outcome.results)} results and "

@@ -1032,9 +1032,18 @@ def _after_success(
 ) -> Worlds:
     """After a success: the record answered with a recorded id is that record, which stands
     (an identical retry changes nothing of it); any other is ``entry``, or any of its ``twins``
-    (records sent beside it that the service counts as the same)."""
+    (records sent beside it that the service counts as the same), or a record an indeterminate
+    outcome may have left whose id nobody saw and that ``entry`` repeats by value: then this
+    answer is its id, and it stands (RETRY-CONVERGES)."""
     recorded = frozenset(e for e in worlds if e is not None and record_id and e.record_id == record_id)
-    return recorded or frozenset(replace(e, record_id=record_id) for e in (entry, *twins))
+    if recorded:
+        return recorded
+    unseen = frozenset(
+        replace(e, record_id=record_id, pending=False)  # settled: the answer decides the key
+        for e in worlds
+        if e is not None and e.pending and e.record_id is None and e.quantity == entry.quantity
+    )
+    return unseen | frozenset(replace(e, record_id=record_id) for e in (entry, *twins))
 
 
 def _maybe_applied(worlds: Worlds, entry: Entry) -> Worlds:

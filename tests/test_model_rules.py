@@ -38,6 +38,7 @@ from models import (
     judge_wire,
     linearize,
 )
+from models.expect import match_records
 from models.world import Caller, Customer
 from strategies import sized_batch
 from tests.conftest import NOW
@@ -945,6 +946,38 @@ def test_meter_usage_retry_after_throttling(model, world):
     state = model.step(state, first, ServiceError("ThrottlingException", 400))
     retry = model.allowed(state, meter(), CALLER, NOW)
     assert {a.rule for a in retry.alternatives} == {"RETRY-CONVERGES"}
+
+
+@fires("RETRY-CONVERGES")
+def test_a_retry_by_value_of_a_record_reported_unprocessed_may_keep_the_first_record(model, world):
+    """The record was processed, the answer reported it unprocessed (its id unseen); the retry,
+    the same value without the allocations, is answered with the first record's id: the record
+    that stands may be the first one, allocations and all."""
+    state = model.initial(world)
+    first = rec(allocations=(Allocation(1, tags(("k", "a"))),))
+    allowed = model.allowed(state, batch(first), SELLER, NOW)
+    state = model.step(state, allowed, BatchMeterUsageResult((), (first,)))
+    retry = batch(rec())
+    allowed = model.allowed(state, retry, SELLER, NOW)
+    ok = BatchMeterUsageResult((RecordResult(retry.usage_records[0], "Success", "r-1"),))
+    assert allowed.judge(ok).conforms
+    (key,) = model.step(state, allowed, ok).usage
+    stands = model.step(state, allowed, ok).worlds(key)
+    assert {(bool(e.allocations), e.record_id) for e in stands if e} == {(True, "r-1"), (False, "r-1")}
+
+
+def test_records_alike_but_for_the_quantity_spelling_each_find_their_echo(model, world):
+    """An omitted quantity and "0.000000" have one value; the omitted one must not take the
+    decimal one's echo (then the decimal record would have none), whichever comes first."""
+    omitted, decimal = rec(quantity=None), rec(quantity=None, quantity_decimal="0.000000")
+    for records in ((decimal, omitted), (omitted, decimal)):
+        for unprocessed in records:
+            processed = next(r for r in records if r is not unprocessed)
+            outcome = BatchMeterUsageResult((RecordResult(processed, "Success", "r-1"),), (unprocessed,))
+            paired, problems = match_records(records, outcome)
+            assert problems == []
+            echoes = [p.record if isinstance(p, RecordResult) else p for p in paired]
+            assert [e.quantity_decimal for e in echoes] == [r.quantity_decimal for r in records]
 
 
 @fires("CONC-LINEARIZABLE")

@@ -21,6 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_s
 from conformance.engine._repeatable import without_source_constants
 from conformance.engine.budget import BUDGETS, Budget
 from conformance.engine.verdict import exchange_step
+from conformance.faults import FaultRates, draw_fault
 from conformance.reporting.trace import TraceStep
 from conformance.targets.base import CAPABILITIES, Target
 from models.catalogue import RULES_BY_ID
@@ -28,7 +29,7 @@ from models.expect import Allowed
 from models.model import Model, isolates
 from models.outcomes import Outcome, ServiceError
 from models.realize import realize
-from models.requests import CallContext, Request
+from models.requests import BatchMeterUsage, CallContext, Request
 from models.state import ModelState
 from models.wire import wire_rules
 from models.world import Fixtures, World
@@ -208,6 +209,9 @@ def _machine(
     model, target, names, aim = campaign.model, campaign.target, Names(campaign.namespace), campaign.aim
     memo: dict[Any, Any] = {}  # strategies of this campaign's worlds and clocks (Scene.kept)
     settle = aim.retry or campaign.faults > 0
+    # each request's faults are drawn from the example's data, not the target's plan: they are
+    # part of the example, so Hypothesis replays an example with the faults it met
+    rates = FaultRates.each(campaign.faults) if campaign.faults else None
 
     class ConformanceMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -251,7 +255,7 @@ def _machine(
                 # changes the model's state (a recorded key, a registration, a refused batch's
                 # keys), which later requests need to reach the rule
                 request, context, allowed = repeat or builds or (request, context, allowed)
-            self._send(request, context, allowed)
+            self._send(data, request, context, allowed)
 
         # Hypothesis picks among rules evenly: a second name for ``send`` makes sends two steps
         # in five, the rest retries, clock moves and fixture changes.
@@ -260,7 +264,7 @@ def _machine(
         @precondition(lambda self: bool(self.sent))
         @rule(data=st.data())
         def retry(self, data: Any) -> None:
-            self._send(*data.draw(st.sampled_from(self.sent)))
+            self._send(data, *data.draw(st.sampled_from(self.sent)))
 
         @precondition(lambda self: campaign.start is not None)
         @rule(data=st.data())
@@ -282,8 +286,17 @@ def _machine(
             self.steps.append(TraceStep("fixtures", self.now, fixtures=fixtures))
 
         def _send(
-            self, request: Request, context: CallContext, allowed: Allowed | None = None, tries: int = 1
+            self,
+            data: Any,
+            request: Request,
+            context: CallContext,
+            allowed: Allowed | None = None,
+            tries: int = 1,
         ) -> None:
+            if rates is not None:
+                rng = data.draw(st.randoms(use_true_random=False, note_method_calls=False))
+                fault = draw_fault(rates, isinstance(request, BatchMeterUsage), rng)
+                target.inject_next(fault.header())  # type: ignore[attr-defined]
             if campaign.start is None:
                 self.now = wall_clock()
                 allowed = None  # judged at the new now
@@ -309,6 +322,6 @@ def _machine(
             if settle and check.judgement.indeterminate and tries < _SETTLE_TRIES:
                 # the identical request again until an answer decides it: what RETRY-CONVERGES
                 # judges, and with injected faults how every campaign builds the state it needs
-                self._send(request, context, None, tries + 1)
+                self._send(data, request, context, None, tries + 1)
 
     return ConformanceMachine

@@ -12,6 +12,7 @@ from conformance.faults.plan import (
     FaultPlan,
     FaultRates,
     FaultSchedule,
+    draw_fault,
 )
 from conformance.faults.proxy import FaultProxy
 
@@ -25,4 +26,5 @@ __all__ = [
     "FaultProxy",
     "FaultRates",
     "FaultSchedule",
+    "draw_fault",
 ]

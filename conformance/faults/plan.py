@@ -22,6 +22,7 @@ __all__ = [
     "FaultPlan",
     "FaultRates",
     "FaultSchedule",
+    "draw_fault",
 ]
 
 FAULT_HEADER = "X-Conformance-Fault"
@@ -114,6 +115,23 @@ class Fault:
 NO_FAULT = Fault()
 
 
+def draw_fault(rates: FaultRates, batch: bool, rng: random.Random) -> Fault:
+    """The faults of one request (``batch``: a BatchMeterUsage) at ``rates``, drawn from
+    ``rng`` (a seeded Random, or Hypothesis's ``st.randoms()``: then the faults are part of the
+    example, and replay with it)."""
+    pick = rng.random()
+    blocking = None
+    for kind in BLOCKING:
+        pick -= rates.of(kind)
+        if pick < 0:
+            blocking = kind
+            break
+    delayed = rng.random() < rates.latency
+    latency = rng.randint(1, _MAX_LATENCY_MS) if delayed else 0
+    lose = batch and blocking is None and rng.random() < rates.unprocessed
+    return Fault(blocking, latency, rng.randrange(25) if lose else None)
+
+
 class FaultPlan:
     """Faults drawn from ``seed`` at ``rates``, one :class:`Fault` per request. Thread-safe."""
 
@@ -124,17 +142,7 @@ class FaultPlan:
 
     def draw(self, batch: bool) -> Fault:
         with self._lock:
-            pick = self._random.random()
-            blocking = None
-            for kind in BLOCKING:
-                pick -= self.rates.of(kind)
-                if pick < 0:
-                    blocking = kind
-                    break
-            delayed = self._random.random() < self.rates.latency
-            latency = self._random.randint(1, _MAX_LATENCY_MS) if delayed else 0
-            lose = batch and blocking is None and self._random.random() < self.rates.unprocessed
-            return Fault(blocking, latency, self._random.randrange(25) if lose else None)
+            return draw_fault(self.rates, batch, self._random)
 
 
 class FaultSchedule:
