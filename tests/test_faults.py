@@ -225,6 +225,32 @@ def test_a_run_through_faults_reports_what_was_injected(tmp_path, capsys):
     )
 
 
+def test_both_rules_are_tested_on_an_endpoint_with_the_control_protocol(tmp_path, capsys):
+    """`conformance run --target endpoint` against a running emulator, no --faults: the faults
+    RETRY-CONVERGES needs go through a proxy the target starts; CONC-LINEARIZABLE's histories
+    are checked and counted."""
+    from conformance.cli import main
+    from conformance.wire.service_model import model_for
+
+    server = Emulator(model_for("2026-11")).start()
+    try:
+        argv = ["run", "--target", "endpoint", "--endpoint-url", server.url, "--profile", "2026-11",
+                "--budget", "quick", "--seed", "2", "--workers", "1",
+                "--rules", "RETRY-CONVERGES,CONC-LINEARIZABLE", "--report", str(tmp_path)]  # fmt: skip
+        assert main(argv) == 0, capsys.readouterr().out
+    finally:
+        server.close()
+    data = json.loads((tmp_path / "report.json").read_text())
+    rules = {r["id"]: r for r in data["rules"]}
+    assert {r["verdict"] for r in rules.values()} == {"pass"}
+    assert sum(rules["RETRY-CONVERGES"]["faults"].values()) > 0 and rules["CONC-LINEARIZABLE"]["faults"] == {}
+    assert data["histories"]["checked"] == rules["CONC-LINEARIZABLE"]["histories"] == 12
+    assert 24 <= data["histories"]["requests"] <= 48
+    text = (tmp_path / "report.md").read_text()
+    assert "Concurrent histories checked: 12, of " in text
+    assert "(each kind at 0.1 per request, in RETRY-CONVERGES only)" in text
+
+
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
