@@ -225,6 +225,19 @@ def test_a_run_through_faults_reports_what_was_injected(tmp_path, capsys):
     )
 
 
+def test_a_run_in_process_injects_faults_in_every_campaign(tmp_path, capsys):
+    from conformance.cli import main
+
+    argv = ["run", "--target", "reference", "--faults", "0.1", "--budget", "quick", "--seed", "5",
+            "--workers", "1", "--rules", "BMU-IDEMPOTENT,MU-HOUR-DUPLICATE,BMU-ATOMIC",
+            "--report", str(tmp_path)]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().out
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert {r["verdict"] for r in data["rules"]} == {"pass"}
+    assert all(r["fault_rate"] == 0.1 and sum(r["faults"].values()) > 0 for r in data["rules"])
+    assert "(each kind at 0.1 per request, in every campaign)" in (tmp_path / "report.md").read_text()
+
+
 def test_both_rules_are_tested_on_an_endpoint_with_the_control_protocol(tmp_path, capsys):
     """`conformance run --target endpoint` against a running emulator, no --faults: the faults
     RETRY-CONVERGES needs go through a proxy the target starts; CONC-LINEARIZABLE's histories
