@@ -105,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="RATE",
         help="inject faults between the harness and the target in every campaign (reference in "
         "process; reference-server and endpoint through a proxy on loopback): each fault kind at "
-        "RATE per request, 0 to 0.25 (RETRY-CONVERGES injects 0.1 of its own when this is 0)",
+        "RATE per request, 0 to 0.25 (RETRY-CONVERGES injects at least 0.2 of its own)",
     )
 
     replay = sub.add_parser("replay", help="replay a saved trace against a target", formatter_class=_Help)

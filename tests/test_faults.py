@@ -194,6 +194,42 @@ def test_retry_converges_in_process_fails_an_emulator_that_records_a_retry_again
     assert any(r.verdict == "fail" for r in verdicts), [(r.verdict, r.reason) for r in verdicts]
 
 
+def test_a_trace_found_through_faults_replays_with_them_and_only_where_they_can_be_given(
+    model, tmp_path, capsys
+):
+    from conformance.cli import main
+
+    target = ReferenceTarget(model, mutant=MUTANTS["retry-recorded-again"])
+    target.open(minimal_world("setup"), START)
+    config = RunConfig(TargetOptions("reference"), "2025-01", ("RETRY-CONVERGES",), "quick", 1, 1)
+    result = run_rule(config, "RETRY-CONVERGES", model, target)
+    assert result.verdict == "fail" and result.trace.faults == 0.2
+    assert any(s.fault not in (None, "none") for s in result.trace.steps)
+    path = tmp_path / "RETRY-CONVERGES.json"
+    result.trace.save(path)
+    capsys.readouterr()
+    assert main(["replay", str(path), "--target", "reference"]) == 0  # the correct reference conforms
+    assert main(["replay", str(path), "--target", "moto"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "met injected faults, which moto cannot be given" in err[0], err
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_hypothesis_replays_an_example_with_the_faults_it_met(model, seed, monkeypatch):
+    """A campaign's faults are part of its examples: Hypothesis never finds an example that
+    draws differently when it runs it again (the campaign would end the round early)."""
+    import conformance.engine.campaign as campaign
+
+    monkeypatch.setattr(campaign, "FlakyStrategyDefinition", type("NeverRaised", (Exception,), {}))
+    target = ReferenceTarget(model)
+    target.open(minimal_world("setup"), START)
+    config = RunConfig(
+        TargetOptions("reference", faults=0.2), "2025-01", ("BMU-DUPLICATE",), "quick", seed, 1
+    )
+    result = run_rule(config, "BMU-DUPLICATE", model, target)
+    assert result.verdict == "pass" and sum(n for _, n in result.faults) > 0
+
+
 def test_retry_converges_on_moto_is_untestable_naming_what_is_missing(model):
     from conformance.targets.moto import MotoTarget
 
@@ -219,8 +255,12 @@ def test_a_run_through_faults_reports_what_was_injected(tmp_path, capsys):
     assert sum(injected.values()) > 0
     per_rule = [r["faults"] for r in data["rules"]]
     assert {k: sum(r.get(k, 0) for r in per_rule) for k in injected} == injected
+    assert {r["id"]: r["fault_rate"] for r in data["rules"]} == {
+        "RETRY-CONVERGES": 0.2,
+        "BMU-IDEMPOTENT": 0.1,
+    }
     assert (
-        "Faults injected (each kind at 0.1 per request, in every campaign): "
+        "Faults injected (each kind at 0.1 per request in every campaign; at 0.2 in RETRY-CONVERGES): "
         in (report / "report.md").read_text()
     )
 
@@ -235,7 +275,10 @@ def test_a_run_in_process_injects_faults_in_every_campaign(tmp_path, capsys):
     data = json.loads((tmp_path / "report.json").read_text())
     assert {r["verdict"] for r in data["rules"]} == {"pass"}
     assert all(r["fault_rate"] == 0.1 and sum(r["faults"].values()) > 0 for r in data["rules"])
-    assert "(each kind at 0.1 per request, in every campaign)" in (tmp_path / "report.md").read_text()
+    assert (
+        "Faults injected (each kind at 0.1 per request in every campaign): "
+        in (tmp_path / "report.md").read_text()
+    )
 
 
 def test_both_rules_are_tested_on_an_endpoint_with_the_control_protocol(tmp_path, capsys):
@@ -261,7 +304,7 @@ def test_both_rules_are_tested_on_an_endpoint_with_the_control_protocol(tmp_path
     assert 24 <= data["histories"]["requests"] <= 48
     text = (tmp_path / "report.md").read_text()
     assert "Concurrent histories checked: 12, of " in text
-    assert "(each kind at 0.1 per request, in RETRY-CONVERGES only)" in text
+    assert "Faults injected (each kind at 0.2 in RETRY-CONVERGES): " in text
 
 
 @pytest.mark.parametrize(

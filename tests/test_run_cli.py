@@ -41,9 +41,9 @@ def test_reference_run_passes_every_rule_asked(tmp_path, capsys):
     assert report["seed"] == 3 and report["budget"] == "quick" and report["target"] == "reference"
     # RETRY-CONVERGES injects faults of its own, in process; the run's other rules meet none
     faulted = {r["id"]: r["fault_rate"] for r in report["rules"] if r["faults"]}
-    assert faulted == {"RETRY-CONVERGES": 0.1}
+    assert faulted == {"RETRY-CONVERGES": 0.2}
     assert report["faults"]["rate"] == 0.0 and sum(report["faults"]["injected"].values()) > 0
-    assert "(each kind at 0.1 per request, in RETRY-CONVERGES only)" in (tmp_path / "report.md").read_text()
+    assert "Faults injected (each kind at 0.2 in RETRY-CONVERGES): " in (tmp_path / "report.md").read_text()
     out = capsys.readouterr().out
     assert "seed 3" in out and "[  6/6]" in out and "6 pass" in out
 

@@ -8,6 +8,7 @@ Hypothesis shrinks to the minimal request sequence that shows R broken.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -210,7 +211,8 @@ def _machine(
     memo: dict[Any, Any] = {}  # strategies of this campaign's worlds and clocks (Scene.kept)
     settle = aim.retry or campaign.faults > 0
     # each request's faults are drawn from the example's data, not the target's plan: they are
-    # part of the example, so Hypothesis replays an example with the faults it met
+    # part of the example, so Hypothesis replays an example with the faults it met (a plan the
+    # target keeps would go on drawing, and a replayed example meet other faults: flaky rounds)
     rates = FaultRates.each(campaign.faults) if campaign.faults else None
 
     class ConformanceMachine(RuleBasedStateMachine):
@@ -223,6 +225,7 @@ def _machine(
             self.steps: list[TraceStep] = []
             self.sent: list[Sent] = []
             self.reached = 0
+            self.fault_random: random.Random | None = None
             target.reset(campaign.fixtures, self.now)
 
         def scene(self) -> Scene:
@@ -294,8 +297,11 @@ def _machine(
             tries: int = 1,
         ) -> None:
             if rates is not None:
-                rng = data.draw(st.randoms(use_true_random=False, note_method_calls=False))
-                fault = draw_fault(rates, isinstance(request, BatchMeterUsage), rng)
+                if self.fault_random is None:
+                    # one Random per example, seeded from its data: draws at the stated rates
+                    # (Hypothesis's own draws lean to simple values), and the same on a replay
+                    self.fault_random = data.draw(st.randoms(use_true_random=True))
+                fault = draw_fault(rates, isinstance(request, BatchMeterUsage), self.fault_random)
                 target.inject_next(fault.header())  # type: ignore[attr-defined]
             if campaign.start is None:
                 self.now = wall_clock()

@@ -11,7 +11,7 @@ from conformance.engine.concurrency import replay_at_once
 from conformance.engine.verdict import exchange_step
 from conformance.reporting.render import labelled, render_step
 from conformance.reporting.trace import Trace, TraceStep, shift_request
-from conformance.targets import Target, TargetOptions, make_target
+from conformance.targets import FAULTABLE, Target, TargetOptions, TargetUsageError, make_target
 from conformance.wire.service_model import model_for
 from models.catalogue import RULES_BY_ID
 from models.model import Model
@@ -99,11 +99,16 @@ def replay_file(
     endpoint_url: str | None = None,
     fixtures_file: Path | None = None,
 ) -> ReplayResult:
-    """Load a trace, open ``target_name``, replay, close."""
+    """Load a trace, open ``target_name``, replay, close. Raises TargetUsageError when the
+    trace met injected faults and the target cannot be given them."""
     trace = Trace.load(Path(path))
     model = model_for(trace.profile)
-    options = TargetOptions(target_name, endpoint_url, fixtures_file, faults=trace.faults)
-    target = make_target(options, model)
+    target = make_target(TargetOptions(target_name, endpoint_url, fixtures_file), model)
+    if "faults" not in target.capabilities and any(s.fault not in (None, "none") for s in trace.steps):
+        raise TargetUsageError(
+            f"{path}: its requests met injected faults, which {target_name} cannot be given; "
+            f"replay it against {', '.join(FAULTABLE)}"
+        )
     target.open(trace.fixtures, trace.start)
     try:
         return replay(trace, target, model)

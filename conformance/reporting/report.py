@@ -153,14 +153,14 @@ class Report:
         faulted = [r for r in self.results if r.fault_rate]
         if faulted:
             injected = ", ".join(f"{n} {kind}" for kind, n in self.faults().items()) or "none"
-            rates = sorted({r.fault_rate for r in faulted})
-            rate = " or ".join(str(r) for r in rates)
-            where = (
-                "in every campaign"
-                if self.config.target.faults
-                else "in " + ", ".join(r.id for r in faulted) + " only"
-            )
-            lines += [f"Faults injected (each kind at {rate} per request, {where}): {injected}.", ""]
+            base = self.config.target.faults
+            by_rate: dict[float, list[str]] = {}
+            for r in faulted:
+                if r.fault_rate != base:
+                    by_rate.setdefault(r.fault_rate, []).append(r.id)
+            parts = [f"at {base} per request in every campaign"] if base else []
+            parts += [f"at {rate} in {', '.join(ids)}" for rate, ids in sorted(by_rate.items())]
+            lines += [f"Faults injected (each kind {'; '.join(parts)}): {injected}.", ""]
         histories = self.histories()
         if histories["checked"]:
             sizes = [n for r in self.results for n in r.histories]

@@ -54,7 +54,7 @@ class TraceStep:
     observed: str = ""
     divergence: tuple[str, ...] = ()  # why the answer breaks the trace's rule
     also_broken: tuple[Mismatch, ...] = ()  # the other rules the same answer breaks
-    fault: str | None = None  # the faults a fault proxy injected (X-Conformance-Fault), if any
+    fault: str | None = None  # the faults injected into this request (X-Conformance-Fault), if any
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class Trace:
     clock: bool  # False: recorded on wall time; a replay shifts every timestamp to its own now
     steps: tuple[TraceStep, ...]
     reasons: tuple[str, ...]
-    faults: float = 0.0  # the fault rate the trace was recorded with (--faults): replays need a proxy
+    faults: float = 0.0  # each fault kind's rate in the campaign the trace comes from
     concurrent: bool = False  # the requests were sent at once (CONC-LINEARIZABLE), and are replayed so
 
     def to_json(self) -> dict[str, Any]:

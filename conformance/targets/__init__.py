@@ -19,6 +19,7 @@ from models.world import FixtureError, Fixtures
 
 __all__ = [
     "CAPABILITIES",
+    "FAULTABLE",
     "TARGET_NAMES",
     "ReferenceTarget",
     "Target",
