@@ -29,7 +29,7 @@ from conformance.engine.budget import BUDGETS
 from conformance.engine.mutation import Certified, Unmutated, mutant_rows, render_mutants
 from conformance.engine.replay import diff_lines, replay_file
 from conformance.engine.runner import RuleResult, RunConfig, parallelism, run
-from conformance.faults import FaultProxy, FaultRates
+from conformance.faults import FaultProxy, FaultRates, parse_rate
 from conformance.reporting.report import Report, check_destination, summary_table
 from conformance.reporting.trace import TraceError
 from conformance.targets import (
@@ -272,14 +272,9 @@ def _natural(text: str) -> int:
 
 def _rate(text: str) -> float:
     try:
-        rate = float(text)
-    except ValueError:
-        rate = -1.0
-    if not 0 <= rate <= 0.25:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a rate from 0 to 0.25 (four kinds block a request)"
-        )
-    return rate
+        return parse_rate(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive(text: str) -> int:

@@ -20,7 +20,7 @@ import pytest
 __all__ = ["RuleItem"]
 
 _OPTIONS = (
-    ("target", None, "judge this target: reference, moto, moto-server, endpoint or aws"),
+    ("target", None, "judge this target: reference, reference-server, moto, moto-server, endpoint or aws"),
     ("profile", "2025-01", "rule profile: 2025-01 or 2026-11"),
     ("budget", "quick", "campaign budget: quick, standard or deep"),
     ("seed", None, "seed of the campaigns (default: random, printed in the header)"),
@@ -28,6 +28,11 @@ _OPTIONS = (
     ("endpoint-url", None, "endpoint / moto-server: where the target listens"),
     ("fixtures", None, "fixture file for a target without the control protocol"),
     ("report", None, "directory for failing rules' traces (default: conformance/ in pytest's cache)"),
+    (
+        "faults",
+        "0",
+        "inject each fault kind at RATE per request, 0 to 0.25 (reference, reference-server, endpoint)",
+    ),
 )
 
 
@@ -53,6 +58,23 @@ def pytest_configure(config: pytest.Config) -> None:
         seed = random.randrange(10**6)
     config.stash[_SEED] = seed
     config.stash[_TRACES] = _traces_directory(config)
+    config.stash[_FAULTS] = _faults(config)
+
+
+def _faults(config: pytest.Config) -> float:
+    from conformance.faults import parse_rate
+    from conformance.targets import FAULTABLE
+
+    try:
+        rate = parse_rate(str(_option(config, "faults")))
+    except ValueError as exc:
+        raise pytest.UsageError(f"--conformance-faults {exc}") from None
+    if rate and _option(config, "target") not in FAULTABLE:
+        raise pytest.UsageError(
+            f"--conformance-faults needs a target the harness puts faults in front of "
+            f"({', '.join(FAULTABLE)}), not {_option(config, 'target')}"
+        )
+    return rate
 
 
 def _traces_directory(config: pytest.Config) -> Path:
@@ -78,6 +100,7 @@ def _traces_directory(config: pytest.Config) -> Path:
 
 _SEED = pytest.StashKey[int]()
 _TRACES = pytest.StashKey[Path]()
+_FAULTS = pytest.StashKey[float]()
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -117,7 +140,11 @@ def _run_config(config: pytest.Config) -> Any:
     rules = _option(config, "rules")
     fixtures = _option(config, "fixtures")
     options = TargetOptions(
-        _option(config, "target"), _option(config, "endpoint-url"), Path(fixtures) if fixtures else None
+        _option(config, "target"),
+        _option(config, "endpoint-url"),
+        Path(fixtures) if fixtures else None,
+        faults=config.stash[_FAULTS],
+        fault_seed=config.stash[_SEED],
     )
     return RunConfig(
         options,

@@ -73,3 +73,20 @@ def test_a_report_directory_that_cannot_be_written_stops_the_session(pytester, t
     assert result.ret == 4  # pytest's usage error
     assert "cannot write traces there" in result.stderr.str()
     assert "Traceback" not in result.stderr.str()
+
+
+def test_faults_are_injected_in_every_campaign_with_the_option(pytester):
+    result = run(pytester, "--conformance-target=reference", "--conformance-faults=0.1",
+                 "--conformance-seed=2", "--conformance-rules=BMU-IDEMPOTENT,MU-HOUR-DUPLICATE")  # fmt: skip
+    result.assert_outcomes(passed=2)
+
+
+def test_bad_fault_options_stop_the_session_in_one_line(pytester):
+    for args, expected in (
+        (["--conformance-target=reference", "--conformance-faults=0.5"], "not a rate from 0 to 0.25"),
+        (["--conformance-target=moto", "--conformance-faults=0.1"], "needs a target the harness puts faults"),
+    ):
+        result = run(pytester, *args)
+        assert result.ret == 4, args
+        err = [line for line in result.stderr.str().splitlines() if line.strip()]
+        assert len(err) == 1 and expected in err[0], err

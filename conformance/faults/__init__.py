@@ -13,6 +13,7 @@ from conformance.faults.plan import (
     FaultRates,
     FaultSchedule,
     draw_fault,
+    parse_rate,
 )
 from conformance.faults.proxy import FaultProxy
 
@@ -27,4 +28,5 @@ __all__ = [
     "FaultRates",
     "FaultSchedule",
     "draw_fault",
+    "parse_rate",
 ]

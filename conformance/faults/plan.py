@@ -23,12 +23,27 @@ __all__ = [
     "FaultRates",
     "FaultSchedule",
     "draw_fault",
+    "parse_rate",
 ]
 
 FAULT_HEADER = "X-Conformance-Fault"
 BLOCKING = ("throttle", "internal", "reset-before", "reset-after")
 FAULT_KINDS = (*BLOCKING, "latency", "unprocessed")
 _MAX_LATENCY_MS = 50
+
+
+MAX_RATE = 0.25  # each kind's: the four blocking kinds together must stay at most 1
+
+
+def parse_rate(text: str) -> float:
+    """``--faults RATE``: a number from 0 to MAX_RATE. Raises ValueError saying so."""
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = -1.0
+    if not 0 <= rate <= MAX_RATE:
+        raise ValueError(f"{text!r} is not a rate from 0 to {MAX_RATE} (four kinds block a request)")
+    return rate
 
 
 @dataclass(frozen=True)
