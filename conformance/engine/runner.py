@@ -196,12 +196,13 @@ def run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> Rule
     """One campaign, its verdict, and for a failure the trace replayed once; with the faults
     injected meanwhile. Side effects: the target's faults are set for the campaign (a target
     that cannot meet faults gets none, and a rule that needs them is untestable)."""
-    rate = fault_rate(config, rule)
-    if "faults" not in target.capabilities:
-        if rule in NEEDS_FAULTS:
-            return RuleResult(rule, "untestable", 0, NEEDS_FAULTS[rule])
-    else:
-        # seeded per rule: a campaign meets the same faults whichever worker runs it, after whatever
+    faulted = "faults" in target.capabilities
+    rate = fault_rate(config, rule) if faulted else 0.0
+    if rule in NEEDS_FAULTS and not rate:
+        return RuleResult(rule, "untestable", 0, NEEDS_FAULTS[rule])
+    if faulted:
+        # a campaign draws each request's faults from its examples; the concurrency phase from
+        # this plan, seeded per rule so that it meets the same faults whichever worker runs it
         target.set_faults(FaultRates.each(rate), rule_seed(config.seed, rule))  # type: ignore[attr-defined]
     injected = getattr(target, "faults_injected", dict)
     before = Counter(injected())
@@ -209,7 +210,7 @@ def run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> Rule
     during = Counter(injected())
     during.subtract(before)
     injected_now = tuple(sorted((k, n) for k, n in during.items() if n > 0))
-    return replace(result, faults=injected_now, fault_rate=rate if "faults" in target.capabilities else 0.0)
+    return replace(result, faults=injected_now, fault_rate=rate)
 
 
 def _run_rule(config: RunConfig, rule: str, model: Model, target: Target, rate: float) -> RuleResult:
