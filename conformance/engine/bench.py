@@ -25,6 +25,7 @@ from typing import Any
 from conformance.engine.runner import RunConfig, open_target, run, run_rule
 from conformance.faults import FaultRates
 from conformance.targets import Target, TargetOptions
+from conformance.targets.base import FaultTarget, fault_target
 from conformance.targets.client import Exchange
 from models.requests import CallContext, Request
 from models.world import Fixtures
@@ -89,16 +90,22 @@ class _Recorder:
 
     def set_faults(self, rates: FaultRates, seed: int) -> None:
         self.calls.append(("faults", (rates, seed)))
-        self.inner.set_faults(rates, seed)  # type: ignore[attr-defined]
+        _faulty(self.inner).set_faults(rates, seed)
 
     def records(self) -> Sequence[Mapping[str, Any]]:
         return self.inner.records()  # type: ignore[attr-defined,no-any-return]
 
     def faults_injected(self) -> dict[str, int]:
-        return dict(self.inner.faults_injected())  # type: ignore[attr-defined]
+        return _faulty(self.inner).faults_injected()
 
     def close(self) -> None:
         self.inner.close()
+
+
+def _faulty(target: Target) -> FaultTarget:
+    faulty = fault_target(target)
+    assert faulty is not None, f"{target.name} announces no faults"  # asked only of those that do
+    return faulty
 
 
 @dataclass(frozen=True)
@@ -138,7 +145,7 @@ def _replay(config: RunConfig, calls: Sequence[tuple[str, Any]]) -> float:
             elif kind == "fixtures":
                 target.add_fixtures(argument)
             elif kind == "faults":
-                target.set_faults(*argument)  # type: ignore[attr-defined]
+                _faulty(target).set_faults(*argument)
             else:
                 target.invoke(*argument)
         return time.perf_counter() - started

@@ -24,7 +24,7 @@ from conformance.engine.budget import BUDGETS, Budget
 from conformance.engine.verdict import exchange_step
 from conformance.faults import FaultRates, draw_fault
 from conformance.reporting.trace import TraceStep
-from conformance.targets.base import CAPABILITIES, Target
+from conformance.targets.base import CAPABILITIES, Target, fault_target
 from models.catalogue import RULES_BY_ID
 from models.expect import Allowed
 from models.model import Model, isolates
@@ -214,6 +214,7 @@ def _machine(
     # part of the example, so Hypothesis replays an example with the faults it met (a plan the
     # target keeps would go on drawing, and a replayed example meet other faults: flaky rounds)
     rates = FaultRates.each(campaign.faults) if campaign.faults else None
+    faulty = fault_target(target)
 
     class ConformanceMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -302,7 +303,8 @@ def _machine(
                     # (Hypothesis's own draws lean to simple values), and the same on a replay
                     self.fault_random = data.draw(st.randoms(use_true_random=True))
                 fault = draw_fault(rates, isinstance(request, BatchMeterUsage), self.fault_random)
-                target.inject_next(fault.header())  # type: ignore[attr-defined]
+                assert faulty is not None  # faults are set only on a target announcing them
+                faulty.inject_next(fault.header())
             if campaign.start is None:
                 self.now = wall_clock()
                 allowed = None  # judged at the new now

@@ -32,7 +32,7 @@ from typing import Any
 from conformance.reporting.results import RuleResult, RunConfig
 from conformance.reporting.trace import Trace, TraceStep
 from conformance.targets import Target
-from conformance.targets.base import RECORDS
+from conformance.targets.base import RECORDS, fault_target
 from models.expect import describe_outcome
 from models.linearizability import HistoryOp, linearize
 from models.model import Model
@@ -68,12 +68,12 @@ def run_at_once(
     Side effects: whatever ``target.invoke`` does."""
     barrier = threading.Barrier(len(sends))
     happened: list[tuple[HistoryOp, str | None] | None] = [None] * len(sends)
-    inject = getattr(target, "inject_next", None)
+    faulty = fault_target(target)
 
     def send(index: int) -> None:
         request, context = sends[index]
-        if index < len(faults) and inject is not None:
-            inject(faults[index] or "none")  # this thread's next request only
+        if index < len(faults) and faulty is not None:
+            faulty.inject_next(faults[index] or "none")  # this thread's next request only
         barrier.wait()
         invoked = time.perf_counter()
         exchange = target.invoke(request, context)

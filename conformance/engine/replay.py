@@ -12,6 +12,7 @@ from conformance.engine.verdict import exchange_step
 from conformance.reporting.render import labelled, render_step
 from conformance.reporting.trace import Trace, TraceStep, shift_request
 from conformance.targets import FAULTABLE, Target, TargetOptions, TargetUsageError, make_target
+from conformance.targets.base import FAULTS, fault_target
 from conformance.wire.service_model import model_for
 from models.catalogue import RULES_BY_ID
 from models.model import Model
@@ -69,6 +70,7 @@ def replay(trace: Trace, target: Target, model: Model) -> ReplayResult:
     )
     out: list[ReplayedStep] = []
     clock = now
+    faulty = fault_target(target)
     for step in trace.steps:
         now = step.now + shift if controlled else wall_clock()
         if controlled and now != clock:
@@ -83,9 +85,8 @@ def replay(trace: Trace, target: Target, model: Model) -> ReplayResult:
             out.append(ReplayedStep(TraceStep("fixtures", now, fixtures=step.fixtures), ""))
         elif step.request is not None and step.context is not None:
             request = shift_request(step.request, shift)
-            inject = getattr(target, "inject_next", None)
-            if inject is not None:
-                inject(step.fault or "none")  # the faults the step met, no others
+            if faulty is not None:
+                faulty.inject_next(step.fault or "none")  # the faults the step met, no others
             stepped = exchange_step(trace.rule, model, target, state, request, step.context, now)
             state = stepped.state
             out.append(ReplayedStep(stepped.step, step.observed))
@@ -104,7 +105,7 @@ def replay_file(
     trace = Trace.load(Path(path))
     model = model_for(trace.profile)
     target = make_target(TargetOptions(target_name, endpoint_url, fixtures_file), model)
-    if "faults" not in target.capabilities and any(s.fault not in (None, "none") for s in trace.steps):
+    if FAULTS not in target.capabilities and any(s.fault not in (None, "none") for s in trace.steps):
         raise TargetUsageError(
             f"{path}: its requests met injected faults, which {target_name} cannot be given; "
             f"replay it against {', '.join(FAULTABLE)}"

@@ -30,6 +30,7 @@ from conformance.faults import FaultRates
 from conformance.reporting.results import RuleResult, RunConfig
 from conformance.reporting.trace import Trace
 from conformance.targets import CAPABILITIES, Target, TargetSetupError, make_target
+from conformance.targets.base import fault_target
 from conformance.targets.http import ControlClient, ControlError
 from conformance.wire.service_model import model_for
 from models.model import Model
@@ -196,15 +197,15 @@ def run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> Rule
     """One campaign, its verdict, and for a failure the trace replayed once; with the faults
     injected meanwhile. Side effects: the target's faults are set for the campaign (a target
     that cannot meet faults gets none, and a rule that needs them is untestable)."""
-    faulted = "faults" in target.capabilities
-    rate = fault_rate(config, rule) if faulted else 0.0
+    faulty = fault_target(target)
+    rate = fault_rate(config, rule) if faulty is not None else 0.0
     if rule in NEEDS_FAULTS and not rate:
         return RuleResult(rule, "untestable", 0, NEEDS_FAULTS[rule])
-    if faulted:
+    if faulty is not None:
         # a campaign draws each request's faults from its examples; the concurrency phase from
         # this plan, seeded per rule so that it meets the same faults whichever worker runs it
-        target.set_faults(FaultRates.each(rate), rule_seed(config.seed, rule))  # type: ignore[attr-defined]
-    injected = getattr(target, "faults_injected", dict)
+        faulty.set_faults(FaultRates.each(rate), rule_seed(config.seed, rule))
+    injected = faulty.faults_injected if faulty is not None else dict
     before = Counter(injected())
     result = _run_rule(config, rule, model, target, rate)
     during = Counter(injected())

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from conformance.faults import FaultRates
-from conformance.targets.base import CAPABILITIES, Target, TargetSetupError
+from conformance.targets.base import CAPABILITIES, Target, TargetSetupError, fault_target
 from conformance.targets.reference import ReferenceTarget
 from conformance.wire.schemas import SchemaError, read_json, validate
 from models.model import Model
@@ -68,8 +68,9 @@ def make_target(options: TargetOptions, model: Model) -> Target:
     Raises TargetUsageError for options that cannot work (a missing URL, a missing guard for
     ``aws``, faults in front of a target that cannot meet them)."""
     target = _target(options, model)
-    if options.faults:
-        target.set_faults(FaultRates.each(options.faults), options.fault_seed)  # type: ignore[attr-defined]
+    faulty = fault_target(target)
+    if options.faults and faulty is not None:  # _target refused faults for any other target
+        faulty.set_faults(FaultRates.each(options.faults), options.fault_seed)
     return target
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, cast
 
+from conformance.faults import FaultRates
 from conformance.targets.client import Exchange
 from models.requests import CallContext, Request
 from models.world import Fixtures
 
-__all__ = ["CAPABILITIES", "RECORDS", "Target", "TargetSetupError"]
+__all__ = ["CAPABILITIES", "FAULTS", "RECORDS", "FaultTarget", "Target", "TargetSetupError", "fault_target"]
 
 CAPABILITIES = {
     "reset": "forget all usage between examples",
@@ -24,6 +25,10 @@ CAPABILITIES = {
 # objects of ``GET /_conformance/records``): the records oracle compares them with the model's
 # state after every step. Not needed to reach any rule, so not in CAPABILITIES.
 RECORDS = "records"
+
+# Announced by a target the harness injects faults in front of (in process, or through a fault
+# proxy): it has the methods of FaultTarget.
+FAULTS = "faults"
 
 
 class TargetSetupError(RuntimeError):
@@ -58,3 +63,23 @@ class Target(Protocol):
 
     def close(self) -> None:
         """Stop whatever ``open`` started."""
+
+
+class FaultTarget(Target, Protocol):
+    """A target announcing ``faults``: what its requests meet can be set and injected."""
+
+    def set_faults(self, rates: FaultRates, seed: int) -> None:
+        """Every later request meets faults drawn at ``rates`` from ``seed`` (none if every rate
+        is 0)."""
+
+    def inject_next(self, fault: str) -> None:
+        """The next request this thread sends meets exactly ``fault`` (an
+        ``X-Conformance-Fault`` value; ``none``: no fault)."""
+
+    def faults_injected(self) -> dict[str, int]:
+        """The faults injected so far, by kind."""
+
+
+def fault_target(target: Target) -> FaultTarget | None:
+    """``target`` as one faults can be injected in front of, or None when it announces none."""
+    return cast(FaultTarget, target) if FAULTS in target.capabilities else None
