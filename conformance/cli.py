@@ -401,11 +401,11 @@ def _proxy(args: argparse.Namespace) -> int:
         flush=True,
     )
     try:
-        proxy.server.serve_forever()
+        proxy.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        proxy.server.server_close()
+        proxy.close()
         counts = proxy.counts()
         print("faults injected: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
     return EXIT_OK

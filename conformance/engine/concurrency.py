@@ -164,16 +164,23 @@ def _sends(fixtures: Fixtures, model: Model, rng: random.Random, now: datetime) 
     return rng.sample(pool, rng.randint(2, min(4, len(pool))))
 
 
-def _fails(
-    model: Model, target: Target, fixtures: Fixtures, sends: Sequence[Send], now: datetime
-) -> Happened | None:
-    """What ``sends`` sent at once did, where no order explains it, in up to ATTEMPTS runs."""
+def _attempts(
+    model: Model,
+    target: Target,
+    fixtures: Fixtures,
+    sends: Sequence[Send],
+    now: datetime,
+    faults: Sequence[str | None] = (),
+) -> tuple[Happened, bool]:
+    """``sends`` sent at once, the target reset before each, up to ATTEMPTS times until no
+    order explains what they did: what the last attempt did, and whether no order explains it.
+    ``faults``: as for :func:`run_at_once`."""
     for _ in range(ATTEMPTS):
         target.reset(fixtures, now)
-        happened = run_at_once(target, sends, now)
+        happened = run_at_once(target, sends, now, faults)
         if not explained(model, fixtures, happened):
-            return happened
-    return None
+            return happened, True
+    return happened, False
 
 
 def _shrunk(
@@ -184,8 +191,8 @@ def _shrunk(
     index = 0
     while index < len(sends) and len(sends) > 1:
         fewer = sends[:index] + sends[index + 1 :]
-        found = _fails(model, target, fixtures, fewer, now)
-        if found is not None:
+        found, unexplained = _attempts(model, target, fixtures, fewer, now)
+        if unexplained:
             sends, happened = fewer, found
         else:
             index += 1
@@ -290,15 +297,7 @@ def replay_at_once(trace: Trace, target: Target, model: Model) -> tuple[TraceSte
     requests = [s for s in trace.steps if s.request is not None and s.context is not None]
     sends = [(s.request, s.context) for s in requests]
     faults = [s.fault for s in requests]
-    found: Happened | None = None
-    for _ in range(ATTEMPTS):
-        target.reset(trace.fixtures, trace.start)
-        happened = run_at_once(target, sends, trace.start, faults)  # type: ignore[arg-type]
-        if not explained(model, trace.fixtures, happened):
-            found = happened
-            break
-    reproduced = found is not None
-    happened = found or happened
+    happened, reproduced = _attempts(model, target, trace.fixtures, sends, trace.start, faults)  # type: ignore[arg-type]
     steps = [
         replace(step, observed=describe_outcome(op.outcome), divergence=())
         for step, op in zip(requests, happened.history, strict=True)

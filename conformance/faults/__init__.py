@@ -7,7 +7,6 @@ from conformance.faults.inject import FaultInjector
 from conformance.faults.plan import (
     FAULT_HEADER,
     FAULT_KINDS,
-    NO_FAULT,
     Fault,
     FaultPlan,
     FaultRates,
@@ -20,7 +19,6 @@ from conformance.faults.proxy import FaultProxy
 __all__ = [
     "FAULT_HEADER",
     "FAULT_KINDS",
-    "NO_FAULT",
     "Fault",
     "FaultInjector",
     "FaultPlan",

@@ -1,10 +1,11 @@
-"""What faults one request meets, drawn from a seed, and how that travels to the proxy.
+"""What faults one request meets, how they are drawn, and how they are named.
 
-The harness draws the faults of each request itself (:class:`FaultPlan`) and names them in the
-``X-Conformance-Fault`` header; the proxy injects what the header names and strips it. So a
-trace records the faults each step met and a replay injects exactly those again. A request
-without the header (any other client of ``conformance proxy``) meets faults the proxy draws
-from its own plan.
+The harness draws the faults of each request itself (:func:`draw_fault`: in a campaign from
+the example's data, in the concurrency phase from a target's :class:`FaultSchedule`) and names
+them as an ``X-Conformance-Fault`` value; the in-process target injects them itself, the proxy
+injects what the header names and strips it. So a trace records the faults each step met and a
+replay injects exactly those again. A request without the header (any other client of
+``conformance proxy``) meets faults the proxy draws from its own plan.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ __all__ = [
     "BLOCKING",
     "FAULT_HEADER",
     "FAULT_KINDS",
-    "NO_FAULT",
     "Fault",
     "FaultPlan",
     "FaultRates",
@@ -88,25 +88,21 @@ class Fault:
 
     @property
     def kinds(self) -> tuple[str, ...]:
-        return tuple(
-            k
-            for k, on in (
-                (self.blocking, self.blocking is not None),
-                ("latency", self.latency_ms > 0),
-                ("unprocessed", self.unprocessed is not None),
-            )
-            if on and k
-        )
+        """The kinds met, as counted: ``reset-after``, ``latency``, ``unprocessed``, ..."""
+        return tuple(part.partition("=")[0] for part in self._parts())
 
     def header(self) -> str:
         """The header value: ``none``, or parts such as ``reset-after`` ``latency=12``
         ``unprocessed=1`` joined by ``;``."""
+        return ";".join(self._parts()) or "none"
+
+    def _parts(self) -> list[str]:
         parts = [self.blocking] if self.blocking else []
         if self.latency_ms:
             parts.append(f"latency={self.latency_ms}")
         if self.unprocessed is not None:
             parts.append(f"unprocessed={self.unprocessed}")
-        return ";".join(p for p in parts if p) or "none"
+        return parts
 
     @classmethod
     def parse(cls, text: str) -> Fault:
@@ -125,9 +121,6 @@ class Fault:
             else:
                 raise ValueError(f"{FAULT_HEADER} {text!r}: unknown part {part!r}")
         return cls(blocking, latency, unprocessed)
-
-
-NO_FAULT = Fault()
 
 
 def draw_fault(rates: FaultRates, batch: bool, rng: random.Random) -> Fault:
@@ -173,11 +166,6 @@ class FaultSchedule:
     def set_rates(self, rates: FaultRates, seed: int) -> None:
         """Draw every later request's faults at ``rates`` from ``seed`` (none if all are 0)."""
         self._plan = FaultPlan(rates, seed) if rates.any else None
-
-    @property
-    def active(self) -> bool:
-        """Whether faults are drawn for every request."""
-        return self._plan is not None
 
     def inject_next(self, fault: str) -> None:
         """The next request meets exactly ``fault`` (an ``X-Conformance-Fault`` value; ``none``:
