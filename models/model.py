@@ -654,11 +654,13 @@ class Model:
                 self.profile.concurrent_agreements
                 and product is not None
                 and product.concurrent_agreements
-                and customer is not None
+                and record.customer_identifier is not None
                 and record.customer_aws_account_id is None
             ):
                 # BMU-CONCURRENT-AGREEMENTS: a record naming the customer by CustomerIdentifier
-                # only is refused, the whole batch (any 4xx) or the record alone.
+                # only is refused, the whole batch (any 4xx) or the record alone. The service
+                # model says CustomerIdentifier is not supported for such products at all, so
+                # an unknown identifier may be refused for this before it is looked up.
                 checks.add("BMU-CONCURRENT-AGREEMENTS", lenient=True)
                 refused.add(index)
 
@@ -699,6 +701,10 @@ class Model:
         if customer is None:
             # BMU-UNKNOWN-CUSTOMER: the whole batch may be refused instead.
             checks.add("BMU-UNKNOWN-CUSTOMER", errors_of("BMU-UNKNOWN-CUSTOMER"), lenient=True)
+            if record.license_arn is not None:
+                # BMU-LICENSE: a licence cannot match a customer that does not exist
+                # (InvalidLicenseException: "matches the customer"), so it may be refused so.
+                checks.add("BMU-LICENSE", errors_of("BMU-LICENSE"), lenient=True)
         elif record.license_arn is not None and record.license_arn != customer.license_arn:
             # BMU-LICENSE
             checks.add("BMU-LICENSE", errors_of("BMU-LICENSE"))
@@ -725,12 +731,11 @@ class Model:
         )
         expectations = []
         for i, (record, customer, plan) in enumerate(zip(req.usage_records, customers, plans, strict=True)):
-            if customer is None:
-                options: tuple[RecordOption, ...] = (
-                    RecordOption("BMU-UNKNOWN-CUSTOMER", "CustomerNotSubscribed"),
-                )
-            elif not customer.subscribed:
-                options = (RecordOption("BMU-NOT-SUBSCRIBED", "CustomerNotSubscribed"),)
+            if customer is None or not customer.subscribed:
+                rule = "BMU-UNKNOWN-CUSTOMER" if customer is None else "BMU-NOT-SUBSCRIBED"
+                options: tuple[RecordOption, ...] = (RecordOption(rule, "CustomerNotSubscribed"),)
+                if i in refused:  # BMU-CONCURRENT-AGREEMENTS too: any status but Success
+                    options += (RecordOption("BMU-CONCURRENT-AGREEMENTS", "DuplicateRecord"),)
             elif i in refused:
                 # BMU-CONCURRENT-AGREEMENTS: any status but Success
                 options = (

@@ -26,6 +26,7 @@ from models import (
     ServiceError,
     World,
 )
+from models.model import isolates
 from tests.conftest import AGENTCORE_CALLER, NOW, WORLD_2026_JSON
 from tests.helpers import CALLER, SELLER, SelfTarget, batch, meter, rec, tags
 from tests.rulecases import fires, silent
@@ -239,6 +240,47 @@ def test_a_concurrent_agreement_record_named_by_identifier_is_never_recorded(tar
     assert allowed.judge(ServiceError("InvalidCustomerIdentifierException", 400)).conforms
     assert isinstance(outcome, ServiceError) and outcome.status == 400  # the reference refuses the batch
     assert not any(target.state.recorded(k) for k in target.state.usage)
+
+
+@fires("BMU-UNKNOWN-CUSTOMER")
+@fires("BMU-CONCURRENT-AGREEMENTS")
+def test_an_unknown_identifier_on_a_concurrent_agreement_product_may_be_refused_for_either(target):
+    """The request an independent emulator was falsely failed on: a record naming an unknown
+    customer by CustomerIdentifier, for a product on concurrent agreements. botocore 1.44.8's
+    BatchMeterUsage documentation says CustomerIdentifier is not supported for such products,
+    so a service may refuse it for that before it looks the customer up."""
+    record = rec(customer="cust-nobody")
+    allowed = target.model.allowed(target.state, batch(record, product="prod-ca"), SELLER, NOW)
+    assert {a.rule for a in allowed.alternatives if isinstance(a, Reject)} == {
+        "BMU-UNKNOWN-CUSTOMER",
+        "BMU-CONCURRENT-AGREEMENTS",
+    }
+    assert not isolates("BMU-UNKNOWN-CUSTOMER", allowed)  # two faults: nobody's counterexample
+    for answer in (
+        ServiceError("InvalidCustomerIdentifierException", 400),
+        ServiceError("ValidationException", 400),  # CustomerIdentifier refused, customer unread
+        BatchMeterUsageResult((RecordResult(record, "CustomerNotSubscribed"),)),
+        BatchMeterUsageResult((RecordResult(record, "DuplicateRecord"),)),
+    ):
+        assert allowed.judge(answer).conforms, answer
+    success = allowed.judge(BatchMeterUsageResult((RecordResult(record, "Success", "r-1"),)))
+    assert not success.conforms
+    assert not allowed.judge(BatchMeterUsageResult(())).conforms  # a result per record, or a 4xx
+
+
+@fires("BMU-LICENSE")
+def test_a_licence_for_an_unknown_customer_may_be_refused_as_a_licence(target):
+    """InvalidLicenseException's documentation: the LicenseArn must match the customer; one
+    that does not exist matches none."""
+    record = rec(
+        customer=None,
+        customer_aws_account_id="999999999999",
+        license_arn="arn:aws:license-manager::999999999999:license:l-x",
+    )
+    allowed = target.model.allowed(target.state, batch(record), SELLER, NOW)
+    assert allowed.judge(ServiceError("InvalidLicenseException", 400)).conforms
+    assert allowed.judge(ServiceError("InvalidCustomerIdentifierException", 400)).conforms
+    assert not allowed.judge(ServiceError("InvalidTokenException", 400)).conforms
 
 
 @silent("BMU-CONCURRENT-AGREEMENTS")
