@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from conformance import __version__
 from conformance.emulator.mutants import MUTANTS
@@ -29,7 +29,17 @@ from conformance.engine.budget import BUDGETS
 from conformance.engine.mutation import Certified, Unmutated, mutant_rows, render_mutants
 from conformance.engine.replay import diff_lines, replay_file
 from conformance.engine.runner import RuleResult, RunConfig, parallelism, run
-from conformance.faults import FaultProxy, FaultRates, parse_rate
+from conformance.faults import FaultProxy, FaultRates
+from conformance.options import (
+    OptionError,
+    check_target_options,
+    parse_natural,
+    parse_port,
+    parse_positive,
+    parse_rate,
+    parse_rules,
+    refuse_existing_report,
+)
 from conformance.reporting.report import Report, check_destination, summary_table
 from conformance.reporting.trace import TraceError
 from conformance.targets import (
@@ -38,7 +48,6 @@ from conformance.targets import (
     TargetSetupError,
     TargetUsageError,
     load_fixtures_file,
-    make_target,
 )
 from conformance.targets.client import ClientModelError, check_client
 from conformance.targets.http import ControlError
@@ -49,11 +58,13 @@ from conformance.wire.service_model import (
     load_service_dict,
     model_for,
 )
-from models.catalogue import RULES_BY_ID, Rule, rules_for
+from models.catalogue import Rule, rules_for
 from models.model import SHAPE_RULES
 from models.profiles import DEFAULT_PROFILE, NEWEST_PROFILE, PROFILES
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_TARGET", "EXIT_USAGE", "main"]
+
+T = TypeVar("T")
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -98,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--report", type=Path, metavar="DIR", help="write report.json, junit.xml, report.md and traces/ here"
     )
+    run.add_argument("--force", action="store_true", help="replace a report already in --report DIR")
     run.add_argument(
         "--faults",
         type=_rate,
@@ -114,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the reference emulator on loopback", formatter_class=_Help)
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (loopback only by default)")
-    serve.add_argument("--port", type=_natural, default=0, help="port (0: a free one)")
+    serve.add_argument("--port", type=_port, default=0, help="port (0: a free one)")
     _profile_argument(serve)
     serve.add_argument(
         "--fixtures", type=Path, metavar="FILE", help="start with this world (control fixtures)"
@@ -139,7 +151,7 @@ def _parser() -> argparse.ArgumentParser:
     proxy.add_argument("--upstream", required=True, metavar="URL", help="the target, http://host:port")
     proxy.add_argument("--faults", type=_rate, default=0.1, metavar="RATE", help="each fault kind's rate")
     proxy.add_argument("--seed", type=_natural, default=0, help="the seed faults are drawn from")
-    proxy.add_argument("--port", type=_natural, default=0, help="port on 127.0.0.1 (0: a free one)")
+    proxy.add_argument("--port", type=_port, default=0, help="port on 127.0.0.1 (0: a free one)")
 
     diff = sub.add_parser(
         "diff", help="replay a trace against two targets and show where they differ", formatter_class=_Help
@@ -259,28 +271,26 @@ def _names(known: Collection[str], what: str, hint: str) -> Callable[[str], tupl
     return parse
 
 
-_rule_list = _names(RULES_BY_ID, "rule", "list them with 'conformance rules'")
+def _typed(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse type from a parser of ``conformance.options``: its one line, as argparse's."""
+
+    def typed(text: str) -> T:
+        try:
+            return parse(text)
+        except OptionError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    typed.__name__ = parse.__name__.removeprefix("parse_")
+    return typed
+
+
+_rule_list = _typed(parse_rules)
 _target_list = _names(SPEED_TARGETS, "target", f"use {','.join(SPEED_TARGETS)}")
 _mutant_list = _names(MUTANTS, "mutant", "see conformance/emulator/mutants.py")
-
-
-def _natural(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 0")
-    return int(text)
-
-
-def _rate(text: str) -> float:
-    try:
-        return parse_rate(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
-    return int(text)
+_natural = _typed(parse_natural)
+_positive = _typed(parse_positive)
+_port = _typed(parse_port)
+_rate = _typed(parse_rate)
 
 
 def _options(args: argparse.Namespace, name: str) -> TargetOptions:
@@ -318,12 +328,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     rules = args.rules
     if rules:
-        outside = [r for r in rules if r not in {x.id for x in rules_for(args.profile)}]
-        if outside:
-            raise TargetUsageError(
-                f"rule {outside[0]} is not in profile {args.profile}; see 'conformance rules'"
-            )
+        try:
+            parse_rules(",".join(rules), args.profile)  # each in the run's profile
+        except OptionError as exc:
+            raise TargetUsageError(f"--rules: {exc}") from None
     if args.report is not None:
+        if not args.force:
+            refuse_existing_report(args.report)
         try:
             check_destination(args.report)
         except OSError as exc:
@@ -333,8 +344,8 @@ def _run(args: argparse.Namespace) -> int:
             ) from None
     seed = args.seed if args.seed is not None else random.randrange(10**6)
     options = replace(_options(args, args.target), faults=args.faults, fault_seed=seed)
+    check_target_options(options)
     config = RunConfig(options, args.profile, rules, args.budget, seed, args.workers)
-    make_target(options, model_for(args.profile))  # bad options fail here, exit 2
     check_client(args.profile)  # a botocore that cannot send the profile's API fails here, exit 3
     total = len(config.rule_ids())
     workers, why = parallelism(config)
@@ -365,6 +376,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    check_target_options(_options(args, args.target))
     result = replay_file(args.trace, args.target, endpoint_url=args.endpoint_url, fixtures_file=args.fixtures)
     print(result.render())
     return EXIT_FAILED if result.reproduced else EXIT_OK
@@ -414,6 +426,7 @@ def _proxy(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     if len(args.target) != 2:
         raise TargetUsageError("diff needs exactly two --target options")
+    check_target_options(_options(args, args.target[0]), args.target[1])
     first, second = (
         replay_file(args.trace, name, endpoint_url=args.endpoint_url, fixtures_file=args.fixtures)
         for name in args.target

@@ -47,34 +47,67 @@ def _option(config: pytest.Config, name: str) -> Any:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Parse and check every ``--conformance-*`` option with the CLI's own parsers, before any
+    test is collected: a bad value stops the session with one line (pytest's usage error)."""
     if _option(config, "target") is None:
         return
     workerinput = getattr(config, "workerinput", None)
+    try:
+        run_config = _checked_run_config(config, workerinput)
+    except ValueError as exc:  # OptionError, TargetUsageError: one line each
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[_RUN] = run_config
+    config.stash[_TRACES] = _traces_directory(config)
+
+
+def _checked_run_config(config: pytest.Config, workerinput: Any) -> Any:
+    from conformance.engine.runner import RunConfig
+    from conformance.options import (
+        check_target_options,
+        parse_budget,
+        parse_natural,
+        parse_profile,
+        parse_rate,
+        parse_rules,
+        parse_target,
+    )
+    from conformance.targets import TargetOptions
+
+    def parsed(name: str, parse: Any, *extra: Any) -> Any:
+        value = _option(config, name)
+        if value is None:
+            return None
+        try:
+            return parse(str(value), *extra)
+        except ValueError as exc:
+            raise ValueError(f"--conformance-{name}: {exc}") from None
+
+    target = parsed("target", parse_target)
+    profile = parsed("profile", parse_profile)
+    budget = parsed("budget", parse_budget)
+    rules = parsed("rules", parse_rules, profile)
+    rate = parsed("faults", parse_rate) or 0.0
     if workerinput is not None:
         seed = int(workerinput["conformance_seed"])
-    elif _option(config, "seed") is not None:
-        seed = int(_option(config, "seed"))
     else:
-        seed = random.randrange(10**6)
-    config.stash[_SEED] = seed
-    config.stash[_TRACES] = _traces_directory(config)
-    config.stash[_FAULTS] = _faults(config)
-
-
-def _faults(config: pytest.Config) -> float:
-    from conformance.faults import parse_rate
-    from conformance.targets import FAULTABLE
-
+        seed = parsed("seed", parse_natural)
+        seed = seed if seed is not None else random.randrange(10**6)
+    fixtures = _option(config, "fixtures")
+    options = TargetOptions(
+        target,
+        _option(config, "endpoint-url"),
+        Path(fixtures) if fixtures else None,
+        faults=rate,
+        fault_seed=seed,
+    )
     try:
-        rate = parse_rate(str(_option(config, "faults")))
-    except ValueError as exc:
-        raise pytest.UsageError(f"--conformance-faults {exc}") from None
-    if rate and _option(config, "target") not in FAULTABLE:
-        raise pytest.UsageError(
-            f"--conformance-faults needs a target the harness puts faults in front of "
-            f"({', '.join(FAULTABLE)}), not {_option(config, 'target')}"
-        )
-    return rate
+        check_target_options(options)
+    except ValueError as exc:  # the CLI's words, with the plugin's option names
+        raise ValueError(_PLUGIN_FLAGS.sub(r"--conformance-\1", str(exc))) from None
+    return RunConfig(options, profile, rules, budget, seed)
+
+
+_PLUGIN_FLAGS = re.compile(r"--(" + "|".join(re.escape(name) for name, _, _ in _OPTIONS) + r")\b")
 
 
 def _traces_directory(config: pytest.Config) -> Path:
@@ -98,60 +131,36 @@ def _traces_directory(config: pytest.Config) -> Path:
     return directory / "traces"
 
 
-_SEED = pytest.StashKey[int]()
+_RUN = pytest.StashKey[Any]()
 _TRACES = pytest.StashKey[Path]()
-_FAULTS = pytest.StashKey[float]()
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """xdist controller: every worker runs with the controller's seed."""
-    if _SEED in node.config.stash:
-        node.workerinput["conformance_seed"] = node.config.stash[_SEED]
+    if _RUN in node.config.stash:
+        node.workerinput["conformance_seed"] = node.config.stash[_RUN].seed
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
-    if _option(config, "target") is None:
+    if _RUN not in config.stash:
         return None
+    run_config = config.stash[_RUN]
     return (
-        f"conformance: target {_option(config, 'target')}, profile {_option(config, 'profile')}, "
-        f"budget {_option(config, 'budget')}, seed {config.stash[_SEED]} "
-        f"(repeat with --conformance-seed={config.stash[_SEED]})"
+        f"conformance: target {run_config.target.name}, profile {run_config.profile}, "
+        f"budget {run_config.budget}, seed {run_config.seed} "
+        f"(repeat with --conformance-seed={run_config.seed})"
     )
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[Any]) -> None:
-    if _option(config, "target") is None:
+    if _RUN not in config.stash:
         return
-    from conformance.engine.runner import RunConfig
-
-    run_config = _run_config(config)
+    run_config = config.stash[_RUN]
     collector = _RuleCollector.from_parent(session, name="conformance")
     items.extend(
         RuleItem.from_parent(collector, name=f"test_rule[{rule}]", rule=rule, run_config=run_config)
-        for rule in RunConfig.rule_ids(run_config)
-    )
-
-
-def _run_config(config: pytest.Config) -> Any:
-    from conformance.engine.runner import RunConfig
-    from conformance.targets import TargetOptions
-
-    rules = _option(config, "rules")
-    fixtures = _option(config, "fixtures")
-    options = TargetOptions(
-        _option(config, "target"),
-        _option(config, "endpoint-url"),
-        Path(fixtures) if fixtures else None,
-        faults=config.stash[_FAULTS],
-        fault_seed=config.stash[_SEED],
-    )
-    return RunConfig(
-        options,
-        _option(config, "profile"),
-        tuple(r.strip() for r in rules.split(",")) if rules else None,
-        _option(config, "budget"),
-        config.stash[_SEED],
+        for rule in run_config.rule_ids()
     )
 
 
@@ -227,3 +236,19 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     while _opened:
         _, (_, target) = _opened.popitem()
         target.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Each untestable rule with its reason, without ``-rs`` (xdist workers' reports included)."""
+    untestable = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if "::test_rule[" in report.nodeid or report.nodeid.startswith("conformance")
+    ]
+    if not untestable:
+        return
+    terminalreporter.section("conformance: untestable rules", sep="-")
+    for report in untestable:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        rule = report.nodeid.rsplit("[", 1)[-1].rstrip("]")
+        terminalreporter.write_line(f"{rule}: {reason.removeprefix('Skipped: ')}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 pytest_plugins = ["pytester"]
 
 
@@ -90,3 +92,40 @@ def test_bad_fault_options_stop_the_session_in_one_line(pytester):
         assert result.ret == 4, args
         err = [line for line in result.stderr.str().splitlines() if line.strip()]
         assert len(err) == 1 and expected in err[0], err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--conformance-target=reference", "--conformance-budget=huge"],
+         "--conformance-budget: 'huge' is not a budget; use one of deep, quick, standard"),
+        (["--conformance-target=reference", "--conformance-seed=abc"],
+         "--conformance-seed: 'abc' is not a whole number >= 0"),
+        (["--conformance-target=mooto"], "--conformance-target: 'mooto' is not a target; use one of"),
+        (["--conformance-target=endpoint"],
+         "--conformance-target endpoint needs --conformance-endpoint-url URL"),
+        (["--conformance-target=reference", "--conformance-rules=NOPE"],
+         "--conformance-rules: unknown rule 'NOPE'"),
+        (["--conformance-target=reference", "--conformance-profile=2030"],
+         "--conformance-profile: '2030' is not a profile; use one of 2025-01, 2026-11"),
+        (["--conformance-target=moto", "--conformance-endpoint-url=http://127.0.0.1:9"],
+         "--conformance-endpoint-url does nothing with --conformance-target moto"),
+        (["--conformance-target=reference", "--conformance-faults=x"],
+         "--conformance-faults: 'x' is not a rate"),
+    ],
+)  # fmt: skip
+def test_a_bad_option_stops_the_session_with_one_line(pytester, args, message):
+    result = run(pytester, *args, "-n", "2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.stderr.lines if line.strip()]
+    assert len(errors) == 1 and errors[0].startswith(f"ERROR: {message}"), errors
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_untestable_reasons_are_shown_without_rs(pytester):
+    result = run(pytester, "--conformance-target=moto", "--conformance-seed=3",
+                 "--conformance-rules=RETRY-CONVERGES,BMU-EMPTY", "-n", "2")  # fmt: skip
+    result.assert_outcomes(passed=1, skipped=1)
+    text = result.stdout.str()
+    assert "conformance: untestable rules" in text
+    assert "RETRY-CONVERGES: untestable: needs faults injected between the harness and the target" in text

@@ -147,8 +147,19 @@ def test_generated_pytest_file_fails_while_moto_diverges(moto_report):
         (["run", "--target", "aws"], "--allow-real-billing"),
         (["run", "--target", "aws", "--allow-real-billing"], "needs --fixtures FILE"),
         (["replay", "missing.json", "--target", "reference"], "trace missing.json: cannot read it"),
+        (["serve", "--port", "99999"], "'99999' is not a port; give a whole number from 0"),
+        (["proxy", "--upstream", "http://127.0.0.1:9", "--port", "70000"], "'70000' is not a port"),
+        (["run", "--target", "moto", "--endpoint-url", "http://127.0.0.1:9"],
+         "--endpoint-url does nothing with --target moto (only reference-server, moto-server, endpoint"),
+        (["run", "--target", "reference", "--fixtures", "examples/world.json"],
+         "--fixtures does nothing with --target reference (only endpoint, aws read it); leave it out"),
+        (["run", "--target", "reference", "--max-records", "3"], "--max-records does nothing with"),
+        (["replay", "t.json", "--target", "moto", "--fixtures", "examples/world.json"],
+         "--fixtures does nothing with --target moto"),
+        (["diff", "t.json", "--target", "moto", "--target", "reference", "--endpoint-url", "http://h:1"],
+         "--endpoint-url does nothing with --target moto or --target reference"),
     ],
-)
+)  # fmt: skip
 def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
     assert exit_code(argv) == 2
     err = capsys.readouterr().err
@@ -311,3 +322,29 @@ def test_an_unreachable_moto_server_is_one_line_before_any_worker_starts(tmp_pat
     err = capfd.readouterr().err
     assert "did not answer POST /moto-api/reset" in err and err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "R").exists()
+
+
+def test_a_report_directory_that_holds_a_report_is_refused_without_force(tmp_path, capsys):
+    argv = ["run", "--target", "reference", "--rules", "RC-RESOLVE", "--budget", "quick", "--seed", "1"]
+    assert main([*argv, "--report", str(tmp_path)]) == 0
+    (tmp_path / "traces").mkdir()
+    (tmp_path / "traces" / "MU-ACCEPT.json").write_text("{}")  # an earlier run's trace
+    capsys.readouterr()
+    assert exit_code([*argv, "--report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"--report {tmp_path} already holds a report (report.json)" in err and "--force" in err
+    assert err.count("\n") == 1 and (tmp_path / "traces" / "MU-ACCEPT.json").exists()
+    assert main([*argv, "--report", str(tmp_path), "--force"]) == 0
+    assert not (tmp_path / "traces").exists()  # replaced: this run failed nothing
+
+
+@pytest.mark.parametrize(
+    ("target", "module"), [("moto", "moto"), ("moto", "freezegun"), ("moto-server", "flask")]
+)
+def test_a_target_whose_extra_is_not_installed_names_the_extra(target, module, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, module, None)  # what importlib finds when it is not installed
+    assert exit_code(["run", "--target", target, "--rules", "BMU-EMPTY"]) == 2
+    err = capsys.readouterr().err
+    assert f"--target {target} needs {module}, which is not installed" in err
+    assert "pip install 'metering-conformance[moto]'" in err
+    assert err.count("\n") == 1 and "Traceback" not in err

@@ -26,6 +26,7 @@ __all__ = [
     "TargetOptions",
     "TargetSetupError",
     "TargetUsageError",
+    "check_options",
     "load_fixtures_file",
     "make_target",
 ]
@@ -74,9 +75,15 @@ def make_target(options: TargetOptions, model: Model) -> Target:
     return target
 
 
-def _target(options: TargetOptions, model: Model) -> Target:
+def check_options(options: TargetOptions) -> Fixtures | None:
+    """The world of ``options.fixtures_file`` (None without one), once ``options`` are shown to
+    make a target: raises TargetUsageError for a bad URL or fixture file, faults in front of a
+    target that cannot meet them, or a missing option (a URL for ``endpoint``, the guards of
+    ``aws``). Opens nothing."""
     name = options.name
     url = options.endpoint_url
+    if name not in TARGET_NAMES:
+        raise TargetUsageError(f"unknown target {name!r}; use one of {', '.join(TARGET_NAMES)}")
     if url is not None and urlsplit(url).scheme not in ("http", "https"):
         raise TargetUsageError(
             f"--endpoint-url {url} is not an http:// or https:// URL; write it as http://{url.split('://')[-1]}"
@@ -87,6 +94,23 @@ def _target(options: TargetOptions, model: Model) -> Target:
             f"--faults needs a target the harness puts faults in front of ({', '.join(FAULTABLE)}), "
             f"not {name}"
         )
+    if name == "endpoint" and not url:
+        raise TargetUsageError("--target endpoint needs --endpoint-url URL (e.g. http://127.0.0.1:8080)")
+    if name == "aws":
+        if not options.allow_real_billing:
+            raise TargetUsageError("--target aws sends billable usage; add --allow-real-billing to confirm")
+        if fixtures is None:
+            raise TargetUsageError(
+                "--target aws needs --fixtures FILE naming your test product, customers and callers"
+            )
+        if not options.max_records or options.max_records < 1:
+            raise TargetUsageError("--target aws needs --max-records N (the most usage records it may send)")
+    return fixtures
+
+
+def _target(options: TargetOptions, model: Model) -> Target:
+    name = options.name
+    fixtures = check_options(options)
     if name == "reference":
         return ReferenceTarget(model)
     if name == "moto":
@@ -100,31 +124,18 @@ def _target(options: TargetOptions, model: Model) -> Target:
     if name == "endpoint":
         from conformance.targets.endpoint import EndpointTarget
 
-        if not options.endpoint_url:
-            raise TargetUsageError("--target endpoint needs --endpoint-url URL (e.g. http://127.0.0.1:8080)")
+        assert options.endpoint_url is not None
         return EndpointTarget(options.endpoint_url, fixtures, model.profile.name)
     if name == "reference-server":
         from conformance.targets.reference_server import ReferenceServerTarget
 
         return ReferenceServerTarget(model, options.endpoint_url)
-    if name == "aws":
-        return _aws(options, fixtures, model.profile.name)
-    raise TargetUsageError(f"unknown target {name!r}; use one of {', '.join(TARGET_NAMES)}")
+    from conformance.targets.aws import AwsTarget
+
+    assert fixtures is not None and options.fixtures_file is not None and options.max_records
+    profile = model.profile.name
+    return AwsTarget(options.fixtures_file, fixtures, options.max_records, options.endpoint_url, profile)
 
 
 # the targets the harness injects faults in front of: in process, or through a fault proxy
 FAULTABLE = ("reference", "reference-server", "endpoint")
-
-
-def _aws(options: TargetOptions, fixtures: Fixtures | None, profile: str) -> Target:
-    from conformance.targets.aws import AwsTarget
-
-    if not options.allow_real_billing:
-        raise TargetUsageError("--target aws sends billable usage; add --allow-real-billing to confirm")
-    if fixtures is None or options.fixtures_file is None:
-        raise TargetUsageError(
-            "--target aws needs --fixtures FILE naming your test product, customers and callers"
-        )
-    if not options.max_records or options.max_records < 1:
-        raise TargetUsageError("--target aws needs --max-records N (the most usage records it may send)")
-    return AwsTarget(options.fixtures_file, fixtures, options.max_records, options.endpoint_url, profile)

@@ -1,0 +1,150 @@
+"""The options a user gives ``conformance`` and the pytest plugin, parsed and checked in one place.
+
+Each parser takes the text as typed and returns the value, or raises ``OptionError`` with one
+line that names the bad value and says how to fix it. The CLI wraps them as argparse types; the
+pytest plugin calls them in ``pytest_configure`` and turns the error into ``pytest.UsageError``.
+``check_target_options`` refuses options the chosen target would ignore, and a target whose
+optional dependencies are not installed, before anything is opened.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import replace
+from pathlib import Path
+
+from conformance.engine.budget import BUDGETS
+from conformance.faults import parse_rate as _parse_rate
+from conformance.targets import TARGET_NAMES, TargetOptions, TargetUsageError, check_options
+from models.catalogue import RULES_BY_ID, rules_for
+from models.profiles import PROFILES
+
+__all__ = [
+    "OptionError",
+    "check_target_options",
+    "parse_budget",
+    "parse_natural",
+    "parse_port",
+    "parse_positive",
+    "parse_profile",
+    "parse_rate",
+    "parse_rules",
+    "parse_target",
+    "refuse_existing_report",
+]
+
+
+class OptionError(ValueError):
+    """A bad option value; the message is one line naming it and how to fix it."""
+
+
+def _one_of(text: str, known: list[str] | tuple[str, ...], what: str) -> str:
+    if text not in known:
+        raise OptionError(f"{text!r} is not a {what}; use one of {', '.join(known)}")
+    return text
+
+
+def parse_profile(text: str) -> str:
+    return _one_of(text, sorted(PROFILES), "profile")
+
+
+def parse_budget(text: str) -> str:
+    return _one_of(text, sorted(BUDGETS), "budget")
+
+
+def parse_target(text: str) -> str:
+    return _one_of(text, TARGET_NAMES, "target")
+
+
+def parse_natural(text: str) -> int:
+    if not text.isdigit():
+        raise OptionError(f"{text!r} is not a whole number >= 0")
+    return int(text)
+
+
+def parse_positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise OptionError(f"{text!r} is not a whole number >= 1")
+    return int(text)
+
+
+def parse_port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise OptionError(f"{text!r} is not a port; give a whole number from 0 (a free one) to 65535")
+    return int(text)
+
+
+def parse_rules(text: str, profile: str | None = None) -> tuple[str, ...]:
+    """Comma-separated rule IDs, each in the catalogue (and in ``profile``, when given)."""
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not names:
+        raise OptionError("no rule given; list them with 'conformance rules'")
+    for name in names:
+        if name not in RULES_BY_ID:
+            raise OptionError(f"unknown rule {name!r}; list them with 'conformance rules'")
+        if profile is not None and name not in {r.id for r in rules_for(profile)}:
+            raise OptionError(
+                f"rule {name} is not in profile {profile}; see 'conformance rules --profile {profile}'"
+            )
+    return names
+
+
+# what each target reads: an option any other target would silently ignore is refused
+_READS_URL = ("reference-server", "moto-server", "endpoint", "aws")
+_READS_FIXTURES = ("endpoint", "aws")
+# the optional dependencies a target imports, by the extra that installs them
+_NEEDS_MOTO = {"moto": ("moto", "freezegun"), "moto-server": ("moto", "flask")}
+
+
+def check_target_options(options: TargetOptions, *others: str) -> None:
+    """Raise TargetUsageError (one line) for options that make no target (``check_options``:
+    a bad URL or fixture file, a missing option), an option that ``options.name`` (and
+    ``others``, the targets the same options also go to, as with ``diff``) would all ignore, or
+    a target whose optional dependencies are missing. Reads the fixture file; opens nothing."""
+    names = (options.name, *others)
+    for name in names:
+        parse_target(name)
+    given = (
+        ("--endpoint-url", options.endpoint_url is not None, _READS_URL),
+        ("--fixtures", options.fixtures_file is not None, _READS_FIXTURES),
+        ("--allow-real-billing", options.allow_real_billing, ("aws",)),
+        ("--max-records", options.max_records is not None, ("aws",)),
+    )
+    for flag, present, readers in given:
+        if present and not set(names) & set(readers):
+            targets = " or ".join(f"--target {n}" for n in names)
+            raise TargetUsageError(
+                f"{flag} does nothing with {targets} (only {', '.join(readers)} read it); leave it out"
+            )
+    for name in names:
+        if name == "moto-server" and options.endpoint_url:
+            continue  # a moto server the user started: nothing of moto runs here
+        missing = [m for m in _NEEDS_MOTO.get(name, ()) if importlib.util.find_spec(m) is None]
+        if missing:
+            raise TargetUsageError(
+                f"--target {name} needs {missing[0]}, which is not installed; "
+                "install it with: pip install 'metering-conformance[moto]'"
+            )
+        check_options(replace(options, name=name))
+
+
+_REPORT_FILES = ("report.json", "junit.xml", "report.md", "traces")
+
+
+def refuse_existing_report(directory: Path) -> None:
+    """Raise TargetUsageError if ``directory`` already holds a report, which writing a new one
+    would replace (its traces included)."""
+    found = [name for name in _REPORT_FILES if (Path(directory) / name).exists()]
+    if found:
+        raise TargetUsageError(
+            f"--report {directory} already holds a report ({found[0]}); "
+            "name another directory, or add --force to replace it"
+        )
+
+
+def parse_rate(text: str) -> float:
+    """A fault rate, 0 to 0.25 (the fault package's own parser)."""
+    try:
+        return _parse_rate(text)
+    except ValueError as exc:
+        raise OptionError(str(exc)) from None
