@@ -372,6 +372,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.report is not None:
         report.write(args.report)
         print(f"report: {args.report / 'report.md'}")
+    if report.first_failure() is not None:
+        print("\n".join(report.headline(args.report)[1:]))
     return report.exit_code
 
 

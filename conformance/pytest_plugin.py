@@ -195,7 +195,7 @@ class RuleItem(pytest.Item):
             pytest.skip(f"untestable: {result.reason}")
         if result.verdict != "pass":
             trace_file = self._save(result) if result.trace is not None else None
-            text = failure_text(result, self._replay_target(), trace_file)
+            text = failure_text(result, self.run_config.target, trace_file)
             raise RuleFailure(f"{result.verdict}\n{text}")
 
     def _save(self, result: Any) -> str:
@@ -209,11 +209,6 @@ class RuleItem(pytest.Item):
         module = traces / ("test_" + re.sub(r"\W", "_", result.id.lower()) + ".py")
         module.write_text(pytest_source(path.name, result.trace))
         return str(path)
-
-    def _replay_target(self) -> str:
-        target = self.run_config.target
-        url = f" --endpoint-url {target.endpoint_url}" if target.endpoint_url else ""
-        return f"{target.name}{url}"
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, RuleFailure):

@@ -257,7 +257,11 @@ class Allowed:
 
 def describe_outcome(outcome: Outcome) -> str:
     if isinstance(outcome, ServiceError):
-        return f"{outcome.status} {outcome.code}" + (f": {outcome.message}" if outcome.message else "")
+        # a message that only repeats the code (or starts with it) adds nothing to it
+        message = (outcome.message or "").strip()
+        if message == outcome.code or message.startswith(f"{outcome.code}:"):
+            message = message.removeprefix(outcome.code).removeprefix(":").strip()
+        return f"{outcome.status} {outcome.code}" + (f": {message}" if message else "")
     if isinstance(outcome, MeterUsageResult):
         return f"200 with MeteringRecordId {outcome.metering_record_id!r}"
     if isinstance(outcome, BatchMeterUsageResult):

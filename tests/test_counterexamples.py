@@ -66,7 +66,7 @@ def _check_counterexample(result, model, on_the_hour=True):
         state = model.step(state, allowed, _observed(allowed, step))
     # everything the report says is about this trace: indices name its records, every
     # mismatch of the final step is printed
-    text = failure_text(result, "t")
+    text = failure_text(result, TargetOptions("t"))
     final = trace.steps[-1]
     count = len(final.request.usage_records) if isinstance(final.request, BatchMeterUsage) else 1
     for listed in re.findall(r"records? \[([\d, ]+)\]", text):

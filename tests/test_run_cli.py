@@ -81,7 +81,7 @@ def test_report_md_shows_expected_received_and_the_trace(moto_report):
     assert "Expected: TimestampOutOfBoundsException" in section
     assert "Received: 200" in section
     assert "BatchMeterUsage {" in section
-    assert "conformance replay traces/BMU-WINDOW.json --target moto" in section
+    assert f"conformance replay {out}/traces/BMU-WINDOW.json --target moto" in section
 
 
 def test_no_artifact_holds_a_credential(moto_report):
@@ -348,3 +348,42 @@ def test_a_target_whose_extra_is_not_installed_names_the_extra(target, module, m
     assert f"--target {target} needs {module}, which is not installed" in err
     assert "pip install 'metering-conformance[moto]'" in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_report_md_opens_with_three_lines_whose_replay_runs_from_where_the_run_ran(
+    tmp_path, monkeypatch, capsys
+):
+    import shlex
+
+    monkeypatch.chdir(tmp_path)
+    argv = ["run", "--target", "moto", "--budget", "quick", "--seed", "1", "--rules", "BMU-EMPTY,BMU-WINDOW"]
+    assert main([*argv, "--report", "out/R"]) == 1
+    out = capsys.readouterr().out
+    head = (tmp_path / "out" / "R" / "report.md").read_text().splitlines()[2:5]
+    assert head[0] == "**1 pass, 1 fail of 2 rules: exit 1.**  "
+    assert head[1].startswith("First failing rule: BMU-WINDOW (fail: expected TimestampOutOfBoundsException")
+    command = re.fullmatch(r"Replay it: `(.+)`", head[2]).group(1)
+    assert command == "conformance replay out/R/traces/BMU-WINDOW.json --target moto"
+    assert f"Replay it: {command}" in out  # the terminal ends with the same lines
+    assert main(shlex.split(command)[1:]) == 1  # pasted where the run ran: the divergence again
+    assert "Divergence reproduced." in capsys.readouterr().out
+
+
+def test_a_run_that_passes_says_how_to_repeat_it(tmp_path):
+    argv = ["run", "--target", "reference", "--budget", "quick", "--seed", "2", "--rules", "BMU-EMPTY"]
+    assert main([*argv, "--report", str(tmp_path)]) == 0
+    head = (tmp_path / "report.md").read_text().splitlines()[2:5]
+    assert head[:2] == ["**1 pass of 1 rules: exit 0.**  ", "No rule failed.  "]
+    assert head[2] == (
+        "Repeat the run: `conformance run --target reference --profile 2025-01 --budget quick --seed 2 "
+        "--rules BMU-EMPTY`"
+    )
+
+
+def test_an_error_message_that_repeats_its_code_is_shown_once():
+    from models import ServiceError, describe_outcome
+
+    code = "TimestampOutOfBoundsException"
+    assert describe_outcome(ServiceError(code, 400, code)) == f"400 {code}"
+    assert describe_outcome(ServiceError(code, 400, f"{code}: too old")) == f"400 {code}: too old"
+    assert describe_outcome(ServiceError(code, 400, "too old")) == f"400 {code}: too old"

@@ -21,10 +21,20 @@ from conformance import __version__
 from conformance.reporting.render import labelled, render_step
 from conformance.reporting.results import RuleResult, RunConfig
 from conformance.reporting.trace import pytest_source
+from conformance.targets import TargetOptions
 from conformance.wire.schemas import validate
 from models.catalogue import RULES_BY_ID
 
-__all__ = ["VERDICTS", "Report", "check_destination", "failure_text", "summary_table", "trace_path"]
+__all__ = [
+    "VERDICTS",
+    "Report",
+    "check_destination",
+    "failure_text",
+    "replay_command",
+    "rerun_command",
+    "summary_table",
+    "trace_path",
+]
 
 VERDICTS = ("pass", "fail", "flaky", "untestable", "not-reached")
 
@@ -98,7 +108,7 @@ class Report:
         directory.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".report-", dir=directory.parent))
         try:
-            self._write_into(staging)
+            self._write_into(staging, directory)
             directory.mkdir(exist_ok=True)
             for old in ("report.json", "junit.xml", "report.md", "traces"):
                 target = directory / old
@@ -111,10 +121,12 @@ class Report:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
-    def _write_into(self, directory: Path) -> None:
+    def _write_into(self, directory: Path, final: Path) -> None:
+        """The files, written into ``directory``; their replay commands name ``final``, the
+        report directory as the user gave it, so they run as printed from where the run did."""
         (directory / "report.json").write_text(json.dumps(self.to_json(), indent=2) + "\n")
-        (directory / "junit.xml").write_bytes(self.junit())
-        (directory / "report.md").write_text(self.markdown())
+        (directory / "junit.xml").write_bytes(self.junit(final))
+        (directory / "report.md").write_text(self.markdown(final))
         traces = [r for r in self.results if r.trace is not None]
         if traces:
             (directory / "traces").mkdir()
@@ -125,7 +137,7 @@ class Report:
             module = "test_" + re.sub(r"\W", "_", result.id.lower()) + ".py"
             (directory / "traces" / module).write_text(pytest_source(name, result.trace))
 
-    def junit(self) -> bytes:
+    def junit(self, directory: Path | None = None) -> bytes:
         suite = ET.Element(
             "testsuite",
             name=f"metering-conformance {self.config.target.name} {self.config.profile}",
@@ -141,7 +153,7 @@ class Report:
             )
             if result.verdict in ("fail", "flaky"):
                 failure = ET.SubElement(case, "failure", message=f"{result.verdict}: {result.reason}")
-                failure.text = failure_text(result, self.config.target.name)
+                failure.text = failure_text(result, self.config.target, _saved_at(result, directory))
             elif result.verdict == "not-reached":
                 ET.SubElement(case, "error", message=result.reason or "not reached")
             elif result.verdict == "untestable":
@@ -171,13 +183,43 @@ class Report:
             ]
         return lines
 
-    def markdown(self) -> str:
+    def first_failure(self) -> RuleResult | None:
+        """The rule a reader should look at first: the first that failed, else the first flaky,
+        else the first not reached."""
+        for verdict in ("fail", "flaky", "not-reached"):
+            for result in self.results:
+                if result.verdict == verdict:
+                    return result
+        return None
+
+    def headline(self, directory: Path | None = None) -> list[str]:
+        """Three lines: the counts, the first failing rule, and the command that shows it again
+        (its trace replayed, or the run repeated), runnable from where the run ran."""
         counts = ", ".join(f"{self.counts[v]} {v}" for v in VERDICTS if self.counts.get(v))
+        total = f"{counts} of {len(self.results)} rules: exit {self.exit_code}."
+        first = self.first_failure()
+        if first is None:
+            return [total, "No rule failed.", f"Repeat the run: {rerun_command(self.config)}"]
+        why = _first_line(first.reason)
+        line = f"First failing rule: {first.id} ({first.verdict}{': ' + why if why else ''})."
+        saved = _saved_at(first, directory)
+        if saved is not None:
+            return [total, line, f"Replay it: {replay_command(saved, self.config.target)}"]
+        return [total, line, f"Repeat it: {rerun_command(self.config, first.id)}"]
+
+    def markdown(self, directory: Path | None = None) -> str:
+        """report.md; ``directory``: where it is written, as the user named it (replay commands
+        name trace files under it)."""
+        total, first, command = self.headline(directory)
         lines = [
             f"# Conformance report: {self.config.target.name}, profile {self.config.profile}",
             "",
+            f"**{total}**  ",
+            f"{first}  ",
+            f"{_code_span(command)}",
+            "",
             f"metering-conformance {__version__}, budget {self.config.budget}, seed {self.config.seed}, "
-            f"{self.seconds:.0f} s. {counts}.",
+            f"{self.seconds:.0f} s.",
             "",
             *self._fault_lines(),
             "| Rule | Verdict | Decided | Note |",
@@ -195,10 +237,57 @@ class Report:
                     f"## {r.id}: {r.verdict}",
                     "",
                     "```",
-                    failure_text(r, self.config.target.name),
+                    failure_text(r, self.config.target, _saved_at(r, directory)),
                     "```",
                 ]
         return "\n".join(lines) + "\n"
+
+
+def _code_span(line: str) -> str:
+    """``Replay it: conformance …`` with the command as Markdown code."""
+    label, _, command = line.partition(": ")
+    return f"{label}: `{command}`"
+
+
+def _saved_at(result: RuleResult, directory: Path | None) -> str | None:
+    """Where ``result``'s trace is in a report written to ``directory`` (as the user named it);
+    relative to the report directory when there is none."""
+    path = trace_path(result)
+    if path is None or directory is None:
+        return path
+    return str(Path(directory) / path)
+
+
+def replay_command(trace_file: str, target: TargetOptions) -> str:
+    """The command that replays ``trace_file`` against the run's target, with the options that
+    reach it (never a credential: the aws target reads its keys from the fixture file)."""
+    parts = ["conformance", "replay", trace_file, "--target", target.name]
+    if target.endpoint_url:
+        parts += ["--endpoint-url", target.endpoint_url]
+    if target.fixtures_file is not None:
+        parts += ["--fixtures", str(target.fixtures_file)]
+    if target.allow_real_billing:
+        parts += ["--allow-real-billing", "--max-records", str(target.max_records)]
+    return shlex.join(parts)
+
+
+def rerun_command(config: RunConfig, rule: str | None = None) -> str:
+    """The command that runs ``config`` again (only ``rule``, when given), with its seed."""
+    target = config.target
+    parts = ["conformance", "run", "--target", target.name]
+    if target.endpoint_url:
+        parts += ["--endpoint-url", target.endpoint_url]
+    if target.fixtures_file is not None:
+        parts += ["--fixtures", str(target.fixtures_file)]
+    if target.allow_real_billing:
+        parts += ["--allow-real-billing", "--max-records", str(target.max_records)]
+    parts += ["--profile", config.profile, "--budget", config.budget, "--seed", str(config.seed)]
+    if target.faults:
+        parts += ["--faults", str(target.faults)]
+    rules = (rule,) if rule else config.rules
+    if rules:
+        parts += ["--rules", ",".join(rules)]
+    return shlex.join(parts)
 
 
 def trace_path(result: RuleResult) -> str | None:
@@ -206,7 +295,7 @@ def trace_path(result: RuleResult) -> str | None:
     return f"traces/{result.id}.json" if result.trace is not None else None
 
 
-def failure_text(result: RuleResult, target: str, trace_file: str | None = None) -> str:
+def failure_text(result: RuleResult, target: TargetOptions, trace_file: str | None = None) -> str:
     """A failing rule as the report, junit.xml and the pytest plugin show it: the rule, Expected,
     Received, the minimal trace step by step, and the command that replays it. ``trace_file``:
     where the trace was saved, as the replay command should name it (default: its place in a
@@ -219,11 +308,12 @@ def failure_text(result: RuleResult, target: str, trace_file: str | None = None)
         lines += labelled("Replayed: ", result.replayed)
     if result.trace is not None:
         path = trace_file or trace_path(result)
+        assert path is not None
         what = "history, its requests sent at once" if result.trace.concurrent else "trace"
         lines += ["", f"Minimal {what} ({path}):"]
         for number, step in enumerate(result.trace.steps, 1):
             lines += render_step(number, step)
-        lines += ["", f"Replay: conformance replay {shlex.quote(str(path))} --target {target}"]
+        lines += ["", f"Replay: {replay_command(path, target)}"]
     return "\n".join(lines)
 
 
