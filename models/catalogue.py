@@ -10,10 +10,22 @@ A *lenient* rule allows several outcomes (the sources are silent or disagree).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 
-__all__ = ["ANY_CLIENT_ERROR", "RULES", "RULES_BY_ID", "Rule", "Source", "errors_of", "rules_for"]
+__all__ = [
+    "ALL_OPERATIONS",
+    "ANY_CLIENT_ERROR",
+    "RULES",
+    "RULES_BY_ID",
+    "Kind",
+    "Rule",
+    "Source",
+    "errors_of",
+    "is_wire",
+    "rules_for",
+]
 
 ANY_CLIENT_ERROR = "*"
 """In a rule's ``errors``: any 4xx error (the sources name no code)."""
@@ -40,18 +52,51 @@ class Source:
     quote: str
 
 
+class Kind(StrEnum):
+    """What a rule judges: the wire format of any answer, a family of record checks shared by
+    both metering operations, one operation's rules, or a property across operations."""
+
+    WIRE = "wire"
+    ALLOCATION = "allocation"
+    QUANTITY = "quantity"
+    METER = "meter"
+    BATCH = "batch"
+    RESOLVE = "resolve"
+    REGISTER = "register"
+    RETRY = "retry"
+    CONCURRENCY = "concurrency"
+
+
+ALL_OPERATIONS = ("MeterUsage", "BatchMeterUsage", "ResolveCustomer", "RegisterUsage")
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
     operation: str
+    """The operations it judges, comma-separated (``*``: every one), as ``rules --format json``
+    shows them; :attr:`operations` as a tuple."""
     statement: str
     sources: tuple[Source, ...]
     confidence: str
+    kind: Kind
     lenient: bool = False
     profiles: frozenset[str] = BOTH
     errors: tuple[str, ...] = ()
     """The error codes the rule refuses with (``*``: any 4xx error); empty for a rule that
     decides successes or statuses only."""
+
+    @property
+    def operations(self) -> tuple[str, ...]:
+        return ALL_OPERATIONS if self.operation == "*" else tuple(self.operation.split(","))
+
+    @property
+    def codes(self) -> frozenset[str] | None:
+        """What a refusal under this rule may answer: its named codes, or None (any 4xx) where
+        it names none or allows any."""
+        if not self.errors or ANY_CLIENT_ERROR in self.errors:
+            return None
+        return frozenset(self.errors)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -72,8 +117,10 @@ def _r(
     statement: str,
     confidence: str,
     *sources: tuple[str, str],
+    kind: Kind,
     lenient: bool = False,
     profiles: frozenset[str] = BOTH,
+    errors: tuple[str, ...] = (),
 ) -> Rule:
     return Rule(
         rule_id,
@@ -81,8 +128,10 @@ def _r(
         statement,
         tuple(Source(name, quote) for name, quote in sources),
         confidence,
+        kind,
         lenient,
         profiles,
+        errors,
     )
 
 
@@ -119,6 +168,14 @@ _SDK_FIRST_CALL = (
     "the initial call to RegisterUsage.",
 )
 
+_ALLOCATIONS = ("InvalidUsageAllocationsException",)
+_TAG = ("InvalidTagException",)
+_OUT_OF_BOUNDS = ("TimestampOutOfBoundsException",)
+_PRODUCT = ("InvalidProductCodeException",)
+_DIMENSION = ("InvalidUsageDimensionException",)
+_NOT_ENTITLED = ("CustomerNotEntitledException",)
+_ANY = (ANY_CLIENT_ERROR,)
+
 RULES: tuple[Rule, ...] = (
     # Wire format (all operations) ------------------------------------------------------------
     _r(
@@ -129,6 +186,7 @@ RULES: tuple[Rule, ...] = (
         "D",
         ("AWS-JSON", "Responses are JSON documents; Content-Type application/x-amz-json-1.1."),
         ("BOTOCORE", "output shapes of the four operations"),
+        kind=Kind.WIRE,
     ),
     _r(
         "WIRE-ERROR-SHAPE",
@@ -138,6 +196,7 @@ RULES: tuple[Rule, ...] = (
         "D",
         ("AWS-JSON", "The error type is given by the __type member of the body."),
         ("BOTOCORE", "operations.*.errors"),
+        kind=Kind.WIRE,
     ),
     _r(
         "WIRE-STATUS",
@@ -147,6 +206,7 @@ RULES: tuple[Rule, ...] = (
         ("API-REF", "HTTP Status Code: 400 for each client error, 500 for InternalServiceErrorException"),
         ("BOTOCORE", "InternalServiceErrorException is marked fault: true"),
         lenient=True,
+        kind=Kind.WIRE,
     ),
     _r(
         "WIRE-UNKNOWN-OP",
@@ -154,6 +214,8 @@ RULES: tuple[Rule, ...] = (
         "An unknown X-Amz-Target operation gets a 4xx error, never a 5xx or a dropped connection.",
         "I",
         ("AWS-JSON", "UnknownOperationException for a target the service does not have"),
+        kind=Kind.WIRE,
+        errors=_ANY,
     ),
     _r(
         "WIRE-MALFORMED",
@@ -161,6 +223,8 @@ RULES: tuple[Rule, ...] = (
         "A body that is not valid JSON gets a 4xx error (SerializationException) and changes nothing.",
         "I",
         ("AWS-JSON", "SerializationException for a body that cannot be deserialized"),
+        kind=Kind.WIRE,
+        errors=_ANY,
     ),
     _r(
         "WIRE-VALIDATION",
@@ -173,6 +237,8 @@ RULES: tuple[Rule, ...] = (
         "than BatchMeterUsage, may be refused with a 4xx or ignored; the emulator refuses.",
         "D/U (code unspecified)",
         ("BOTOCORE", "required, min, max and pattern of every input shape"),
+        kind=Kind.WIRE,
+        errors=_ANY,
     ),
     # Allocations ---------------------------------------------------------------------------------
     _r(
@@ -187,6 +253,8 @@ RULES: tuple[Rule, ...] = (
             "UsageRecord.UsageAllocations: The sum of all UsageAllocation quantities "
             "must equal the Quantity of the UsageRecord.",
         ),
+        kind=Kind.ALLOCATION,
+        errors=_ALLOCATIONS,
     ),
     _r(
         "ALLOC-UNIQUE-TAGS",
@@ -196,6 +264,8 @@ RULES: tuple[Rule, ...] = (
         "D",
         ("SDK-V1", "each UsageAllocation must have a unique set of tags (include no tags)."),
         ("BOTOCORE", "MeterUsageRequest.UsageAllocations documentation"),
+        kind=Kind.ALLOCATION,
+        errors=_ALLOCATIONS,
     ),
     _r(
         "ALLOC-TAG-LIMIT",
@@ -204,6 +274,8 @@ RULES: tuple[Rule, ...] = (
         "D",
         ("SDK-V1", "InvalidTagException: The tag is invalid, or the number of tags is greater than 5."),
         ("BOTOCORE", "TagList max"),
+        kind=Kind.ALLOCATION,
+        errors=_TAG,
     ),
     _r(
         "ALLOC-TAG-FORMAT",
@@ -214,6 +286,8 @@ RULES: tuple[Rule, ...] = (
         ("BOTOCORE", "TagKey / TagValue min, max and pattern ^[a-zA-Z0-9+ -=._:\\/@]+$"),
         ("SELLER-GUIDE", "Allowed characters: a-zA-Z0-9+ -=._:\\/@ (a literal list)"),
         lenient=True,
+        kind=Kind.ALLOCATION,
+        errors=_TAG,
     ),
     _r(
         "ALLOC-COUNT-LIMIT",
@@ -227,6 +301,8 @@ RULES: tuple[Rule, ...] = (
             "than 500 for a single usage record.",
         ),
         ("BOTOCORE", "UsageAllocations max"),
+        kind=Kind.ALLOCATION,
+        errors=_ALLOCATIONS,
     ),
     _r(
         "ALLOC-QUANTITY-FORM",
@@ -248,6 +324,8 @@ RULES: tuple[Rule, ...] = (
             "quantity (whole number or decimal) as the usage quantity.",
         ),
         profiles=NEW,
+        kind=Kind.ALLOCATION,
+        errors=("InvalidUsageAllocationsException", "ValidationException"),
     ),
     # Quantities (2026-11) -------------------------------------------------------------------------
     _r(
@@ -264,6 +342,7 @@ RULES: tuple[Rule, ...] = (
         ),
         ("BOTOCORE", "UsageQuantityAsDecimalString pattern ^(0|[1-9][0-9]{0,9})(\\.[0-9]{1,6})?$"),
         profiles=NEW,
+        kind=Kind.QUANTITY,
     ),
     _r(
         "QTY-ONE-FORM",
@@ -279,6 +358,8 @@ RULES: tuple[Rule, ...] = (
             "BatchMeterUsage request fails and no records are processed.",
         ),
         profiles=NEW,
+        kind=Kind.QUANTITY,
+        errors=_ANY,
     ),
     _r(
         "QTY-BY-VALUE",
@@ -298,6 +379,7 @@ RULES: tuple[Rule, ...] = (
             "value (for example, 17 and 17.00) are not different.",
         ),
         profiles=NEW,
+        kind=Kind.QUANTITY,
     ),
     # MeterUsage ----------------------------------------------------------------------------------
     _r(
@@ -307,6 +389,7 @@ RULES: tuple[Rule, ...] = (
         "window, returns 200 with a non-empty MeteringRecordId.",
         "D",
         ("SDK-V1", "MeterUsageOutput: MeteringRecordId - Metering record id."),
+        kind=Kind.METER,
     ),
     _r(
         "MU-PRODUCT",
@@ -314,6 +397,8 @@ RULES: tuple[Rule, ...] = (
         "An unknown product code gets InvalidProductCodeException.",
         "D",
         _SDK_PRODUCT,
+        kind=Kind.METER,
+        errors=_PRODUCT,
     ),
     _r(
         "MU-DIMENSION",
@@ -321,6 +406,8 @@ RULES: tuple[Rule, ...] = (
         "A dimension that is not one of the product's gets InvalidUsageDimensionException.",
         "D",
         _SDK_DIMENSION,
+        kind=Kind.METER,
+        errors=_DIMENSION,
     ),
     _r(
         "MU-WINDOW",
@@ -335,6 +422,8 @@ RULES: tuple[Rule, ...] = (
             "hour in the past. (conflicts with the 6 hours of the operation text)",
         ),
         ("API-REF", "records with a timestamp 6 hours or more in the past are refused"),
+        kind=Kind.METER,
+        errors=_OUT_OF_BOUNDS,
     ),
     _r(
         "MU-FUTURE",
@@ -343,6 +432,8 @@ RULES: tuple[Rule, ...] = (
         "U",
         ("SDK-V1", "silent: no statement on a timestamp later than the service's now (none documents it)"),
         lenient=True,
+        kind=Kind.METER,
+        errors=_OUT_OF_BOUNDS,
     ),
     _r(
         "MU-IDEMPOTENT",
@@ -355,6 +446,8 @@ RULES: tuple[Rule, ...] = (
             "For identical requests, the API is idempotent. It simply returns the metering record ID.",
         ),
         ("API-REF", "MeterUsage is idempotent for identical requests"),
+        kind=Kind.METER,
+        errors=("DuplicateRequestException",),
     ),
     _r(
         "MU-HOUR-DUPLICATE",
@@ -369,6 +462,8 @@ RULES: tuple[Rule, ...] = (
             "a different usageQuantity.",
         ),
         ("SELLER-GUIDE", "duplicate detection uses the timestamp rounded down to the hour"),
+        kind=Kind.METER,
+        errors=("DuplicateRequestException",),
     ),
     _r(
         "MU-CALLER-ISOLATION",
@@ -376,6 +471,7 @@ RULES: tuple[Rule, ...] = (
         "Different callers meter the same dimension and hour independently.",
         "D",
         ("SDK-V1", "emitted by the same EC2 instance, ECS task, or EKS pod"),
+        kind=Kind.METER,
     ),
     _r(
         "MU-QUANTITY-DEFAULT",
@@ -383,6 +479,7 @@ RULES: tuple[Rule, ...] = (
         "An omitted UsageQuantity means 0 (an explicit 0 is then an identical request).",
         "D",
         ("SDK-V1", "UsageQuantity: Consumption value for the hour. Defaults to 0 if not specified."),
+        kind=Kind.METER,
     ),
     _r(
         "MU-DRYRUN",
@@ -396,6 +493,8 @@ RULES: tuple[Rule, ...] = (
             "but does not make the request.",
         ),
         lenient=True,
+        kind=Kind.METER,
+        errors=("DryRunOperation",),
     ),
     _r(
         "MU-ENTITLEMENT",
@@ -407,6 +506,8 @@ RULES: tuple[Rule, ...] = (
             "CONTROL",
             "a request from a declared caller for another, known product gets CustomerNotEntitledException",
         ),
+        kind=Kind.METER,
+        errors=_NOT_ENTITLED,
     ),
     _r(
         "MU-REGION",
@@ -418,6 +519,8 @@ RULES: tuple[Rule, ...] = (
             "InvalidEndpointRegionException: The endpoint being called is in a AWS Region "
             "different from your EC2 instance, ECS task, or EKS pod.",
         ),
+        kind=Kind.METER,
+        errors=("InvalidEndpointRegionException",),
     ),
     _r(
         "MU-CLIENT-TOKEN",
@@ -428,6 +531,8 @@ RULES: tuple[Rule, ...] = (
         ("BOTOCORE", "MeterUsageRequest.ClientToken idempotencyToken; IdempotencyConflictException"),
         ("API-REF", "ClientToken: a unique, case-sensitive identifier for idempotency"),
         profiles=NEW,
+        kind=Kind.METER,
+        errors=("IdempotencyConflictException",),
     ),
     _r(
         "MU-AGENTCORE",
@@ -450,6 +555,8 @@ RULES: tuple[Rule, ...] = (
             "the ClientToken is unique.",
         ),
         profiles=NEW,
+        kind=Kind.METER,
+        errors=_ANY,
     ),
     # BatchMeterUsage -----------------------------------------------------------------------------
     _r(
@@ -458,6 +565,7 @@ RULES: tuple[Rule, ...] = (
         "A valid record for a subscribed customer gets Status Success and a MeteringRecordId.",
         "D",
         ("SDK-V1", "Success- The UsageRecord was accepted and honored by BatchMeterUsage."),
+        kind=Kind.BATCH,
     ),
     _r(
         "BMU-PARTITION",
@@ -470,6 +578,7 @@ RULES: tuple[Rule, ...] = (
             "BatchMeterUsage returns a list of UsageRecordResult objects, showing the "
             "result for each UsageRecord, as well as a list of UnprocessedRecords",
         ),
+        kind=Kind.BATCH,
     ),
     _r(
         "BMU-SIZE-LIMIT",
@@ -478,6 +587,8 @@ RULES: tuple[Rule, ...] = (
         "D (code U)",
         ("SDK-V1", "BatchMeterUsage can process up to 25 UsageRecords at a time."),
         ("BOTOCORE", "UsageRecordList max"),
+        kind=Kind.BATCH,
+        errors=_ANY,
     ),
     _r(
         "BMU-PAYLOAD-LIMIT",
@@ -487,6 +598,8 @@ RULES: tuple[Rule, ...] = (
         "D (code U)",
         ("SDK-V1", "BatchMeterUsage requests must be less than 1MB in size."),
         lenient=True,
+        kind=Kind.BATCH,
+        errors=_ANY,
     ),
     _r(
         "BMU-WINDOW",
@@ -500,6 +613,8 @@ RULES: tuple[Rule, ...] = (
             "records up to 24 hours old; records of the previous month are not accepted "
             "after 06:00 UTC on the first day of the month (2026-11)",
         ),
+        kind=Kind.BATCH,
+        errors=_OUT_OF_BOUNDS,
     ),
     _r(
         "BMU-ATOMIC",
@@ -508,6 +623,7 @@ RULES: tuple[Rule, ...] = (
         "another quantity is not a duplicate).",
         "D",
         _SDK_TOOB,
+        kind=Kind.BATCH,
     ),
     _r(
         "BMU-FUTURE",
@@ -516,6 +632,8 @@ RULES: tuple[Rule, ...] = (
         "U",
         ("SDK-V1", "silent: no statement on a timestamp later than the service's now (none documents it)"),
         lenient=True,
+        kind=Kind.BATCH,
+        errors=_OUT_OF_BOUNDS,
     ),
     _r(
         "BMU-PRODUCT",
@@ -523,6 +641,8 @@ RULES: tuple[Rule, ...] = (
         "An unknown product code gets InvalidProductCodeException.",
         "D",
         _SDK_PRODUCT,
+        kind=Kind.BATCH,
+        errors=(*_PRODUCT, ANY_CLIENT_ERROR),  # any 4xx where no product is named at all
     ),
     _r(
         "BMU-DIMENSION",
@@ -530,6 +650,8 @@ RULES: tuple[Rule, ...] = (
         "A record whose dimension is not one of the product's gets InvalidUsageDimensionException.",
         "D",
         _SDK_DIMENSION,
+        kind=Kind.BATCH,
+        errors=_DIMENSION,
     ),
     _r(
         "BMU-NOT-SUBSCRIBED",
@@ -538,6 +660,7 @@ RULES: tuple[Rule, ...] = (
         "CustomerNotSubscribed and is not recorded.",
         "D",
         _SDK_NOT_SUBSCRIBED,
+        kind=Kind.BATCH,
     ),
     _r(
         "BMU-UNKNOWN-CUSTOMER",
@@ -552,6 +675,8 @@ RULES: tuple[Rule, ...] = (
             "CustomerIdentifier that does not exist.",
         ),
         lenient=True,
+        kind=Kind.BATCH,
+        errors=("InvalidCustomerIdentifierException",),
     ),
     _r(
         "BMU-IDEMPOTENT",
@@ -564,6 +689,7 @@ RULES: tuple[Rule, ...] = (
             "For identical requests, the API is idempotent; requests can be retried with "
             "the same records or a subset of the input records.",
         ),
+        kind=Kind.BATCH,
     ),
     _r(
         "BMU-DUPLICATE",
@@ -577,6 +703,7 @@ RULES: tuple[Rule, ...] = (
             "dimension, and time, but a different quantity.",
         ),
         ("SELLER-GUIDE", "duplicate detection uses the timestamp rounded down to the hour"),
+        kind=Kind.BATCH,
     ),
     _r(
         "BMU-IN-BATCH-DUPLICATE",
@@ -586,6 +713,7 @@ RULES: tuple[Rule, ...] = (
         "U",
         ("SDK-V1", "silent: DuplicateRecord is defined against a previously metered record only"),
         lenient=True,
+        kind=Kind.BATCH,
     ),
     _r(
         "BMU-CUSTOMER-ISOLATION",
@@ -593,6 +721,7 @@ RULES: tuple[Rule, ...] = (
         "Records of different customers never conflict.",
         "D",
         ("SDK-V1", "A previously metered UsageRecord had the same customer, dimension, and time"),
+        kind=Kind.BATCH,
     ),
     _r(
         "BMU-PRODUCT-ISOLATION",
@@ -600,6 +729,7 @@ RULES: tuple[Rule, ...] = (
         "Records for different products never conflict.",
         "D",
         ("SDK-V1", "Every request to BatchMeterUsage is for one product."),
+        kind=Kind.BATCH,
     ),
     _r(
         "BMU-EMPTY",
@@ -608,6 +738,8 @@ RULES: tuple[Rule, ...] = (
         "U",
         ("BOTOCORE", "UsageRecordList min 0"),
         lenient=True,
+        kind=Kind.BATCH,
+        errors=_ANY,
     ),
     _r(
         "BMU-ACCOUNT-ID",
@@ -618,6 +750,8 @@ RULES: tuple[Rule, ...] = (
         ("BOTOCORE", "UsageRecord.CustomerAWSAccountId"),
         ("API-REF", "CustomerIdentifier and CustomerAWSAccountId are mutually exclusive"),
         profiles=NEW,
+        kind=Kind.BATCH,
+        errors=_ANY,
     ),
     _r(
         "BMU-LICENSE",
@@ -626,6 +760,8 @@ RULES: tuple[Rule, ...] = (
         "D",
         ("BOTOCORE", "UsageRecord.LicenseArn; InvalidLicenseException"),
         profiles=NEW,
+        kind=Kind.BATCH,
+        errors=("InvalidLicenseException",),
     ),
     _r(
         "BMU-CONCURRENT-AGREEMENTS",
@@ -643,6 +779,8 @@ RULES: tuple[Rule, ...] = (
         ("CONTROL", "products[].concurrentAgreements"),
         lenient=True,
         profiles=NEW,
+        kind=Kind.BATCH,
+        errors=_ANY,
     ),
     # ResolveCustomer -----------------------------------------------------------------------------
     _r(
@@ -656,6 +794,7 @@ RULES: tuple[Rule, ...] = (
             "The registration token is resolved through this API to obtain a "
             "CustomerIdentifier along with the CustomerAWSAccountId and ProductCode.",
         ),
+        kind=Kind.RESOLVE,
     ),
     _r(
         "RC-INVALID",
@@ -663,6 +802,8 @@ RULES: tuple[Rule, ...] = (
         "An unknown or garbled token gets InvalidTokenException.",
         "D",
         ("SDK-V1", "InvalidTokenException: Registration token is invalid."),
+        kind=Kind.RESOLVE,
+        errors=("InvalidTokenException",),
     ),
     _r(
         "RC-EXPIRED",
@@ -670,6 +811,8 @@ RULES: tuple[Rule, ...] = (
         "An expired token gets ExpiredTokenException.",
         "D",
         ("SDK-V1", "ExpiredTokenException: The submitted registration token has expired."),
+        kind=Kind.RESOLVE,
+        errors=("ExpiredTokenException",),
     ),
     _r(
         "RC-REUSE",
@@ -679,6 +822,8 @@ RULES: tuple[Rule, ...] = (
         "C",
         ("SDK-V1", "This can happen if ... the buyer has resubmitted the registration token"),
         lenient=True,
+        kind=Kind.RESOLVE,
+        errors=("ExpiredTokenException",),
     ),
     _r(
         "RC-METERABLE",
@@ -687,6 +832,7 @@ RULES: tuple[Rule, ...] = (
         "BatchMeterUsage for the returned ProductCode.",
         "I",
         ("SDK-V1", "Subsequent BatchMeterUsage calls should be made using this product code."),
+        kind=Kind.RESOLVE,
     ),
     _r(
         "RC-AGREEMENT",
@@ -707,6 +853,7 @@ RULES: tuple[Rule, ...] = (
         ),
         ("CONTROL", "customers[].agreementId"),
         profiles=NEW,
+        kind=Kind.RESOLVE,
     ),
     # RegisterUsage -------------------------------------------------------------------------------
     _r(
@@ -720,6 +867,7 @@ RULES: tuple[Rule, ...] = (
             "SELLER-GUIDE",
             "verify the signature with the public key; claims productCode, publicKeyVersion, iat, nonce",
         ),
+        kind=Kind.REGISTER,
     ),
     _r(
         "RU-NONCE",
@@ -731,6 +879,7 @@ RULES: tuple[Rule, ...] = (
             "Nonce: To scope down the registration to a specific running software "
             "instance and guard against replay attacks.",
         ),
+        kind=Kind.REGISTER,
     ),
     _r(
         "RU-PRODUCT",
@@ -738,6 +887,8 @@ RULES: tuple[Rule, ...] = (
         "An unknown product code gets InvalidProductCodeException.",
         "D",
         _SDK_PRODUCT,
+        kind=Kind.REGISTER,
+        errors=_PRODUCT,
     ),
     _r(
         "RU-KEY-VERSION",
@@ -745,6 +896,8 @@ RULES: tuple[Rule, ...] = (
         "A PublicKeyVersion the product does not have gets InvalidPublicKeyVersionException.",
         "D",
         ("SDK-V1", "InvalidPublicKeyVersionException: Public Key version is invalid."),
+        kind=Kind.REGISTER,
+        errors=("InvalidPublicKeyVersionException",),
     ),
     _r(
         "RU-ENTITLEMENT",
@@ -753,6 +906,8 @@ RULES: tuple[Rule, ...] = (
         "D",
         _SDK_ENTITLED,
         _SDK_FIRST_CALL,
+        kind=Kind.REGISTER,
+        errors=_NOT_ENTITLED,
     ),
     _r(
         "RU-PLATFORM",
@@ -765,6 +920,8 @@ RULES: tuple[Rule, ...] = (
             "usage from the underlying platform.",
         ),
         _SDK_FIRST_CALL,
+        kind=Kind.REGISTER,
+        errors=("PlatformNotSupportedException",),
     ),
     _r(
         "RU-FIRST-CALL-ONLY",
@@ -777,6 +934,7 @@ RULES: tuple[Rule, ...] = (
             "Amazon EKS pod will not throw a CustomerNotSubscribedException, even if the customer "
             "unsubscribes while the Amazon ECS task or Amazon EKS pod is still running.",
         ),
+        kind=Kind.REGISTER,
     ),
     _r(
         "RU-REGION",
@@ -788,6 +946,8 @@ RULES: tuple[Rule, ...] = (
             "InvalidRegionException: RegisterUsage must be called in the same AWS Region "
             "the ECS task was launched in.",
         ),
+        kind=Kind.REGISTER,
+        errors=("InvalidRegionException",),
     ),
     # Across operations ---------------------------------------------------------------------------
     _r(
@@ -798,6 +958,7 @@ RULES: tuple[Rule, ...] = (
         "D",
         ("SDK-V1", "InternalServiceErrorException: An internal error has occurred. Retry your request."),
         ("SDK-V1", "UnprocessedRecords ... You can retry the failed request"),
+        kind=Kind.RETRY,
     ),
     _r(
         "CONC-LINEARIZABLE",
@@ -806,62 +967,10 @@ RULES: tuple[Rule, ...] = (
         "requests run through the model.",
         "I",
         ("SDK-V1", "These clients are safe to use concurrently."),
+        kind=Kind.CONCURRENCY,
     ),
 )
 
-_ALLOCATIONS = ("InvalidUsageAllocationsException",)
-_TAG = ("InvalidTagException",)
-_OUT_OF_BOUNDS = ("TimestampOutOfBoundsException",)
-_PRODUCT = ("InvalidProductCodeException",)
-_DIMENSION = ("InvalidUsageDimensionException",)
-_NOT_ENTITLED = ("CustomerNotEntitledException",)
-_ANY = (ANY_CLIENT_ERROR,)
-
-# The codes each rule refuses with: the model's branches read them from here (errors_of).
-_ERRORS: dict[str, tuple[str, ...]] = {
-    "WIRE-UNKNOWN-OP": _ANY,
-    "WIRE-MALFORMED": _ANY,
-    "WIRE-VALIDATION": _ANY,
-    "ALLOC-SUM": _ALLOCATIONS,
-    "ALLOC-UNIQUE-TAGS": _ALLOCATIONS,
-    "ALLOC-TAG-LIMIT": _TAG,
-    "ALLOC-TAG-FORMAT": _TAG,
-    "ALLOC-COUNT-LIMIT": _ALLOCATIONS,
-    "ALLOC-QUANTITY-FORM": ("InvalidUsageAllocationsException", "ValidationException"),
-    "QTY-ONE-FORM": _ANY,
-    "MU-PRODUCT": _PRODUCT,
-    "MU-DIMENSION": _DIMENSION,
-    "MU-WINDOW": _OUT_OF_BOUNDS,
-    "MU-FUTURE": _OUT_OF_BOUNDS,
-    "MU-IDEMPOTENT": ("DuplicateRequestException",),
-    "MU-HOUR-DUPLICATE": ("DuplicateRequestException",),
-    "MU-DRYRUN": ("DryRunOperation",),
-    "MU-ENTITLEMENT": _NOT_ENTITLED,
-    "MU-CLIENT-TOKEN": ("IdempotencyConflictException",),
-    "MU-AGENTCORE": _ANY,
-    "MU-REGION": ("InvalidEndpointRegionException",),
-    "BMU-SIZE-LIMIT": _ANY,
-    "BMU-PAYLOAD-LIMIT": _ANY,
-    "BMU-WINDOW": _OUT_OF_BOUNDS,
-    "BMU-FUTURE": _OUT_OF_BOUNDS,
-    "BMU-PRODUCT": (*_PRODUCT, ANY_CLIENT_ERROR),  # any 4xx where no product is named at all
-    "BMU-DIMENSION": _DIMENSION,
-    "BMU-UNKNOWN-CUSTOMER": ("InvalidCustomerIdentifierException",),
-    "BMU-EMPTY": _ANY,
-    "BMU-ACCOUNT-ID": _ANY,
-    "BMU-LICENSE": ("InvalidLicenseException",),
-    "BMU-CONCURRENT-AGREEMENTS": _ANY,
-    "RC-INVALID": ("InvalidTokenException",),
-    "RC-EXPIRED": ("ExpiredTokenException",),
-    "RC-REUSE": ("ExpiredTokenException",),
-    "RU-PRODUCT": _PRODUCT,
-    "RU-KEY-VERSION": ("InvalidPublicKeyVersionException",),
-    "RU-ENTITLEMENT": _NOT_ENTITLED,
-    "RU-PLATFORM": ("PlatformNotSupportedException",),
-    "RU-REGION": ("InvalidRegionException",),
-}
-
-RULES = tuple(replace(rule, errors=_ERRORS.get(rule.id, ())) for rule in RULES)
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 
 
@@ -869,6 +978,11 @@ RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 def errors_of(rule_id: str) -> frozenset[str]:
     """The named codes ``rule_id`` refuses with (``*``, any 4xx, left out)."""
     return frozenset(code for code in RULES_BY_ID[rule_id].errors if code != ANY_CLIENT_ERROR)
+
+
+def is_wire(rule_id: str) -> bool:
+    """Whether ``rule_id`` judges the wire format of any answer (its kind, never its name)."""
+    return RULES_BY_ID[rule_id].kind is Kind.WIRE
 
 
 def rules_for(profile: str) -> tuple[Rule, ...]:

@@ -20,7 +20,7 @@ from decimal import Decimal
 from functools import cache, lru_cache
 from typing import Any, Literal
 
-from models.catalogue import RULES_BY_ID, errors_of
+from models.catalogue import RULES_BY_ID, errors_of, is_wire
 from models.expect import (
     Accept,
     Allowed,
@@ -120,7 +120,7 @@ def isolates(rule: str, allowed: Allowed) -> bool:
     which judges any answer, takes a request with at most one fault). Only such a request may
     be a counterexample for ``rule``."""
     found = faults(allowed)
-    if rule.startswith("WIRE-") and rule != "WIRE-VALIDATION":
+    if is_wire(rule) and rule != "WIRE-VALIDATION":
         return len(found) <= 1
     return found <= {rule}
 
@@ -157,6 +157,11 @@ def _utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment.tzinfo else moment.isoformat()
 
 
+def _refusal(rule: str, detail: str | None = None) -> Reject:
+    """A refusal under ``rule`` with the codes the catalogue gives it (None: any 4xx)."""
+    return Reject(rule, RULES_BY_ID[rule].codes, detail=detail)
+
+
 @dataclass(frozen=True)
 class _RecordPlan:
     """What one record would change if the service honoured it."""
@@ -189,12 +194,15 @@ class _Checks:
     def add(
         self,
         rule: str,
-        codes: frozenset[str] | None = None,
+        codes: frozenset[str] | Literal["catalogue"] | None = "catalogue",
         *,
         lenient: bool = False,
         detail: str | None = None,
     ) -> None:
-        (self.lenient if lenient else self.strict).append(Reject(rule, codes, detail=detail))
+        """``rule`` refuses the request with ``codes`` (by default the catalogue's for it;
+        None: any 4xx)."""
+        refusal = _refusal(rule, detail) if codes == "catalogue" else Reject(rule, codes, detail=detail)
+        (self.lenient if lenient else self.strict).append(refusal)
 
     def refusals(self) -> list[Alternative]:
         """Every refusal allowed, the strictest first (the emulator answers with the first)."""
@@ -313,32 +321,30 @@ class Model:
             return
         # ALLOC-COUNT-LIMIT: the profile's limit, not botocore's (they differ in 2025-01).
         if len(allocations) > self.profile.allocation_limit:
-            checks.add("ALLOC-COUNT-LIMIT", errors_of("ALLOC-COUNT-LIMIT"))
+            checks.add("ALLOC-COUNT-LIMIT")
         tag_limit = int(self.shapes.limit("TagList", "max"))
         for allocation in allocations:
             tags = allocation.tags or ()
             # ALLOC-TAG-LIMIT
             if len(tags) > tag_limit:
-                checks.add("ALLOC-TAG-LIMIT", errors_of("ALLOC-TAG-LIMIT"))
+                checks.add("ALLOC-TAG-LIMIT")
             for tag in tags:
                 for shape, text in (("TagKey", tag.key), ("TagValue", tag.value)):
                     verdict = self._tag_text(shape, text)
                     if verdict != "ok":
                         # ALLOC-TAG-FORMAT
-                        checks.add(
-                            "ALLOC-TAG-FORMAT", errors_of("ALLOC-TAG-FORMAT"), lenient=verdict == "lenient"
-                        )
+                        checks.add("ALLOC-TAG-FORMAT", lenient=verdict == "lenient")
         tag_sets = [a.tag_set() for a in allocations]
         # ALLOC-UNIQUE-TAGS
         if len(set(tag_sets)) != len(tag_sets):
-            checks.add("ALLOC-UNIQUE-TAGS", errors_of("ALLOC-UNIQUE-TAGS"))
+            checks.add("ALLOC-UNIQUE-TAGS")
         if self._has("UsageAllocation", "AllocatedUsageQuantityAsDecimal"):
             self._allocation_form_checks(allocations, owner, checks)
         values = [v for v in (a.value() for a in allocations) if v is not None]
         total = owner.value()
         # ALLOC-SUM, in decimal arithmetic: exact for any mix of forms
         if total is not None and len(values) == len(allocations) and sum(values, Decimal(0)) != total:
-            checks.add("ALLOC-SUM", errors_of("ALLOC-SUM"))
+            checks.add("ALLOC-SUM")
 
     def _allocation_form_checks(
         self, allocations: tuple[Allocation, ...], owner: MeterUsage | UsageRecord, checks: _Checks
@@ -349,10 +355,10 @@ class Model:
         for allocation in allocations:
             form = allocation.form()
             if form in ("omitted", "both") or (record_form in ("integer", "decimal") and form != record_form):
-                checks.add("ALLOC-QUANTITY-FORM", errors_of("ALLOC-QUANTITY-FORM"))
+                checks.add("ALLOC-QUANTITY-FORM")
             elif record_form == "omitted" and form == "decimal":
                 # the quantity defaults to 0 in neither form: no source says which one it is
-                checks.add("ALLOC-QUANTITY-FORM", errors_of("ALLOC-QUANTITY-FORM"), lenient=True)
+                checks.add("ALLOC-QUANTITY-FORM", lenient=True)
 
     def _quantity_checks(self, owner: MeterUsage | UsageRecord, checks: _Checks) -> None:
         # QTY-ONE-FORM: the whole-number and the decimal member together
@@ -389,11 +395,11 @@ class Model:
         if "outside" in around:
             # MU-WINDOW / BMU-WINDOW (lenient where the target's clock may see it inside)
             detail = f"Timestamp {stamp} is outside the window before the service's now, {service_now}"
-            checks.add(rules[0], errors_of(rules[0]), lenient=around != {"outside"}, detail=detail)
+            checks.add(rules[0], lenient=around != {"outside"}, detail=detail)
         if "future" in around:
             # MU-FUTURE / BMU-FUTURE
             detail = f"Timestamp {stamp} is later than the service's now, {service_now}"
-            checks.add(rules[1], errors_of(rules[1]), lenient=True, detail=detail)
+            checks.add(rules[1], lenient=True, detail=detail)
 
     def _allowed(
         self,
@@ -461,19 +467,19 @@ class Model:
         caller_key = context.access_key_id or ""
         agentcore = False
         if product is None:
-            checks.add("MU-PRODUCT", errors_of("MU-PRODUCT"), detail=_unknown_product(req.product_code))
+            checks.add("MU-PRODUCT", detail=_unknown_product(req.product_code))
         else:
             caller = world.caller_for(context.access_key_id, product.code, context.region)
             agentcore = caller.platform in self.profile.agentcore_platforms
             if caller.product_code != product.code or not caller.entitled:
                 detail = f"caller {caller_key or '(unsigned)'} is not entitled to product {product.code}"
-                checks.add("MU-ENTITLEMENT", errors_of("MU-ENTITLEMENT"), detail=detail)
+                checks.add("MU-ENTITLEMENT", detail=detail)
             if caller.region != context.region:
                 detail = f"caller {caller_key} runs in {caller.region}, not {context.region}"
-                checks.add("MU-REGION", errors_of("MU-REGION"), detail=detail)
+                checks.add("MU-REGION", detail=detail)
             if isinstance(req.usage_dimension, str) and req.usage_dimension not in product.dimensions:
                 detail = _unknown_dimension(req.usage_dimension, product)
-                checks.add("MU-DIMENSION", errors_of("MU-DIMENSION"), detail=detail)
+                checks.add("MU-DIMENSION", detail=detail)
         self._quantity_checks(req, checks)
         self._allocation_checks(req.allocations, req, checks)
         self._window_checks("MeterUsage", ("MU-WINDOW", "MU-FUTURE"), req.timestamp, now, checks)
@@ -516,7 +522,7 @@ class Model:
             bound = state.client_tokens.get(token_key)
             if bound is not None and bound[0] != fingerprint:
                 # MU-CLIENT-TOKEN: the token already names other parameters
-                checks.add("MU-CLIENT-TOKEN", errors_of("MU-CLIENT-TOKEN"))
+                checks.add("MU-CLIENT-TOKEN")
             elif bound is not None and not bound[1]:
                 # RETRY-CONVERGES: an indeterminate first try may or may not have recorded
                 token_alternatives.append(Accept("RETRY-CONVERGES"))
@@ -533,7 +539,7 @@ class Model:
         if req.dry_run:
             # MU-DRYRUN: DryRunOperation, or a 200 that records nothing; never records.
             dry: list[Alternative] = [
-                Reject("MU-DRYRUN", errors_of("MU-DRYRUN")),
+                _refusal("MU-DRYRUN"),
                 Accept("MU-DRYRUN", records=False),
             ]
             rejections = [a for a in key_alternatives if isinstance(a, Reject)]
@@ -565,15 +571,15 @@ class Model:
                         rule = "MU-WINDOW"  # MU-WINDOW: the edge itself is inside (the profile says)
                 out.append(Accept(rule, IdSpec(fresh=True)))
             elif world_entry.quantity is None:
-                out += [Accept("MU-IDEMPOTENT"), Reject("MU-HOUR-DUPLICATE", errors_of("MU-HOUR-DUPLICATE"))]
+                out += [Accept("MU-IDEMPOTENT"), _refusal("MU-HOUR-DUPLICATE")]
             elif world_entry.quantity == entry.quantity:
                 spec = IdSpec(bound=world_entry.record_id)
                 out.append(Accept(_identical_rule("MU-IDEMPOTENT", world_entry, entry), spec))
                 if world_entry.allocations != entry.allocations:
-                    out.append(Reject("MU-IDEMPOTENT", errors_of("MU-IDEMPOTENT")))
+                    out.append(_refusal("MU-IDEMPOTENT"))
             else:
                 # MU-HOUR-DUPLICATE
-                out.append(Reject("MU-HOUR-DUPLICATE", errors_of("MU-HOUR-DUPLICATE")))
+                out.append(_refusal("MU-HOUR-DUPLICATE"))
         if retry:
             # RETRY-CONVERGES decides every answer about a key an indeterminate outcome left open.
             out = [replace(a, rule="RETRY-CONVERGES") for a in out]
@@ -644,7 +650,7 @@ class Model:
                 and record.dimension not in product.dimensions
             ):
                 detail = f"UsageRecords[{index}]: " + _unknown_dimension(record.dimension, product)
-                checks.add("BMU-DIMENSION", errors_of("BMU-DIMENSION"), detail=detail)
+                checks.add("BMU-DIMENSION", detail=detail)
             self._window_checks(
                 "BatchMeterUsage", ("BMU-WINDOW", "BMU-FUTURE"), record.timestamp, now, checks
             )
@@ -700,14 +706,14 @@ class Model:
             customer = world.customers.get((product_code, record.customer_identifier or ""))
         if customer is None:
             # BMU-UNKNOWN-CUSTOMER: the whole batch may be refused instead.
-            checks.add("BMU-UNKNOWN-CUSTOMER", errors_of("BMU-UNKNOWN-CUSTOMER"), lenient=True)
+            checks.add("BMU-UNKNOWN-CUSTOMER", lenient=True)
             if record.license_arn is not None:
                 # BMU-LICENSE: a licence cannot match a customer that does not exist
                 # (InvalidLicenseException: "matches the customer"), so it may be refused so.
-                checks.add("BMU-LICENSE", errors_of("BMU-LICENSE"), lenient=True)
+                checks.add("BMU-LICENSE", lenient=True)
         elif record.license_arn is not None and record.license_arn != customer.license_arn:
             # BMU-LICENSE
-            checks.add("BMU-LICENSE", errors_of("BMU-LICENSE"))
+            checks.add("BMU-LICENSE")
         return customer
 
     def _record_expectations(
@@ -875,9 +881,9 @@ class Model:
         if checks.strict:
             alternatives = checks.refusals()
         elif token is None:
-            alternatives = [Reject("RC-INVALID", errors_of("RC-INVALID"))]
+            alternatives = [_refusal("RC-INVALID")]
         elif token.state == "expired":
-            alternatives = [Reject("RC-EXPIRED", errors_of("RC-EXPIRED"))]
+            alternatives = [_refusal("RC-EXPIRED")]
         else:
             customer = state.world.customers.get((token.product_code, token.customer_identifier))
             product = state.world.products.get(token.product_code)
@@ -901,7 +907,7 @@ class Model:
                 # RC-REUSE: the same identity again, or ExpiredTokenException.
                 alternatives = [
                     replace(identity, rule="RC-REUSE"),
-                    Reject("RC-REUSE", errors_of("RC-REUSE")),
+                    _refusal("RC-REUSE"),
                 ]
             else:
                 # RC-RESOLVE
@@ -922,17 +928,17 @@ class Model:
         registration = None
         success_rule = "RU-SIGNATURE"
         if product is None:
-            checks.add("RU-PRODUCT", errors_of("RU-PRODUCT"), detail=_unknown_product(req.product_code))
+            checks.add("RU-PRODUCT", detail=_unknown_product(req.product_code))
         else:
             if (
                 isinstance(req.public_key_version, int)
                 and req.public_key_version not in product.public_key_versions
             ):
-                checks.add("RU-KEY-VERSION", errors_of("RU-KEY-VERSION"))
+                checks.add("RU-KEY-VERSION")
             caller = state.world.caller_for(context.access_key_id, product.code, context.region)
             registration = (caller.access_key_id, product.code)
             if caller.region != context.region:
-                checks.add("RU-REGION", errors_of("RU-REGION"))
+                checks.add("RU-REGION")
             entitled = caller.product_code == product.code and caller.entitled
             supported = caller.platform in self.profile.register_platforms
             if registration in state.registered:
@@ -941,9 +947,9 @@ class Model:
                     success_rule = "RU-FIRST-CALL-ONLY"
             else:
                 if not entitled:
-                    checks.add("RU-ENTITLEMENT", errors_of("RU-ENTITLEMENT"))
+                    checks.add("RU-ENTITLEMENT")
                 if not supported:
-                    checks.add("RU-PLATFORM", errors_of("RU-PLATFORM"))
+                    checks.add("RU-PLATFORM")
         alternatives: list[Alternative]
         if checks.strict or product is None or not isinstance(req.public_key_version, int):
             alternatives = checks.refusals()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import urllib.request
 from datetime import UTC, datetime
+from pathlib import Path
 
 import boto3
 import pytest
@@ -176,11 +177,12 @@ def test_endpoint_target_certifies_the_emulator(emulator, capsys):
     assert "6 pass" in capsys.readouterr().out
 
 
-def test_serve_prints_its_url_and_answers(tmp_path):
-    fixtures = tmp_path / "world.json"
-    fixtures.write_text(json.dumps(WORLD_JSON))
+def test_serve_with_the_shipped_example_world_answers_as_the_readme_says():
+    """README: ``conformance serve --fixtures examples/world.json``, then an SDK signed with the
+    example caller's key meters usage, and the records route lists it."""
+    world = Path(__file__).resolve().parents[1] / "examples" / "world.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "conformance", "serve", "--fixtures", str(fixtures)],
+        [sys.executable, "-m", "conformance", "serve", "--fixtures", str(world)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -189,8 +191,26 @@ def test_serve_prints_its_url_and_answers(tmp_path):
         url = re.search(r"listening on (http://127\.0\.0\.1:\d+)", line).group(1)
         status, _, body = http(url + "/_conformance")
         assert status == 200 and body["version"] == 1
-        status, _, key = http(url + "/_conformance/public-key?productCode=prod-a&version=1")
+        status, _, key = http(url + "/_conformance/public-key?productCode=prod-saas&version=1")
         assert status == 200 and key["pem"].startswith("-----BEGIN PUBLIC KEY-----")
+        client = boto3.client(
+            "meteringmarketplace",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="AKIAEXAMPLECALLER001",
+            aws_secret_access_key="unused",
+        )
+        now = datetime.now(UTC).replace(microsecond=0)
+        answer = client.meter_usage(
+            ProductCode="prod-container", Timestamp=now, UsageDimension="vcpu-hours", UsageQuantity=3
+        )
+        batch = client.batch_meter_usage(
+            ProductCode="prod-saas",
+            UsageRecords=[{"Timestamp": now, "CustomerIdentifier": "cust-lapsed", "Dimension": "users"}],
+        )
+        assert batch["Results"][0]["Status"] == "CustomerNotSubscribed"
+        status, _, listed = http(url + "/_conformance/records")
+        assert [r["meteringRecordId"] for r in listed["records"]] == [answer["MeteringRecordId"]]
     finally:
         process.terminate()
         process.wait(10)

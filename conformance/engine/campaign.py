@@ -25,7 +25,7 @@ from conformance.engine.verdict import exchange_step
 from conformance.faults import FaultRates, draw_fault
 from conformance.reporting.trace import TraceStep
 from conformance.targets.base import CAPABILITIES, Target, fault_target
-from models.catalogue import RULES_BY_ID
+from models.catalogue import RULES_BY_ID, is_wire
 from models.expect import Allowed
 from models.model import Model, isolates
 from models.outcomes import Outcome, ServiceError
@@ -179,7 +179,7 @@ def _reaches(rule: str, allowed: Allowed) -> bool:
         return False
     if rule in allowed.decided:
         return True
-    return rule.startswith("WIRE-") and rule in wire_rules(_reference_answer(allowed))
+    return is_wire(rule) and rule in wire_rules(_reference_answer(allowed))
 
 
 def _reference_answer(allowed: Allowed) -> Outcome:

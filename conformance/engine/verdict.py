@@ -13,6 +13,7 @@ from conformance.reporting.trace import TraceStep
 from conformance.targets.base import RECORDS, Target
 from conformance.targets.client import Exchange
 from conformance.wire.check import check_response
+from models.catalogue import is_wire
 from models.expect import Allowed, Judgement, Mismatch, ProcessBatch
 from models.model import Model, faults, isolates
 from models.outcomes import BatchMeterUsageResult, Outcome, ServiceError
@@ -55,7 +56,7 @@ def check_rule(
     found = (*judgement.mismatches, *extra)
     reasons = [m.reason for m in found if m.rule == rule]
     decided = rule in judgement.decided
-    if exchange.raw is not None and rule.startswith("WIRE-"):
+    if exchange.raw is not None and is_wire(rule):
         operation = None if exchange.request.operation == "Raw" else exchange.request.operation
         wire = check_response(operation, exchange.raw, shapes)
         decided = decided or rule in wire.decided
