@@ -188,12 +188,13 @@ class RuleItem(pytest.Item):
     def runtest(self) -> None:
         from conformance.engine.runner import run_rule
         from conformance.reporting.report import failure_text
+        from conformance.reporting.results import Verdict
 
         model, target = _open(self.run_config)
         result = run_rule(self.run_config, self.rule, model, target)
-        if result.verdict == "untestable":
+        if result.verdict == Verdict.UNTESTABLE:
             pytest.skip(f"untestable: {result.reason}")
-        if result.verdict != "pass":
+        if result.verdict != Verdict.PASS:
             trace_file = self._save(result) if result.trace is not None else None
             text = failure_text(result, self.run_config.target, trace_file)
             raise RuleFailure(f"{result.verdict}\n{text}")

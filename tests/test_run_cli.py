@@ -201,10 +201,11 @@ def test_version_and_help_read_as_plain_text(capsys):
 
 def test_the_summary_table_cuts_reasons_at_a_word_and_has_no_header_when_all_pass():
     from conformance.reporting import RuleResult, summary_table
+    from conformance.reporting.results import Verdict
 
-    passed = [RuleResult("BMU-WINDOW", "pass", 3)]
+    passed = [RuleResult("BMU-WINDOW", Verdict.PASS, 3)]
     assert summary_table(passed) == "1 pass"
-    long = RuleResult("MU-ACCEPT", "untestable", 0, "word " * 40)
+    long = RuleResult("MU-ACCEPT", Verdict.UNTESTABLE, 0, "word " * 40)
     row = summary_table([*passed, long]).splitlines()[1]
     assert row.endswith("word…") and len(row.split("  ")[-1]) <= 90
 

@@ -23,6 +23,7 @@ from conformance.engine._repeatable import without_source_constants
 from conformance.engine.budget import BUDGETS, Budget
 from conformance.engine.verdict import exchange_step
 from conformance.faults import FaultRates, draw_fault
+from conformance.reporting.results import Verdict
 from conformance.reporting.trace import TraceStep
 from conformance.targets.base import CAPABILITIES, Target, fault_target
 from models.catalogue import RULES_BY_ID, is_wire
@@ -88,7 +89,7 @@ class Campaign:
 @dataclass
 class CampaignResult:
     rule: str
-    verdict: str  # pass | fail | not-reached
+    verdict: Verdict  # pass, fail or not-reached
     exercised: int
     steps: list[TraceStep] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
@@ -139,7 +140,7 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
             )
         except Divergence as divergence:
             return CampaignResult(
-                campaign.rule, "fail", exercised[0], divergence.steps, divergence.reasons, round_seed
+                campaign.rule, Verdict.FAIL, exercised[0], divergence.steps, divergence.reasons, round_seed
             )
         except (FlakyFailure, FlakyStrategyDefinition) as flaky:
             # Hypothesis's own replay of an example went differently (a target without reset, or
@@ -148,16 +149,16 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
             if first:
                 seen = first[0]
                 return CampaignResult(
-                    campaign.rule, "fail", exercised[0], seen.steps, seen.reasons, round_seed
+                    campaign.rule, Verdict.FAIL, exercised[0], seen.steps, seen.reasons, round_seed
                 )
             if isinstance(flaky, FlakyFailure):
                 raise RuntimeError(f"campaign {campaign.rule}: {flaky}") from flaky
             if not exercised[0] and rounds < budget.rounds:
                 rounds += 1  # the target cut the round short, it was not spent: another one
         if exercised[0]:
-            return CampaignResult(campaign.rule, "pass", exercised[0], seed=round_seed)
+            return CampaignResult(campaign.rule, Verdict.PASS, exercised[0], seed=round_seed)
         round_number += 1
-    return CampaignResult(campaign.rule, "not-reached", 0, seed=round_seed, answers=answers)
+    return CampaignResult(campaign.rule, Verdict.NOT_REACHED, 0, seed=round_seed, answers=answers)
 
 
 # How many times a campaign (aimed at retries, or on a target with injected faults) sends one

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from conformance.reporting.results import RuleResult, RunConfig
+from conformance.reporting.results import RuleResult, RunConfig, Verdict
 from conformance.reporting.trace import Trace, TraceStep
 from conformance.targets import Target
 from conformance.targets.base import RECORDS, fault_target
@@ -267,7 +267,7 @@ def certify_linearizable(
         received = "; ".join(s.observed for s in trace.steps)
         return RuleResult(
             CONCURRENT_RULE,
-            "fail",
+            Verdict.FAIL,
             len(sizes),
             trace.reasons[0],
             trace=trace,
@@ -282,7 +282,7 @@ def certify_linearizable(
     )
     return RuleResult(
         CONCURRENT_RULE,
-        "pass",
+        Verdict.PASS,
         len(sizes),
         checked,
         seconds=time.perf_counter() - started,

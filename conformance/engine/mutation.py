@@ -21,6 +21,7 @@ from multiprocessing import get_context
 
 from conformance.emulator.mutants import MUTANTS, Mutant
 from conformance.engine.runner import START, RunConfig, run, run_rule
+from conformance.reporting.results import Verdict
 from conformance.targets import ReferenceTarget, TargetOptions
 from conformance.wire.service_model import model_for
 from models.catalogue import rules_for
@@ -75,7 +76,7 @@ def certify(name: str, profile: str, seed: int, budget: str = "quick", all_rules
         finally:
             target.close()
         spent += result.seconds
-        if result.verdict == "fail":
+        if result.verdict == Verdict.FAIL:
             if not failed:
                 first_seconds = spent
                 first_steps = len(result.trace.steps) if result.trace else None
@@ -88,7 +89,7 @@ def certify(name: str, profile: str, seed: int, budget: str = "quick", all_rules
 def false_failures(profile: str, seed: int, budget: str = "quick") -> tuple[str, ...]:
     """The rules the unmutated reference fails with this seed: false failures of the harness."""
     config = RunConfig(TargetOptions("reference"), profile, None, budget, seed, 1)
-    return tuple(r.id for r in run(config, workers=1) if r.verdict in ("fail", "flaky"))
+    return tuple(r.id for r in run(config, workers=1) if r.verdict in (Verdict.FAIL, Verdict.FLAKY))
 
 
 @dataclass(frozen=True)

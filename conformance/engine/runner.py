@@ -27,7 +27,7 @@ from conformance.engine.concurrency import CONCURRENT_RULE, certify_linearizable
 from conformance.engine.minimize import minimize
 from conformance.engine.replay import replay
 from conformance.faults import FaultRates
-from conformance.reporting.results import RuleResult, RunConfig
+from conformance.reporting.results import RuleResult, RunConfig, Verdict
 from conformance.reporting.trace import Trace
 from conformance.targets import CAPABILITIES, Target, TargetSetupError, make_target
 from conformance.targets.base import fault_target
@@ -200,7 +200,7 @@ def run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> Rule
     faulty = fault_target(target)
     rate = fault_rate(config, rule) if faulty is not None else 0.0
     if rule in NEEDS_FAULTS and not rate:
-        return RuleResult(rule, "untestable", 0, NEEDS_FAULTS[rule])
+        return RuleResult(rule, Verdict.UNTESTABLE, 0, NEEDS_FAULTS[rule])
     if faulty is not None:
         # a campaign draws each request's faults from its examples; the concurrency phase from
         # this plan, seeded per rule so that it meets the same faults whichever worker runs it
@@ -217,7 +217,7 @@ def run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> Rule
 def _run_rule(config: RunConfig, rule: str, model: Model, target: Target, rate: float) -> RuleResult:
     if rule == CONCURRENT_RULE:
         if target.name not in _CONCURRENT_TARGETS or not {"reset", "clock"} <= target.capabilities:
-            return RuleResult(rule, "untestable", 0, _NOT_CONCURRENT)
+            return RuleResult(rule, Verdict.UNTESTABLE, 0, _NOT_CONCURRENT)
         fixtures = target.world(minimal_world(rule.lower(), config.profile))
         budget = BUDGETS[config.budget]
         return certify_linearizable(
@@ -242,9 +242,9 @@ def _run_rule(config: RunConfig, rule: str, model: Model, target: Target, rate: 
     )
     result = run_campaign(campaign)
     seconds = (datetime.now(UTC) - started).total_seconds()
-    if result.verdict == "pass":
-        return RuleResult(rule, "pass", result.exercised, seconds=seconds)
-    if result.verdict == "not-reached":
+    if result.verdict == Verdict.PASS:
+        return RuleResult(rule, Verdict.PASS, result.exercised, seconds=seconds)
+    if result.verdict == Verdict.NOT_REACHED:
         return _unreached(rule, target, config.budget, seconds, result.answers)
     trace = minimize(_trace(config, campaign, result, clock), target, model)
     # everything reported is read off the minimal trace, never off the example it came from
@@ -253,10 +253,10 @@ def _run_rule(config: RunConfig, rule: str, model: Model, target: Target, rate: 
     again = replay(trace, target, model)
     common = {"trace": trace, "expected": failing.expected, "received": failing.observed, "seconds": seconds}
     if again.reproduced:
-        return RuleResult(rule, "fail", result.exercised, "; ".join(failing.divergence), **common)  # type: ignore[arg-type]
+        return RuleResult(rule, Verdict.FAIL, result.exercised, "; ".join(failing.divergence), **common)  # type: ignore[arg-type]
     replayed = again.steps[-1].step.observed if again.steps else None
     reason = "the failing trace did not reproduce on replay: " + "; ".join(failing.divergence)
-    return RuleResult(rule, "flaky", result.exercised, reason, replayed=replayed, **common)  # type: ignore[arg-type]
+    return RuleResult(rule, Verdict.FLAKY, result.exercised, reason, replayed=replayed, **common)  # type: ignore[arg-type]
 
 
 # the operation a rule's family needs to succeed before anything it decides can be built
@@ -278,16 +278,16 @@ def _unreached(
         # the specific cause: what the rule needs never worked on this target
         answer = answers[operation][1].splitlines()[0]
         reason = f"{operation} never succeeded on {target.name}: {answer}"
-        return RuleResult(rule, "untestable", 0, reason, seconds=seconds)
+        return RuleResult(rule, Verdict.UNTESTABLE, 0, reason, seconds=seconds)
     missing = sorted(set(CAPABILITIES) - set(target.capabilities))
     if missing:
         told = "; ".join(CAPABILITIES[m] for m in missing)
         reason = f"no request this target's world allows decided it (target {target.name} cannot: {told})"
-        return RuleResult(rule, "untestable", 0, reason, seconds=seconds)
+        return RuleResult(rule, Verdict.UNTESTABLE, 0, reason, seconds=seconds)
     reason = (
         f"budget {budget} never produced a request this rule decides (a harness failure; try --budget deep)"
     )
-    return RuleResult(rule, "not-reached", 0, reason, seconds=seconds)
+    return RuleResult(rule, Verdict.NOT_REACHED, 0, reason, seconds=seconds)
 
 
 def _trace(config: RunConfig, campaign: Campaign, result: CampaignResult, clock: bool) -> Trace:

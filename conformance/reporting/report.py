@@ -19,7 +19,7 @@ from typing import Any
 
 from conformance import __version__
 from conformance.reporting.render import labelled, render_step
-from conformance.reporting.results import RuleResult, RunConfig
+from conformance.reporting.results import RuleResult, RunConfig, Verdict
 from conformance.reporting.trace import pytest_source
 from conformance.targets import TargetOptions
 from conformance.wire.schemas import validate
@@ -36,7 +36,7 @@ __all__ = [
     "trace_path",
 ]
 
-VERDICTS = ("pass", "fail", "flaky", "untestable", "not-reached")
+VERDICTS = tuple(Verdict)
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,11 @@ class Report:
     @property
     def exit_code(self) -> int:
         """1 if any rule failed (or was flaky or not reached), else 0."""
-        return 1 if any(r.verdict in ("fail", "flaky", "not-reached") for r in self.results) else 0
+        return (
+            1
+            if any(r.verdict in (Verdict.FAIL, Verdict.FLAKY, Verdict.NOT_REACHED) for r in self.results)
+            else 0
+        )
 
     def faults(self) -> dict[str, int]:
         """The faults injected during the run, by kind."""
@@ -142,22 +146,22 @@ class Report:
             "testsuite",
             name=f"metering-conformance {self.config.target.name} {self.config.profile}",
             tests=str(len(self.results)),
-            failures=str(sum(r.verdict in ("fail", "flaky") for r in self.results)),
-            errors=str(self.counts.get("not-reached", 0)),
-            skipped=str(self.counts.get("untestable", 0)),
+            failures=str(sum(r.verdict in (Verdict.FAIL, Verdict.FLAKY) for r in self.results)),
+            errors=str(self.counts.get(Verdict.NOT_REACHED, 0)),
+            skipped=str(self.counts.get(Verdict.UNTESTABLE, 0)),
             time=f"{self.seconds:.1f}",
         )
         for result in self.results:
             case = ET.SubElement(
                 suite, "testcase", classname="conformance", name=result.id, time=f"{result.seconds:.2f}"
             )
-            if result.verdict in ("fail", "flaky"):
+            if result.verdict in (Verdict.FAIL, Verdict.FLAKY):
                 failure = ET.SubElement(case, "failure", message=f"{result.verdict}: {result.reason}")
                 failure.text = failure_text(result, self.config.target, _saved_at(result, directory))
-            elif result.verdict == "not-reached":
+            elif result.verdict == Verdict.NOT_REACHED:
                 ET.SubElement(case, "error", message=result.reason or "not reached")
-            elif result.verdict == "untestable":
-                ET.SubElement(case, "skipped", message=result.reason or "untestable")
+            elif result.verdict == Verdict.UNTESTABLE:
+                ET.SubElement(case, "skipped", message=result.reason or Verdict.UNTESTABLE.value)
         return bytes(ET.tostring(suite, encoding="utf-8", xml_declaration=True))
 
     def _fault_lines(self) -> list[str]:
@@ -186,7 +190,7 @@ class Report:
     def first_failure(self) -> RuleResult | None:
         """The rule a reader should look at first: the first that failed, else the first flaky,
         else the first not reached."""
-        for verdict in ("fail", "flaky", "not-reached"):
+        for verdict in (Verdict.FAIL, Verdict.FLAKY, Verdict.NOT_REACHED):
             for result in self.results:
                 if result.verdict == verdict:
                     return result
@@ -231,7 +235,7 @@ class Report:
                 note = f"[trace]({trace_path(r)}) {note}"
             lines.append(f"| {r.id} | {r.verdict} | {r.exercised} | {note[:300]} |")
         for r in self.results:
-            if r.verdict in ("fail", "flaky"):
+            if r.verdict in (Verdict.FAIL, Verdict.FLAKY):
                 lines += [
                     "",
                     f"## {r.id}: {r.verdict}",
@@ -325,7 +329,7 @@ def summary_table(results: list[RuleResult] | tuple[RuleResult, ...], width: int
     rows = [
         f"{r.id:<24} {r.verdict:<12} {r.exercised:>7}  {_shortened(_first_line(r.reason), width)}"
         for r in results
-        if r.verdict != "pass"
+        if r.verdict != Verdict.PASS
     ]
     lines = [f"{'rule':<24} {'verdict':<12} {'decided':>7}  reason", *rows] if rows else []
     lines.append(", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts.get(v)) or "no rules")

@@ -4,12 +4,28 @@ report, the CLI and the pytest plugin read them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from conformance.reporting.trace import Trace
 from conformance.targets import TargetOptions
 from models.catalogue import rules_for
 
-__all__ = ["RuleResult", "RunConfig"]
+__all__ = ["RuleResult", "RunConfig", "Verdict"]
+
+
+class Verdict(StrEnum):
+    """A rule's verdict in a run; its value is what reports, traces and the CLI print."""
+
+    PASS = "pass"
+    FAIL = "fail"  # the target diverged, again on replay
+    FLAKY = "flaky"  # the minimal trace did not diverge again on replay
+    UNTESTABLE = "untestable"  # the target cannot be given what the rule needs
+    NOT_REACHED = "not-reached"  # the budget never produced a request the rule decides
+
+    @property
+    def failed(self) -> bool:
+        """Whether the run exits 1 for it."""
+        return self in (Verdict.FAIL, Verdict.FLAKY, Verdict.NOT_REACHED)
 
 
 @dataclass(frozen=True)
@@ -29,7 +45,7 @@ class RunConfig:
 @dataclass(frozen=True)
 class RuleResult:
     id: str
-    verdict: str
+    verdict: Verdict
     exercised: int
     reason: str | None = None
     trace: Trace | None = None
