@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import NoReturn, TypeVar
 
 from conformance import __version__
-from conformance.emulator.mutants import MUTANTS
 from conformance.emulator.server import Emulator
-from conformance.engine.bench import BENCH_RULES, SPEED_TARGETS, measure_target, render_speed, workers_speedup
 from conformance.engine.budget import BUDGETS
-from conformance.engine.mutation import Certified, Unmutated, mutant_rows, render_mutants
 from conformance.engine.replay import diff_lines, replay_file
 from conformance.engine.runner import RuleResult, RunConfig, parallelism, run
 from conformance.faults import FaultProxy, FaultRates
+from conformance.lab.bench import BENCH_RULES, SPEED_TARGETS, measure_target, render_speed, workers_speedup
+from conformance.lab.mutants import MUTANTS
+from conformance.lab.mutation import Certified, Unmutated, mutant_rows, render_mutants
 from conformance.options import (
     OptionError,
     check_target_options,
@@ -200,7 +200,7 @@ def _parser() -> argparse.ArgumentParser:
         "mutants",
         help="kills of realistic bugs in the reference emulator, time to detect, trace length",
         description="Certify each mutant of the reference emulator (realistic bugs, in "
-        "conformance.emulator.mutants) with the rules it names, once per seed, and the unmutated "
+        "conformance.lab.mutants) with the rules it names, once per seed, and the unmutated "
         "emulator with every rule. Exit 1 when the unmutated emulator fails a rule (a false "
         "failure of the harness).",
         formatter_class=_Help,
@@ -286,7 +286,7 @@ def _typed(parse: Callable[[str], T]) -> Callable[[str], T]:
 
 _rule_list = _typed(parse_rules)
 _target_list = _names(SPEED_TARGETS, "target", f"use {','.join(SPEED_TARGETS)}")
-_mutant_list = _names(MUTANTS, "mutant", "see conformance/emulator/mutants.py")
+_mutant_list = _names(MUTANTS, "mutant", "see conformance/lab/mutants.py")
 _natural = _typed(parse_natural)
 _positive = _typed(parse_positive)
 _port = _typed(parse_port)

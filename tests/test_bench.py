@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from conformance.cli import main
-from conformance.engine.bench import SpeedRow, _measure, render_speed
 from conformance.engine.runner import RunConfig
+from conformance.lab.bench import SpeedRow, _measure, render_speed
 from conformance.targets import TargetOptions
 
 

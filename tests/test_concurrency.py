@@ -8,10 +8,11 @@ from dataclasses import replace
 
 import pytest
 
-from conformance.emulator.mutants import MUTANTS
+from conformance.emulator.hooks import NO_HOOKS
 from conformance.engine.concurrency import _sends, explained, run_at_once
 from conformance.engine.replay import replay
 from conformance.engine.runner import START, RunConfig, run_rule
+from conformance.lab.mutants import MUTANTS
 from conformance.reporting.trace import Trace
 from conformance.targets import ReferenceTarget, TargetOptions
 from models.requests import BatchMeterUsage, CallContext, MeterUsage
@@ -28,7 +29,7 @@ def _keys(request, context):
 
 
 def _run(model, seed, mutant=None):
-    target = ReferenceTarget(model, mutant=mutant)
+    target = ReferenceTarget(model, hooks=mutant or NO_HOOKS)
     target.open(minimal_world("setup"), START)
     config = RunConfig(TargetOptions("reference"), model.profile.name, (RULE,), "quick", seed, 1)
     return run_rule(config, RULE, model, target), target

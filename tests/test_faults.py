@@ -9,10 +9,11 @@ import urllib.request
 
 import pytest
 
-from conformance.emulator.mutants import MUTANTS
+from conformance.emulator.hooks import NO_HOOKS
 from conformance.emulator.server import Emulator
 from conformance.engine.runner import START, RunConfig, run_rule
 from conformance.faults import FaultProxy, FaultRates
+from conformance.lab.mutants import MUTANTS
 from conformance.targets import ReferenceTarget, TargetOptions, TargetUsageError, make_target
 from conformance.targets.http import HttpInvoker
 from conformance.targets.reference_server import ReferenceServerTarget
@@ -141,7 +142,7 @@ def test_rates_are_checked():
 
 
 def _verdict(model, rule, seed, mutant=None):
-    target = ReferenceServerTarget(model, mutant=mutant)
+    target = ReferenceServerTarget(model, hooks=mutant or NO_HOOKS)
     target.open(minimal_world("setup"), START)
     try:
         config = RunConfig(
@@ -188,7 +189,7 @@ def test_retry_converges_is_tested_with_faults_of_its_own_when_the_run_has_none(
 def test_retry_converges_in_process_fails_an_emulator_that_records_a_retry_again(model):
     verdicts = []
     for seed in (1, 2):
-        target = ReferenceTarget(model, mutant=MUTANTS["retry-recorded-again"])
+        target = ReferenceTarget(model, hooks=MUTANTS["retry-recorded-again"])
         target.open(minimal_world("setup"), START)
         config = RunConfig(TargetOptions("reference"), "2025-01", ("RETRY-CONVERGES",), "quick", seed, 1)
         verdicts.append(run_rule(config, "RETRY-CONVERGES", model, target))
@@ -201,7 +202,7 @@ def test_a_trace_found_through_faults_replays_with_them_and_only_where_they_can_
 ):
     from conformance.cli import main
 
-    target = ReferenceTarget(model, mutant=MUTANTS["retry-recorded-again"])
+    target = ReferenceTarget(model, hooks=MUTANTS["retry-recorded-again"])
     target.open(minimal_world("setup"), START)
     config = RunConfig(TargetOptions("reference"), "2025-01", ("RETRY-CONVERGES",), "quick", 1, 1)
     result = run_rule(config, "RETRY-CONVERGES", model, target)

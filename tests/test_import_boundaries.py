@@ -59,8 +59,9 @@ LAYERS = (
     "targets",
     "reporting",
     "engine",
+    "lab",
     "",
-)  # "" is cli.py, pytest_plugin.py
+)  # "" is cli.py, options.py, pytest_plugin.py
 
 
 def _conformance_imports() -> dict[str, set[str]]:

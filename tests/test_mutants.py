@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from conformance.cli import main
-from conformance.emulator.mutants import CORRECT, MUTANTS
-from conformance.engine.mutation import Certified, MutantRow, Unmutated, certify, render_mutants
 from conformance.engine.runner import NEEDS_FAULTS, RunConfig, run_rule
+from conformance.lab.mutants import CORRECT, MUTANTS
+from conformance.lab.mutation import Certified, MutantRow, Unmutated, certify, render_mutants
 from conformance.targets import ReferenceTarget, TargetOptions
 from models.catalogue import RULES_BY_ID, rules_for
 from strategies import minimal_world

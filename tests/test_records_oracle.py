@@ -9,9 +9,10 @@ from decimal import Decimal
 
 import pytest
 
-from conformance.emulator.mutants import MUTANTS
+from conformance.emulator.hooks import NO_HOOKS
 from conformance.engine import RunConfig, open_target
 from conformance.engine.runner import run_rule
+from conformance.lab.mutants import MUTANTS
 from conformance.targets import TargetOptions
 from conformance.targets.moto import MotoTarget
 from conformance.targets.reference_server import ReferenceServerTarget
@@ -123,7 +124,7 @@ class _Served(ReferenceServerTarget):
     """The reference emulator over HTTP, with an optional test-only bug."""
 
     def __init__(self, model, mutant=None):
-        super().__init__(model, mutant=mutant)
+        super().__init__(model, hooks=mutant or NO_HOOKS)
         self.model = model
 
 

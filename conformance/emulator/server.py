@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from conformance.emulator.mutants import Mutant
+from conformance.emulator.hooks import NO_HOOKS, Hooks
 from conformance.emulator.service import ReferenceService
 from conformance.wire.loopback import LoopbackServer
 from conformance.wire.protocol import CONTENT_TYPE, SCOPE_HEADER, caller_of
@@ -40,8 +40,8 @@ DEFAULT_SCOPE = ""
 class Scope:
     """One independent service instance: its world, records, tokens, callers, keys and clock."""
 
-    def __init__(self, model: Model, shapes_first: bool, mutant: Mutant | None = None) -> None:
-        self.service = ReferenceService(model, shapes_first=shapes_first, mutant=mutant)
+    def __init__(self, model: Model, shapes_first: bool, hooks: Hooks = NO_HOOKS) -> None:
+        self.service = ReferenceService(model, shapes_first=shapes_first, hooks=hooks)
         self.frozen: datetime | None = None
 
     def now(self) -> datetime:
@@ -70,13 +70,13 @@ class Emulator(LoopbackServer):
         *,
         shapes_first: bool = False,
         scopes: bool = True,
-        mutant: Mutant | None = None,
+        hooks: Hooks = NO_HOOKS,
     ) -> None:
         self.model = model
-        self.mutant = mutant  # a test-only bug (conformance.emulator.mutants); never from the CLI
+        self.hooks = hooks  # tests and benchmarks only (conformance.emulator.hooks)
         self.shapes_first = shapes_first
         self.scopes = scopes  # False: a v1 emulator, which ignores the scope header
-        self._scopes: dict[str, Scope] = {DEFAULT_SCOPE: Scope(model, shapes_first, mutant)}
+        self._scopes: dict[str, Scope] = {DEFAULT_SCOPE: Scope(model, shapes_first, hooks)}
         self._scopes_lock = threading.Lock()
         if fixtures is not None:
             self.declare(fixtures)
@@ -86,13 +86,13 @@ class Emulator(LoopbackServer):
         """The scope of that name, made empty on wall time at its first use."""
         with self._scopes_lock:
             if name not in self._scopes:
-                self._scopes[name] = Scope(self.model, self.shapes_first, self.mutant)
+                self._scopes[name] = Scope(self.model, self.shapes_first, self.hooks)
             return self._scopes[name]
 
     def forget_scopes(self) -> None:
         """``reset {"allScopes": true}``: every scope forgotten, the default one reset."""
         with self._scopes_lock:
-            self._scopes = {DEFAULT_SCOPE: Scope(self.model, self.shapes_first, self.mutant)}
+            self._scopes = {DEFAULT_SCOPE: Scope(self.model, self.shapes_first, self.hooks)}
 
     @property
     def service(self) -> ReferenceService:

@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from conformance.emulator.mutants import CORRECT, Mutant, Turn
+from conformance.emulator.hooks import NO_HOOKS, Hooks, Turn
 from conformance.emulator.signing import KeyRing
 from conformance.wire.protocol import decode_request, encode_outcome
 from models.expect import Register
@@ -37,11 +37,11 @@ class ReferenceService:
         keys: KeyRing | None = None,
         *,
         shapes_first: bool = False,
-        mutant: Mutant | None = None,
+        hooks: Hooks = NO_HOOKS,
     ) -> None:
         self.model = model
-        self.mutant = mutant  # a test-only bug (conformance.emulator.mutants); never from the CLI
-        self._judge = mutant.model(model) if mutant else model
+        self.hooks = hooks  # tests and benchmarks only (conformance.emulator.hooks)
+        self._judge = hooks.model(model)
         self.shapes_first = shapes_first  # answer shape violations before any business rule
         self.keys = keys or KeyRing()
         self.lock = threading.Lock()
@@ -66,39 +66,39 @@ class ReferenceService:
         return f"{self._run}-{next(self._serial):08d}"
 
     def sign(self, expected: Register) -> str:
-        return self.keys.sign((self.mutant or CORRECT).sign(expected))
+        return self.keys.sign(self.hooks.sign(expected))
 
     def answer(self, request: Request, context: CallContext, now: datetime) -> Outcome:
         """What the service answers ``request`` in its current state, without taking the step
-        (a mutant judging part of a batch on its own)."""
+        (a hook judging part of a batch on its own)."""
         allowed = self._judge.allowed(self.state, request, context, now)
         return realize(allowed, new_id=self.new_id, sign=self.sign, shapes_first=self.shapes_first)
 
     def handle(self, target: str | None, body: bytes, context: CallContext, now: datetime) -> RawResponse:
         """Answer one request. Side effect: the service's state takes the model's step."""
         request = decode_request(target, body, self.model)
-        bug = self.mutant or CORRECT
+        hooks = self.hooks
         locked = self.lock.acquire()
-        turn = Turn(self, bug.request(request), context, now, len(self.records))
+        turn = Turn(self, hooks.request(request), context, now, len(self.records))
         try:
-            bug.before(turn)
+            hooks.before(turn)
             state = self.state
             allowed = self._judge.allowed(state, turn.request, context, now)
-            if bug.racy:  # checks, then records, without holding the lock in between
+            if hooks.racy:  # checks, then records, without holding the lock in between
                 self.lock.release()
                 locked = False
                 time.sleep(0.001)
-            outcome = bug.outcome(
+            outcome = hooks.outcome(
                 realize(allowed, new_id=self.new_id, sign=self.sign, shapes_first=self.shapes_first), turn
             )
             # a racy service steps from the state it judged, losing what others did meanwhile
             self.state = self._judge.step(state, allowed, outcome)
             self.log(request, context, outcome)
-            bug.after(turn, outcome)
+            hooks.after(turn, outcome)
         finally:
             if locked:
                 self.lock.release()
-        return bug.raw(encode_outcome(outcome))
+        return hooks.raw(encode_outcome(outcome))
 
     def log(self, request: Request, context: CallContext, outcome: Outcome) -> None:
         """List the usage ``outcome`` accepted (``GET /_conformance/records``); a record id listed

@@ -22,7 +22,7 @@ from typing import Any
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectionClosedError
 
-from conformance.emulator.mutants import Mutant
+from conformance.emulator.hooks import NO_HOOKS, Hooks
 from conformance.emulator.service import ReferenceService
 from conformance.emulator.signing import KeyRing
 from conformance.faults import Fault, FaultInjector, FaultRates, FaultSchedule
@@ -49,10 +49,10 @@ class ReferenceTarget:
     name = "reference"
     capabilities = frozenset({"reset", "clock", "world", "subscriptions", "raw", "records", "faults"})
 
-    def __init__(self, model: Model, keys: KeyRing | None = None, mutant: Mutant | None = None) -> None:
+    def __init__(self, model: Model, keys: KeyRing | None = None, hooks: Hooks = NO_HOOKS) -> None:
         self.model = model
         self.keys = keys or KeyRing()
-        self.service = ReferenceService(model, keys=self.keys, mutant=mutant)
+        self.service = ReferenceService(model, keys=self.keys, hooks=hooks)
         self.now: datetime | None = None
         self._clients: dict[CallContext, Any] = {}
         self._lock = threading.Lock()

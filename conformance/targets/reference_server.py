@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from conformance.emulator.mutants import Mutant
+from conformance.emulator.hooks import NO_HOOKS, Hooks
 from conformance.emulator.server import Emulator
 from conformance.faults import FaultRates
 from conformance.targets.client import Exchange
@@ -30,10 +30,11 @@ class ReferenceServerTarget:
         self,
         model: Model,
         url: str | None = None,
-        mutant: Mutant | None = None,
+        hooks: Hooks = NO_HOOKS,
     ) -> None:
-        """``mutant``: a test-only bug in the emulator this target starts (not with ``url``)."""
-        self._emulator = Emulator(model, mutant=mutant) if url is None else None
+        """``hooks``: tests and benchmarks only, for the emulator this target starts (not with
+        ``url``)."""
+        self._emulator = Emulator(model, hooks=hooks) if url is None else None
         url = url or self._emulator.url  # type: ignore[union-attr]
         self._endpoint = EndpointTarget(url, profile=model.profile.name)
         self._endpoint.name = self.name

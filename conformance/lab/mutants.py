@@ -2,7 +2,7 @@
 
 A mutant is the reference service with one bug. It names the rules a correct harness should
 fail it under, and the profiles it is certified in. Mutants are reached only from tests and
-benchmarks (``ReferenceService(..., mutant=MUTANTS[name])``, ``conformance bench mutants``);
+benchmarks (``ReferenceService(..., hooks=MUTANTS[name])``, ``conformance bench mutants``);
 ``conformance serve`` never runs one.
 
 A bug is written as a change to one stage of the service's answer: the model it judges with
@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from conformance.emulator.hooks import Hooks, Service, Turn
 from models.expect import Register
 from models.model import Model, hour_of
 from models.outcomes import (
@@ -35,7 +36,6 @@ from models.outcomes import (
 )
 from models.requests import (
     BatchMeterUsage,
-    CallContext,
     MeterUsage,
     RegisterUsage,
     Request,
@@ -46,44 +46,16 @@ from models.wire import RawResponse
 
 __all__ = ["CORRECT", "MUTANTS", "Mutant", "Turn"]
 
-# the service a bug may change: its ``state`` (a ModelState), ``records`` (the listed usage),
-# ``new_id()``, ``answer(request, context, now)`` and ``log(request, context, outcome)``
-Service = Any
-
 
 @dataclass(frozen=True)
-class Turn:
-    """One request as the mutated service handles it."""
+class Mutant(Hooks):
+    """Hooks that make one realistic bug, with the rules it breaks and the profiles it is
+    certified in."""
 
-    service: Service
-    request: Request  # as judged (after the mutant's ``request`` stage)
-    context: CallContext
-    now: datetime
-    listed: int = 0  # how many records the service listed when the request came
-
-
-def _same(value: Any, *_: Any) -> Any:
-    return value
-
-
-def _nothing(*_: Any) -> None:
-    return None
-
-
-@dataclass(frozen=True)
-class Mutant:
     name: str
     rules: tuple[str, ...]  # the rules this bug breaks
     summary: str
-    model: Callable[[Model], Model] = _same
-    request: Callable[[Request], Request] = _same
-    outcome: Callable[[Outcome, Turn], Outcome] = _same
-    sign: Callable[[Register], Register] = _same
-    raw: Callable[[RawResponse], RawResponse] = _same
-    before: Callable[[Turn], None] = _nothing
-    after: Callable[[Turn, Outcome], None] = _nothing
     profiles: tuple[str, ...] = ("2025-01",)  # the profiles it is certified in
-    racy: bool = False  # checks and records without the lock (only concurrency can see it)
 
 
 CORRECT = Mutant("correct", (), "the reference service as it ships")

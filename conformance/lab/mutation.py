@@ -1,7 +1,7 @@
 """``conformance bench mutants``: how many realistic bugs the harness kills, under which rules,
 how fast, and with how small a counterexample.
 
-Each mutant of the reference service (``conformance.emulator.mutants``) is certified in each of
+Each mutant of the reference service (``conformance.lab.mutants``) is certified in each of
 its profiles, once per seed, with the campaigns of the rules it names (``--all-rules``: every
 rule of the profile), in the mutant's order, each with a fresh in-process reference target
 carrying the bug. Per mutant and profile: the seeds that killed it, the rules that failed, whether
@@ -19,8 +19,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 
-from conformance.emulator.mutants import MUTANTS, Mutant
 from conformance.engine.runner import START, RunConfig, run, run_rule
+from conformance.lab.mutants import MUTANTS, Mutant
 from conformance.reporting.results import Verdict
 from conformance.targets import ReferenceTarget, TargetOptions
 from conformance.wire.service_model import model_for
@@ -69,7 +69,7 @@ def certify(name: str, profile: str, seed: int, budget: str = "quick", all_rules
     spent = 0.0
     first_seconds = first_steps = None
     for rule in rules:
-        target = ReferenceTarget(model, mutant=mutant)
+        target = ReferenceTarget(model, hooks=mutant)
         target.open(minimal_world("setup"), START)
         try:
             result = run_rule(config, rule, model, target)
