@@ -265,26 +265,25 @@ def _saved_at(result: RuleResult, directory: Path | None) -> str | None:
 def replay_command(trace_file: str, target: TargetOptions) -> str:
     """The command that replays ``trace_file`` against the run's target, with the options that
     reach it (never a credential: the aws target reads its keys from the fixture file)."""
-    parts = ["conformance", "replay", trace_file, "--target", target.name]
+    return shlex.join(["conformance", "replay", trace_file, *_target_flags(target)])
+
+
+def _target_flags(target: TargetOptions) -> list[str]:
+    """The options that name and reach ``target`` on the command line."""
+    flags = ["--target", target.name]
     if target.endpoint_url:
-        parts += ["--endpoint-url", target.endpoint_url]
+        flags += ["--endpoint-url", target.endpoint_url]
     if target.fixtures_file is not None:
-        parts += ["--fixtures", str(target.fixtures_file)]
+        flags += ["--fixtures", str(target.fixtures_file)]
     if target.allow_real_billing:
-        parts += ["--allow-real-billing", "--max-records", str(target.max_records)]
-    return shlex.join(parts)
+        flags += ["--allow-real-billing", "--max-records", str(target.max_records)]
+    return flags
 
 
 def rerun_command(config: RunConfig, rule: str | None = None) -> str:
     """The command that runs ``config`` again (only ``rule``, when given), with its seed."""
     target = config.target
-    parts = ["conformance", "run", "--target", target.name]
-    if target.endpoint_url:
-        parts += ["--endpoint-url", target.endpoint_url]
-    if target.fixtures_file is not None:
-        parts += ["--fixtures", str(target.fixtures_file)]
-    if target.allow_real_billing:
-        parts += ["--allow-real-billing", "--max-records", str(target.max_records)]
+    parts = ["conformance", "run", *_target_flags(target)]
     parts += ["--profile", config.profile, "--budget", config.budget, "--seed", str(config.seed)]
     if target.faults:
         parts += ["--faults", str(target.faults)]
