@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from models.catalogue import RULES_BY_ID, Kind
+
 __all__ = ["AIMS", "Aim", "aim_for"]
 
 
@@ -46,8 +48,15 @@ class Aim:
     rule: str | None = None
 
 
-# the request kind of a rule family, where the rule itself says no more
-_KINDS = {"MU": "meter", "BMU": "batch", "RC": "resolve", "RU": "register", "ALLOC": "batch", "QTY": "batch"}
+# the request kind of a rule's kind (its catalogue entry's), where the rule itself says no more
+_KINDS = {
+    Kind.METER: "meter",
+    Kind.BATCH: "batch",
+    Kind.RESOLVE: "resolve",
+    Kind.REGISTER: "register",
+    Kind.ALLOCATION: "batch",
+    Kind.QUANTITY: "batch",
+}
 
 AIMS: dict[str, Aim] = {
     "WIRE-MALFORMED": Aim("raw"),
@@ -110,5 +119,5 @@ AIMS: dict[str, Aim] = {
 
 def aim_for(rule: str) -> Aim:
     """The aim of a campaign about ``rule``: its entry in :data:`AIMS`, else its family's kind."""
-    aim = AIMS.get(rule) or Aim(_KINDS.get(rule.split("-", 1)[0]))
+    aim = AIMS.get(rule) or Aim(_KINDS.get(RULES_BY_ID[rule].kind))
     return replace(aim, rule=rule)

@@ -33,6 +33,7 @@ from conformance.targets import CAPABILITIES, Target, TargetSetupError, make_tar
 from conformance.targets.base import fault_target
 from conformance.targets.http import ControlClient, ControlError
 from conformance.wire.service_model import model_for
+from models.catalogue import RULES_BY_ID, Kind
 from models.model import Model
 from strategies import minimal_world
 
@@ -259,21 +260,21 @@ def _run_rule(config: RunConfig, rule: str, model: Model, target: Target, rate: 
     return RuleResult(rule, Verdict.FLAKY, result.exercised, reason, replayed=replayed, **common)  # type: ignore[arg-type]
 
 
-# the operation a rule's family needs to succeed before anything it decides can be built
+# the operation a rule of each kind needs to succeed before anything it decides can be built
 _OPERATIONS = {
-    "MU": "MeterUsage",
-    "BMU": "BatchMeterUsage",
-    "ALLOC": "BatchMeterUsage",
-    "QTY": "BatchMeterUsage",
-    "RC": "ResolveCustomer",
-    "RU": "RegisterUsage",
+    Kind.METER: "MeterUsage",
+    Kind.BATCH: "BatchMeterUsage",
+    Kind.ALLOCATION: "BatchMeterUsage",
+    Kind.QUANTITY: "BatchMeterUsage",
+    Kind.RESOLVE: "ResolveCustomer",
+    Kind.REGISTER: "RegisterUsage",
 }
 
 
 def _unreached(
     rule: str, target: Target, budget: str, seconds: float, answers: dict[str, tuple[bool, str]]
 ) -> RuleResult:
-    operation = _OPERATIONS.get(rule.split("-", 1)[0])
+    operation = _OPERATIONS.get(RULES_BY_ID[rule].kind)
     if operation in answers and not answers[operation][0]:
         # the specific cause: what the rule needs never worked on this target
         answer = answers[operation][1].splitlines()[0]
