@@ -24,6 +24,7 @@ from models.outcomes import (
     ServiceError,
     is_indeterminate,
 )
+from models.plans import Plan
 from models.requests import CallContext, Request, UsageRecord
 
 __all__ = [
@@ -217,7 +218,8 @@ class Allowed:
     now: datetime
     alternatives: tuple[Alternative, ...]
     used_ids: frozenset[str]
-    plan: Any = field(default=None, repr=False)
+    plan: Plan | None = field(default=None, repr=False)
+    """What the request would change, for ``Model.step`` (None: a raw request, nothing)."""
     extra_rules: frozenset[str] = frozenset()
 
     @property
