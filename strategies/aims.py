@@ -33,7 +33,9 @@ class Aim:
     ``agentcore``: MeterUsage comes from an AgentCore caller half the time (where the world has
     one). ``respell``: a repeat of a key sends its value in the other form (17 for "17.0") half
     the time. ``retry``: an indeterminate answer is followed by the identical request until an
-    answer decides it (the campaign's engine does this). ``rule``: the rule aimed at."""
+    answer decides it (the campaign's engine does this). ``after_resolve``: the kind drawn once a
+    customer was resolved to an identifier (a rule about using what ResolveCustomer returned).
+    ``rule``: the rule aimed at."""
 
     kind: str | None = None
     faults: tuple[str, ...] = ()
@@ -45,7 +47,12 @@ class Aim:
     agentcore: bool = False
     respell: bool = False
     retry: bool = False
+    after_resolve: str | None = None
     rule: str | None = None
+
+    def kind_in(self, resolved: bool) -> str | None:
+        """The request kind to draw, once a customer was resolved (``resolved``) or before."""
+        return self.after_resolve if resolved and self.after_resolve else self.kind
 
 
 # the request kind of a rule's kind (its catalogue entry's), where the rule itself says no more
@@ -109,6 +116,8 @@ AIMS: dict[str, Aim] = {
     "MU-HOUR-DUPLICATE": Aim("meter", repeat="same"),
     "MU-QUANTITY-DEFAULT": Aim("meter", repeat="same", zeros=True),
     "MU-CALLER-ISOLATION": Aim("meter", repeat="beside"),
+    # resolve a customer, then meter it: batches once one is resolved to an identifier
+    "RC-METERABLE": Aim("resolve", after_resolve="batch"),
     "RU-PRODUCT": Aim("register", ("product",)),
     "RU-KEY-VERSION": Aim("register", ("version",)),
     "RU-ENTITLEMENT": Aim("register", ("caller",)),

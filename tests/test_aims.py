@@ -82,3 +82,24 @@ def test_kept_builds_once_per_world_clock_and_key(model, world):
     Scene(model, model.initial(world), NOW.replace(minute=1), Names("t"), memo=memo).kept(("k",), build)
     Scene(model, model.initial(world), NOW, Names("t"), memo=None).kept(("k",), build)
     assert len(builds) == 4
+
+
+def test_rc_meterable_meters_what_it_resolved_where_its_old_aim_never_did():
+    """2026-11, seed 6: aimed at ResolveCustomer throughout, the campaign never sent a batch for
+    a resolved customer (not-reached, in process and over HTTP); drawing batches once a customer
+    is resolved reaches it."""
+    from conformance.engine.runner import RunConfig, run_rule
+    from conformance.reporting.results import Verdict
+    from conformance.targets import ReferenceTarget, TargetOptions
+    from conformance.wire.service_model import model_for
+
+    assert aim_for("RC-METERABLE").kind_in(False) == "resolve"
+    assert aim_for("RC-METERABLE").kind_in(True) == "batch"
+    model = model_for("2026-11")
+    target = ReferenceTarget(model)
+    try:
+        config = RunConfig(TargetOptions("reference"), "2026-11", ("RC-METERABLE",), "quick", 6)
+        result = run_rule(config, "RC-METERABLE", model, target)
+    finally:
+        target.close()
+    assert result.verdict is Verdict.PASS and result.exercised > 0

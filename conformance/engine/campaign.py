@@ -239,7 +239,7 @@ def _machine(
             # campaign's rule decides: many until the rule is reached, a few after. Shrinking
             # still simplifies every draw; only the sent request enters the trace.
             scene = self.scene()
-            drawn = requests(scene, aim.kind)
+            drawn = requests(scene, aim.kind_in(bool(self.state.resolved_customers)))
             if self.sent:
                 drawn = st.one_of(drawn, st.sampled_from(self.sent))
             # per example, never across examples: generation must replay identically
