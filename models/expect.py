@@ -9,8 +9,9 @@ line a person can read.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from models import jwt
@@ -35,6 +36,7 @@ __all__ = [
     "IdSpec",
     "Judgement",
     "Mismatch",
+    "Problem",
     "ProcessBatch",
     "RecordExpectation",
     "RecordOption",
@@ -192,10 +194,50 @@ class Register:
 Alternative = Reject | Accept | ProcessBatch | Resolve | Register
 
 
+class Problem(StrEnum):
+    """How an answer breaks a rule. ``conformance.reporting.render.mismatch_text`` words each
+    one from the fields of its ``Mismatch``."""
+
+    EXPECTED = "expected"  # another answer altogether: expected
+    VALUE = "value"  # subject received, expected
+    STATUS = "status"  # a record's status: expected, received
+    NO_ID = "no-id"  # a success without a MeteringRecordId
+    NOT_BOUND = "not-bound"  # MeteringRecordId received, not the bound expected
+    ID_TAKEN = "id-taken"  # MeteringRecordId received belongs to another record
+    ID_SHARED = "id-shared"  # records (two) share MeteringRecordId received, different records
+    ECHO_CHANGED = "echo-changed"  # subject expected echoed as received
+    COUNT = "count"  # expected records sent, received returned
+    NOT_ECHOED = "not-echoed"  # records not echoed unchanged
+    GROUP_HONOURED = "group-honoured"  # records share a key: expected must be honoured, received were
+    GROUP_STATUS = "group-status"  # record identical to the honoured one got status received
+    GROUP_IDS = "group-ids"  # identical records got different MeteringRecordIds
+    POPULATED = "populated"  # subject received populated for a product on concurrent agreements
+    NOT_JWT = "not-jwt"  # the Signature is not a JWT: detail
+    NOT_NEAR = "not-near"  # subject received is not near now (expected)
+    NOT_JSON = "not-json"  # the body is not a JSON object
+    OFF_SHAPE = "off-shape"  # the output does not match its shape: detail
+    ERROR_AS_SUCCESS = "error-as-success"  # 200 naming __type received
+    NO_TYPE = "no-type"  # an error body without __type
+    UNKNOWN_ERROR = "unknown-error"  # __type received is not an error of expected
+    NO_MESSAGE = "no-message"  # an error body without a message string
+    RECORDS = "records"  # the target's records disagree with the model: detail
+    TEXT = "text"  # detail, as a trace file keeps it
+
+
 @dataclass(frozen=True)
 class Mismatch:
+    """One way an answer breaks ``rule``: typed fields, worded only by the reporting layer.
+    ``expected`` and ``received`` are values as shown (``repr`` of a string, say); ``record``:
+    the batch record the answer concerns; ``records``: the records a problem names."""
+
     rule: str
-    reason: str
+    problem: Problem
+    expected: str | None = None
+    received: str | None = None
+    subject: str | None = None
+    records: tuple[int, ...] = ()
+    record: int | None = None
+    detail: str | None = None
 
 
 @dataclass(frozen=True)
@@ -292,7 +334,7 @@ def _mismatches(alt: Alternative, outcome: Outcome, used_ids: frozenset[str]) ->
             and 400 <= outcome.status < 500
             and (alt.codes is None or outcome.code in alt.codes)
         )
-        return [] if ok else [Mismatch(alt.rule, f"expected {alt.describe()}")]
+        return [] if ok else [_unexpected(alt)]
     if isinstance(alt, Accept):
         return _accept_mismatches(alt, outcome, used_ids)
     if isinstance(alt, ProcessBatch):
@@ -302,36 +344,41 @@ def _mismatches(alt: Alternative, outcome: Outcome, used_ids: frozenset[str]) ->
     return _register_mismatches(alt, outcome)
 
 
-def _id_problem(spec: IdSpec, record_id: str | None, used_ids: frozenset[str]) -> str | None:
+def _unexpected(alt: Alternative) -> Mismatch:
+    """The answer is not of the kind ``alt`` allows at all."""
+    return Mismatch(alt.rule, Problem.EXPECTED, expected=alt.describe())
+
+
+def _id_problem(rule: str, spec: IdSpec, record_id: str | None, used_ids: frozenset[str]) -> Mismatch | None:
     if not record_id:
-        return "no MeteringRecordId"
+        return Mismatch(rule, Problem.NO_ID)
     if spec.bound is not None and record_id != spec.bound:
-        return f"MeteringRecordId {record_id!r}, not the bound {spec.bound!r}"
+        return Mismatch(rule, Problem.NOT_BOUND, expected=repr(spec.bound), received=repr(record_id))
     if spec.fresh and record_id in used_ids:
-        return f"MeteringRecordId {record_id!r} already belongs to another record"
+        return Mismatch(rule, Problem.ID_TAKEN, received=repr(record_id))
     return None
 
 
 def _accept_mismatches(alt: Accept, outcome: Outcome, used_ids: frozenset[str]) -> list[Mismatch]:
     if not isinstance(outcome, MeterUsageResult):
-        return [Mismatch(alt.rule, f"expected {alt.describe()}")]
+        return [_unexpected(alt)]
     if not alt.records:
         return []
-    problem = _id_problem(alt.record_id, outcome.metering_record_id, used_ids)
-    return [Mismatch(alt.rule, problem)] if problem else []
+    problem = _id_problem(alt.rule, alt.record_id, outcome.metering_record_id, used_ids)
+    return [problem] if problem else []
 
 
 def match_records(
-    records: Sequence[UsageRecord], outcome: BatchMeterUsageResult
-) -> tuple[list[RecordResult | UsageRecord | None], list[str]]:
+    records: Sequence[UsageRecord], outcome: BatchMeterUsageResult, rule: str = "BMU-PARTITION"
+) -> tuple[list[RecordResult | UsageRecord | None], list[Mismatch]]:
     """Pair each input record with its result (or its UnprocessedRecords entry).
 
     Pairs by echoed record, as many as can be paired (records alike but for how their
     quantity is spelled take the echoes that fit them), in order otherwise; where echoes differ
     but the counts agree, falls back to position. Returns the pairing (None: the record is
-    missing) and the partition problems.
+    missing) and the partition problems, blamed on ``rule``.
     """
-    problems: list[str] = []
+    problems: list[Mismatch] = []
     pool: list[RecordResult | UsageRecord] = [*outcome.results, *outcome.unprocessed]
     echoes = [item.record if isinstance(item, RecordResult) else item for item in pool]
     # an echo that drops a decimal's spelling still pairs (QTY-DECIMAL names it), after the
@@ -363,13 +410,11 @@ def match_records(
         pool[by_record[i]] if i in by_record else None for i in range(len(records))
     ]
     if len(pool) != len(records):
-        problems.append(
-            f"{len(records)} records sent, {len(outcome.results)} results and "
-            f"{len(outcome.unprocessed)} unprocessed returned"
-        )
+        returned = f"{len(outcome.results)} results and {len(outcome.unprocessed)} unprocessed"
+        problems.append(Mismatch(rule, Problem.COUNT, expected=str(len(records)), received=returned))
     if any(p is None for p in paired):
         missing = [i for i, p in enumerate(paired) if p is None]
-        problems.append(f"records {missing} not echoed unchanged in Results or UnprocessedRecords")
+        problems.append(Mismatch(rule, Problem.NOT_ECHOED, records=tuple(missing)))
         if len(pool) == len(records):
             paired = list(pool)
     return paired, problems
@@ -382,9 +427,9 @@ def _batch_mismatches(alt: ProcessBatch, outcome: Outcome, used_ids: frozenset[s
         failed = isinstance(outcome, ServiceError) and outcome.status >= 500
         record_rules = {o.rule for r in alt.records for o in r.options}
         rules = sorted({alt.rule} if failed or not record_rules else record_rules)
-        return [Mismatch(rule, f"expected {alt.describe()}") for rule in rules]
-    paired, problems = match_records([r.record for r in alt.records], outcome)
-    found = [Mismatch(alt.rule, p) for p in problems]
+        return [replace(_unexpected(alt), rule=rule) for rule in rules]
+    paired, problems = match_records([r.record for r in alt.records], outcome, alt.rule)
+    found = list(problems)
     for i, expectation in enumerate(alt.records):
         sent = expectation.record.quantity_decimal
         echo = paired[i]
@@ -394,7 +439,11 @@ def _batch_mismatches(alt: ProcessBatch, outcome: Outcome, used_ids: frozenset[s
             found.append(
                 Mismatch(
                     "QTY-DECIMAL",
-                    f"record [{i}]: QuantityAsDecimal {sent!r} echoed as {echoed.quantity_decimal!r}",
+                    Problem.ECHO_CHANGED,
+                    expected=repr(sent),
+                    received=repr(echoed.quantity_decimal),
+                    subject="QuantityAsDecimal",
+                    record=i,
                 )
             )
     owners: dict[str, tuple[int, object]] = {}
@@ -403,7 +452,7 @@ def _batch_mismatches(alt: ProcessBatch, outcome: Outcome, used_ids: frozenset[s
             continue  # unprocessed (indeterminate) or missing (already a partition problem)
         problem = _record_problem(expectation, result, used_ids)
         if problem is not None:
-            found.append(Mismatch(problem[0], f"record [{i}]: {problem[1]}"))
+            found.append(replace(problem, record=i))
         if result.status == "Success" and result.metering_record_id:
             key = expectation.key if expectation.key is not None else ("record", i)
             owner, owner_key = owners.setdefault(result.metering_record_id, (i, key))
@@ -411,8 +460,9 @@ def _batch_mismatches(alt: ProcessBatch, outcome: Outcome, used_ids: frozenset[s
                 found.append(
                     Mismatch(
                         expectation.options[0].rule,
-                        f"record [{i}] shares MeteringRecordId {result.metering_record_id!r} "
-                        f"with record [{owner}], a different record",
+                        Problem.ID_SHARED,
+                        received=repr(result.metering_record_id),
+                        records=(i, owner),
                     )
                 )
     for group in alt.groups:
@@ -422,21 +472,21 @@ def _batch_mismatches(alt: ProcessBatch, outcome: Outcome, used_ids: frozenset[s
 
 def _record_problem(
     expectation: RecordExpectation, result: RecordResult, used_ids: frozenset[str]
-) -> tuple[str, str] | None:
+) -> Mismatch | None:
     problems = []
     for option in expectation.options:
         if result.status != option.status:
             continue
         if option.status != "Success":
             return None
-        problem = _id_problem(option.record_id, result.metering_record_id, used_ids)
+        problem = _id_problem(option.rule, option.record_id, result.metering_record_id, used_ids)
         if problem is None:
             return None
-        problems.append((option.rule, problem))
+        problems.append(problem)
     if problems:
         return problems[0]
     wanted = " or ".join(o.describe() for o in expectation.options)
-    return expectation.options[0].rule, f"expected {wanted}, got {result.status}"
+    return Mismatch(expectation.options[0].rule, Problem.STATUS, expected=wanted, received=result.status)
 
 
 def _group_problems(
@@ -458,9 +508,7 @@ def _group_problems(
     if len(honoured) > 1 or (group.exactly_one and not honoured):
         return [
             Mismatch(
-                rule,
-                f"records {list(indices)} share a key: {wanted} quantity must be "
-                f"honoured, {len(honoured)} were",
+                rule, Problem.GROUP_HONOURED, expected=wanted, received=str(len(honoured)), records=indices
             )
         ]
     if not honoured:
@@ -469,64 +517,78 @@ def _group_problems(
     for i, r in results:
         same = alt.records[i].record.value() == quantity
         if isinstance(r, RecordResult) and same and r.status != "Success":
-            return [Mismatch(rule, f"record [{i}] is identical to the honoured one but got {r.status}")]
+            return [Mismatch(rule, Problem.GROUP_STATUS, received=r.status, records=(i,))]
     if len(ids) > 1:
-        return [Mismatch(rule, f"identical records {list(indices)} got different MeteringRecordIds")]
+        return [Mismatch(rule, Problem.GROUP_IDS, records=indices)]
     return []
 
 
 def _resolve_mismatches(alt: Resolve, outcome: Outcome) -> list[Mismatch]:
     if not isinstance(outcome, ResolveCustomerResult):
-        return [Mismatch(alt.rule, f"expected {alt.describe()}")]
-    wrong: list[str] = []
+        return [_unexpected(alt)]
+    found: list[Mismatch] = []
     if not alt.identifier_hidden:
-        _compare(wrong, "CustomerIdentifier", alt.customer_identifier, outcome.customer_identifier)
-    _compare(wrong, "ProductCode", alt.product_code, outcome.product_code)
+        _compare(found, alt.rule, "CustomerIdentifier", alt.customer_identifier, outcome.customer_identifier)
+    _compare(found, alt.rule, "ProductCode", alt.product_code, outcome.product_code)
     if alt.customer_aws_account_id is not None:
-        _compare(wrong, "CustomerAWSAccountId", alt.customer_aws_account_id, outcome.customer_aws_account_id)
+        account = outcome.customer_aws_account_id
+        _compare(found, alt.rule, "CustomerAWSAccountId", alt.customer_aws_account_id, account)
     if alt.license_arn is not None:
-        _compare(wrong, "LicenseArn", alt.license_arn, outcome.license_arn)
-    found = [Mismatch(alt.rule, w) for w in wrong]
+        _compare(found, alt.rule, "LicenseArn", alt.license_arn, outcome.license_arn)
     if alt.identifier_hidden and outcome.customer_identifier:
         found.append(
             Mismatch(
                 "RC-AGREEMENT",
-                f"CustomerIdentifier {outcome.customer_identifier!r} populated for a product on "
-                "concurrent agreements",
+                Problem.POPULATED,
+                received=repr(outcome.customer_identifier),
+                subject="CustomerIdentifier",
             )
         )
     if alt.agreements and outcome.agreement_id is not None and outcome.agreement_id != alt.agreement_id:
         expected = repr(alt.agreement_id) if alt.agreement_id else "none (the customer has no agreement id)"
-        found.append(Mismatch("RC-AGREEMENT", f"AgreementId {outcome.agreement_id!r}, expected {expected}"))
+        found.append(
+            Mismatch(
+                "RC-AGREEMENT",
+                Problem.VALUE,
+                expected=expected,
+                received=repr(outcome.agreement_id),
+                subject="AgreementId",
+            )
+        )
     return found
 
 
-def _compare(wrong: list[str], name: str, expected: Any, received: Any) -> None:
+def _compare(found: list[Mismatch], rule: str, name: str, expected: Any, received: Any) -> None:
     if expected != received:
-        wrong.append(f"{name} {received!r}, expected {expected!r}")
+        found.append(
+            Mismatch(rule, Problem.VALUE, expected=repr(expected), received=repr(received), subject=name)
+        )
 
 
 def _register_mismatches(alt: Register, outcome: Outcome) -> list[Mismatch]:
     if not isinstance(outcome, RegisterUsageResult):
-        return [Mismatch(alt.rule, f"expected {alt.describe()}")]
+        return [_unexpected(alt)]
     try:
         header, claims = jwt.decode_unverified(outcome.signature or "")
     except jwt.MalformedToken as exc:
-        return [Mismatch("RU-SIGNATURE", f"Signature is not a JWT: {exc}")]
+        return [Mismatch("RU-SIGNATURE", Problem.NOT_JWT, detail=str(exc))]
     found: list[Mismatch] = []
-    if header.get("alg") != "PS256":
-        found.append(Mismatch("RU-SIGNATURE", f"JWT alg {header.get('alg')!r}, expected 'PS256'"))
+    _compare(found, "RU-SIGNATURE", "JWT alg", "PS256", header.get("alg"))
     for name, expected in (("productCode", alt.product_code), ("publicKeyVersion", alt.public_key_version)):
-        got = jwt.claim(claims, name)
-        if got != expected:
-            found.append(Mismatch("RU-SIGNATURE", f"claim {name} {got!r}, expected {expected!r}"))
+        _compare(found, "RU-SIGNATURE", f"claim {name}", expected, jwt.claim(claims, name))
     iat = jwt.claim(claims, "iat")
     if not isinstance(iat, int | float) or abs(iat - alt.now.timestamp()) > alt.tolerance.total_seconds():
-        found.append(Mismatch("RU-SIGNATURE", f"claim iat {iat!r} is not near now ({alt.now.isoformat()})"))
-    if alt.nonce is not None and jwt.claim(claims, "nonce") != alt.nonce:
         found.append(
-            Mismatch("RU-NONCE", f"claim nonce {jwt.claim(claims, 'nonce')!r}, expected {alt.nonce!r}")
+            Mismatch(
+                "RU-SIGNATURE",
+                Problem.NOT_NEAR,
+                expected=alt.now.isoformat(),
+                received=repr(iat),
+                subject="claim iat",
+            )
         )
+    if alt.nonce is not None:
+        _compare(found, "RU-NONCE", "claim nonce", alt.nonce, jwt.claim(claims, "nonce"))
     return found
 
 

@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from models.expect import Mismatch
+from models.expect import Mismatch, Problem
 from models.outcomes import Indeterminate, ServiceError
 from models.shapes import ShapeIndex
 
@@ -66,14 +66,20 @@ def judge_wire(
     # WIRE-JSON
     if media not in JSON_CONTENT_TYPES:
         found.append(
-            Mismatch("WIRE-JSON", f"Content-Type {raw.content_type!r}, expected application/x-amz-json-1.1")
+            Mismatch(
+                "WIRE-JSON",
+                Problem.VALUE,
+                expected="application/x-amz-json-1.1",
+                received=repr(raw.content_type),
+                subject="Content-Type",
+            )
         )
     try:
         body = json.loads(raw.body or b"null")
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        found.append(Mismatch("WIRE-JSON", "body is not a JSON object"))
+        found.append(Mismatch("WIRE-JSON", Problem.NOT_JSON))
         return WireJudgement(frozenset({"WIRE-JSON", "WIRE-STATUS"}), tuple(found))
     decided = {"WIRE-JSON", "WIRE-STATUS"}
     type_field = body.get("__type")
@@ -81,27 +87,34 @@ def judge_wire(
     if raw.status == 200:
         if code is not None:
             # WIRE-STATUS: an error sent as a success, which botocore parses as one
-            reason = f"200 with a body naming __type {code!r}: an error sent as success"
-            found.append(Mismatch("WIRE-STATUS", reason))
-        found.extend(Mismatch("WIRE-JSON", f"output does not match its shape: {e}") for e in schema_errors)
+            found.append(Mismatch("WIRE-STATUS", Problem.ERROR_AS_SUCCESS, received=repr(code)))
+        found.extend(Mismatch("WIRE-JSON", Problem.OFF_SHAPE, detail=e) for e in schema_errors)
         return WireJudgement(frozenset(decided), tuple(found))
     decided.add("WIRE-ERROR-SHAPE")
     # WIRE-ERROR-SHAPE
     modelled = shapes.errors(operation) if operation else frozenset()
     if code is None:
-        found.append(Mismatch("WIRE-ERROR-SHAPE", "error body has no __type"))
+        found.append(Mismatch("WIRE-ERROR-SHAPE", Problem.NO_TYPE))
     elif code not in modelled | GENERIC_ERRORS:
-        found.append(Mismatch("WIRE-ERROR-SHAPE", f"__type {code!r} is not an error of {operation}"))
+        found.append(
+            Mismatch("WIRE-ERROR-SHAPE", Problem.UNKNOWN_ERROR, expected=str(operation), received=repr(code))
+        )
     message = body.get("message", body.get("Message"))
     if not isinstance(message, str):
-        found.append(Mismatch("WIRE-ERROR-SHAPE", "error body has no message string"))
+        found.append(Mismatch("WIRE-ERROR-SHAPE", Problem.NO_MESSAGE))
     # WIRE-STATUS
     fault = code in shapes.fault_errors()
     if fault and not 500 <= raw.status < 600:
-        found.append(Mismatch("WIRE-STATUS", f"{code} with status {raw.status}, expected 5xx"))
+        found.append(_status("WIRE-STATUS", code, raw.status, "5xx"))
     elif not fault and not 400 <= raw.status < 500:
-        found.append(Mismatch("WIRE-STATUS", f"{code} with status {raw.status}, expected 4xx"))
+        found.append(_status("WIRE-STATUS", code, raw.status, "4xx"))
     return WireJudgement(frozenset(decided), tuple(found))
+
+
+def _status(rule: str, code: str | None, status: int, expected: str) -> Mismatch:
+    return Mismatch(
+        rule, Problem.VALUE, expected=expected, received=str(status), subject=f"{code} with status"
+    )
 
 
 def wire_rules(outcome: object) -> frozenset[str]:

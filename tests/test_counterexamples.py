@@ -13,6 +13,7 @@ import pytest
 from conformance.engine import RunConfig, open_target
 from conformance.engine.runner import run_rule
 from conformance.reporting.report import failure_text
+from conformance.reporting.wording import mismatch_text
 from conformance.targets import TargetOptions
 from models import BatchMeterUsage, MeterUsage
 from models.model import isolates
@@ -72,7 +73,7 @@ def _check_counterexample(result, model, on_the_hour=True):
     for listed in re.findall(r"records? \[([\d, ]+)\]", text):
         assert all(int(i) < count for i in listed.split(",")), (listed, count)
     for mismatch in final.also_broken:
-        assert f"also {mismatch.rule}: {mismatch.reason}" in text
+        assert f"also {mismatch.rule}: {mismatch_text(mismatch)}" in text
     assert result.reason == "; ".join(final.divergence)
 
 

@@ -66,7 +66,7 @@ def test_moto_responses_carry_no_json_content_type(moto_target):
     assert exchange.raw is not None and exchange.raw.status == 200
     verdict = check_response("BatchMeterUsage", exchange.raw, load_shapes(moto_target.profile))
     assert [m.rule for m in verdict.mismatches] == ["WIRE-JSON"]
-    assert "Content-Type" in verdict.mismatches[0].reason
+    assert verdict.mismatches[0].subject == "Content-Type"
 
 
 def test_moto_intercepts_clients_of_a_session_made_before_moto_was_imported():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from conformance.reporting.wording import mismatch_text
 from conformance.wire.check import check_response, schema_errors
 from conformance.wire.protocol import encode_outcome
 from conformance.wire.service_model import load_shapes
@@ -51,7 +52,7 @@ def test_an_error_sent_with_status_200_breaks_wire_status():
     body = {"__type": "com.amazonaws#TimestampOutOfBoundsException", "message": "too old"}
     raw = RawResponse(200, "application/x-amz-json-1.1", json.dumps(body).encode())
     verdict = check_response("MeterUsage", raw, SHAPES)
-    assert [(m.rule, m.reason) for m in verdict.mismatches if m.rule == "WIRE-STATUS"] == [
+    assert [(m.rule, mismatch_text(m)) for m in verdict.mismatches if m.rule == "WIRE-STATUS"] == [
         (
             "WIRE-STATUS",
             "200 with a body naming __type 'TimestampOutOfBoundsException': an error sent as success",

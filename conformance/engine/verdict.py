@@ -10,11 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from conformance.reporting.trace import TraceStep
+from conformance.reporting.wording import mismatch_text
 from conformance.targets.base import RECORDS, Target
 from conformance.targets.client import Exchange
 from conformance.wire.check import check_response
 from models.catalogue import is_wire
-from models.expect import Allowed, Judgement, Mismatch, ProcessBatch
+from models.expect import Allowed, Judgement, Mismatch, Problem, ProcessBatch
 from models.model import Model, faults, isolates
 from models.outcomes import BatchMeterUsageResult, Outcome, ServiceError
 from models.records import Difference, record_differences
@@ -54,21 +55,21 @@ def check_rule(
     indeterminate answer (transport failure, throttling) never decides and never diverges."""
     judgement = judgement or allowed.judge(exchange.outcome)
     found = (*judgement.mismatches, *extra)
-    reasons = [m.reason for m in found if m.rule == rule]
+    own = [m for m in found if m.rule == rule]
     decided = rule in judgement.decided
     if exchange.raw is not None and is_wire(rule):
         operation = None if exchange.request.operation == "Raw" else exchange.request.operation
         wire = check_response(operation, exchange.raw, shapes)
         decided = decided or rule in wire.decided
-        reasons += [m.reason for m in wire.mismatches if m.rule == rule]
+        own += [m for m in wire.mismatches if m.rule == rule]
     if judgement.indeterminate:
         return RuleCheck(judgement, False, ())
-    if not reasons:
+    if not own:
         return RuleCheck(judgement, decided, ())
     others = tuple(m for m in found if m.rule != rule)
     if not isolates(rule, allowed):
-        return RuleCheck(judgement, decided, (), tuple(Mismatch(rule, r) for r in reasons) + others)
-    return RuleCheck(judgement, decided, tuple(reasons), others)
+        return RuleCheck(judgement, decided, (), (*own, *others))
+    return RuleCheck(judgement, decided, tuple(mismatch_text(m) for m in own), others)
 
 
 @dataclass(frozen=True)
@@ -140,8 +141,7 @@ def _records_oracle(
         for rule in _blamed(key, allowed, judgement, outcome):
             blamed.setdefault(rule, []).append(text)
     return tuple(
-        Mismatch(rule, "the target's records disagree with the model: " + "; ".join(texts))
-        for rule, texts in sorted(blamed.items())
+        Mismatch(rule, Problem.RECORDS, detail="; ".join(texts)) for rule, texts in sorted(blamed.items())
     )
 
 

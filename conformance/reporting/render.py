@@ -12,9 +12,10 @@ import json
 from typing import Any
 
 from conformance.reporting.trace import TraceStep
+from conformance.reporting.wording import mismatch_text
 from models.requests import RawRequest, to_wire
 
-__all__ = ["LIMIT", "bounded_json", "bounded_text", "labelled", "render_step"]
+__all__ = ["LIMIT", "bounded_json", "bounded_text", "labelled", "mismatch_text", "render_step"]
 
 LIMIT = 1024  # characters of one value, or of one line, shown whole
 
@@ -38,7 +39,7 @@ def render_step(number: int, step: TraceStep) -> list[str]:
     lines = [f"{number}. at {when}, {who} in {step.context.region}: {sent}"]
     lines += labelled("Expected: ", step.expected, "   ") + labelled("Received: ", step.observed, "   ")
     lines += [f"   ✗ {bounded_text(reason)}" for reason in step.divergence]
-    lines += [f"   ✗ also {m.rule}: {bounded_text(m.reason)}" for m in step.also_broken]
+    lines += [f"   ✗ also {m.rule}: {bounded_text(mismatch_text(m))}" for m in step.also_broken]
     return lines
 
 

@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from conformance.reporting.wording import mismatch_text
 from conformance.wire.schemas import read_json, validate
-from models.expect import Mismatch
+from models.expect import Mismatch, Problem
 from models.requests import (
     BatchMeterUsage,
     CallContext,
@@ -191,7 +192,7 @@ def _step_json(step: TraceStep, aliases: _Aliases) -> dict[str, Any]:
         data["observed"] = step.observed
         data["divergence"] = list(step.divergence)
         if step.also_broken:
-            data["alsoBroken"] = [{"rule": m.rule, "reason": m.reason} for m in step.also_broken]
+            data["alsoBroken"] = [{"rule": m.rule, "reason": mismatch_text(m)} for m in step.also_broken]
         if step.fault is not None:
             data["fault"] = step.fault
     return data
@@ -217,7 +218,9 @@ def _step_from_json(data: dict[str, Any], keys: _Keys) -> TraceStep:
         expected=data["expected"],
         observed=data["observed"],
         divergence=tuple(data["divergence"]),
-        also_broken=tuple(Mismatch(m["rule"], m["reason"]) for m in data.get("alsoBroken", ())),
+        also_broken=tuple(
+            Mismatch(m["rule"], Problem.TEXT, detail=m["reason"]) for m in data.get("alsoBroken", ())
+        ),
         fault=data.get("fault"),
     )
 
