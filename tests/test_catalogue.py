@@ -177,3 +177,25 @@ def test_cli_bad_profile_is_one_line_and_exit_2(capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "1999-01" in err
+
+
+def test_every_rule_id_the_code_names_is_in_the_catalogue():
+    """Code names a rule by its public ID (the catalogue entry, the branch deciding it, aims,
+    mutants); a mistyped ID anywhere in the packages fails here, not when its branch runs."""
+    import ast
+    import re
+    from pathlib import Path
+
+    from models.catalogue import RULES_BY_ID
+
+    root = Path(__file__).resolve().parents[1]
+    shaped = re.compile(r"(WIRE|ALLOC|QTY|MU|BMU|RC|RU|RETRY|CONC)-[A-Z0-9]+(-[A-Z0-9]+)*")
+    unknown = []
+    for package in ("models", "strategies", "conformance"):
+        for path in (root / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                text = node.value if isinstance(node, ast.Constant) else None
+                if isinstance(text, str) and shaped.fullmatch(text) and text not in RULES_BY_ID:
+                    unknown.append(f"{path.relative_to(root)}:{node.lineno} {text}")
+    assert not unknown, unknown
+    assert len(RULES_BY_ID) >= 65
