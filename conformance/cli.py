@@ -32,6 +32,7 @@ from conformance.lab.mutants import MUTANTS
 from conformance.lab.mutation import Certified, Unmutated, mutant_rows, render_mutants
 from conformance.options import (
     OptionError,
+    check_rules_in_profile,
     check_target_options,
     parse_natural,
     parse_port,
@@ -329,7 +330,7 @@ def _run(args: argparse.Namespace) -> int:
     rules = args.rules
     if rules:
         try:
-            parse_rules(",".join(rules), args.profile)  # each in the run's profile
+            check_rules_in_profile(rules, args.profile)
         except OptionError as exc:
             raise TargetUsageError(f"--rules: {exc}") from None
     if args.report is not None:

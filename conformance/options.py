@@ -15,12 +15,14 @@ from pathlib import Path
 
 from conformance.engine.budget import BUDGETS
 from conformance.faults import parse_rate as _parse_rate
+from conformance.reporting.report import REPORT_FILES
 from conformance.targets import TARGET_NAMES, TargetOptions, TargetUsageError, check_options
 from models.catalogue import RULES_BY_ID, rules_for
 from models.profiles import PROFILES
 
 __all__ = [
     "OptionError",
+    "check_rules_in_profile",
     "check_target_options",
     "parse_budget",
     "parse_natural",
@@ -82,11 +84,19 @@ def parse_rules(text: str, profile: str | None = None) -> tuple[str, ...]:
     for name in names:
         if name not in RULES_BY_ID:
             raise OptionError(f"unknown rule {name!r}; list them with 'conformance rules'")
-        if profile is not None and name not in {r.id for r in rules_for(profile)}:
+    if profile is not None:
+        check_rules_in_profile(names, profile)
+    return names
+
+
+def check_rules_in_profile(names: tuple[str, ...], profile: str) -> None:
+    """Raise OptionError for the first of ``names`` (catalogue IDs) not in ``profile``."""
+    in_profile = {r.id for r in rules_for(profile)}
+    for name in names:
+        if name not in in_profile:
             raise OptionError(
                 f"rule {name} is not in profile {profile}; see 'conformance rules --profile {profile}'"
             )
-    return names
 
 
 # what each target reads: an option any other target would silently ignore is refused
@@ -128,13 +138,10 @@ def check_target_options(options: TargetOptions, *others: str) -> None:
         check_options(replace(options, name=name))
 
 
-_REPORT_FILES = ("report.json", "junit.xml", "report.md", "traces")
-
-
 def refuse_existing_report(directory: Path) -> None:
     """Raise TargetUsageError if ``directory`` already holds a report, which writing a new one
     would replace (its traces included)."""
-    found = [name for name in _REPORT_FILES if (Path(directory) / name).exists()]
+    found = [name for name in REPORT_FILES if (Path(directory) / name).exists()]
     if found:
         raise TargetUsageError(
             f"--report {directory} already holds a report ({found[0]}); "

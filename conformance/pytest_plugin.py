@@ -132,6 +132,7 @@ def _traces_directory(config: pytest.Config) -> Path:
 
 
 _RUN = pytest.StashKey[Any]()
+_COLLECTOR = "conformance"  # the node every rule's test hangs from: conformance::test_rule[ID]
 _TRACES = pytest.StashKey[Path]()
 
 
@@ -157,7 +158,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if _RUN not in config.stash:
         return
     run_config = config.stash[_RUN]
-    collector = _RuleCollector.from_parent(session, name="conformance")
+    collector = _RuleCollector.from_parent(session, name=_COLLECTOR)
     items.extend(
         RuleItem.from_parent(collector, name=f"test_rule[{rule}]", rule=rule, run_config=run_config)
         for rule in run_config.rule_ids()
@@ -239,7 +240,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     untestable = [
         report
         for report in terminalreporter.stats.get("skipped", [])
-        if "::test_rule[" in report.nodeid or report.nodeid.startswith("conformance")
+        if report.nodeid.lstrip(":").startswith(f"{_COLLECTOR}::test_rule[")  # ::conformance::…
     ]
     if not untestable:
         return

@@ -26,6 +26,7 @@ from conformance.wire.schemas import validate
 from models.catalogue import RULES_BY_ID
 
 __all__ = [
+    "REPORT_FILES",
     "VERDICTS",
     "Report",
     "check_destination",
@@ -37,6 +38,8 @@ __all__ = [
 ]
 
 VERDICTS = tuple(Verdict)
+REPORT_FILES = ("report.json", "junit.xml", "report.md", "traces")
+"""What a report directory holds (a run replaces them all)."""
 
 
 @dataclass(frozen=True)
@@ -47,17 +50,13 @@ class Report:
     seconds: float
 
     @property
-    def counts(self) -> Counter[str]:
+    def counts(self) -> Counter[Verdict]:
         return Counter(r.verdict for r in self.results)
 
     @property
     def exit_code(self) -> int:
         """1 if any rule failed (or was flaky or not reached), else 0."""
-        return (
-            1
-            if any(r.verdict in (Verdict.FAIL, Verdict.FLAKY, Verdict.NOT_REACHED) for r in self.results)
-            else 0
-        )
+        return 1 if any(r.verdict.failed for r in self.results) else 0
 
     def faults(self) -> dict[str, int]:
         """The faults injected during the run, by kind."""
@@ -114,7 +113,7 @@ class Report:
         try:
             self._write_into(staging, directory)
             directory.mkdir(exist_ok=True)
-            for old in ("report.json", "junit.xml", "report.md", "traces"):
+            for old in REPORT_FILES:
                 target = directory / old
                 if target.is_dir():
                     shutil.rmtree(target)
@@ -199,8 +198,7 @@ class Report:
     def headline(self, directory: Path | None = None) -> list[str]:
         """Three lines: the counts, the first failing rule, and the command that shows it again
         (its trace replayed, or the run repeated), runnable from where the run ran."""
-        counts = ", ".join(f"{self.counts[v]} {v}" for v in VERDICTS if self.counts.get(v))
-        total = f"{counts} of {len(self.results)} rules: exit {self.exit_code}."
+        total = f"{_counted(self.counts)} of {len(self.results)} rules: exit {self.exit_code}."
         first = self.first_failure()
         if first is None:
             return [total, "No rule failed.", f"Repeat the run: {rerun_command(self.config)}"]
@@ -331,8 +329,13 @@ def summary_table(results: list[RuleResult] | tuple[RuleResult, ...], width: int
         if r.verdict != Verdict.PASS
     ]
     lines = [f"{'rule':<24} {'verdict':<12} {'decided':>7}  reason", *rows] if rows else []
-    lines.append(", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts.get(v)) or "no rules")
+    lines.append(_counted(counts) or "no rules")
     return "\n".join(lines)
+
+
+def _counted(counts: Counter[Verdict]) -> str:
+    """``5 pass, 35 fail``: each verdict that occurs, in the order of VERDICTS."""
+    return ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts.get(v))
 
 
 def _first_line(text: str | None) -> str:
