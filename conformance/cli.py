@@ -39,10 +39,20 @@ from conformance.options import (
     parse_positive,
     parse_rate,
     parse_rules,
+    parse_schedule,
     refuse_existing_report,
 )
 from conformance.reporting.report import Report, check_destination, summary_table
 from conformance.reporting.trace import TraceError
+from conformance.sellers import (
+    BaselineError,
+    ClientCommandError,
+    ClientConfig,
+    MeteringService,
+    certify_client,
+    render_client,
+    write_client_report,
+)
 from conformance.targets import (
     TARGET_NAMES,
     TargetOptions,
@@ -59,7 +69,7 @@ from conformance.wire.service_model import (
     load_service_dict,
     model_for,
 )
-from models.catalogue import Rule, rules_for
+from models.catalogue import CLIENT_RULES, Kind, Rule, rules_for
 from models.model import SHAPE_RULES
 from models.profiles import DEFAULT_PROFILE, NEWEST_PROFILE, PROFILES
 
@@ -92,6 +102,9 @@ def _parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="list the rule catalogue", formatter_class=_Help)
     _profile_argument(rules)
     rules.add_argument("--format", choices=["table", "json"], default="table", help="output format")
+    rules.add_argument(
+        "--client", action="store_true", help="the rules of a seller's own code (conformance client) instead"
+    )
 
     run = sub.add_parser("run", help="judge every rule of a profile against a target", formatter_class=_Help)
     _target_arguments(run, single=True)
@@ -179,6 +192,59 @@ def _parser() -> argparse.ArgumentParser:
         help="compare this service-2.json instead of the installed botocore's",
     )
     drift.add_argument("--format", choices=["text", "json"], default="text", help="output format")
+
+    client = sub.add_parser(
+        "client",
+        help="certify a seller's own metering code under faults",
+        description="Run COMMAND (a seller's metering job) against the reference emulator behind "
+        "a fault proxy on loopback: once without faults, then --runs times under them. COMMAND gets "
+        "AWS_ENDPOINT_URL_MARKETPLACE_METERING and AWS_ENDPOINT_URL pointing at the proxy, "
+        "throwaway credentials and region us-east-1; the emulator's clock is the wall clock. "
+        "Every CLIENT-* rule gets a verdict; a broken one gets the minimal fault schedule that "
+        "breaks it and a replay command. Exit 1: a rule broke; 2: bad usage or COMMAND not "
+        "found; 3: COMMAND fails without faults.",
+        formatter_class=_Help,
+    )
+    _profile_argument(client)
+    client.add_argument(
+        "--faults",
+        type=_rate,
+        default=0.1,
+        metavar="RATE",
+        help="each fault kind's rate per request, 0 to 0.25",
+    )
+    client.add_argument(
+        "--seed", type=_natural, default=None, help="the seed faults are drawn from (default: random)"
+    )
+    client.add_argument(
+        "--schedule",
+        type=_schedule,
+        metavar="FAULTS",
+        help="inject exactly these faults by request, e.g. '3:reset-after,7:unprocessed=0' (a "
+        "report's replay command gives it), instead of drawing them",
+    )
+    client.add_argument(
+        "--fixtures", type=Path, metavar="FILE", help="the world (default: conformance/sellers/world.json)"
+    )
+    client.add_argument(
+        "--runs", type=_positive, default=5, metavar="N", help="runs under faults, seeds SEED to SEED+N-1"
+    )
+    client.add_argument(
+        "--timeout", type=_positive, default=120, metavar="SECONDS", help="kill COMMAND after this"
+    )
+    client.add_argument(
+        "--shrink-runs", type=_positive, default=40, metavar="N", help="most runs to shrink one rule's faults"
+    )
+    client.add_argument(
+        "--report", type=Path, metavar="DIR", help="write report.json, report.md and runs/ here"
+    )
+    client.add_argument("--force", action="store_true", help="replace a report already in --report DIR")
+    client.add_argument(
+        "seller_command",
+        nargs=argparse.REMAINDER,
+        metavar="-- COMMAND",
+        help="the seller's command and its arguments",
+    )
 
     bench = sub.add_parser("bench", help="measure the harness (see BENCHMARKS.md)", formatter_class=_Help)
     kinds = bench.add_subparsers(dest="bench", required=True, parser_class=_Parser)
@@ -292,6 +358,7 @@ _natural = _typed(parse_natural)
 _positive = _typed(parse_positive)
 _port = _typed(parse_port)
 _rate = _typed(parse_rate)
+_schedule = _typed(parse_schedule)
 
 
 def _options(args: argparse.Namespace, name: str) -> TargetOptions:
@@ -302,7 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "rules":
-            return _rules(args.profile, args.format)
+            return _rules(args.profile, args.format, args.client)
         if args.command == "run":
             return _run(args)
         if args.command == "replay":
@@ -315,11 +382,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _proxy(args)
         if args.command == "drift":
             return _drift(args)
+        if args.command == "client":
+            return _client(args)
         if args.command == "bench":
             return _bench_mutants(args) if args.bench == "mutants" else _bench_speed(args)
-    except (TargetUsageError, TraceError) as exc:
+    except (TargetUsageError, TraceError, ClientCommandError) as exc:
         sys.stderr.write(f"conformance {args.command}: error: {exc}\n")
         return EXIT_USAGE
+    except BaselineError as exc:
+        sys.stderr.write(f"conformance client: error: {exc}\n")
+        return EXIT_TARGET
     except (TargetSetupError, ControlError, ClientModelError) as exc:
         sys.stderr.write(f"conformance {args.command}: target error: {exc}\n")
         return EXIT_TARGET
@@ -333,16 +405,7 @@ def _run(args: argparse.Namespace) -> int:
             check_rules_in_profile(rules, args.profile)
         except OptionError as exc:
             raise TargetUsageError(f"--rules: {exc}") from None
-    if args.report is not None:
-        if not args.force:
-            refuse_existing_report(args.report)
-        try:
-            check_destination(args.report)
-        except OSError as exc:
-            raise TargetUsageError(
-                f"--report {args.report}: cannot write a report there ({exc.strerror or exc}); "
-                "name a directory you can write"
-            ) from None
+    _check_report(args)
     seed = args.seed if args.seed is not None else random.randrange(10**6)
     options = replace(_options(args, args.target), faults=args.faults, fault_seed=seed)
     check_target_options(options)
@@ -375,6 +438,48 @@ def _run(args: argparse.Namespace) -> int:
         print(f"report: {args.report / 'report.md'}")
     if report.first_failure() is not None:
         print("\n".join(report.headline(args.report)[1:]))
+    return report.exit_code
+
+
+def _check_report(args: argparse.Namespace) -> None:
+    """``--report DIR`` (and ``--force``): refused before any run if it cannot be written."""
+    if args.report is None:
+        return
+    if not args.force:
+        refuse_existing_report(args.report)
+    try:
+        check_destination(args.report)
+    except OSError as exc:
+        raise TargetUsageError(
+            f"--report {args.report}: cannot write a report there ({exc.strerror or exc}); "
+            "name a directory you can write"
+        ) from None
+
+
+def _client(args: argparse.Namespace) -> int:
+    command = args.seller_command[1:] if args.seller_command[:1] == ["--"] else args.seller_command
+    if not command:
+        raise TargetUsageError("no command given; write the seller's command after --, e.g. -- python job.py")
+    _check_report(args)
+    fixtures = load_fixtures_file(args.fixtures) if args.fixtures else None
+    seed = args.seed if args.seed is not None else random.randrange(10**6)
+    config = ClientConfig(
+        tuple(command),
+        args.profile,
+        args.faults,
+        seed,
+        args.schedule,
+        args.fixtures,
+        args.timeout,
+        args.shrink_runs,
+        args.runs,
+    )
+    with MeteringService(args.profile, fixtures) as service:
+        report = certify_client(config, service)
+    print(render_client(report), end="", flush=True)
+    if args.report is not None:
+        write_client_report(report, args.report)
+        print(f"report: {args.report / 'report.md'}")
     return report.exit_code
 
 
@@ -530,8 +635,8 @@ def accepted_errors(rule: Rule) -> list[str]:
     return [*rule.errors, *(["ValidationException"] if shape_checked else [])]
 
 
-def _rules(profile: str, fmt: str) -> int:
-    rules = rules_for(profile)
+def _rules(profile: str, fmt: str, client: bool = False) -> int:
+    rules = CLIENT_RULES if client else rules_for(profile)
     if fmt == "json":
         listed = [{**r.to_json(), "errors": accepted_errors(r)} for r in rules]
         json.dump({"profile": profile, "rules": listed}, sys.stdout, indent=2)
@@ -546,7 +651,8 @@ def render_rules_table(profile: str, rules: Sequence[Rule]) -> str:
     id_w = max(len(r.id) for r in rules)
     conf_w = 5
     text_w = width - id_w - conf_w - 6
-    lines = [f"Rule catalogue, profile {profile}: {len(rules)} rules ('~' marks a lenient rule)", ""]
+    what = "client rules" if all(r.kind is Kind.CLIENT for r in rules) else "rules"
+    lines = [f"Rule catalogue, profile {profile}: {len(rules)} {what} ('~' marks a lenient rule)", ""]
     lines.append(f"{'ID'.ljust(id_w)}  {'conf'.ljust(conf_w)}  statement")
     lines.append(f"{'-' * id_w}  {'-' * conf_w}  {'-' * min(text_w, 40)}")
     for rule in rules:

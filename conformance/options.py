@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from conformance.engine.budget import BUDGETS
+from conformance.faults import RequestFaults
 from conformance.faults import parse_rate as _parse_rate
 from conformance.reporting.report import REPORT_FILES
 from conformance.targets import TARGET_NAMES, TargetOptions, TargetUsageError, check_options
@@ -31,6 +32,7 @@ __all__ = [
     "parse_profile",
     "parse_rate",
     "parse_rules",
+    "parse_schedule",
     "parse_target",
     "refuse_existing_report",
 ]
@@ -153,5 +155,13 @@ def parse_rate(text: str) -> float:
     """A fault rate, 0 to 0.25 (the fault package's own parser)."""
     try:
         return _parse_rate(text)
+    except ValueError as exc:
+        raise OptionError(str(exc)) from None
+
+
+def parse_schedule(text: str) -> RequestFaults:
+    """``--schedule``: faults by request, ``3:reset-after,7:unprocessed=0`` (empty: none)."""
+    try:
+        return RequestFaults.parse(text)
     except ValueError as exc:
         raise OptionError(str(exc)) from None

@@ -1,4 +1,5 @@
-"""pytest plugin: ``pytest --conformance-target=moto`` collects one test per rule.
+"""pytest plugin: ``pytest --conformance-target=moto`` collects one test per rule; the
+``metering_service`` fixture gives a seller's own tests a faithful metering service.
 
 Each test (``test_rule[BMU-WINDOW]``) runs that rule's campaign; a failure prints the rule's
 Expected/Received and minimal trace, an untestable rule is skipped with its reason. With
@@ -9,6 +10,7 @@ in the header and handed to every worker.
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import tempfile
@@ -17,7 +19,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["RuleItem"]
+__all__ = ["RuleItem", "metering_service"]
 
 _OPTIONS = (
     ("target", None, "judge this target: reference, reference-server, moto, moto-server, endpoint or aws"),
@@ -249,3 +251,37 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         rule = report.nodeid.rsplit("[", 1)[-1].rstrip("]")
         terminalreporter.write_line(f"{rule}: {reason.removeprefix('Skipped: ')}")
+
+
+@pytest.fixture(scope="session")
+def _metering_service_server(pytestconfig: pytest.Config) -> Any:
+    from conformance.options import OptionError, parse_profile
+    from conformance.sellers import MeteringService
+
+    try:
+        profile = parse_profile(pytestconfig.getoption("--conformance-profile"))
+    except OptionError as exc:
+        pytest.fail(f"--conformance-profile: {exc}", pytrace=False)
+    with MeteringService(profile) as service:
+        yield service
+
+
+@pytest.fixture
+def metering_service(_metering_service_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A faithful AWS Marketplace Metering Service for a seller's tests, like moto's
+    ``mock_aws`` but the reference emulator over real HTTP on loopback, behind a fault proxy.
+
+    Reset for each test: the default world (``conformance.sellers.world.json``), no records, no
+    faults, the wall clock. The test's environment points any AWS SDK at it
+    (``AWS_ENDPOINT_URL_MARKETPLACE_METERING``, throwaway credentials, us-east-1), so
+    ``boto3.client("meteringmarketplace")`` in the code under test reaches it. Gives
+    ``.endpoint_url``, ``.env``, ``.faults(rate, seed)``, ``.clock``, ``.records()``,
+    ``.billed()``, ``.fixtures(...)``, ``.log()``, ``.check()`` (the client rules) and
+    ``.reset()``; see :class:`conformance.sellers.MeteringService`."""
+    service = _metering_service_server
+    service.reset()
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    for name, value in service.env.items():
+        monkeypatch.setenv(name, value)
+    return service

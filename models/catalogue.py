@@ -17,6 +17,7 @@ from functools import cache
 __all__ = [
     "ALL_OPERATIONS",
     "ANY_CLIENT_ERROR",
+    "CLIENT_RULES",
     "RULES",
     "RULES_BY_ID",
     "Kind",
@@ -40,6 +41,10 @@ SOURCE_NAMES = {
     "SELLER-GUIDE": "AWS Marketplace Seller Guide: SaaS, container and custom metering pages",
     "AWS-JSON": "Smithy awsJson1_1 protocol description",
     "CONTROL": "metering-conformance control protocol v1.1 (docs in the README)",
+    "SELLERS": (
+        "seller code read in 2026: the aws-samples serverless SaaS integration (metering-sqs.js) "
+        "and the metered-container sample"
+    ),
 }
 
 BOTH = frozenset({"2025-01", "2026-11"})
@@ -65,6 +70,8 @@ class Kind(StrEnum):
     REGISTER = "register"
     RETRY = "retry"
     CONCURRENCY = "concurrency"
+    CLIENT = "client"
+    """A rule of a seller's code (``conformance client``), judged from what it sent."""
 
 
 ALL_OPERATIONS = ("MeterUsage", "BatchMeterUsage", "ResolveCustomer", "RegisterUsage")
@@ -971,7 +978,105 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
-RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
+_SDK_IDEMPOTENT = (
+    "SDK-V1",
+    "For identical requests, the API is idempotent; requests can be retried with the same "
+    "records or a subset of the input records.",
+)
+_SDK_RETRY = ("SDK-V1", "InternalServiceErrorException: An internal error has occurred. Retry your request.")
+_METERED = "MeterUsage,BatchMeterUsage"
+
+CLIENT_RULES: tuple[Rule, ...] = (
+    # What a seller's own metering code must do (``conformance client``). Judged from the
+    # requests it sent through the fault proxy and the records the emulator holds, never from
+    # the seller's intent; kept out of RULES, which a target is judged by.
+    _r(
+        "CLIENT-EXACTLY-ONCE",
+        _METERED,
+        "The usage the service holds after a run under faults equals what it holds after the same "
+        "run without faults: no record lost, none billed twice.",
+        "D",
+        _SDK_IDEMPOTENT,
+        ("SELLERS", "a counter reset only on a 200 answer bills twice when the answer is lost"),
+        kind=Kind.CLIENT,
+    ),
+    _r(
+        "CLIENT-BATCH-SIZE",
+        "BatchMeterUsage",
+        "Every BatchMeterUsage request carries 1 to 25 usage records.",
+        "D",
+        ("SDK-V1", "BatchMeterUsage can process up to 25 UsageRecords at a time."),
+        kind=Kind.CLIENT,
+    ),
+    _r(
+        "CLIENT-WINDOW",
+        _METERED,
+        "No request is refused with TimestampOutOfBoundsException: every timestamp is inside the "
+        "window (at most 6 hours old, not in the future).",
+        "D",
+        _SDK_WINDOW,
+        _SDK_TOOB,
+        kind=Kind.CLIENT,
+    ),
+    _r(
+        "CLIENT-WELL-FORMED",
+        "*",
+        "No request is refused as malformed or invalid (ValidationException, an unknown product, "
+        "dimension or customer, bad allocations or tags, an unreadable body).",
+        "D",
+        _SDK_PRODUCT,
+        _SDK_DIMENSION,
+        _SDK_ALLOC,
+        kind=Kind.CLIENT,
+    ),
+    _r(
+        "CLIENT-RETRY-FAILED",
+        _METERED,
+        "Usage in a request answered ThrottlingException or a 5xx error, or whose answer was lost, "
+        "is sent again.",
+        "D",
+        _SDK_RETRY,
+        ("SDK-V1", "ThrottlingException: The calls to the API are throttled."),
+        ("SELLERS", "metering-sqs.js marks throttled usage failed for good"),
+        kind=Kind.CLIENT,
+    ),
+    _r(
+        "CLIENT-RETRY-UNPROCESSED",
+        "BatchMeterUsage",
+        "Every record a BatchMeterUsage answer lists in UnprocessedRecords is sent again.",
+        "D",
+        (
+            "SDK-V1",
+            "UnprocessedRecords: Contains all UsageRecords that were not processed by "
+            "BatchMeterUsage. You can retry the failed request by making another BatchMeterUsage "
+            "call with this list as input.",
+        ),
+        ("SELLERS", "metering-sqs.js never reads UnprocessedRecords"),
+        kind=Kind.CLIENT,
+    ),
+    _r(
+        "CLIENT-NO-STORM",
+        _METERED,
+        "Usage is sent again only after its last send failed (throttled, a 5xx error, a lost "
+        "answer, or listed unprocessed): calls per record are at most one more than its failures.",
+        "I",
+        ("SDK-V1", "Results: ... Invalid records should be fixed before being resubmitted."),
+        kind=Kind.CLIENT,
+    ),
+    _r(
+        "CLIENT-IDENTICAL-RETRY",
+        _METERED,
+        "After a 5xx error or a lost answer, the next send of the same usage (customer, dimension "
+        "and hour) has the same timestamp, quantity and allocations, so the service can "
+        "deduplicate it.",
+        "D",
+        _SDK_IDEMPOTENT,
+        ("SELLERS", "usage re-stamped on retry is a new record to the service"),
+        kind=Kind.CLIENT,
+    ),
+)
+
+RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in (*RULES, *CLIENT_RULES)}
 
 
 @cache

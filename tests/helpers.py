@@ -96,3 +96,18 @@ class SelfTarget:
         outcome = realize(allowed, new_id=self.new_id, sign=fake_sign)
         self.state = self.model.step(self.state, allowed, outcome)
         return allowed, outcome
+
+
+def loopback_client(url: str, access_key_id: str):
+    """A boto3 metering client of ``url`` that never retries (each call is one request)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "meteringmarketplace",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key="x",
+        config=Config(retries={"total_max_attempts": 1}),
+    )

@@ -10,6 +10,7 @@ import pytest
 
 from conformance.cli import main
 from models import RULES, RULES_BY_ID, rules_for
+from models.catalogue import CLIENT_RULES
 from tests import test_model_2026, test_model_rules, test_window_boundaries  # noqa: F401 - registers rule cases
 from tests.rulecases import FIRES, SILENT
 
@@ -85,7 +86,7 @@ SPEC_FILE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "rules.md"
 
 def test_every_spec_id_is_in_the_catalogue():
     assert set(SPEC_IDS) <= set(RULES_BY_ID), set(SPEC_IDS) - set(RULES_BY_ID)
-    assert len(RULES_BY_ID) == len(RULES), "duplicate rule ID"
+    assert len(RULES_BY_ID) == len(RULES) + len(CLIENT_RULES), "duplicate rule ID"
 
 
 @pytest.mark.skipif(not SPEC_FILE.exists(), reason="design inputs not checked out beside the repo")
@@ -95,7 +96,7 @@ def test_contract_list_matches_the_design_input():
 
 
 def test_every_rule_is_cited_with_confidence():
-    for rule in RULES:
+    for rule in (*RULES, *CLIENT_RULES):
         assert rule.confidence[0] in "DOICU", rule.id
         assert rule.sources, f"{rule.id} cites no source (say where the sources are silent)"
         assert rule.statement.endswith("."), rule.id
@@ -199,3 +200,12 @@ def test_every_rule_id_the_code_names_is_in_the_catalogue():
                     unknown.append(f"{path.relative_to(root)}:{node.lineno} {text}")
     assert not unknown, unknown
     assert len(RULES_BY_ID) >= 65
+
+
+def test_cli_lists_the_client_rules_apart(capsys):
+    assert main(["rules", "--client", "--format", "json"]) == 0
+    listed = [r["id"] for r in json.loads(capsys.readouterr().out)["rules"]]
+    assert listed == [r.id for r in CLIENT_RULES] and all(i.startswith("CLIENT-") for i in listed)
+    assert main(["rules", "--client"]) == 0
+    out = capsys.readouterr().out
+    assert "8 client rules" in out and "CLIENT-IDENTICAL-RETRY" in out and "BMU-WINDOW" not in out

@@ -8,14 +8,13 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from conformance.cli import main
 from conformance.emulator.server import Emulator
 from tests.conftest import WORLD_JSON
+from tests.helpers import loopback_client
 
 NOW = 1793620800.0  # 2026-11-02T12:00:00Z
 
@@ -33,14 +32,7 @@ def control(emulator, route, method="GET", body=None, scope=None):
 
 
 def seller(emulator, scope=None):
-    client = boto3.client(
-        "meteringmarketplace",
-        endpoint_url=emulator.url,
-        region_name="us-east-1",
-        aws_access_key_id="AKIASELLERSCOPE00001",
-        aws_secret_access_key="x",
-        config=Config(retries={"total_max_attempts": 1}),
-    )
+    client = loopback_client(emulator.url, "AKIASELLERSCOPE00001")
     if scope is not None:
 
         def add(request, **_):

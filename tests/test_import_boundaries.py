@@ -60,6 +60,7 @@ LAYERS = (
     "reporting",
     "engine",
     "lab",
+    "sellers",
     "",
 )  # "" is cli.py, options.py, pytest_plugin.py
 

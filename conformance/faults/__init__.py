@@ -11,10 +11,11 @@ from conformance.faults.plan import (
     FaultPlan,
     FaultRates,
     FaultSchedule,
+    RequestFaults,
     draw_fault,
     parse_rate,
 )
-from conformance.faults.proxy import FaultProxy
+from conformance.faults.proxy import FaultProxy, FaultSource
 
 __all__ = [
     "FAULT_HEADER",
@@ -25,6 +26,8 @@ __all__ = [
     "FaultProxy",
     "FaultRates",
     "FaultSchedule",
+    "FaultSource",
+    "RequestFaults",
     "draw_fault",
     "parse_rate",
 ]

@@ -22,6 +22,7 @@ __all__ = [
     "FaultPlan",
     "FaultRates",
     "FaultSchedule",
+    "RequestFaults",
     "draw_fault",
     "parse_rate",
 ]
@@ -152,6 +153,10 @@ class FaultPlan:
         with self._lock:
             return draw_fault(self.rates, batch, self._random)
 
+    def fault(self, index: int, operation: str, body: bytes) -> Fault:
+        """The next request's faults, whatever it is."""
+        return self.draw(operation == "BatchMeterUsage")
+
 
 class FaultSchedule:
     """The faults of the requests one target sends: none until :meth:`set_rates` gives a rate,
@@ -180,3 +185,39 @@ class FaultSchedule:
         if fault is None and self._plan is not None:
             fault = self._plan.draw(batch)
         return fault
+
+
+class RequestFaults:
+    """Faults by request: the ``n``-th request a proxy forwards (from 1) meets ``faults[n]``,
+    every other request none. How a client run under faults is repeated, and shrunk: a fault
+    schedule is a :class:`RequestFaults`. Written ``3:reset-after,7:unprocessed=0``."""
+
+    def __init__(self, faults: dict[int, Fault] | None = None) -> None:
+        self.faults = {n: f for n, f in sorted((faults or {}).items()) if f != Fault()}
+
+    def fault(self, index: int, operation: str, body: bytes) -> Fault:
+        return self.faults.get(index, Fault())
+
+    def __len__(self) -> int:
+        return len(self.faults)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RequestFaults) and self.faults == other.faults
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.faults.items()))
+
+    def text(self) -> str:
+        """The schedule as ``--schedule`` takes it (empty: no fault)."""
+        return ",".join(f"{n}:{f.header()}" for n, f in self.faults.items())
+
+    @classmethod
+    def parse(cls, text: str) -> RequestFaults:
+        """The inverse of :meth:`text`; raises ValueError naming the bad part."""
+        faults: dict[int, Fault] = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            index, colon, named = part.partition(":")
+            if not colon or not index.strip().isdigit() or int(index) < 1 or int(index) in faults:
+                raise ValueError(f"{part!r} is not REQUEST:FAULT with a new request number from 1")
+            faults[int(index)] = Fault.parse(named)
+        return cls(faults)

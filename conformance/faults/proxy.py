@@ -8,26 +8,38 @@ own seeded plan: at most one of ``throttle``, ``internal``, ``reset-before`` and
 (SO_LINGER 0).
 
 Control routes (``/_conformance...``) pass through untouched. Every injected fault is counted
-(:meth:`FaultProxy.counts`). The proxy binds 127.0.0.1 and serves in a thread.
+(:meth:`FaultProxy.counts`). With ``log=True`` the proxy also keeps every service request it
+saw as an :class:`models.seller.Exchange` (:meth:`FaultProxy.take_log`): how ``conformance
+client`` judges a seller's code. :meth:`FaultProxy.use` swaps where faults come from (a seeded
+plan, or a schedule by request). The proxy binds 127.0.0.1 and serves in a thread.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 import struct
+import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, Protocol
 
 from conformance.faults.inject import FaultInjector
 from conformance.faults.plan import FAULT_HEADER, Fault, FaultPlan, FaultRates
 from conformance.wire.loopback import LoopbackServer
+from models.seller import Exchange
 from models.wire import RawResponse
 
-__all__ = ["FaultProxy"]
+__all__ = ["FaultProxy", "FaultSource"]
 
 _TIMEOUT = 30
+
+
+class FaultSource(Protocol):
+    def fault(self, index: int, operation: str, body: bytes) -> Fault:
+        """The faults of request ``index`` (from 1), an ``operation`` sending ``body``."""
+        ...
 
 
 class FaultProxy(LoopbackServer):
@@ -35,18 +47,53 @@ class FaultProxy(LoopbackServer):
     effects: binds a socket at construction; ``start`` serves in a daemon thread; ``close``
     stops serving and releases the socket."""
 
-    def __init__(self, upstream: str, rates: FaultRates, seed: int = 0, port: int = 0) -> None:
+    def __init__(
+        self, upstream: str, rates: FaultRates, seed: int = 0, port: int = 0, *, log: bool = False
+    ) -> None:
         parts = urllib.parse.urlsplit(upstream)
         if parts.scheme != "http" or not parts.hostname:
             raise ValueError(f"upstream {upstream!r} must be an http://host:port URL")
         self.upstream = (parts.hostname, parts.port or 80)
-        self.plan = FaultPlan(rates, seed)
         self.injector = FaultInjector()
+        self._source: FaultSource = FaultPlan(rates, seed)
+        self._logging = log
+        self._lock = threading.Lock()
+        self._requests = 0
+        self._log: list[Exchange] = []
         super().__init__(_handler(self), "127.0.0.1", port)
 
     def counts(self) -> dict[str, int]:
         """How many faults of each kind were injected so far (kinds never injected left out)."""
         return self.injector.counts()
+
+    def use(self, source: FaultSource) -> None:
+        """Draw the faults of later requests from ``source``, numbering them from 1 again, with
+        an empty log and no faults counted."""
+        with self._lock:
+            self._source, self._requests, self._log = source, 0, []
+            self.injector = FaultInjector()
+
+    def take_log(self) -> list[Exchange]:
+        """The service requests seen since the last :meth:`use` or :meth:`take_log`, in the
+        order they arrived (``log=True`` only). Side effect: empties the log."""
+        with self._lock:
+            log, self._log = sorted(self._log, key=lambda e: e.index), []
+            return log
+
+    def _next(self, named: str | None, operation: str, body: bytes) -> tuple[int, Fault]:
+        with self._lock:
+            self._requests += 1
+            fault = (
+                Fault.parse(named)
+                if named is not None
+                else self._source.fault(self._requests, operation, body)
+            )
+            return self._requests, fault
+
+    def _keep(self, exchange: Exchange) -> None:
+        if self._logging:
+            with self._lock:
+                self._log.append(exchange)
 
 
 def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
@@ -64,18 +111,19 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             if self.path.startswith("/_conformance"):
                 self._pass(body)
                 return
-            named = self.headers.get(FAULT_HEADER)
+            operation = (self.headers.get("X-Amz-Target") or "").rpartition(".")[2]
             try:
-                batch = (self.headers.get("X-Amz-Target") or "").endswith(".BatchMeterUsage")
-                fault = Fault.parse(named) if named is not None else proxy.plan.draw(batch)
+                index, fault = proxy._next(self.headers.get(FAULT_HEADER), operation, body)
             except ValueError as exc:
                 self._reply(RawResponse(400, "text/plain", str(exc).encode()))
                 return
             answer = proxy.injector.apply(fault, lambda: self._forward(body))
             if answer is None:
                 self._reset()
-            else:
-                self._reply(answer)
+            elif not self._reply(answer):
+                answer = None  # the client hung up first: it never got the answer
+            status, parsed = (None, None) if answer is None else (answer.status, _json_object(answer.body))
+            proxy._keep(Exchange(index, operation, _json_object(body), fault.header(), status, parsed))
 
         def _pass(self, body: bytes) -> None:
             self._reply(self._forward(body))
@@ -94,13 +142,20 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             finally:
                 connection.close()
 
-        def _reply(self, answer: RawResponse) -> None:
-            self.send_response(answer.status)
-            if answer.content_type:
-                self.send_header("Content-Type", answer.content_type)
-            self.send_header("Content-Length", str(len(answer.body)))
-            self.end_headers()
-            self.wfile.write(answer.body)
+        def _reply(self, answer: RawResponse) -> bool:
+            """Whether the answer reached the client."""
+            try:
+                self.send_response(answer.status)
+                if answer.content_type:
+                    self.send_header("Content-Type", answer.content_type)
+                self.send_header("Content-Length", str(len(answer.body)))
+                self.end_headers()
+                self.wfile.write(answer.body)
+                self.wfile.flush()
+            except OSError:
+                self.close_connection = True
+                return False
+            return True
 
         def _reset(self) -> None:
             # SO_LINGER 0: close sends a reset, not an orderly end of stream
@@ -109,3 +164,11 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             self.connection.close()
 
     return Handler
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None

@@ -1,0 +1,178 @@
+"""Certifying a seller's command: run it without faults and under faults against the same
+service, judge every client rule, and shrink the faults of each broken rule to a minimal
+schedule that still breaks it.
+
+The property is Jepsen's differential one: what the service holds after the run under faults
+must equal what it holds after the run without them (CLIENT-EXACTLY-ONCE). The other client
+rules need no intent: each is judged on what the code sent, in both runs.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from conformance.faults import Fault, FaultPlan, FaultRates, FaultSource, RequestFaults
+from conformance.reporting.results import Verdict
+from conformance.sellers.command import ClientRun, run_client
+from conformance.sellers.service import MeteringService
+from conformance.sellers.shrink import Address, RequestAddressedFaults, addressed_faults, shrink
+from conformance.sellers.wording import EXACTLY_ONCE
+from models.catalogue import CLIENT_RULES
+from models.seller import Breach, judge_log, judge_records
+
+__all__ = ["BaselineError", "ClientConfig", "ClientReport", "ClientRuleResult", "certify_client"]
+
+
+class BaselineError(Exception):
+    """The command does not run cleanly without faults: nothing to compare the faulty run with."""
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    command: tuple[str, ...]
+    profile: str
+    rate: float = 0.0
+    seed: int = 0
+    schedule: RequestFaults | None = None
+    """Given (``--schedule``): the faults of the run, instead of drawing them at ``rate``."""
+    fixtures_file: Path | None = None
+    timeout: float = 120.0
+    shrink_runs: int = 40
+    runs: int = 5
+    """Runs under faults, with seeds ``seed``, ``seed + 1``, ... (one with a schedule)."""
+
+    def seeds(self) -> tuple[int, ...]:
+        return (self.seed,) if self.schedule is not None else tuple(range(self.seed, self.seed + self.runs))
+
+    def faults(self, seed: int) -> FaultSource:
+        if self.schedule is not None:
+            return self.schedule
+        return FaultPlan(FaultRates.each(self.rate), seed)
+
+
+@dataclass(frozen=True)
+class ClientRuleResult:
+    rule: str
+    verdict: Verdict
+    judged: int
+    """How many times the rule had something to judge, in both runs."""
+    breaches: tuple[Breach, ...] = ()
+    """What broke it, in :attr:`run` (the run of the minimal schedule)."""
+    schedule: RequestFaults | None = None
+    """The minimal schedule that breaks it (empty: it breaks without faults)."""
+    seed: int | None = None
+    """The seed of the run under faults that broke it first."""
+    run: ClientRun | None = None
+    shrink_runs: int = 0
+    exhausted: bool = False
+
+
+@dataclass(frozen=True)
+class ClientReport:
+    config: ClientConfig
+    baseline: ClientRun
+    faulty: tuple[ClientRun, ...]
+    """The runs under faults, one per seed of :meth:`ClientConfig.seeds`."""
+    results: tuple[ClientRuleResult, ...]
+    seconds: float
+    runs: int = 2
+    """Every run of the command: the two compared and those that shrank."""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(r.verdict in (Verdict.FAIL, Verdict.FLAKY) for r in self.results) else 0
+
+
+def certify_client(config: ClientConfig, service: MeteringService) -> ClientReport:
+    """Judge ``config.command`` on ``service``. Raises BaselineError when it fails without
+    faults, ClientCommandError when it cannot be started. Side effects: runs the command
+    (twice, and once more per candidate schedule while shrinking), resetting the service each
+    time."""
+    started = time.monotonic()
+    baseline = run_client(service, config.command, RequestFaults(), config.timeout)
+    if baseline.exit_code != 0:
+        raise BaselineError(
+            f"{shlex.join(config.command)} {baseline.ended} without faults (its last line: "
+            f"{baseline.last_line}); make it run cleanly against the emulator first"
+        )
+    faulty = tuple(
+        run_client(service, config.command, config.faults(seed), config.timeout) for seed in config.seeds()
+    )
+    runs = [1 + len(faulty)]
+
+    def run(faults: FaultSource) -> ClientRun:
+        runs[0] += 1
+        return run_client(service, config.command, faults, config.timeout)
+
+    logs = [judge_log(r.exchanges) for r in (baseline, *faulty)]
+    results = []
+    for rule in CLIENT_RULES:
+        if rule.id == EXACTLY_ONCE:
+            judged = len(baseline.records)
+        else:
+            judged = sum(log.judged.get(rule.id, 0) for log in logs)
+        breaks = _breaches_of(rule.id, baseline)
+        tried = zip(config.seeds(), faulty, strict=True)
+        results.append(_judge(rule.id, judged, baseline, tried, breaks, run, config.shrink_runs))
+    return ClientReport(config, baseline, faulty, tuple(results), time.monotonic() - started, runs[0])
+
+
+def _breaches_of(rule: str, baseline: ClientRun) -> Callable[[ClientRun], tuple[Breach, ...]]:
+    """How a run breaks ``rule``: its records against the baseline's, or its log."""
+    if rule == EXACTLY_ONCE:
+        return lambda candidate: judge_records(baseline.records, candidate.records)
+    return lambda candidate: judge_log(candidate.exchanges).of(rule)
+
+
+def _judge(
+    rule: str,
+    judged: int,
+    baseline: ClientRun,
+    faulty: Iterable[tuple[int, ClientRun]],
+    breaks: Callable[[ClientRun], tuple[Breach, ...]],
+    run: Callable[[FaultSource], ClientRun],
+    max_runs: int,
+) -> ClientRuleResult:
+    if rule != EXACTLY_ONCE and (found := breaks(baseline)):
+        return ClientRuleResult(rule, Verdict.FAIL, judged, found, RequestFaults(), None, baseline)
+    seed, first = next(((seed, r) for seed, r in faulty if breaks(r)), (None, None))
+    if first is None:
+        return ClientRuleResult(rule, Verdict.PASS if judged else Verdict.NOT_REACHED, judged)
+    start = tuple(addressed_faults(first.exchanges))
+    seen: dict[tuple[tuple[Address, Fault], ...], ClientRun] = {
+        start: run(RequestAddressedFaults(start, start))
+    }
+    if not breaks(seen[start]):  # the same faults did not break it again
+        return ClientRuleResult(rule, Verdict.FLAKY, judged, breaks(first), first.schedule, seed, first, 1)
+
+    def breaking(chosen: tuple[tuple[Address, Fault], ...]) -> bool:
+        if chosen not in seen:
+            seen[chosen] = run(RequestAddressedFaults(start, chosen))
+        return bool(breaks(seen[chosen]))
+
+    shrunk = shrink(start, breaking, max_runs)
+    minimal, runs, exhausted = seen[shrunk.faults], shrunk.runs, shrunk.exhausted
+    if len(minimal.schedule) > 1 and not exhausted:
+        # By number too: a fault whose request an earlier fault changed (a batch regrouped
+        # after UnprocessedRecords) may break the rule alone, on the request it met.
+        by_number: dict[tuple[tuple[int, Fault], ...], ClientRun] = {}
+
+        def breaking_by_number(chosen: tuple[tuple[int, Fault], ...]) -> bool:
+            if chosen not in by_number:
+                by_number[chosen] = run(RequestFaults(dict(chosen)))
+            return bool(breaks(by_number[chosen]))
+
+        again = shrink(tuple(minimal.schedule.faults.items()), breaking_by_number, max_runs - runs)
+        if len(again.faults) < len(minimal.schedule):
+            minimal = by_number[again.faults]
+        runs, exhausted = runs + again.runs, again.exhausted
+    replayed = run(minimal.schedule)  # as the report's replay command will run it
+    verdict = Verdict.FAIL if breaks(replayed) else Verdict.FLAKY
+    return ClientRuleResult(
+        rule, verdict, judged, breaks(minimal), minimal.schedule, seed, minimal, runs + 2, exhausted
+    )

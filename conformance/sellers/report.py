@@ -1,0 +1,224 @@
+"""What a client run found, in words: the terminal text (also report.md), report.json, and one
+file per broken rule with the requests of its minimal run (runs/RULE.json).
+
+Every line is read off the runs it describes; a request's line shows what the code sent, the
+faults it met and the answer it got. No header is kept, so no credential reaches a report.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from conformance.reporting.results import Verdict
+from conformance.sellers.certify import ClientConfig, ClientReport, ClientRuleResult
+from conformance.sellers.command import ClientRun
+from conformance.sellers.wording import EXACTLY_ONCE, breach_lines
+from models.catalogue import RULES_BY_ID
+from models.seller import Exchange, usages_of
+
+__all__ = [
+    "CLIENT_REPORT_FILES",
+    "client_replay_command",
+    "exchange_lines",
+    "render_client",
+    "write_client_report",
+]
+
+CLIENT_REPORT_FILES = ("report.json", "report.md", "runs")
+
+
+def client_replay_command(config: ClientConfig, result: ClientRuleResult) -> str:
+    """The command that runs the code again under ``result``'s minimal schedule."""
+    parts = ["conformance", "client", "--profile", config.profile]
+    if config.fixtures_file is not None:
+        parts += ["--fixtures", str(config.fixtures_file)]
+    parts += ["--schedule", result.schedule.text() if result.schedule else "", "--", *config.command]
+    return shlex.join(parts)
+
+
+def render_client(report: ClientReport) -> str:
+    """The terminal text, also report.md."""
+    config = report.config
+    lines = [f"conformance client: {shlex.join(config.command)}", _setup_line(report), _runs_line(report), ""]
+    for result in report.results:
+        rule = RULES_BY_ID[result.rule]
+        lines.append(f"{result.verdict.value.upper():<12} {result.rule:<26} {_judged(result)}")
+        if result.verdict not in (Verdict.FAIL, Verdict.FLAKY):
+            continue
+        expected, received = breach_lines(result.breaches)
+        lines += [f"  {rule.statement}", f"  Expected: {expected}", f"  Received: {received}"]
+        lines.append("  " + _schedule_line(result))
+        if result.run is not None:
+            lines += [f"    {line}" for line in exchange_lines(result.run.exchanges)]
+        if result.verdict is Verdict.FLAKY:
+            lines.append(
+                "  The same faults by request did not break it again: the code sends differently run to run."
+            )
+        lines.append(f"  Replay: {client_replay_command(config, result)}")
+    counts = Counter(r.verdict for r in report.results)
+    lines += ["", ", ".join(f"{n} {v.value}" for v, n in sorted(counts.items(), key=lambda kv: kv[0].value))]
+    return "\n".join(lines) + "\n"
+
+
+def exchange_lines(exchanges: tuple[Exchange, ...]) -> list[str]:
+    """One line per request: number, operation, what it carried, faults met, answer."""
+    return [
+        f"{e.index:>3} {e.operation or '?':<16} {_carried(e):<11} {_met(e):<22} -> {_answer(e)}"
+        for e in exchanges
+    ]
+
+
+def _carried(exchange: Exchange) -> str:
+    usages = usages_of(exchange)
+    if exchange.operation == "BatchMeterUsage":
+        return f"{len(usages)} record{'s' * (len(usages) != 1)}"
+    return usages[0].key.dimension if usages else ""
+
+
+def _met(exchange: Exchange) -> str:
+    return "" if exchange.fault == "none" else f"[{exchange.fault}]"
+
+
+def _answer(exchange: Exchange) -> str:
+    if exchange.status is None:
+        return "no answer (connection reset)"
+    if exchange.error:
+        return f"{exchange.status} {exchange.error}"
+    unprocessed = (exchange.answer or {}).get("UnprocessedRecords") or []
+    return f"{exchange.status}" + (f", {len(unprocessed)} unprocessed" if unprocessed else "")
+
+
+def _setup_line(report: ClientReport) -> str:
+    config = report.config
+    if config.schedule is not None:
+        faults = f"the schedule {config.schedule.text() or '(none)'}"
+    else:
+        faults = f"each fault kind at {config.rate} per request, seed {config.seed}"
+    runs = f"{report.runs} runs of the command in {report.seconds:.1f} s"
+    return f"profile {config.profile}; faults: {faults}; {runs}"
+
+
+def _runs_line(report: ClientReport) -> str:
+    seeds = report.config.seeds()
+    which = "" if report.config.schedule is not None else f" (seed{'s' * (len(seeds) > 1)} {_span(seeds)})"
+    clean, faulty = _run_summary((report.baseline,)), _run_summary(report.faulty)
+    return f"Without faults: {clean}. Under faults{which}: {faulty}."
+
+
+def _span(seeds: tuple[int, ...]) -> str:
+    return str(seeds[0]) if len(seeds) == 1 else f"{seeds[0]} to {seeds[-1]}"
+
+
+def _run_summary(runs: tuple[ClientRun, ...]) -> str:
+    """What a set of runs did together: how they ended, requests, faults and records."""
+    counts: Counter[str] = Counter()
+    for run in runs:
+        counts.update(run.faults)
+    ended = Counter(run.ended for run in runs)
+    how = ", ".join(
+        f"{what}{'' if n == len(runs) == 1 else f' ({n} of {len(runs)} runs)'}" for what, n in ended.items()
+    )
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
+    met = f", {counts.total()} faults ({kinds})" if counts else ""
+    held = sorted({len(run.records) for run in runs})
+    records = "/".join(map(str, held))
+    return f"{how}, {sum(len(r.exchanges) for r in runs)} requests{met}, {records} records held"
+
+
+def _judged(result: ClientRuleResult) -> str:
+    if result.verdict is Verdict.NOT_REACHED:
+        return "(nothing to judge: the code never did what it decides)"
+    if result.rule == EXACTLY_ONCE:
+        return f"{result.judged} records held without faults, compared with each run under faults"
+    return f"judged {result.judged} time{'s' * (result.judged != 1)}"
+
+
+def _schedule_line(result: ClientRuleResult) -> str:
+    if result.schedule is not None and not result.schedule:
+        return "Breaks without faults. Requests of that run:"
+    size = len(result.schedule) if result.schedule is not None else 0
+    note = "; the run budget ended the search" if result.exhausted else ""
+    faults = f"{size} fault{'s' * (size != 1)}; {result.shrink_runs} runs to shrink{note}"
+    schedule = result.schedule.text() if result.schedule else ""
+    return f"Minimal fault schedule ({faults}): {schedule}. Requests of its run:"
+
+
+def report_json(report: ClientReport) -> dict[str, Any]:
+    config = report.config
+    return {
+        "command": list(config.command),
+        "profile": config.profile,
+        "faults": {
+            "rate": config.rate,
+            "seed": config.seed,
+            "schedule": config.schedule.text() if config.schedule else None,
+        },
+        "runs": report.runs,
+        "seconds": round(report.seconds, 3),
+        "withoutFaults": _run_json(report.baseline),
+        "underFaults": [
+            {"seed": seed, **_run_json(run)} for seed, run in zip(config.seeds(), report.faulty, strict=True)
+        ],
+        "exitCode": report.exit_code,
+        "rules": [_result_json(config, r) for r in report.results],
+    }
+
+
+def _run_json(run: ClientRun) -> dict[str, Any]:
+    return {
+        "exitCode": run.exit_code,
+        "seconds": round(run.seconds, 3),
+        "requests": len(run.exchanges),
+        "records": len(run.records),
+        "faults": run.faults,
+    }
+
+
+def _result_json(config: ClientConfig, result: ClientRuleResult) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": result.rule, "verdict": result.verdict.value, "judged": result.judged}
+    if result.breaches:
+        expected, received = breach_lines(result.breaches)
+        data |= {
+            "expected": expected,
+            "received": received,
+            "schedule": result.schedule.text() if result.schedule is not None else None,
+            "seed": result.seed,
+            "shrinkRuns": result.shrink_runs,
+            "minimal": not result.exhausted and result.verdict is Verdict.FAIL,
+            "run": f"runs/{result.rule}.json",
+            "replay": client_replay_command(config, result),
+        }
+    return data
+
+
+def write_client_report(report: ClientReport, directory: Path) -> None:
+    """report.json, report.md and runs/RULE.json (each broken rule's minimal run, request by
+    request). Side effect: writes into ``directory``, made if missing."""
+    runs = directory / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    for result in report.results:
+        if result.run is not None:
+            exchanges = [_exchange_json(e) for e in result.run.exchanges]
+            data = {
+                "rule": result.rule,
+                "schedule": result.schedule.text() if result.schedule else "",
+                "requests": exchanges,
+            }
+            (runs / f"{result.rule}.json").write_text(json.dumps(data, indent=2) + "\n")
+    (directory / "report.json").write_text(json.dumps(report_json(report), indent=2) + "\n")
+    (directory / "report.md").write_text("```\n" + render_client(report) + "```\n")
+
+
+def _exchange_json(exchange: Exchange) -> dict[str, Any]:
+    return {
+        "index": exchange.index,
+        "operation": exchange.operation,
+        "request": exchange.request,
+        "fault": exchange.fault,
+        "status": exchange.status,
+        "answer": exchange.answer,
+    }

@@ -1,0 +1,73 @@
+"""The words of a client rule's breach: ``Expected`` and ``Received``, read off the typed
+:class:`models.seller.Breach` (models/ passes no sentence)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from models.seller import Breach, Lapse
+
+__all__ = ["EXACTLY_ONCE", "breach_lines", "breaches_text"]
+
+EXACTLY_ONCE = "CLIENT-EXACTLY-ONCE"
+_FATES = {
+    "throttled": "throttled",
+    "server-error": "answered with a server error",
+    "lost": "lost (no answer reached the code)",
+}
+
+
+def breach_lines(breaches: Sequence[Breach]) -> tuple[str, str]:
+    """``Expected`` and ``Received`` of a rule's breaches (the first one's, with a count)."""
+    if breaches[0].rule == EXACTLY_ONCE:
+        lost = [b for b in breaches if b.lapse is Lapse.LOST_USAGE]
+        extra = [b for b in breaches if b.lapse is Lapse.EXTRA_USAGE]
+        parts = [f"{_count(lost)} lost: {lost[0].detail}" if lost else ""]
+        parts.append(f"{_count(extra)} billed beyond it: {extra[0].detail}" if extra else "")
+        return "what the service held after the run without faults, each record once", "; ".join(
+            p for p in parts if p
+        )
+    expected, received = _breach_text(breaches[0])
+    more = len(breaches) - 1
+    return expected, received + (f" (and {more} more like it)" if more else "")
+
+
+def _count(breaches: list[Breach]) -> str:
+    total = sum(int(b.detail.partition("x ")[0]) for b in breaches)
+    return f"{total} record{'s' * (total != 1)}"
+
+
+def _breach_text(breach: Breach) -> tuple[str, str]:
+    usage = breach.usage.label() if breach.usage else ""
+    at, earlier = f"request {breach.request}", f"request {breach.earlier}"
+    match breach.lapse:
+        case Lapse.BATCH_SIZE:
+            return f"{at}: a BatchMeterUsage of 1 to 25 records", f"{breach.detail} records"
+        case Lapse.OUT_OF_WINDOW:
+            return f"{at} timestamped inside the window", f"{breach.detail}"
+        case Lapse.MALFORMED:
+            return f"{at} well formed", f"{breach.detail}"
+        case Lapse.NOT_RETRIED:
+            fate = _FATES.get(breach.detail, breach.detail)
+            return f"{usage} sent again after {at} was {fate}", "it was never sent again"
+        case Lapse.UNPROCESSED_DROPPED:
+            return f"{usage} sent again after {at} listed it in UnprocessedRecords", "it was never sent again"
+        case Lapse.SENT_AFTER_ANSWER:
+            return f"{usage} not sent again once {earlier} answered it", f"{at} sent it again"
+        case Lapse.RETRY_CHANGED:
+            return (
+                f"{at} repeating {usage} as {earlier} sent it (its answer was lost or a server error)",
+                f"its {breach.detail} changed",
+            )
+        case _:
+            return "", breach.detail
+
+
+def breaches_text(breaches: Sequence[Breach]) -> str:
+    """Every broken rule's ID, Expected and Received, a paragraph each (empty: none broke)."""
+    rules = dict.fromkeys(b.rule for b in breaches)
+    paragraphs = []
+    for rule in rules:
+        expected, received = breach_lines([b for b in breaches if b.rule == rule])
+        paragraphs.append(f"{rule}\n  Expected: {expected}\n  Received: {received}")
+    return "\n".join(paragraphs)

@@ -1,0 +1,145 @@
+"""``conformance client`` end to end: the shipped seller examples (Python on boto3, Node on the
+AWS SDK for JavaScript v3) run as real processes against the emulator behind the fault proxy."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIENTS = ROOT / "examples" / "clients"
+JS = ROOT / "tests" / "js"
+
+
+def certify(tmp_path: Path, *argv: str) -> tuple[int, dict]:
+    report = tmp_path / "report"
+    code = main(["client", "--report", str(report), *argv])
+    return code, json.loads((report / "report.json").read_text())
+
+
+def verdicts(report: dict) -> dict[str, str]:
+    return {rule["id"]: rule["verdict"] for rule in report["rules"]}
+
+
+def python_example(name: str) -> list[str]:
+    return ["--", sys.executable, str(CLIENTS / name)]
+
+
+@pytest.mark.parametrize("seed", range(1, 21))
+def test_the_correct_seller_passes_every_rule_under_faults(tmp_path, seed):
+    code, report = certify(
+        tmp_path, "--faults", "0.2", "--seed", str(seed), "--runs", "1", *python_example("good.py")
+    )
+    assert code == 0, report
+    assert set(verdicts(report).values()) <= {"pass", "not-reached"}
+    assert verdicts(report)["CLIENT-EXACTLY-ONCE"] == "pass"
+    assert all(sum(run["faults"].values()) > 0 for run in report["underFaults"])  # they met faults
+    assert [run["seed"] for run in report["underFaults"]] == [seed]
+    assert report["withoutFaults"]["records"] == 39
+
+
+# (example, the rule it breaks, the fault kinds its one-fault schedule may have)
+BUGS = [
+    ("drops_unprocessed.py", "CLIENT-RETRY-UNPROCESSED", ("unprocessed",)),
+    # any answer the code cannot read as "not recorded" makes it retry
+    ("restamps_on_retry.py", "CLIENT-IDENTICAL-RETRY", ("reset-before", "reset-after", "internal")),
+]
+
+
+@pytest.mark.parametrize(("example", "rule", "kinds"), BUGS)
+def test_each_buggy_seller_fails_its_rule_with_a_one_fault_schedule(tmp_path, capsys, example, rule, kinds):
+    code, report = certify(tmp_path, "--faults", "0.2", "--seed", "1", *python_example(example))
+    assert code == 1
+    failed = {r["id"]: r for r in report["rules"] if r["verdict"] == "fail"}
+    assert set(failed) == {rule}, failed
+    found = failed[rule]
+    assert found["minimal"] and found["schedule"].count(":") == 1
+    kind = found["schedule"].partition(":")[2]
+    assert kind.startswith(kinds), found["schedule"]
+    out = capsys.readouterr().out
+    assert f"FAIL         {rule}" in out and "Expected: " in out and "Received: " in out
+    assert f"Replay: {found['replay']}" in out
+    run = json.loads((tmp_path / "report" / found["run"]).read_text())
+    assert [request["fault"] for request in run["requests"] if request["fault"] != "none"] == [kind]
+
+    # the replay command breaks the same rule again, with the same schedule
+    argv = shlex.split(found["replay"])
+    assert argv[:2] == ["conformance", "client"]
+    code, replayed = certify(tmp_path / "replay", *argv[2:])
+    assert code == 1
+    again = {r["id"]: r for r in replayed["rules"] if r["verdict"] == "fail"}
+    assert set(again) == {rule} and again[rule]["schedule"] == found["schedule"]
+
+
+@pytest.mark.skipif(
+    not os.environ.get("CI") and (not (JS / "node_modules").exists() or shutil.which("node") is None),
+    reason="run 'npm ci --prefix tests/js' (.ci/run does, and in CI this test never skips)",
+)
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_node_seller_on_the_javascript_sdk_passes_under_faults(tmp_path, seed):
+    code, report = certify(
+        tmp_path, "--faults", "0.2", "--seed", str(seed), "--", "node", str(JS / "seller.mjs")
+    )
+    assert code == 0, report
+    assert verdicts(report)["CLIENT-EXACTLY-ONCE"] == "pass"
+    assert report["withoutFaults"]["records"] == 36
+    assert all(run["records"] == 36 for run in report["underFaults"])
+
+
+def test_no_report_holds_a_key_or_a_header(tmp_path):
+    code, _ = certify(tmp_path, "--faults", "0.2", "--seed", "1", *python_example("restamps_on_retry.py"))
+    assert code == 1
+    for path in (tmp_path / "report").rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            assert "AKIA" not in text and "Authorization" not in text and "throwaway-secret" not in text, path
+
+
+def _conformance(*argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "conformance", "client", *argv]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "says"),
+    [
+        (["--", "no-such-seller-job"], 2, "'no-such-seller-job': no such command"),
+        ([], 2, "no command given"),
+        (["--", str(CLIENTS / "good.py")], 2, "is not executable"),
+        (["--schedule", "3", "--", "true"], 2, "--schedule"),
+        (["--fixtures", "missing.json", "--", "true"], 2, "--fixtures missing.json"),
+        (
+            ["--", sys.executable, "-c", "print('no usage today'); raise SystemExit(4)"],
+            3,
+            "exited 4 without faults",
+        ),
+        (
+            ["--timeout", "1", "--", sys.executable, "-c", "import time; time.sleep(30)"],
+            3,
+            "killed at the timeout",
+        ),
+    ],
+)
+def test_a_bad_command_is_one_line_and_a_documented_exit_code(tmp_path, argv, code, says):
+    result = _conformance("--report", str(tmp_path / "r"), *argv)
+    assert result.returncode == code, result.stderr
+    assert result.stderr.count("\n") == 1 and says in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "r" / "report.json").exists()  # no half-written report
+
+
+def test_the_baseline_failure_quotes_the_commands_last_line():
+    result = _conformance(
+        "--", sys.executable, "-c", "print('first'); print('InvalidProductCode, giving up'); exit(1)"
+    )
+    assert result.returncode == 3
+    assert "(its last line: InvalidProductCode, giving up)" in result.stderr

@@ -1,0 +1,116 @@
+"""Fault schedules: written and read back, injected by request through the proxy (which logs
+what it saw), addressed by request while shrinking, and shrunk to a 1-minimal set."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conformance.faults import Fault, RequestFaults
+from conformance.sellers import MeteringService
+from conformance.sellers.shrink import RequestAddressedFaults, addressed_faults, shrink
+from models.seller import Exchange, fingerprint
+from tests.helpers import loopback_client
+
+
+def test_a_schedule_reads_back_what_it_writes():
+    schedule = RequestFaults({7: Fault(None, 0, 0), 3: Fault("reset-after", 12)})
+    assert schedule.text() == "3:reset-after;latency=12,7:unprocessed=0"
+    assert RequestFaults.parse(schedule.text()) == schedule
+    assert RequestFaults.parse("") == RequestFaults() and not RequestFaults()
+    assert RequestFaults({2: Fault()}) == RequestFaults()  # no fault is no entry
+
+
+@pytest.mark.parametrize("text", ["x", "0:throttle", "3:throttle,3:internal", "2:boom", "3"])
+def test_a_bad_schedule_is_refused(text):
+    with pytest.raises(ValueError):
+        RequestFaults.parse(text)
+
+
+def _client(service: MeteringService):
+    return loopback_client(service.endpoint_url, "AKIACONFORMANCETEST1")
+
+
+def _meter(client, hour_ago: int = 0) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    client.meter_usage(
+        ProductCode="prod-container",
+        Timestamp=datetime.now(UTC) - timedelta(hours=hour_ago),
+        UsageDimension="vcpu-hours",
+        UsageQuantity=1,
+    )
+
+
+def test_the_proxy_injects_a_schedule_by_request_and_logs_each_exchange():
+    with MeteringService() as service:
+        service.reset()
+        service.use(RequestFaults({2: Fault("throttle")}))
+        client = _client(service)
+        _meter(client, 0)
+        with pytest.raises(client.exceptions.ThrottlingException):
+            _meter(client, 1)
+        _meter(client, 1)
+        log = service.log()
+        assert [(e.index, e.operation, e.fault, e.status) for e in log] == [
+            (1, "MeterUsage", "none", 200),
+            (2, "MeterUsage", "throttle", 400),
+            (3, "MeterUsage", "none", 200),
+        ]
+        assert log[1].error == "ThrottlingException" and not log[1].from_service
+        assert log[0].request["ProductCode"] == "prod-container"
+        assert len(service.records()) == 2
+        assert service.log() == []  # taken
+        text = json.dumps([e.request for e in log] + [e.answer for e in log])
+        assert "Authorization" not in text and "AKIA" not in text  # no header is logged
+
+
+def _met(*faults: tuple[str, str]) -> list[Exchange]:
+    return [Exchange(i, "MeterUsage", {"n": key}, fault) for i, (key, fault) in enumerate(faults, 1)]
+
+
+def test_faults_are_addressed_by_request_and_send():
+    log = _met(("a", "throttle"), ("a", "reset-after"), ("a", "none"), ("b", "internal"))
+    a, b = fingerprint("MeterUsage", {"n": "a"}), fingerprint("MeterUsage", {"n": "b"})
+    assert addressed_faults(log) == [
+        ((a, 1), Fault("throttle")),
+        ((a, 2), Fault("reset-after")),
+        ((b, 1), Fault("internal")),
+    ]
+
+
+def test_taking_a_fault_away_takes_its_send_away():
+    met = addressed_faults(_met(("a", "throttle"), ("a", "reset-after"), ("a", "none")))
+    source = RequestAddressedFaults(met, met[1:])  # the reset alone
+    body = json.dumps({"n": "a"}).encode()
+    assert [source.fault(i, "MeterUsage", body) for i in (1, 2)] == [Fault("reset-after"), Fault()]
+
+
+def test_shrinking_finds_the_one_fault_that_matters_and_drops_needless_latency():
+    items = [((f"r{i}", 1), Fault("throttle")) for i in range(10)]
+    items[6] = (("r6", 1), Fault("reset-after", 30))
+    calls = []
+
+    def breaks(chosen):
+        calls.append(chosen)
+        return any(address == ("r6", 1) and fault.blocking == "reset-after" for address, fault in chosen)
+
+    shrunk = shrink(items, breaks, max_runs=50)
+    assert shrunk.faults == ((("r6", 1), Fault("reset-after")),)
+    assert not shrunk.exhausted and shrunk.runs == len(calls) < 15
+
+
+def test_shrinking_keeps_two_faults_that_matter_together():
+    items = [((f"r{i}", 1), Fault("throttle")) for i in range(8)]
+    needed = {("r1", 1), ("r5", 1)}
+
+    shrunk = shrink(items, lambda chosen: needed <= {a for a, _ in chosen}, max_runs=60)
+    assert {a for a, _ in shrunk.faults} == needed
+
+
+def test_shrinking_stops_at_its_run_budget_with_a_breaking_schedule():
+    items = [((f"r{i}", 1), Fault("throttle")) for i in range(16)]
+    shrunk = shrink(items, lambda chosen: ("r9", 1) in {a for a, _ in chosen}, max_runs=2)
+    assert shrunk.exhausted and shrunk.runs == 2
+    assert ("r9", 1) in {a for a, _ in shrunk.faults}

@@ -1,0 +1,186 @@
+"""The client rules (models/seller.py) on hand-made logs: each rule breaks where it should and
+holds where a correct client's log would make a careless judge cry wolf."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from models.catalogue import CLIENT_RULES, RULES, RULES_BY_ID, Kind, rules_for
+from models.seller import LOG_RULES, Exchange, Fate, Lapse, billed, fingerprint, judge_log, judge_records
+
+T0 = 1_764_316_800.0  # an hour boundary
+
+
+def record(
+    customer: str = "cust-a", dimension: str = "users", timestamp: float = T0 + 60, quantity: int = 1
+) -> dict[str, Any]:
+    return {
+        "CustomerIdentifier": customer,
+        "Dimension": dimension,
+        "Timestamp": timestamp,
+        "Quantity": quantity,
+    }
+
+
+def batch(index: int, records: list[dict[str, Any]], fault: str = "none", status: int | None = 200,
+          answer: dict[str, Any] | None = None) -> Exchange:  # fmt: skip
+    body = {"ProductCode": "prod-a", "UsageRecords": records}
+    if answer is None and status == 200:
+        answer = {
+            "Results": [{"UsageRecord": r, "Status": "Success"} for r in records],
+            "UnprocessedRecords": [],
+        }
+    return Exchange(index, "BatchMeterUsage", body, fault, status, answer)
+
+
+def meter(index: int, timestamp: float = T0 + 60, quantity: int = 1, fault: str = "none",
+          status: int | None = 200, error: str | None = None) -> Exchange:  # fmt: skip
+    body = {
+        "ProductCode": "prod-a",
+        "UsageDimension": "vcpu",
+        "Timestamp": timestamp,
+        "UsageQuantity": quantity,
+    }
+    answer = {"__type": error, "message": "m"} if error else {"MeteringRecordId": "r"}
+    return Exchange(index, "MeterUsage", body, fault, status, answer if status is not None else None)
+
+
+def broken(exchanges: list[Exchange]) -> set[str]:
+    return {b.rule for b in judge_log(exchanges).breaches}
+
+
+def test_client_rules_are_in_the_catalogue_but_no_target_is_judged_by_them():
+    assert {r.id for r in CLIENT_RULES} == {*LOG_RULES, "CLIENT-EXACTLY-ONCE"}
+    assert all(r.kind is Kind.CLIENT and r.id in RULES_BY_ID and r.sources for r in CLIENT_RULES)
+    assert not any(r.kind is Kind.CLIENT for r in RULES)
+    assert not any(
+        r.id.startswith("CLIENT-") for profile in ("2025-01", "2026-11") for r in rules_for(profile)
+    )
+
+
+def test_a_clean_log_breaks_nothing_and_counts_what_it_judged():
+    judgement = judge_log([batch(1, [record(), record("cust-b")]), meter(2)])
+    assert judgement.breaches == ()
+    assert judgement.judged["CLIENT-BATCH-SIZE"] == 1
+    assert judgement.judged["CLIENT-WINDOW"] == 2
+    assert "CLIENT-NO-STORM" not in judgement.judged  # nothing was sent twice
+
+
+@pytest.mark.parametrize("size", [0, 26])
+def test_a_batch_outside_1_to_25_records_breaks_batch_size(size):
+    records = [record(f"cust-{i}") for i in range(size)]
+    breach = judge_log([batch(1, records, status=400, answer={"__type": "ValidationException"})]).of(
+        "CLIENT-BATCH-SIZE"
+    )
+    assert [(b.lapse, b.request, b.detail) for b in breach] == [(Lapse.BATCH_SIZE, 1, str(size))]
+
+
+def test_25_records_are_a_batch():
+    assert "CLIENT-BATCH-SIZE" not in broken([batch(1, [record(f"cust-{i}") for i in range(25)])])
+
+
+def test_service_refusals_break_window_and_well_formed_but_injected_answers_do_not():
+    assert broken([meter(1, status=400, error="TimestampOutOfBoundsException")]) == {"CLIENT-WINDOW"}
+    assert broken([meter(1, status=400, error="InvalidUsageDimensionException")]) == {"CLIENT-WELL-FORMED"}
+    # a namespaced code is the same code
+    assert broken([meter(1, status=400, error="aws#ValidationException")]) == {"CLIENT-WELL-FORMED"}
+    # a duplicate or a lapsed customer is no client bug
+    assert broken([meter(1, status=400, error="DuplicateRequestException")]) == set()
+    throttled = meter(1, fault="throttle", status=400, error="ThrottlingException")
+    assert broken([throttled, meter(2)]) == set()
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "error", "fate"),
+    [
+        ("throttle", 400, "ThrottlingException", "throttled"),
+        ("internal", 500, "InternalServiceErrorException", "server-error"),
+        ("reset-before", None, None, "lost"),
+        ("reset-after", None, None, "lost"),
+    ],
+)
+def test_a_failed_send_never_sent_again_breaks_retry_failed(fault, status, error, fate):
+    failed = meter(1, fault=fault, status=status, error=error)
+    breaches = judge_log([failed]).breaches
+    assert [(b.rule, b.lapse, b.request, b.detail) for b in breaches] == [
+        ("CLIENT-RETRY-FAILED", Lapse.NOT_RETRIED, 1, fate)
+    ]
+    assert broken([failed, meter(2)]) == set()
+
+
+def test_a_record_listed_unprocessed_must_be_sent_again():
+    a, b = record("cust-a"), record("cust-b")
+    answer = {"Results": [{"UsageRecord": a, "Status": "Success"}], "UnprocessedRecords": [b]}
+    first = batch(1, [a, b], fault="unprocessed=1", answer=answer)
+    assert broken([first]) == {"CLIENT-RETRY-UNPROCESSED"}
+    assert judge_log([first]).of("CLIENT-RETRY-UNPROCESSED")[0].usage.customer == "cust-b"
+    assert broken([first, batch(2, [b])]) == set()
+
+
+def test_an_unprocessed_record_is_matched_by_key_even_if_the_answer_reformats_it():
+    a = record("cust-a", timestamp=T0 + 60.25)
+    echoed = {**a, "Timestamp": T0 + 60}  # same customer, dimension and hour
+    first = batch(1, [a], answer={"Results": [], "UnprocessedRecords": [echoed]})
+    assert judge_log([first, batch(2, [a])]).breaches == ()
+    assert broken([first]) == {"CLIENT-RETRY-UNPROCESSED"}
+
+
+def test_sending_usage_again_after_it_was_answered_is_a_storm():
+    breaches = judge_log([meter(1), meter(2)]).of("CLIENT-NO-STORM")
+    assert [(b.lapse, b.request, b.earlier) for b in breaches] == [(Lapse.SENT_AFTER_ANSWER, 2, 1)]
+    # another hour is other usage
+    assert broken([meter(1), meter(2, timestamp=T0 + 3600 + 60)]) == set()
+    # a DryRun sends no usage
+    dry = Exchange(
+        1, "MeterUsage", {**meter(1).request, "DryRun": True}, "none", 412, {"__type": "DryRunOperation"}
+    )
+    assert broken([dry, meter(2)]) == set()
+
+
+def test_a_retry_after_a_lost_answer_must_repeat_timestamp_and_quantity():
+    lost = meter(1, fault="reset-after", status=None)
+    assert broken([lost, meter(2)]) == set()
+    restamped = judge_log([lost, meter(2, timestamp=T0 + 61)]).of("CLIENT-IDENTICAL-RETRY")
+    assert [(b.lapse, b.request, b.earlier, b.detail) for b in restamped] == [
+        (Lapse.RETRY_CHANGED, 2, 1, "Timestamp")
+    ]
+    assert judge_log([lost, meter(2, quantity=5)]).of("CLIENT-IDENTICAL-RETRY")[0].detail == "quantity"
+
+
+def test_a_changed_retry_after_a_throttle_is_allowed():
+    """A throttled request was not recorded, so what is sent next is simply the usage."""
+    throttled = meter(1, fault="throttle", status=400, error="ThrottlingException")
+    assert broken([throttled, meter(2, timestamp=T0 + 61)]) == set()
+
+
+def test_fates():
+    assert Fate.LOST.indeterminate and Fate.SERVER_ERROR.indeterminate
+    assert Fate.THROTTLED.failed and not Fate.THROTTLED.indeterminate
+    assert not Fate.ANSWERED.failed
+
+
+def test_records_compare_without_timestamps_or_ids():
+    one = {"operation": "MeterUsage", "productCode": "p", "dimension": "d", "quantity": 2, "timestamp": 1.0,
+           "meteringRecordId": "a", "callerAccessKeyId": "AKIA"}  # fmt: skip
+    same = {**one, "timestamp": 2.0, "meteringRecordId": "b"}
+    assert billed([one]) == billed([same])
+    assert judge_records([one], [same]) == ()
+    lost, extra = judge_records([one, one], [one]), judge_records([one], [one, same])
+    assert [(b.lapse, b.detail.partition("x ")[0]) for b in lost] == [(Lapse.LOST_USAGE, "1")]
+    assert [(b.lapse, b.detail.partition("x ")[0]) for b in extra] == [(Lapse.EXTRA_USAGE, "1")]
+    other = {**one, "quantity": 3}
+    assert {b.lapse for b in judge_records([one], [other])} == {Lapse.LOST_USAGE, Lapse.EXTRA_USAGE}
+
+
+def test_a_fingerprint_ignores_timestamps_and_client_tokens_only():
+    a = meter(1).request
+    assert fingerprint("MeterUsage", a) == fingerprint("MeterUsage", {**a, "Timestamp": T0 + 99})
+    # botocore fills in a new ClientToken for every call (found: a MeterUsage retried by the
+    # seller's own loop never met its faults again while shrinking)
+    assert fingerprint("MeterUsage", {**a, "ClientToken": "t-1"}) == fingerprint(
+        "MeterUsage", {**a, "ClientToken": "t-2"}
+    )
+    assert fingerprint("MeterUsage", a) != fingerprint("MeterUsage", {**a, "UsageQuantity": 9})
+    assert fingerprint("MeterUsage", a) != fingerprint("BatchMeterUsage", a)
