@@ -1,10 +1,10 @@
-"""Certifying a seller's command: run it without faults and under faults against the same
-service, judge every client rule, and shrink the faults of each broken rule to a minimal
-schedule that still breaks it.
+"""Certifying a seller's command: run it without faults and under faults (once per seed)
+against the same service, judge every client rule, and shrink the faults of each broken rule
+to a minimal schedule that still breaks it.
 
 The property is Jepsen's differential one: what the service holds after the run under faults
 must equal what it holds after the run without them (CLIENT-EXACTLY-ONCE). The other client
-rules need no intent: each is judged on what the code sent, in both runs.
+rules need no intent: each is judged on what the code sent, in every run.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import shlex
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from conformance.faults import Fault, FaultPlan, FaultRates, FaultSource, RequestFaults
@@ -59,7 +59,7 @@ class ClientRuleResult:
     rule: str
     verdict: Verdict
     judged: int
-    """How many times the rule had something to judge, in both runs."""
+    """How many times the rule had something to judge, over every run compared."""
     breaches: tuple[Breach, ...] = ()
     """What broke it, in :attr:`run` (the run of the minimal schedule)."""
     schedule: RequestFaults | None = None
@@ -80,8 +80,7 @@ class ClientReport:
     results: tuple[ClientRuleResult, ...]
     seconds: float
     runs: int = 2
-    """Every run of the command: the two compared and those that shrank."""
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    """Every run of the command: those compared and those that shrank."""
 
     @property
     def exit_code(self) -> int:
@@ -90,9 +89,9 @@ class ClientReport:
 
 def certify_client(config: ClientConfig, service: MeteringService) -> ClientReport:
     """Judge ``config.command`` on ``service``. Raises BaselineError when it fails without
-    faults, ClientCommandError when it cannot be started. Side effects: runs the command
-    (twice, and once more per candidate schedule while shrinking), resetting the service each
-    time."""
+    faults, ClientCommandError when it cannot be started. Side effects: runs the command once
+    without faults, once per seed under faults, and once per candidate schedule while shrinking,
+    resetting the service each time."""
     started = time.monotonic()
     baseline = run_client(service, config.command, RequestFaults(), config.timeout)
     if baseline.exit_code != 0:
