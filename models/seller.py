@@ -176,7 +176,9 @@ class Breach:
     """The exchange it follows from (the send that failed or was answered), if any."""
     usage: UsageKey | None = None
     detail: str = ""
-    """The data of the breach: an error code, a record count, the fields that changed."""
+    """The data of the breach: an error code, a batch's size, the fields that changed, a record."""
+    count: int = 1
+    """How many times it holds (CLIENT-EXACTLY-ONCE: how many such records)."""
 
 
 @dataclass(frozen=True)
@@ -202,11 +204,7 @@ def usages_of(exchange: Exchange) -> tuple[Usage, ...]:
     records = body.get("UsageRecords")
     if not isinstance(records, list):
         return ()
-    return tuple(
-        _usage("BatchMeterUsage", product, _customer(r), r, "Dimension", "Quantity")
-        for r in records
-        if isinstance(r, dict)
-    )
+    return tuple(_batch_usage(product, r) for r in records if isinstance(r, dict))
 
 
 _VARYING = frozenset({"Timestamp", "ClientToken"})
@@ -236,8 +234,9 @@ def judge_log(exchanges: Sequence[Exchange]) -> LogJudgement:
     last: dict[UsageKey, tuple[Usage, Fate, int]] = {}
     for exchange in exchanges:
         breaches.extend(_request_breaches(exchange, judged))
+        unprocessed = _unprocessed(exchange)
         for usage in usages_of(exchange):
-            fate = _fate(exchange, usage)
+            fate = _fate(exchange, usage.key in unprocessed)
             before = last.get(usage.key)
             if before is not None:
                 breaches.extend(_resend_breaches(exchange, usage, *before, judged))
@@ -279,12 +278,12 @@ def billed(records: Iterable[Mapping[str, Any]]) -> Counter[str]:
 def judge_records(
     without_faults: Iterable[Mapping[str, Any]], with_faults: Iterable[Mapping[str, Any]]
 ) -> tuple[Breach, ...]:
-    """CLIENT-EXACTLY-ONCE: what the service billed under faults against without them. Each
-    breach's detail is ``COUNTx RECORD``."""
+    """CLIENT-EXACTLY-ONCE: what the service billed under faults against without them, a
+    breach per record lost or billed beyond it (``detail``), with how many (``count``)."""
     expected, received = billed(without_faults), billed(with_faults)
     lost, extra = expected - received, received - expected
     return tuple(
-        Breach("CLIENT-EXACTLY-ONCE", lapse, detail=f"{count}x {record}")
+        Breach("CLIENT-EXACTLY-ONCE", lapse, detail=record, count=count)
         for lapse, counts in ((Lapse.LOST_USAGE, lost), (Lapse.EXTRA_USAGE, extra))
         for record, count in sorted(counts.items())
     )
@@ -342,21 +341,28 @@ def _resend_breaches(
     ]
 
 
-def _fate(exchange: Exchange, usage: Usage) -> Fate:
+def _fate(exchange: Exchange, listed_unprocessed: bool) -> Fate:
     if exchange.status is None:
         return Fate.LOST
     if exchange.status >= 500:
         return Fate.SERVER_ERROR
     if exchange.error == "ThrottlingException":
         return Fate.THROTTLED
-    unprocessed = (exchange.answer or {}).get("UnprocessedRecords") if exchange.status == 200 else None
-    if isinstance(unprocessed, list):
-        product = str((exchange.request or {}).get("ProductCode", ""))
-        for record in filter(lambda r: isinstance(r, dict), unprocessed):
-            listed = _usage("BatchMeterUsage", product, _customer(record), record, "Dimension", "Quantity")
-            if listed.key == usage.key:  # the key, not the payload: an answer may echo it reformatted
-                return Fate.UNPROCESSED
-    return Fate.ANSWERED
+    return Fate.UNPROCESSED if listed_unprocessed else Fate.ANSWERED
+
+
+def _unprocessed(exchange: Exchange) -> frozenset[UsageKey]:
+    """The usage a batch answered 200 lists in UnprocessedRecords, by key: not the payload,
+    since an answer may echo a record reformatted."""
+    listed = (exchange.answer or {}).get("UnprocessedRecords") if exchange.status == 200 else None
+    if not isinstance(listed, list):
+        return frozenset()
+    product = str((exchange.request or {}).get("ProductCode", ""))
+    return frozenset(_batch_usage(product, r).key for r in listed if isinstance(r, dict))
+
+
+def _batch_usage(product: str, record: Mapping[str, Any]) -> Usage:
+    return _usage("BatchMeterUsage", product, _customer(record), record, "Dimension", "Quantity")
 
 
 def _usage(

@@ -168,8 +168,8 @@ def test_records_compare_without_timestamps_or_ids():
     assert billed([one]) == billed([same])
     assert judge_records([one], [same]) == ()
     lost, extra = judge_records([one, one], [one]), judge_records([one], [one, same])
-    assert [(b.lapse, b.detail.partition("x ")[0]) for b in lost] == [(Lapse.LOST_USAGE, "1")]
-    assert [(b.lapse, b.detail.partition("x ")[0]) for b in extra] == [(Lapse.EXTRA_USAGE, "1")]
+    assert [(b.lapse, b.count) for b in lost] == [(Lapse.LOST_USAGE, 1)]
+    assert [(b.lapse, b.count) for b in extra] == [(Lapse.EXTRA_USAGE, 1)]
     other = {**one, "quantity": 3}
     assert {b.lapse for b in judge_records([one], [other])} == {Lapse.LOST_USAGE, Lapse.EXTRA_USAGE}
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from conformance.faults import Fault, FaultPlan, FaultRates, FaultSource, RequestFaults
 from conformance.reporting.results import Verdict
@@ -22,9 +23,11 @@ from conformance.sellers.service import MeteringService
 from conformance.sellers.shrink import Address, RequestAddressedFaults, addressed_faults, shrink
 from conformance.sellers.wording import EXACTLY_ONCE
 from models.catalogue import CLIENT_RULES
-from models.seller import Breach, judge_log, judge_records
+from models.seller import Breach, judge_records
 
 __all__ = ["BaselineError", "ClientConfig", "ClientReport", "ClientRuleResult", "certify_client"]
+
+K = TypeVar("K")
 
 
 class BaselineError(Exception):
@@ -108,7 +111,7 @@ def certify_client(config: ClientConfig, service: MeteringService) -> ClientRepo
         runs[0] += 1
         return run_client(service, config.command, faults, config.timeout)
 
-    logs = [judge_log(r.exchanges) for r in (baseline, *faulty)]
+    logs = [r.judgement for r in (baseline, *faulty)]
     results = []
     for rule in CLIENT_RULES:
         if rule.id == EXACTLY_ONCE:
@@ -125,7 +128,7 @@ def _breaches_of(rule: str, baseline: ClientRun) -> Callable[[ClientRun], tuple[
     """How a run breaks ``rule``: its records against the baseline's, or its log."""
     if rule == EXACTLY_ONCE:
         return lambda candidate: judge_records(baseline.records, candidate.records)
-    return lambda candidate: judge_log(candidate.exchanges).of(rule)
+    return lambda candidate: candidate.judgement.of(rule)
 
 
 def _judge(
@@ -143,35 +146,39 @@ def _judge(
     if first is None:
         return ClientRuleResult(rule, Verdict.PASS if judged else Verdict.NOT_REACHED, judged)
     start = tuple(addressed_faults(first.exchanges))
-    seen: dict[tuple[tuple[Address, Fault], ...], ClientRun] = {
-        start: run(RequestAddressedFaults(start, start))
-    }
-    if not breaks(seen[start]):  # the same faults did not break it again
+    by_request: _Trials[Address] = _Trials(lambda chosen: run(RequestAddressedFaults(start, chosen)), breaks)
+    if not by_request.breaks(start):  # the same faults did not break it again
         return ClientRuleResult(rule, Verdict.FLAKY, judged, breaks(first), first.schedule, seed, first, 1)
-
-    def breaking(chosen: tuple[tuple[Address, Fault], ...]) -> bool:
-        if chosen not in seen:
-            seen[chosen] = run(RequestAddressedFaults(start, chosen))
-        return bool(breaks(seen[chosen]))
-
-    shrunk = shrink(start, breaking, max_runs)
-    minimal, runs, exhausted = seen[shrunk.faults], shrunk.runs, shrunk.exhausted
+    shrunk = shrink(start, by_request.breaks, max_runs)
+    minimal, runs, exhausted = by_request.runs[shrunk.faults], shrunk.runs, shrunk.exhausted
     if len(minimal.schedule) > 1 and not exhausted:
         # By number too: a fault whose request an earlier fault changed (a batch regrouped
         # after UnprocessedRecords) may break the rule alone, on the request it met.
-        by_number: dict[tuple[tuple[int, Fault], ...], ClientRun] = {}
-
-        def breaking_by_number(chosen: tuple[tuple[int, Fault], ...]) -> bool:
-            if chosen not in by_number:
-                by_number[chosen] = run(RequestFaults(dict(chosen)))
-            return bool(breaks(by_number[chosen]))
-
-        again = shrink(tuple(minimal.schedule.faults.items()), breaking_by_number, max_runs - runs)
+        by_number: _Trials[int] = _Trials(lambda chosen: run(RequestFaults(dict(chosen))), breaks)
+        again = shrink(tuple(minimal.schedule.faults.items()), by_number.breaks, max_runs - runs)
         if len(again.faults) < len(minimal.schedule):
-            minimal = by_number[again.faults]
+            minimal = by_number.runs[again.faults]
         runs, exhausted = runs + again.runs, again.exhausted
     replayed = run(minimal.schedule)  # as the report's replay command will run it
     verdict = Verdict.FAIL if breaks(replayed) else Verdict.FLAKY
     return ClientRuleResult(
         rule, verdict, judged, breaks(minimal), minimal.schedule, seed, minimal, runs + 2, exhausted
     )
+
+
+class _Trials(Generic[K]):
+    """Runs of the code under chosen faults, each choice run once: ``breaks(chosen)`` says
+    whether its run breaks the rule; ``runs`` keeps every run by its choice."""
+
+    def __init__(
+        self,
+        run: Callable[[tuple[tuple[K, Fault], ...]], ClientRun],
+        breaks: Callable[[ClientRun], tuple[Breach, ...]],
+    ) -> None:
+        self._run, self._breaks = run, breaks
+        self.runs: dict[tuple[tuple[K, Fault], ...], ClientRun] = {}
+
+    def breaks(self, chosen: tuple[tuple[K, Fault], ...]) -> bool:
+        if chosen not in self.runs:
+            self.runs[chosen] = self._run(chosen)
+        return bool(self._breaks(self.runs[chosen]))

@@ -10,11 +10,12 @@ import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from conformance.faults import Fault, FaultSource, RequestFaults
 from conformance.sellers.service import MeteringService
-from models.seller import Exchange
+from models.seller import Exchange, LogJudgement, judge_log
 
 __all__ = ["ClientCommandError", "ClientRun", "run_client"]
 
@@ -37,6 +38,11 @@ class ClientRun:
     faults: dict[str, int] = field(default_factory=dict)
     output: str = ""
     """The last lines it printed (standard output and error together)."""
+
+    @cached_property
+    def judgement(self) -> LogJudgement:
+        """The client rules on its log, judged once however often it is asked."""
+        return judge_log(self.exchanges)
 
     @property
     def schedule(self) -> RequestFaults:

@@ -33,7 +33,7 @@ def breach_lines(breaches: Sequence[Breach]) -> tuple[str, str]:
 
 
 def _count(breaches: list[Breach]) -> str:
-    total = sum(int(b.detail.partition("x ")[0]) for b in breaches)
+    total = sum(b.count for b in breaches)
     return f"{total} record{'s' * (total != 1)}"
 
 
