@@ -406,7 +406,7 @@ def _run(args: argparse.Namespace) -> int:
         except OptionError as exc:
             raise TargetUsageError(f"--rules: {exc}") from None
     _check_report(args)
-    seed = args.seed if args.seed is not None else random.randrange(10**6)
+    seed = _seed(args)
     options = replace(_options(args, args.target), faults=args.faults, fault_seed=seed)
     check_target_options(options)
     config = RunConfig(options, args.profile, rules, args.budget, seed, args.workers)
@@ -441,6 +441,11 @@ def _run(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def _seed(args: argparse.Namespace) -> int:
+    """``--seed``, or a random one (printed in the run's output, so it can be given again)."""
+    return args.seed if args.seed is not None else random.randrange(10**6)
+
+
 def _check_report(args: argparse.Namespace) -> None:
     """``--report DIR`` (and ``--force``): refused before any run if it cannot be written."""
     if args.report is None:
@@ -462,7 +467,7 @@ def _client(args: argparse.Namespace) -> int:
         raise TargetUsageError("no command given; write the seller's command after --, e.g. -- python job.py")
     _check_report(args)
     fixtures = load_fixtures_file(args.fixtures) if args.fixtures else None
-    seed = args.seed if args.seed is not None else random.randrange(10**6)
+    seed = _seed(args)
     config = ClientConfig(
         tuple(command),
         args.profile,

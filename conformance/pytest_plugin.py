@@ -280,7 +280,8 @@ def metering_service(_metering_service_server: Any, monkeypatch: pytest.MonkeyPa
     ``.reset()``; see :class:`conformance.sellers.MeteringService`."""
     service = _metering_service_server
     service.reset()
-    for name in [n for n in os.environ if n.startswith("AWS_")]:
+    wanted = service.process_env()  # what the code under `conformance client` gets
+    for name in set(os.environ) - set(wanted):
         monkeypatch.delenv(name)
     for name, value in service.env.items():
         monkeypatch.setenv(name, value)

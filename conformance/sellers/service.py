@@ -19,6 +19,7 @@ from typing import Any, Self
 from conformance.emulator.server import Emulator
 from conformance.faults import FaultPlan, FaultProxy, FaultRates, FaultSource, RequestFaults
 from conformance.sellers.wording import breaches_text
+from conformance.targets import load_fixtures_file
 from conformance.wire.service_model import model_for
 from models.profiles import DEFAULT_PROFILE
 from models.seller import Exchange, LogJudgement, billed, judge_log
@@ -132,9 +133,9 @@ class MeteringService:
 
     def fixtures(self, fixtures: Fixtures | Mapping[str, Any] | Path) -> None:
         """Add to the world (a :class:`Fixtures`, a control-protocol fixtures object or a file
-        of one); an object whose key is there already replaces it."""
+        of one, checked as ``--fixtures`` is); an object whose key is there already replaces it."""
         if isinstance(fixtures, Path):
-            fixtures = json.loads(fixtures.read_text())
+            fixtures = load_fixtures_file(fixtures)
         self._emulator.declare(fixtures if isinstance(fixtures, Fixtures) else Fixtures.from_json(fixtures))
 
     def records(self) -> list[dict[str, Any]]:
