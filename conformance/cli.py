@@ -30,6 +30,9 @@ from conformance.faults import FaultProxy, FaultRates
 from conformance.lab.bench import BENCH_RULES, SPEED_TARGETS, measure_target, render_speed, workers_speedup
 from conformance.lab.mutants import MUTANTS
 from conformance.lab.mutation import Certified, Unmutated, mutant_rows, render_mutants
+from conformance.models.catalogue import CLIENT_RULES, Kind, Rule, rules_for
+from conformance.models.model import SHAPE_RULES
+from conformance.models.profiles import NEWEST_PROFILE, PROFILES
 from conformance.options import (
     OptionError,
     check_rules_in_profile,
@@ -69,9 +72,6 @@ from conformance.wire.service_model import (
     load_service_dict,
     model_for,
 )
-from models.catalogue import CLIENT_RULES, Kind, Rule, rules_for
-from models.model import SHAPE_RULES
-from models.profiles import DEFAULT_PROFILE, NEWEST_PROFILE, PROFILES
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_TARGET", "EXIT_USAGE", "main"]
 
@@ -130,8 +130,9 @@ def _parser() -> argparse.ArgumentParser:
         default=0.0,
         metavar="RATE",
         help="inject faults between the harness and the target in every campaign (reference in "
-        "process; reference-server and endpoint through a proxy on loopback): each fault kind at "
-        "RATE per request, 0 to 0.25 (RETRY-CONVERGES injects at least 0.2 of its own)",
+        "process; reference-server and endpoint through a proxy on loopback): "
+        + _RATE_HELP
+        + " (RETRY-CONVERGES injects 0.8 of its own)",
     )
 
     replay = sub.add_parser("replay", help="replay a saved trace against a target", formatter_class=_Help)
@@ -163,7 +164,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=_Help,
     )
     proxy.add_argument("--upstream", required=True, metavar="URL", help="the target, http://host:port")
-    proxy.add_argument("--faults", type=_rate, default=0.1, metavar="RATE", help="each fault kind's rate")
+    proxy.add_argument("--faults", type=_rate, default=0.1, metavar="RATE", help=_RATE_HELP)
     proxy.add_argument("--seed", type=_natural, default=0, help="the seed faults are drawn from")
     proxy.add_argument("--port", type=_port, default=0, help="port on 127.0.0.1 (0: a free one)")
 
@@ -211,7 +212,7 @@ def _parser() -> argparse.ArgumentParser:
         type=_rate,
         default=0.1,
         metavar="RATE",
-        help="each fault kind's rate per request, 0 to 0.25",
+        help=_RATE_HELP,
     )
     client.add_argument(
         "--seed", type=_natural, default=None, help="the seed faults are drawn from (default: random)"
@@ -298,7 +299,11 @@ class _Help(argparse.HelpFormatter):
 
 def _profile_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE, help="the rules as of this date"
+        "--profile",
+        choices=sorted(PROFILES),
+        default=NEWEST_PROFILE,
+        help=f"the rules as of this date ({NEWEST_PROFILE}: the API as it is today; "
+        f"{', '.join(p for p in sorted(PROFILES) if p != NEWEST_PROFILE)}: as it was)",
     )
 
 
@@ -358,6 +363,10 @@ _natural = _typed(parse_natural)
 _positive = _typed(parse_positive)
 _port = _typed(parse_port)
 _rate = _typed(parse_rate)
+_RATE_HELP = (
+    "a request is blocked (throttle, 5xx, reset before or after) with chance RATE, 0 to 0.5, and "
+    "delayed, or a batch record reported unprocessed, each with chance RATE"
+)
 _schedule = _typed(parse_schedule)
 
 
@@ -515,7 +524,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _proxy(args: argparse.Namespace) -> int:
     try:
-        proxy = FaultProxy(args.upstream, FaultRates.each(args.faults), args.seed, args.port)
+        proxy = FaultProxy(args.upstream, FaultRates.spread(args.faults), args.seed, args.port)
     except ValueError as exc:
         raise TargetUsageError(f"--upstream {args.upstream}: {exc}; write it as http://host:port") from None
     except OSError as exc:

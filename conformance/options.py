@@ -16,10 +16,10 @@ from pathlib import Path
 from conformance.engine.budget import BUDGETS
 from conformance.faults import RequestFaults
 from conformance.faults import parse_rate as _parse_rate
+from conformance.models.catalogue import RULES_BY_ID, rules_for
+from conformance.models.profiles import PROFILES
 from conformance.reporting.report import REPORT_FILES
 from conformance.targets import TARGET_NAMES, TargetOptions, TargetUsageError, check_options
-from models.catalogue import RULES_BY_ID, rules_for
-from models.profiles import PROFILES
 
 __all__ = [
     "OptionError",

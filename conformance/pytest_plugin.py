@@ -1,8 +1,10 @@
 """pytest plugin: ``pytest --conformance-target=moto`` collects one test per rule; the
 ``metering_service`` fixture gives a seller's own tests a faithful metering service.
 
-Each test (``test_rule[BMU-WINDOW]``) runs that rule's campaign; a failure prints the rule's
-Expected/Received and minimal trace, an untestable rule is skipped with its reason. With
+Each test (``conformance::test_rule[BMU-WINDOW]``) runs that rule's campaign; a failure prints
+the rule's Expected/Received and minimal trace, an untestable rule is skipped with its reason.
+A node ID pasted back (``pytest 'conformance::test_rule[BMU-WINDOW]' --conformance-target=...``)
+runs that rule alone. With
 pytest-xdist (``-n auto``) the campaigns spread over processes; each process opens its own
 target, so parallel campaigns never see each other's state. The seed is chosen once, printed
 in the header and handed to every worker.
@@ -10,6 +12,7 @@ in the header and handed to every worker.
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import re
@@ -19,11 +22,17 @@ from typing import Any
 
 import pytest
 
+from conformance.models.profiles import NEWEST_PROFILE
+
 __all__ = ["RuleItem", "metering_service"]
 
 _OPTIONS = (
     ("target", None, "judge this target: reference, reference-server, moto, moto-server, endpoint or aws"),
-    ("profile", "2025-01", "rule profile: 2025-01 or 2026-11"),
+    (
+        "profile",
+        NEWEST_PROFILE,
+        f"rule profile: 2025-01 or 2026-11 (default: {NEWEST_PROFILE}, the API today)",
+    ),
     ("budget", "quick", "campaign budget: quick, standard or deep"),
     ("seed", None, "seed of the campaigns (default: random, printed in the header)"),
     ("rules", None, "comma-separated rule IDs (default: every rule of the profile)"),
@@ -33,15 +42,40 @@ _OPTIONS = (
     (
         "faults",
         "0",
-        "inject each fault kind at RATE per request, 0 to 0.25 (reference, reference-server, endpoint)",
+        "inject faults: a request is blocked with chance RATE, 0 to 0.5, and delayed, or a batch "
+        "record reported unprocessed, each with chance RATE (reference, reference-server, endpoint)",
     ),
 )
+
+
+_COLLECTOR = "conformance"  # the node every rule's test hangs from: conformance::test_rule[ID]
+_NODE_ID = re.compile(r"(?:::)?" + _COLLECTOR + r"::test_rule\[([A-Z0-9-]+)\]")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "metering-conformance")
     for name, default, text in _OPTIONS:
         group.addoption(f"--conformance-{name}", default=default, help=text)
+    # set when the command line named rules' node IDs and no path: nothing else is collected
+    group.addoption("--conformance-only", action="store_true", help=argparse.SUPPRESS)
+
+
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> None:
+    """A rule's node ID on the command line (as pytest prints it) selects that rule: no file
+    holds it, so it becomes ``--conformance-rules`` before pytest looks for a path of that name
+    (and, with no path left, nothing but the named rules is collected)."""
+    named = [m.group(1) for arg in args if (m := _NODE_ID.fullmatch(arg))]
+    if not named:
+        return
+    rest = [arg for arg in args if not _NODE_ID.fullmatch(arg)]
+    paths = getattr(parser.parse_known_args(rest), "file_or_dir", None)
+    args[:] = [*rest, f"--conformance-rules={','.join(named)}", *([] if paths else ["--conformance-only"])]
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    return True if config.getoption("--conformance-only") else None
 
 
 def _option(config: pytest.Config, name: str) -> Any:
@@ -58,8 +92,22 @@ def pytest_configure(config: pytest.Config) -> None:
         run_config = _checked_run_config(config, workerinput)
     except ValueError as exc:  # OptionError, TargetUsageError: one line each
         raise pytest.UsageError(str(exc)) from None
+    if workerinput is None:
+        _check_reachable(run_config)
     config.stash[_RUN] = run_config
     config.stash[_TRACES] = _traces_directory(config)
+
+
+def _check_reachable(run_config: Any) -> None:
+    """A target that cannot be reached stops the session in one line before any test runs
+    (an endpoint or moto server asked once; in-process targets always are)."""
+    from conformance.engine.runner import check_reachable
+    from conformance.targets import TargetSetupError
+
+    try:
+        check_reachable(run_config)
+    except TargetSetupError as exc:
+        raise pytest.UsageError(f"--conformance-target {run_config.target.name}: {exc}") from None
 
 
 def _checked_run_config(config: pytest.Config, workerinput: Any) -> Any:
@@ -134,7 +182,6 @@ def _traces_directory(config: pytest.Config) -> Path:
 
 
 _RUN = pytest.StashKey[Any]()
-_COLLECTOR = "conformance"  # the node every rule's test hangs from: conformance::test_rule[ID]
 _TRACES = pytest.StashKey[Path]()
 
 
@@ -160,7 +207,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if _RUN not in config.stash:
         return
     run_config = config.stash[_RUN]
-    collector = _RuleCollector.from_parent(session, name=_COLLECTOR)
+    # its node ID is the collector's name alone (not ``::conformance``), so a rule's node ID
+    # reads conformance::test_rule[ID] and pastes back (pytest_load_initial_conftests)
+    collector = _RuleCollector.from_parent(session, name=_COLLECTOR, nodeid=_COLLECTOR)
     items.extend(
         RuleItem.from_parent(collector, name=f"test_rule[{rule}]", rule=rule, run_config=run_config)
         for rule in run_config.rule_ids()
@@ -197,6 +246,8 @@ class RuleItem(pytest.Item):
         result = run_rule(self.run_config, self.rule, model, target)
         if result.verdict == Verdict.UNTESTABLE:
             pytest.skip(f"untestable: {result.reason}")
+        if result.verdict == Verdict.UNIMPLEMENTED:  # no trace to show: the operation is missing
+            raise RuleFailure(f"{result.verdict}: {result.reason}")
         if result.verdict != Verdict.PASS:
             trace_file = self._save(result) if result.trace is not None else None
             text = failure_text(result, self.run_config.target, trace_file)
@@ -204,15 +255,11 @@ class RuleItem(pytest.Item):
 
     def _save(self, result: Any) -> str:
         """The trace, and a pytest file that replays it, written where the failure says."""
-        from conformance.reporting.trace import pytest_source
+        from conformance.reporting.trace import write_replay
 
         traces = self.config.stash[_TRACES]
         traces.mkdir(parents=True, exist_ok=True)
-        path = traces / f"{result.id}.json"
-        result.trace.save(path)
-        module = traces / ("test_" + re.sub(r"\W", "_", result.id.lower()) + ".py")
-        module.write_text(pytest_source(path.name, result.trace))
-        return str(path)
+        return str(write_replay(traces, result.trace))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, RuleFailure):
@@ -240,9 +287,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Each untestable rule with its reason, without ``-rs`` (xdist workers' reports included)."""
     untestable = [
-        report
-        for report in terminalreporter.stats.get("skipped", [])
-        if report.nodeid.lstrip(":").startswith(f"{_COLLECTOR}::test_rule[")  # ::conformance::…
+        report for report in terminalreporter.stats.get("skipped", []) if _NODE_ID.fullmatch(report.nodeid)
     ]
     if not untestable:
         return

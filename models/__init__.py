@@ -8,8 +8,8 @@ Standard library only (a test enforces it): no I/O, no clock. Time is passed in 
     state = model.step(state, allowed, outcome)  # follow what the target did
 """
 
-from models.catalogue import RULES, RULES_BY_ID, Rule, Source, rules_for
-from models.expect import (
+from .catalogue import RULES, RULES_BY_ID, Rule, Source, rules_for
+from .expect import (
     Accept,
     Allowed,
     Alternative,
@@ -25,9 +25,9 @@ from models.expect import (
     describe_outcome,
     match_records,
 )
-from models.linearizability import HistoryOp, linearize
-from models.model import Model, OutOfProfile, Window, hour_of, window_position
-from models.outcomes import (
+from .linearizability import HistoryOp, linearize
+from .model import Model, OutOfProfile, Window, hour_of, window_position
+from .outcomes import (
     INDETERMINATE_ERRORS,
     BatchMeterUsageResult,
     Indeterminate,
@@ -39,8 +39,8 @@ from models.outcomes import (
     ServiceError,
     is_indeterminate,
 )
-from models.profiles import DEFAULT_PROFILE, PROFILES, Profile, get_profile
-from models.requests import (
+from .profiles import DEFAULT_PROFILE, PROFILES, Profile, get_profile
+from .requests import (
     Allocation,
     BatchMeterUsage,
     CallContext,
@@ -60,10 +60,10 @@ from models.requests import (
     to_wire,
     wire_size,
 )
-from models.shapes import ShapeIndex, Violation
-from models.state import UNKNOWN_ENTRY, Entry, ModelState, UsageKey
-from models.wire import RawResponse, WireJudgement, error_code, judge_wire, wire_rules
-from models.world import Caller, Customer, FixtureError, Fixtures, Product, RegistrationToken, World
+from .shapes import ShapeIndex, Violation
+from .state import UNKNOWN_ENTRY, Entry, ModelState, UsageKey
+from .wire import RawResponse, WireJudgement, error_code, judge_wire, wire_rules
+from .world import Caller, Customer, FixtureError, Fixtures, Product, RegistrationToken, World
 
 __all__ = [
     "DEFAULT_PROFILE",

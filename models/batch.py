@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from models.catalogue import errors_of
-from models.checks import (
+from .catalogue import errors_of
+from .checks import (
     Checks,
     allocation_checks,
     at_edge,
@@ -20,7 +20,7 @@ from models.checks import (
     unknown_product,
     window_checks,
 )
-from models.expect import (
+from .expect import (
     Allowed,
     Alternative,
     Group,
@@ -30,10 +30,10 @@ from models.expect import (
     RecordOption,
     match_records,
 )
-from models.outcomes import BatchMeterUsageResult, Outcome, RecordResult, is_indeterminate
-from models.plans import BatchPlan, RecordPlan
-from models.recording import after_duplicate, after_success, identical_rule, maybe_applied, neighbour
-from models.requests import (
+from .outcomes import BatchMeterUsageResult, Outcome, RecordResult, is_indeterminate
+from .plans import BatchPlan, RecordPlan
+from .recording import after_duplicate, after_success, identical_rule, maybe_applied, neighbour
+from .requests import (
     BatchMeterUsage,
     CallContext,
     UsageRecord,
@@ -41,11 +41,11 @@ from models.requests import (
     quantity_text,
     wire_size,
 )
-from models.state import Entry, ModelState, UsageKey
-from models.world import Customer, World
+from .state import Entry, ModelState, UsageKey
+from .world import Customer, World
 
 if TYPE_CHECKING:
-    from models.model import Model
+    from .model import Model
 
 __all__ = ["allowed_batch", "step_batch"]
 

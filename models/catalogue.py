@@ -2,7 +2,7 @@
 
 Rule IDs are a public interface (reports, traces, test names and CLI filters use them). The
 model branch that decides a rule names the same ID, so ``grep BMU-WINDOW`` finds the entry here,
-the branch in :mod:`models.model`, its tests and its lines in reports.
+the branch in :mod:`conformance.models.model`, its tests and its lines in reports.
 
 Confidence: D documented, O observed by users, I inferred, C sources conflict, U unspecified.
 A *lenient* rule allows several outcomes (the sources are silent or disagree).

@@ -12,17 +12,17 @@ from decimal import Decimal
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from models.catalogue import RULES_BY_ID
-from models.expect import Allowed, Alternative, Reject, unique
-from models.plans import Plan
-from models.profiles import Profile
-from models.requests import Allocation, CallContext, MeterUsage, RawRequest, Request, UsageRecord, wire_size
-from models.shapes import Violation
-from models.state import ModelState
-from models.world import Product
+from .catalogue import RULES_BY_ID
+from .expect import Allowed, Alternative, Reject, unique
+from .plans import Plan
+from .profiles import Profile
+from .requests import Allocation, CallContext, MeterUsage, RawRequest, Request, UsageRecord, wire_size
+from .shapes import Violation
+from .state import ModelState
+from .world import Product
 
 if TYPE_CHECKING:
-    from models.model import Model
+    from .model import Model
 
 __all__ = [
     "SHAPE_RULES",

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from models import jwt
-from models.outcomes import (
+from . import jwt
+from .outcomes import (
     BatchMeterUsageResult,
     MeterUsageResult,
     Outcome,
@@ -25,8 +25,8 @@ from models.outcomes import (
     ServiceError,
     is_indeterminate,
 )
-from models.plans import Plan
-from models.requests import CallContext, Request, UsageRecord
+from .plans import Plan
+from .requests import CallContext, Request, UsageRecord
 
 __all__ = [
     "Accept",

@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from models.model import Model
-from models.outcomes import Outcome
-from models.requests import CallContext, Request
-from models.state import ModelState
+from .model import Model
+from .outcomes import Outcome
+from .requests import CallContext, Request
+from .state import ModelState
 
 __all__ = ["HistoryOp", "linearize"]
 

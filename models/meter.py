@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from models.catalogue import errors_of
-from models.checks import (
+from .catalogue import errors_of
+from .checks import (
     Checks,
     allocation_checks,
     at_edge,
@@ -22,10 +22,10 @@ from models.checks import (
     unknown_product,
     window_checks,
 )
-from models.expect import Accept, Allowed, Alternative, IdSpec, Reject
-from models.outcomes import MeterUsageResult, Outcome, ServiceError, is_indeterminate
-from models.plans import MeterPlan, RecordPlan
-from models.recording import (
+from .expect import Accept, Allowed, Alternative, IdSpec, Reject
+from .outcomes import MeterUsageResult, Outcome, ServiceError, is_indeterminate
+from .plans import MeterPlan, RecordPlan
+from .recording import (
     after_duplicate,
     after_success,
     bind_token,
@@ -33,11 +33,11 @@ from models.recording import (
     maybe_applied,
     neighbour,
 )
-from models.requests import CallContext, MeterUsage, allocations_key, quantity_text
-from models.state import Entry, ModelState, UsageKey
+from .requests import CallContext, MeterUsage, allocations_key, quantity_text
+from .state import Entry, ModelState, UsageKey
 
 if TYPE_CHECKING:
-    from models.model import Model
+    from .model import Model
 
 __all__ = ["allowed_meter", "step_meter"]
 

@@ -7,9 +7,9 @@ returns every outcome the rules allow, each tagged with the rule ID that decides
 does not turn into false reports on later rules.
 
 Each rule is decided in exactly one branch, which names its ID: the operations' own rules in
-``models.meter``, ``models.batch``, ``models.resolve`` and ``models.register``, the checks they
-share (shapes, quantities, allocations, windows) in ``models.checks``, raw requests' wire rules
-here. This module is the facade: it dispatches by operation and by plan.
+the sibling modules ``meter``, ``batch``, ``resolve`` and ``register``, the checks they share
+(shapes, quantities, allocations, windows) in ``checks``, raw requests' wire rules here.
+This module is the facade: it dispatches by operation and by plan.
 """
 
 from __future__ import annotations
@@ -19,22 +19,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from models.batch import allowed_batch, step_batch
-from models.catalogue import is_wire
-from models.checks import (
+from .batch import allowed_batch, step_batch
+from .catalogue import is_wire
+from .checks import (
     SHAPE_RULES,
     OutOfProfile,
     Window,
     hour_of,
     window_position,
 )
-from models.expect import Allowed, Alternative, Reject
-from models.meter import allowed_meter, step_meter
-from models.outcomes import Outcome
-from models.plans import BatchPlan, MeterPlan, RegisterPlan, ResolvePlan
-from models.profiles import Profile
-from models.register import allowed_register, step_register
-from models.requests import (
+from .expect import Allowed, Alternative, Reject
+from .meter import allowed_meter, step_meter
+from .outcomes import Outcome
+from .plans import BatchPlan, MeterPlan, RegisterPlan, ResolvePlan
+from .profiles import Profile
+from .register import allowed_register, step_register
+from .requests import (
     BatchMeterUsage,
     CallContext,
     MeterUsage,
@@ -42,10 +42,10 @@ from models.requests import (
     Request,
     ResolveCustomer,
 )
-from models.resolve import allowed_resolve, step_resolve
-from models.shapes import ShapeIndex
-from models.state import ModelState
-from models.world import World
+from .resolve import allowed_resolve, step_resolve
+from .shapes import ShapeIndex
+from .state import ModelState
+from .world import World
 
 __all__ = [
     "SHAPE_RULES",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from models.requests import UsageRecord
+from .requests import UsageRecord
 
 __all__ = [
     "INDETERMINATE_ERRORS",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from models.state import Entry, UsageKey
+from .state import Entry, UsageKey
 
 __all__ = ["BatchPlan", "MeterPlan", "Plan", "RecordPlan", "RegisterPlan", "ResolvePlan", "TokenBinding"]
 

@@ -4,7 +4,7 @@ Every number a rule uses that the service has changed over time lives here, not 
 Shape constraints that botocore carries (string lengths, list limits, patterns, required and
 existing members) are not here: they come from the profile's pinned service model, the
 snapshot of botocore's ``service-2.json`` named by ``service_model`` (shipped with the
-``conformance`` package and read through :class:`models.shapes.ShapeIndex`).
+``conformance`` package and read through :class:`conformance.models.shapes.ShapeIndex`).
 """
 
 from __future__ import annotations

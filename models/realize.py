@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from models.expect import (
+from .expect import (
     Accept,
     Allowed,
     IdSpec,
@@ -21,7 +21,7 @@ from models.expect import (
     Reject,
     Resolve,
 )
-from models.outcomes import (
+from .outcomes import (
     BatchMeterUsageResult,
     MeterUsageResult,
     Outcome,
@@ -29,7 +29,7 @@ from models.outcomes import (
     ResolveCustomerResult,
     ServiceError,
 )
-from models.outcomes import RegisterUsageResult as _RegisterResult
+from .outcomes import RegisterUsageResult as _RegisterResult
 
 __all__ = ["ANY_CLIENT_ERROR", "first", "realize"]
 

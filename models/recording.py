@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from models.plans import TokenBinding
-from models.state import UNKNOWN_ENTRY, Entry, ModelState, UsageKey, Worlds
+from .plans import TokenBinding
+from .state import UNKNOWN_ENTRY, Entry, ModelState, UsageKey, Worlds
 
 __all__ = ["after_duplicate", "after_success", "bind_token", "identical_rule", "maybe_applied", "neighbour"]
 

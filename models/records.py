@@ -17,9 +17,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from models.model import hour_of
-from models.requests import allocations_from_params, allocations_key, from_epoch, quantity_value
-from models.state import Entry, ModelState, UsageKey
+from .model import hour_of
+from .requests import allocations_from_params, allocations_key, from_epoch, quantity_value
+from .state import Entry, ModelState, UsageKey
 
 __all__ = ["Difference", "record_differences"]
 

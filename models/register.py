@@ -6,15 +6,15 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from models.checks import Checks, build_allowed, shape_checks, unknown_product
-from models.expect import Allowed, Alternative, Register
-from models.outcomes import Outcome, RegisterUsageResult
-from models.plans import RegisterPlan
-from models.requests import CallContext, RegisterUsage
-from models.state import ModelState
+from .checks import Checks, build_allowed, shape_checks, unknown_product
+from .expect import Allowed, Alternative, Register
+from .outcomes import Outcome, RegisterUsageResult
+from .plans import RegisterPlan
+from .requests import CallContext, RegisterUsage
+from .state import ModelState
 
 if TYPE_CHECKING:
-    from models.model import Model
+    from .model import Model
 
 __all__ = ["allowed_register", "step_register"]
 

@@ -6,15 +6,15 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from models.checks import Checks, build_allowed, has, refusal, shape_checks
-from models.expect import Allowed, Alternative, Resolve
-from models.outcomes import Outcome, ResolveCustomerResult
-from models.plans import ResolvePlan
-from models.requests import CallContext, ResolveCustomer
-from models.state import ModelState
+from .checks import Checks, build_allowed, has, refusal, shape_checks
+from .expect import Allowed, Alternative, Resolve
+from .outcomes import Outcome, ResolveCustomerResult
+from .plans import ResolvePlan
+from .requests import CallContext, ResolveCustomer
+from .state import ModelState
 
 if TYPE_CHECKING:
-    from models.model import Model
+    from .model import Model
 
 __all__ = ["allowed_resolve", "step_resolve"]
 

@@ -13,8 +13,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from models.outcomes import ResolveCustomerResult
-from models.world import Fixtures, World
+from .outcomes import ResolveCustomerResult
+from .world import Fixtures, World
 
 __all__ = ["UNKNOWN_ENTRY", "Entry", "ModelState", "UsageKey", "Worlds"]
 

@@ -10,9 +10,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from models.expect import Mismatch, Problem
-from models.outcomes import Indeterminate, ServiceError
-from models.shapes import ShapeIndex
+from .expect import Mismatch, Problem
+from .outcomes import Indeterminate, ServiceError
+from .shapes import ShapeIndex
 
 __all__ = ["GENERIC_ERRORS", "RawResponse", "WireJudgement", "error_code", "judge_wire", "wire_rules"]
 

@@ -4,11 +4,11 @@ Imports hypothesis and ``models`` only. Shape constraints come from the ``ShapeI
 (botocore's installed model, loaded by ``conformance``), never from numbers written here.
 """
 
-from strategies.aims import AIMS, Aim, aim_for
-from strategies.allocations import invalid_allocations, quantified_allocations, valid_allocations
-from strategies.names import Names, check_namespace
-from strategies.payload import sized_batch
-from strategies.requests import (
+from .aims import AIMS, Aim, aim_for
+from .allocations import invalid_allocations, quantified_allocations, valid_allocations
+from .names import Names, check_namespace
+from .payload import sized_batch
+from .requests import (
     OPERATION_KINDS,
     Scene,
     batch_requests,
@@ -22,9 +22,9 @@ from strategies.requests import (
     resolve_requests,
     usage_records,
 )
-from strategies.shapes import ConstraintSite, constraint_sites, one_violation, valid_params, violating_params
-from strategies.timestamps import clock_moves, edge_timestamps, inside_timestamps, timestamps
-from strategies.world import fixture_worlds, minimal_world
+from .shapes import ConstraintSite, constraint_sites, one_violation, valid_params, violating_params
+from .timestamps import clock_moves, edge_timestamps, inside_timestamps, timestamps
+from .world import fixture_worlds, minimal_world
 
 __all__ = [
     "AIMS",

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from models.catalogue import RULES_BY_ID, Kind
+from conformance.models.catalogue import RULES_BY_ID, Kind
 
 __all__ = ["AIMS", "Aim", "aim_for"]
 
 
 @dataclass(frozen=True)
 class Aim:
-    """``kind``: one of ``strategies.OPERATION_KINDS`` (None: every kind alike). ``faults``:
+    """``kind``: one of ``conformance.strategies.OPERATION_KINDS`` (None: every kind alike). ``faults``:
     faults of that kind drawn half the time. ``repeat``: records on keys the model holds drawn
     two times in three, and among them this kind three times as often: ``same`` (the same
     key), ``beside`` (its dimension and hour for another customer or caller) or ``foreign``

@@ -14,9 +14,9 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
-from models.profiles import Profile
-from models.requests import Allocation, Tag
-from models.shapes import ShapeIndex
+from conformance.models.profiles import Profile
+from conformance.models.requests import Allocation, Tag
+from conformance.models.shapes import ShapeIndex
 
 __all__ = [
     "DECIMAL_EDGES",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from models.profiles import Profile
-from models.requests import Allocation, BatchMeterUsage, Tag, UsageRecord, wire_size
-from models.shapes import ShapeIndex
+from conformance.models.profiles import Profile
+from conformance.models.requests import Allocation, BatchMeterUsage, Tag, UsageRecord, wire_size
+from conformance.models.shapes import ShapeIndex
 
 __all__ = ["sized_batch"]
 

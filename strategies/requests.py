@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
-from models.model import Model
-from models.requests import (
+from conformance.models.model import Model
+from conformance.models.requests import (
     BatchMeterUsage,
     CallContext,
     MeterUsage,
@@ -28,11 +28,12 @@ from models.requests import (
     UsageRecord,
     request_from_params,
 )
-from models.shapes import OPERATIONS
-from models.state import ModelState, UsageKey
-from models.world import Caller, Customer, Fixtures, Product
-from strategies.aims import Aim
-from strategies.allocations import (
+from conformance.models.shapes import OPERATIONS
+from conformance.models.state import ModelState, UsageKey
+from conformance.models.world import Caller, Customer, Fixtures, Product
+
+from .aims import Aim
+from .allocations import (
     Pair,
     decimal_text,
     invalid_allocations,
@@ -40,10 +41,10 @@ from strategies.allocations import (
     quantity_members,
     valid_allocations,
 )
-from strategies.names import Names
-from strategies.payload import sized_batch
-from strategies.shapes import one_violation
-from strategies.timestamps import edge_timestamps, inside_timestamps
+from .names import Names
+from .payload import sized_batch
+from .shapes import one_violation
+from .timestamps import edge_timestamps, inside_timestamps
 
 __all__ = [
     "OPERATION_KINDS",

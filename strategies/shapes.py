@@ -16,7 +16,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from models.shapes import ShapeIndex
+from conformance.models.shapes import ShapeIndex
 
 __all__ = ["ConstraintSite", "constraint_sites", "one_violation", "valid_params", "violating_params"]
 

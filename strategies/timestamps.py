@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from hypothesis import strategies as st
 
-from models.model import hour_of
-from models.profiles import Profile
+from conformance.models.model import hour_of
+from conformance.models.profiles import Profile
 
 __all__ = ["clock_moves", "edge_timestamps", "inside_timestamps", "timestamps"]
 

@@ -11,9 +11,10 @@ from dataclasses import replace
 
 from hypothesis import strategies as st
 
-from models.profiles import DEFAULT_PROFILE, get_profile
-from models.world import Caller, Customer, Fixtures, Product, RegistrationToken
-from strategies.names import Names
+from conformance.models.profiles import DEFAULT_PROFILE, get_profile
+from conformance.models.world import Caller, Customer, Fixtures, Product, RegistrationToken
+
+from .names import Names
 
 __all__ = ["fixture_worlds", "minimal_world"]
 

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from conformance.models import Fixtures, Model, ShapeIndex, World, get_profile
 from conformance.wire.service_model import load_shapes
-from models import Fixtures, Model, ShapeIndex, World, get_profile
 
 NOW = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
 

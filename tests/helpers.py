@@ -7,7 +7,7 @@ import itertools
 import json
 from datetime import datetime, timedelta
 
-from models import (
+from conformance.models import (
     Allocation,
     Allowed,
     BatchMeterUsage,
@@ -21,7 +21,7 @@ from models import (
     Tag,
     UsageRecord,
 )
-from models.realize import realize
+from conformance.models.realize import realize
 from tests.conftest import NOW
 
 SELLER = CallContext()

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.catalogue import RULES_BY_ID
-from strategies import AIMS, OPERATION_KINDS, Aim, Scene, aim_for, faults, invalid_allocations
-from strategies.requests import BATCH_FAULTS
+from conformance.models.catalogue import RULES_BY_ID
+from conformance.strategies import AIMS, OPERATION_KINDS, Aim, Scene, aim_for, faults, invalid_allocations
+from conformance.strategies.requests import BATCH_FAULTS
 
 KIND_FAULTS = {
     "batch": set(BATCH_FAULTS),
@@ -65,7 +65,7 @@ def test_an_alloc_rule_draws_its_own_cases_three_times_in_four(model):
 
 
 def test_kept_builds_once_per_world_clock_and_key(model, world):
-    from strategies import Names
+    from conformance.strategies import Names
     from tests.conftest import NOW
 
     memo: dict = {}

@@ -10,10 +10,10 @@ import pytest
 from conformance.engine.budget import BUDGETS
 from conformance.engine.campaign import Campaign, run_campaign
 from conformance.engine.minimize import minimize
+from conformance.models import BatchMeterUsage, World
 from conformance.reporting.trace import Trace, TraceStep
+from conformance.strategies import minimal_world
 from conformance.targets import ReferenceTarget
-from models import BatchMeterUsage, World
-from strategies import minimal_world
 from tests.conftest import NOW
 from tests.helpers import SELLER, rec
 
@@ -127,7 +127,7 @@ def _sent_and_judged(model, rule, monkeypatch, aim=None):
 
 @pytest.mark.parametrize("rule", ["BMU-WINDOW", "ALLOC-TAG-LIMIT", "RU-KEY-VERSION"])
 def test_an_aimed_campaign_judges_fewer_candidates_per_request_sent(rule, model, monkeypatch):
-    from strategies import Aim, aim_for
+    from conformance.strategies import Aim, aim_for
 
     aimed, aimed_judged = _sent_and_judged(model, rule, monkeypatch)
     plain, plain_judged = _sent_and_judged(model, rule, monkeypatch, Aim(aim_for(rule).kind, rule=rule))
@@ -137,7 +137,7 @@ def test_an_aimed_campaign_judges_fewer_candidates_per_request_sent(rule, model,
 def test_kept_strategies_draw_exactly_what_new_ones_draw(model, monkeypatch):
     """Scene.kept changes no request a seed draws: the same campaign with nothing kept sends the
     same requests."""
-    from strategies import Scene
+    from conformance.strategies import Scene
 
     kept, _ = _sent_and_judged(model, "BMU-DUPLICATE", monkeypatch)
     monkeypatch.setattr(Scene, "kept", lambda self, key, build: build())

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from conformance.cli import main
-from models import RULES, RULES_BY_ID, rules_for
-from models.catalogue import CLIENT_RULES
+from conformance.models import RULES, RULES_BY_ID, rules_for
+from conformance.models.catalogue import CLIENT_RULES
 from tests import test_model_2026, test_model_rules, test_window_boundaries  # noqa: F401 - registers rule cases
 from tests.rulecases import FIRES, SILENT
 
@@ -187,7 +187,7 @@ def test_every_rule_id_the_code_names_is_in_the_catalogue():
     import re
     from pathlib import Path
 
-    from models.catalogue import RULES_BY_ID
+    from conformance.models.catalogue import RULES_BY_ID
 
     root = Path(__file__).resolve().parents[1]
     shaped = re.compile(r"(WIRE|ALLOC|QTY|MU|BMU|RC|RU|RETRY|CONC)-[A-Z0-9]+(-[A-Z0-9]+)*")

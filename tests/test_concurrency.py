@@ -13,10 +13,10 @@ from conformance.engine.concurrency import _sends, explained, run_at_once
 from conformance.engine.replay import replay
 from conformance.engine.runner import START, RunConfig, run_rule
 from conformance.lab.mutants import MUTANTS
+from conformance.models.requests import BatchMeterUsage, CallContext, MeterUsage
 from conformance.reporting.trace import Trace
+from conformance.strategies import minimal_world
 from conformance.targets import ReferenceTarget, TargetOptions
-from models.requests import BatchMeterUsage, CallContext, MeterUsage
-from strategies import minimal_world
 
 RULE = "CONC-LINEARIZABLE"
 

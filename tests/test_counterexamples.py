@@ -12,13 +12,13 @@ import pytest
 
 from conformance.engine import RunConfig, open_target
 from conformance.engine.runner import run_rule
+from conformance.models import BatchMeterUsage, MeterUsage
+from conformance.models.model import isolates
+from conformance.models.requests import UsageRecord, to_wire
+from conformance.models.world import World
 from conformance.reporting.report import failure_text
 from conformance.reporting.wording import mismatch_text
 from conformance.targets import TargetOptions
-from models import BatchMeterUsage, MeterUsage
-from models.model import isolates
-from models.requests import UsageRecord, to_wire
-from models.world import World
 
 
 def _failing(rule, target_name, seed, model=None, target=None):
@@ -78,7 +78,7 @@ def _check_counterexample(result, model, on_the_hour=True):
 
 
 def _observed(allowed, step):
-    from models.realize import realize
+    from conformance.models.realize import realize
 
     # the trace holds the observed answer as text only: the model's own answer is enough to
     # carry the state forward for these checks (the steps before the last conform)

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from conformance.cli import main
+from conformance.models.profiles import NEWEST_PROFILE, PROFILES
 from conformance.wire.drift import Change, diff_service_models
 from conformance.wire.service_model import botocore_version, load_service_dict, snapshot_path
-from models.profiles import NEWEST_PROFILE, PROFILES
 
 
 def test_the_october_2026_changes_are_reported():

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from conformance.cli import main
 from conformance.emulator.server import Emulator
 from conformance.emulator.signing import verify
-from models import Fixtures
+from conformance.models import Fixtures
 from tests.conftest import WORLD_JSON
 
 
@@ -211,9 +211,39 @@ def test_serve_with_the_shipped_example_world_answers_as_the_readme_says():
         assert batch["Results"][0]["Status"] == "CustomerNotSubscribed"
         status, _, listed = http(url + "/_conformance/records")
         assert [r["meteringRecordId"] for r in listed["records"]] == [answer["MeteringRecordId"]]
+        # a reset forgets the usage, not the world the server was started with
+        assert http(url + "/_conformance/reset", "POST", {})[0] == 200
+        assert http(url + "/_conformance/records")[2]["records"] == []
+        again = client.meter_usage(
+            ProductCode="prod-container", Timestamp=now, UsageDimension="vcpu-hours", UsageQuantity=3
+        )
+        assert again["MeteringRecordId"] != answer["MeteringRecordId"]  # not a duplicate any more
+        # a scope of its own starts (and resets) empty: the harness's campaigns see only their world
+        scoped = {"X-Conformance-Scope": "campaign-1"}
+        http(url + "/_conformance/reset", "POST", {}, scoped)
+        with pytest.raises(ClientError, match="InvalidProductCodeException"):
+            client_in_scope(url, "campaign-1").meter_usage(
+                ProductCode="prod-container", Timestamp=now, UsageDimension="vcpu-hours", UsageQuantity=3
+            )
     finally:
         process.terminate()
         process.wait(10)
+
+
+def client_in_scope(url, scope):
+    client = boto3.client(
+        "meteringmarketplace",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="AKIAEXAMPLECALLER001",
+        aws_secret_access_key="unused",
+    )
+
+    def add_scope(request, **_):
+        request.headers["X-Conformance-Scope"] = scope
+
+    client.meta.events.register("before-sign.*.*", add_scope)
+    return client
 
 
 def test_an_oversized_body_is_refused_unread(emulator):

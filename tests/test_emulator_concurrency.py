@@ -13,7 +13,7 @@ import pytest
 from botocore.config import Config
 
 from conformance.emulator.server import Emulator
-from models import Fixtures, from_epoch
+from conformance.models import Fixtures, from_epoch
 from tests.conftest import WORLD_JSON
 
 THREADS, REQUESTS = 8, 200

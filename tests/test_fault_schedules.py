@@ -8,9 +8,9 @@ import json
 import pytest
 
 from conformance.faults import Fault, RequestFaults
+from conformance.models.seller import Exchange, fingerprint
 from conformance.sellers import MeteringService
 from conformance.sellers.shrink import RequestAddressedFaults, addressed_faults, shrink
-from models.seller import Exchange, fingerprint
 from tests.helpers import loopback_client
 
 
@@ -61,7 +61,9 @@ def test_the_proxy_injects_a_schedule_by_request_and_logs_each_exchange():
         assert log[1].error == "ThrottlingException" and not log[1].from_service
         assert log[0].request["ProductCode"] == "prod-container"
         assert len(service.records()) == 2
-        assert service.log() == []  # taken
+        assert service.log() == log  # reading leaves the log as it is
+        service.use(RequestFaults())
+        assert service.log() == []  # a new schedule starts a new log
         text = json.dumps([e.request for e in log] + [e.answer for e in log])
         assert "Authorization" not in text and "AKIA" not in text  # no header is logged
 

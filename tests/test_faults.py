@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from collections import Counter
 
 import pytest
 
@@ -14,13 +15,13 @@ from conformance.emulator.server import Emulator
 from conformance.engine.runner import START, RunConfig, run_rule
 from conformance.faults import FaultProxy, FaultRates
 from conformance.lab.mutants import MUTANTS
+from conformance.models.outcomes import BatchMeterUsageResult, Indeterminate, ServiceError
+from conformance.models.requests import BatchMeterUsage, CallContext, MeterUsage, UsageRecord
+from conformance.models.world import Customer, Fixtures, Product
+from conformance.strategies import minimal_world
 from conformance.targets import ReferenceTarget, TargetOptions, TargetUsageError, make_target
 from conformance.targets.http import HttpInvoker
 from conformance.targets.reference_server import ReferenceServerTarget
-from models.outcomes import BatchMeterUsageResult, Indeterminate, ServiceError
-from models.requests import BatchMeterUsage, CallContext, MeterUsage, UsageRecord
-from models.world import Customer, Fixtures, Product
-from strategies import minimal_world
 
 FIXTURES = Fixtures(
     products=(Product("prod-a", ("users",)),),
@@ -124,7 +125,7 @@ def test_control_routes_pass_untouched(emulator):
 
 def test_the_same_seed_draws_the_same_faults(emulator, model):
     def faults(seed):
-        proxy = FaultProxy(emulator.url, FaultRates.each(0.2), seed=seed).start()
+        proxy = FaultProxy(emulator.url, FaultRates.spread(0.2), seed=seed).start()
         http = HttpInvoker(proxy.url, model.profile.name)
         kinds = [type(http.invoke(METER, CALLER).outcome).__name__ for _ in range(12)]
         proxy.close()
@@ -136,7 +137,9 @@ def test_the_same_seed_draws_the_same_faults(emulator, model):
 
 def test_rates_are_checked():
     with pytest.raises(ValueError, match="at most 1"):
-        FaultRates.each(0.3)
+        FaultRates.spread(1.2)
+    with pytest.raises(ValueError, match="at most 1"):
+        FaultRates(throttle=0.6, internal=0.6)
     with pytest.raises(TargetUsageError, match="--faults needs a target the harness puts faults in front of"):
         make_target(TargetOptions("moto", faults=0.1), None)
 
@@ -206,7 +209,7 @@ def test_a_trace_found_through_faults_replays_with_them_and_only_where_they_can_
     target.open(minimal_world("setup"), START)
     config = RunConfig(TargetOptions("reference"), "2025-01", ("RETRY-CONVERGES",), "quick", 1, 1)
     result = run_rule(config, "RETRY-CONVERGES", model, target)
-    assert result.verdict == "fail" and result.trace.faults == 0.2
+    assert result.verdict == "fail" and result.trace.faults == 0.8
     assert any(s.fault not in (None, "none") for s in result.trace.steps)
     path = tmp_path / "RETRY-CONVERGES.json"
     result.trace.save(path)
@@ -259,11 +262,11 @@ def test_a_run_through_faults_reports_what_was_injected(tmp_path, capsys):
     per_rule = [r["faults"] for r in data["rules"]]
     assert {k: sum(r.get(k, 0) for r in per_rule) for k in injected} == injected
     assert {r["id"]: r["fault_rate"] for r in data["rules"]} == {
-        "RETRY-CONVERGES": 0.2,
+        "RETRY-CONVERGES": 0.8,
         "BMU-IDEMPOTENT": 0.1,
     }
     assert (
-        "Faults injected (each kind at 0.1 per request in every campaign; at 0.2 in RETRY-CONVERGES): "
+        "Faults injected (chance a request is blocked: 0.1 in every campaign; 0.8 in RETRY-CONVERGES): "
         in (report / "report.md").read_text()
     )
 
@@ -279,7 +282,7 @@ def test_a_run_in_process_injects_faults_in_every_campaign(tmp_path, capsys):
     assert {r["verdict"] for r in data["rules"]} == {"pass"}
     assert all(r["fault_rate"] == 0.1 and sum(r["faults"].values()) > 0 for r in data["rules"])
     assert (
-        "Faults injected (each kind at 0.1 per request in every campaign): "
+        "Faults injected (chance a request is blocked: 0.1 in every campaign): "
         in (tmp_path / "report.md").read_text()
     )
 
@@ -307,7 +310,7 @@ def test_both_rules_are_tested_on_an_endpoint_with_the_control_protocol(tmp_path
     assert 24 <= data["histories"]["requests"] <= 48
     text = (tmp_path / "report.md").read_text()
     assert "Concurrent histories checked: 12, of " in text
-    assert "Faults injected (each kind at 0.2 in RETRY-CONVERGES): " in text
+    assert "Faults injected (chance a request is blocked: 0.8 in RETRY-CONVERGES): " in text
 
 
 @pytest.mark.parametrize(
@@ -328,3 +331,25 @@ def test_bad_fault_options_are_one_line_and_exit_2(argv, expected, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1 and expected in err[0], err
+
+
+def test_at_the_highest_rate_half_the_requests_get_through():
+    """``--faults RATE`` is the chance that a request is blocked: at MAX_RATE (the highest the
+    options allow) half the requests get through, so retries converge."""
+    import random
+
+    from conformance.faults.plan import MAX_RATE, draw_fault, parse_rate
+
+    assert parse_rate(str(MAX_RATE)) == MAX_RATE == 0.5
+    with pytest.raises(ValueError, match="the chance that a request is blocked"):
+        parse_rate("0.51")
+    rates, rng = FaultRates.spread(MAX_RATE), random.Random(1)
+    for batch in (False, True):
+        faults = [draw_fault(rates, batch, rng) for _ in range(4000)]
+        blocked = sum(f.blocking is not None for f in faults) / len(faults)
+        assert 0.47 < blocked < 0.53, blocked
+        kinds = Counter(f.blocking for f in faults if f.blocking)
+        assert set(kinds) == {"throttle", "internal", "reset-before", "reset-after"}
+        assert max(kinds.values()) < 1.2 * min(kinds.values())  # evenly
+        lost = sum(f.unprocessed is not None for f in faults) / len(faults)
+        assert (0.22 < lost < 0.28) if batch else lost == 0  # half of the half not blocked

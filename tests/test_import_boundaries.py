@@ -1,8 +1,12 @@
-"""Dependency direction: models/ imports the standard library only; strategies/ adds hypothesis."""
+"""Dependency direction: models/ imports the standard library only; strategies/ adds hypothesis.
+
+Both are installed inside the one ``conformance`` namespace (conformance.models,
+conformance.strategies), so within a layer imports are relative and across layers absolute."""
 
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def imported_roots(package: str) -> dict[str, set[str]]:
+def imported_roots(package: str, depth: int = 1) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for path in sorted((ROOT / package).rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
@@ -21,38 +25,58 @@ def imported_roots(package: str) -> dict[str, set[str]]:
             else:
                 continue
             for name in names:
-                found.setdefault(name.split(".")[0], set()).add(str(path.relative_to(ROOT)))
+                root = ".".join(name.split(".")[:depth])
+                found.setdefault(root, set()).add(str(path.relative_to(ROOT)))
     return found
 
 
 def test_models_import_only_the_standard_library():
-    allowed = set(sys.stdlib_module_names) | {"models"}
+    allowed = set(sys.stdlib_module_names)
     bad = {name: files for name, files in imported_roots("models").items() if name not in allowed}
     assert not bad, f"models/ imports outside the standard library: {bad}"
 
 
 def test_strategies_import_only_hypothesis_models_and_the_standard_library():
-    allowed = set(sys.stdlib_module_names) | {"models", "strategies", "hypothesis"}
-    bad = {name: files for name, files in imported_roots("strategies").items() if name not in allowed}
+    allowed = set(sys.stdlib_module_names) | {"hypothesis", "conformance.models"}
+    bad = {
+        name: files
+        for name, files in imported_roots("strategies", depth=2).items()
+        if name not in allowed and name.split(".")[0] not in allowed
+    }
     assert not bad, f"strategies/ imports outside its layer: {bad}"
+
+
+def test_models_and_strategies_are_installed_inside_the_conformance_namespace():
+    """A seller's own ``models.py`` or ``strategies/`` must not collide with ours: the packages
+    are reached as conformance.models and conformance.strategies (links to the top-level
+    folders, which setuptools follows into the wheel)."""
+    for name in ("models", "strategies"):
+        link = ROOT / "conformance" / name
+        assert link.is_symlink() and link.resolve() == ROOT / name
 
 
 def test_models_import_with_nothing_but_the_standard_library_on_the_path(tmp_path):
     """`python -I -S` with only the repo on sys.path: no site-packages at all."""
     code = (
         "import sys; sys.path[:] = [p for p in sys.path if 'site-packages' not in p]; "
-        f"sys.path.insert(0, {str(ROOT)!r}); import models, models.model, models.linearizability; "
-        "print(len(models.RULES))"
+        f"sys.path.insert(0, {str(ROOT)!r}); import conformance.models as models; "
+        "import conformance.models.model, conformance.models.linearizability; "
+        "import json; print(json.dumps([len(models.RULES), [m for m in sys.modules if 'conformance' in m]]))"
     )
     result = subprocess.run(
         [sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr
-    assert int(result.stdout) >= 55
+    count, modules = json.loads(result.stdout)
+    assert count >= 55
+    # importing the model runs conformance/__init__.py, which must stay free of the I/O layers
+    assert all(m == "conformance" or m.startswith("conformance.models") for m in modules), modules
 
 
 # conformance/ by role, bottom up: a package imports its own modules and the layers below it.
 LAYERS = (
+    "models",
+    "strategies",
     "wire",
     "emulator",
     "faults",
@@ -68,7 +92,8 @@ LAYERS = (
 def _conformance_imports() -> dict[str, set[str]]:
     """Every module of conformance/ and the conformance modules it imports, lazily or not."""
     graph: dict[str, set[str]] = {}
-    for path in sorted((ROOT / "conformance").rglob("*.py")):
+    packages = ("conformance", "conformance/models", "conformance/strategies")  # rglob keeps off links
+    for path in sorted(p for package in packages for p in (ROOT / package).rglob("*.py")):
         module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
         targets = graph.setdefault(module, set())
         for node in ast.walk(ast.parse(path.read_text())):
@@ -130,3 +155,5 @@ def test_the_grain_test_sees_an_import_against_it():
     assert _layer("conformance") == -1
     graph = _conformance_imports()
     assert "conformance.wire.protocol" in graph["conformance.targets.http"]
+    assert "conformance.models.requests" in graph["conformance.strategies.requests"]
+    assert _layer("conformance.models.model") < _layer("conformance.strategies.requests")

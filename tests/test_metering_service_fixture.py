@@ -38,6 +38,14 @@ def test_check_names_the_rule_a_buggy_job_breaks(metering_service):
     assert "Expected: " in str(raised.value) and "Received: it was never sent again" in str(raised.value)
 
 
+def test_reading_the_log_does_not_hide_a_broken_rule_from_check(metering_service):
+    metering_service.faults(0.2, seed=1)
+    drops_unprocessed.DropsUnprocessed().run()
+    assert metering_service.log() == metering_service.log() != []
+    with pytest.raises(AssertionError, match="CLIENT-RETRY-UNPROCESSED"):
+        metering_service.check()
+
+
 def test_the_environment_reaches_the_service_and_nothing_real(metering_service):
     assert os.environ["AWS_ENDPOINT_URL_MARKETPLACE_METERING"] == metering_service.endpoint_url
     assert "AWS_PROFILE" not in os.environ and "AWS_SESSION_TOKEN" not in os.environ

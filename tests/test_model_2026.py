@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from models import (
+from conformance.models import (
     Accept,
     Allocation,
     BatchMeterUsageResult,
@@ -26,7 +26,7 @@ from models import (
     ServiceError,
     World,
 )
-from models.model import isolates
+from conformance.models.model import isolates
 from tests.conftest import AGENTCORE_CALLER, NOW, WORLD_2026_JSON
 from tests.helpers import CALLER, SELLER, SelfTarget, batch, meter, rec, tags
 from tests.rulecases import fires, silent

@@ -10,7 +10,7 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models import (
+from conformance.models import (
     Allocation,
     BatchMeterUsage,
     BatchMeterUsageResult,
@@ -31,7 +31,7 @@ from models import (
     allocations_key,
     hour_of,
 )
-from models.realize import realize
+from conformance.models.realize import realize
 from tests.conftest import NOW
 from tests.helpers import fake_sign
 

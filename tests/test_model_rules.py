@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from models import (
+from conformance.models import (
     Accept,
     Allocation,
     BatchMeterUsageResult,
@@ -38,9 +38,9 @@ from models import (
     judge_wire,
     linearize,
 )
-from models.expect import match_records
-from models.world import Caller, Customer
-from strategies import sized_batch
+from conformance.models.expect import match_records
+from conformance.models.world import Caller, Customer
+from conformance.strategies import sized_batch
 from tests.conftest import NOW
 from tests.helpers import CALLER, SELLER, SelfTarget, batch, fake_sign, meter, rec, tags
 from tests.rulecases import fires, silent
@@ -771,7 +771,7 @@ def test_license_must_match_the_customer(model26, world):
 
 
 def test_2026_members_are_out_of_the_2025_profile(model, world):
-    from models import OutOfProfile
+    from conformance.models import OutOfProfile
 
     with pytest.raises(OutOfProfile, match="2026-11"):
         model.allowed(
@@ -816,7 +816,7 @@ def test_resolve_a_token_twice(model, world):
 
 
 def ResolveCustomerResult_(customer: str):
-    from models import ResolveCustomerResult
+    from conformance.models import ResolveCustomerResult
 
     return ResolveCustomerResult(customer, "444455556666", "prod-a")
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
+from conformance.models import BatchMeterUsageResult, Fixtures, ServiceError
 from conformance.targets.moto import MotoTarget
-from models import BatchMeterUsageResult, Fixtures, ServiceError
 from tests.conftest import NOW, WORLD_JSON
 from tests.helpers import CALLER, SELLER, batch, meter, rec
 
@@ -74,13 +74,13 @@ def test_moto_intercepts_clients_of_a_session_made_before_moto_was_imported():
     lacks moto's interceptor, and a request would leave for the real endpoint."""
     code = """
 from conformance.targets.client import make_client
-from models import CallContext
+from conformance.models import CallContext
 make_client(None, CallContext(), "2025-01")  # the shared session, before moto is imported
 import sys
 assert "moto" not in sys.modules
 from datetime import UTC, datetime
 from conformance.targets.moto import MotoTarget
-from models import BatchMeterUsage, Fixtures, UsageRecord
+from conformance.models import BatchMeterUsage, Fixtures, UsageRecord
 target = MotoTarget("2025-01")
 now = datetime(2026, 11, 2, 12, tzinfo=UTC)
 target.open(Fixtures(), now)

@@ -9,9 +9,9 @@ from conformance.cli import main
 from conformance.engine.runner import NEEDS_FAULTS, RunConfig, run_rule
 from conformance.lab.mutants import CORRECT, MUTANTS
 from conformance.lab.mutation import Certified, MutantRow, Unmutated, certify, render_mutants
+from conformance.models.catalogue import RULES_BY_ID, rules_for
+from conformance.strategies import minimal_world
 from conformance.targets import ReferenceTarget, TargetOptions
-from models.catalogue import RULES_BY_ID, rules_for
-from strategies import minimal_world
 from tests.conftest import NOW
 
 SEQUENTIAL = sorted(name for name, m in MUTANTS.items() if not m.racy)  # racy: in HANDFUL
@@ -131,3 +131,18 @@ def test_the_racy_mutant_fails_conc_linearizable_with_a_short_history(model, see
     certified = certify("racy-duplicate-check", "2025-01", seed)
     assert certified.failed == ("CONC-LINEARIZABLE",)
     assert certified.first_steps is not None and 2 <= certified.first_steps <= 4
+
+
+def test_a_wire_failure_says_what_on_the_wire_differs():
+    """The answer's content is as allowed, so Expected and Received differ only on the wire:
+    Received names the difference rather than repeating Expected."""
+    from conformance.wire.service_model import model_for
+
+    model = model_for("2025-01")
+    target = ReferenceTarget(model, hooks=MUTANTS["json-as-text"])
+    target.open(minimal_world("setup"), NOW)
+    config = RunConfig(TargetOptions("reference"), "2025-01", ("WIRE-JSON",), "quick", 1, 1)
+    result = run_rule(config, "WIRE-JSON", model, target)
+    assert result.verdict == "fail"
+    assert result.expected != result.received
+    assert "on the wire: Content-Type 'text/plain', expected application/x-amz-json-1.1" in result.received

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from conformance.models import CallContext
 from conformance.targets import client as client_module
 from conformance.targets.client import ClientModelError, make_client
 from conformance.wire.service_model import load_service_dict, load_shapes
-from models import CallContext
 
 ROOT = Path(__file__).resolve().parent.parent
 OLD_PYTHON = ROOT / ".venv-botocore-1.36" / "bin" / "python"
@@ -73,7 +73,7 @@ JUDGE = """
 import json
 from datetime import UTC, datetime
 from conformance.wire.service_model import model_for
-from models import CallContext, Fixtures, World, request_from_params
+from conformance.models import CallContext, Fixtures, World, request_from_params
 world = World.of(Fixtures.from_json({"products": [{"productCode": "p", "dimensions": ["d"]}]}))
 now = datetime(2026, 11, 2, 12, tzinfo=UTC)
 base = {"ProductCode": "p", "Timestamp": now, "UsageDimension": "d"}

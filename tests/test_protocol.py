@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance.emulator.service import ReferenceService
+from conformance.models.requests import BatchMeterUsage, CallContext, RawRequest
+from conformance.models.shapes import OPERATIONS
+from conformance.models.world import Fixtures
 from conformance.wire.protocol import TARGET_PREFIX, decode_request
 from conformance.wire.service_model import load_shapes, model_for
-from models.requests import BatchMeterUsage, CallContext, RawRequest
-from models.shapes import OPERATIONS
-from models.world import Fixtures
 from tests.conftest import WORLD_JSON
 
 NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)

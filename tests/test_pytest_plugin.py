@@ -23,7 +23,8 @@ def test_one_test_per_rule_on_reference_with_xdist(pytester):
     text = result.stdout.str()
     for rule in rules.split(","):
         assert f"test_rule[{rule}]" in text
-    assert re.search(r"conformance: target reference, profile 2025-01, budget quick, seed \d+", text)
+    # the default profile is the API as it is today
+    assert re.search(r"conformance: target reference, profile 2026-11, budget quick, seed \d+", text)
 
 
 def test_failing_rules_on_moto_show_expected_and_received(pytester, tmp_path):
@@ -59,7 +60,8 @@ def test_the_printed_replay_command_runs_as_printed(pytester, tmp_path):
     (command,) = set(re.findall(r"Replay: (conformance replay .+)", result.stdout.str()))
     assert str(report / "traces" / "BMU-WINDOW.json") in command
     assert (report / "traces" / "BMU-WINDOW.json").is_file()
-    assert (report / "traces" / "test_bmu_window.py").is_file()
+    module = report / "traces" / "test_bmu_window.py"
+    assert module.is_file() and "Run: pytest test_bmu_window.py" in module.read_text()
     argv = shlex.split(command)
     replayed = subprocess.run(
         [sys.executable, "-m", "conformance", *argv[1:]], capture_output=True, text=True
@@ -85,7 +87,7 @@ def test_faults_are_injected_in_every_campaign_with_the_option(pytester):
 
 def test_bad_fault_options_stop_the_session_in_one_line(pytester):
     for args, expected in (
-        (["--conformance-target=reference", "--conformance-faults=0.5"], "not a rate from 0 to 0.25"),
+        (["--conformance-target=reference", "--conformance-faults=0.6"], "not a fault rate from 0 to 0.5"),
         (["--conformance-target=moto", "--conformance-faults=0.1"], "needs a target the harness puts faults"),
     ):
         result = run(pytester, *args)
@@ -111,7 +113,7 @@ def test_bad_fault_options_stop_the_session_in_one_line(pytester):
         (["--conformance-target=moto", "--conformance-endpoint-url=http://127.0.0.1:9"],
          "--conformance-endpoint-url does nothing with --conformance-target moto"),
         (["--conformance-target=reference", "--conformance-faults=x"],
-         "--conformance-faults: 'x' is not a rate"),
+         "--conformance-faults: 'x' is not a fault rate"),
     ],
 )  # fmt: skip
 def test_a_bad_option_stops_the_session_with_one_line(pytester, args, message):
@@ -129,3 +131,33 @@ def test_untestable_reasons_are_shown_without_rs(pytester):
     text = result.stdout.str()
     assert "conformance: untestable rules" in text
     assert "RETRY-CONVERGES: untestable: needs faults injected between the harness and the target" in text
+
+
+def test_a_failing_rules_node_id_pastes_back_into_pytest(pytester):
+    result = run(pytester, "--conformance-target=moto", "--conformance-seed=11",
+                 "--conformance-rules=BMU-WINDOW,BMU-EMPTY", "-rf")  # fmt: skip
+    result.assert_outcomes(passed=1, failed=1)
+    (node_id,) = re.findall(r"^FAILED (\S+)", result.stdout.str(), re.M)
+    assert node_id == "conformance::test_rule[BMU-WINDOW]"
+    # pasted as printed: that rule alone, and nothing of the project's own tests
+    pytester.makepyfile(test_project="def test_project(): pass")
+    again = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--conformance-budget=quick", "--conformance-target=moto",
+        "--conformance-seed=11", node_id, "-v",
+    )  # fmt: skip
+    again.assert_outcomes(failed=1)
+    assert "conformance::test_rule[BMU-WINDOW] FAILED" in again.stdout.str()
+    # beside a path, the path's tests run too
+    both = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--conformance-budget=quick", "--conformance-target=moto",
+        "--conformance-seed=11", node_id, "test_project.py",
+    )  # fmt: skip
+    both.assert_outcomes(passed=1, failed=1)
+
+
+def test_an_unreachable_endpoint_stops_the_session_in_one_line(pytester):
+    result = run(pytester, "--conformance-target=endpoint", "--conformance-endpoint-url=http://127.0.0.1:9")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.stderr.lines if line.strip()]
+    assert len(errors) == 1 and "cannot be reached" in errors[0], errors
+    assert len(result.stdout.lines) < 10 and "Traceback" not in result.stdout.str()

@@ -15,8 +15,8 @@ import pytest
 
 from conformance.emulator.server import Emulator
 from conformance.emulator.signing import verify
+from conformance.models import Fixtures, from_epoch
 from conformance.wire.service_model import snapshot_dir
-from models import Fixtures, from_epoch
 from tests.conftest import AGENTCORE_CALLER, WORLD_2026_JSON, WORLD_JSON
 
 JS = Path(__file__).parent / "js"

@@ -13,13 +13,13 @@ from conformance.emulator.hooks import NO_HOOKS
 from conformance.engine import RunConfig, open_target
 from conformance.engine.runner import run_rule
 from conformance.lab.mutants import MUTANTS
+from conformance.models.records import record_differences
+from conformance.models.state import Entry, ModelState, UsageKey
+from conformance.models.world import Customer, Fixtures, Product, World
+from conformance.strategies import minimal_world
 from conformance.targets import TargetOptions
 from conformance.targets.moto import MotoTarget
 from conformance.targets.reference_server import ReferenceServerTarget
-from models.records import record_differences
-from models.state import Entry, ModelState, UsageKey
-from models.world import Customer, Fixtures, Product, World
-from strategies import minimal_world
 from tests.conftest import NOW
 
 HOUR = datetime(2026, 11, 2, 10, tzinfo=UTC)

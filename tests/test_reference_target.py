@@ -8,8 +8,7 @@ import jsonschema
 import pytest
 
 from conformance.emulator.signing import verify
-from conformance.targets import ReferenceTarget
-from models import (
+from conformance.models import (
     BatchMeterUsageResult,
     CallContext,
     Fixtures,
@@ -22,6 +21,7 @@ from models import (
     ServiceError,
     judge_wire,
 )
+from conformance.targets import ReferenceTarget
 from tests.conftest import NOW, WORLD_JSON
 from tests.helpers import CALLER, SELLER, batch, meter, rec
 

@@ -11,8 +11,8 @@ from moto.server import ThreadedMotoServer
 from conformance.cli import main
 from conformance.emulator.server import Emulator
 from conformance.engine.runner import RunConfig, run
+from conformance.models import BatchMeterUsage, ServiceError
 from conformance.targets import ReferenceTarget, TargetOptions
-from models import BatchMeterUsage, ServiceError
 from tests.conftest import WORLD_JSON
 
 
@@ -58,7 +58,7 @@ def test_moto_server_not_started_by_the_harness(running_moto, tmp_path):
 @pytest.fixture
 def stand_in(model):
     """A loopback stand-in for AWS: the emulator, with the world already in it."""
-    from models import Fixtures
+    from conformance.models import Fixtures
 
     server = Emulator(model, Fixtures.from_json(WORLD_JSON)).start()
     yield server

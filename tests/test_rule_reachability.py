@@ -11,8 +11,7 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
-from conformance.wire.service_model import model_for
-from models import (
+from conformance.models import (
     HistoryOp,
     Indeterminate,
     Model,
@@ -21,8 +20,8 @@ from models import (
     rules_for,
     wire_rules,
 )
-from models.realize import realize
-from strategies import (
+from conformance.models.realize import realize
+from conformance.strategies import (
     OPERATION_KINDS,
     Aim,
     Names,
@@ -33,6 +32,7 @@ from strategies import (
     fixture_worlds,
     requests,
 )
+from conformance.wire.service_model import model_for
 from tests.conftest import NOW
 from tests.helpers import fake_sign
 

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -15,15 +16,21 @@ from conformance.cli import main
 from conformance.reporting.trace import Trace
 from conformance.wire.schemas import validate
 
-MOTO_FAILS = ["BMU-WINDOW", "BMU-SIZE-LIMIT", "BMU-DUPLICATE", "MU-ACCEPT", "RC-RESOLVE", "RU-SIGNATURE"]
+ROOT = Path(__file__).resolve().parents[1]
+
+MOTO_FAILS = ["BMU-WINDOW", "BMU-SIZE-LIMIT", "BMU-DUPLICATE", "ALLOC-SUM"]
+# rules whose operation moto answers with 500 NotImplementedError, however it is asked
+MOTO_LACKS = {"MU-ACCEPT": "MeterUsage", "MU-WINDOW": "MeterUsage", "RC-RESOLVE": "ResolveCustomer",
+              "RU-SIGNATURE": "RegisterUsage"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def moto_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("moto") / "R"
     code = main(
-        ["run", "--target", "moto", "--budget", "quick", "--seed", "7", "--report", str(out),
-         "--rules", ",".join([*MOTO_FAILS, "BMU-EMPTY", "WIRE-MALFORMED"])]
+        ["run", "--target", "moto", "--profile", "2025-01", "--budget", "quick", "--seed", "7",
+         "--report", str(out),
+         "--rules", ",".join([*MOTO_FAILS, *MOTO_LACKS, "BMU-EMPTY", "WIRE-MALFORMED"])]
     )  # fmt: skip
     return code, out
 
@@ -41,9 +48,10 @@ def test_reference_run_passes_every_rule_asked(tmp_path, capsys):
     assert report["seed"] == 3 and report["budget"] == "quick" and report["target"] == "reference"
     # RETRY-CONVERGES injects faults of its own, in process; the run's other rules meet none
     faulted = {r["id"]: r["fault_rate"] for r in report["rules"] if r["faults"]}
-    assert faulted == {"RETRY-CONVERGES": 0.2}
+    assert faulted == {"RETRY-CONVERGES": 0.8}
     assert report["faults"]["rate"] == 0.0 and sum(report["faults"]["injected"].values()) > 0
-    assert "Faults injected (each kind at 0.2 in RETRY-CONVERGES): " in (tmp_path / "report.md").read_text()
+    report_md = (tmp_path / "report.md").read_text()
+    assert "Faults injected (chance a request is blocked: 0.8 in RETRY-CONVERGES): " in report_md
     out = capsys.readouterr().out
     assert "seed 3" in out and "[  6/6]" in out and "6 pass" in out
 
@@ -58,6 +66,9 @@ def test_moto_run_fails_the_rules_moto_breaks(moto_report):
         assert verdicts[rule]["trace"] == f"traces/{rule}.json"
         assert (out / verdicts[rule]["trace"]).exists()
     assert verdicts["BMU-EMPTY"]["verdict"] == "pass"
+    for rule, operation in MOTO_LACKS.items():
+        assert verdicts[rule]["verdict"] == "unimplemented" and verdicts[rule]["operation"] == operation
+        assert verdicts[rule]["trace"] is None
     # mock_aws takes no raw bodies, so WIRE-MALFORMED cannot be judged there: untestable with why
     assert verdicts["WIRE-MALFORMED"]["verdict"] == "untestable"
     assert "requests no SDK sends" in verdicts["WIRE-MALFORMED"]["reason"]
@@ -67,7 +78,9 @@ def test_junit_has_one_testcase_per_rule(moto_report):
     _, out = moto_report
     suite = ET.parse(out / "junit.xml").getroot()
     cases = {c.get("name"): c for c in suite.iter("testcase")}
-    assert set(cases) == {*MOTO_FAILS, "BMU-EMPTY", "WIRE-MALFORMED"}
+    assert set(cases) == {*MOTO_FAILS, *MOTO_LACKS, "BMU-EMPTY", "WIRE-MALFORMED"}
+    lacks = cases["MU-ACCEPT"].find("failure").get("message")
+    assert lacks.startswith("unimplemented: moto does not implement MeterUsage: 500 NotImplementedError")
     assert cases["BMU-WINDOW"].find("failure") is not None
     assert cases["BMU-EMPTY"].find("failure") is None
     assert cases["WIRE-MALFORMED"].find("skipped") is not None
@@ -82,6 +95,16 @@ def test_report_md_shows_expected_received_and_the_trace(moto_report):
     assert "Received: 200" in section
     assert "BatchMeterUsage {" in section
     assert f"conformance replay {out}/traces/BMU-WINDOW.json --target moto" in section
+
+
+def test_an_operation_moto_lacks_is_reported_once_apart_from_the_rules_it_breaks(moto_report, capsys):
+    _, out = moto_report
+    text = (out / "report.md").read_text()
+    for operation in set(MOTO_LACKS.values()):
+        assert text.count(f"**Not implemented: {operation}**") == 1
+    assert "The rules that need it: MU-ACCEPT, MU-WINDOW." in text
+    assert "## MU-ACCEPT" not in text  # no failure section: nothing the rule decides was wrong
+    assert text.splitlines()[2].startswith("**1 pass, 4 fail, 1 untestable, 4 unimplemented of 10 rules")
 
 
 def test_no_artifact_holds_a_credential(moto_report):
@@ -101,7 +124,7 @@ def test_saved_traces_validate_and_round_trip(moto_report):
         assert Trace.from_json(data).to_json() == data
 
 
-@pytest.mark.parametrize("rule", ["BMU-WINDOW", "BMU-DUPLICATE", "RU-SIGNATURE"])
+@pytest.mark.parametrize("rule", ["BMU-WINDOW", "BMU-DUPLICATE", "ALLOC-SUM"])
 def test_replay_reproduces_on_moto_and_not_on_reference(moto_report, rule, capsys):
     _, out = moto_report
     trace = out / "traces" / f"{rule}.json"
@@ -141,7 +164,8 @@ def test_generated_pytest_file_fails_while_moto_diverges(moto_report):
     [
         (["run", "--target", "nowhere"], "invalid choice: 'nowhere'"),
         (["run", "--target", "reference", "--rules", "BMU-NOPE"], "unknown rule 'BMU-NOPE'"),
-        (["run", "--target", "reference", "--rules", "MU-CLIENT-TOKEN"], "not in profile 2025-01"),
+        (["run", "--target", "reference", "--profile", "2025-01", "--rules", "MU-CLIENT-TOKEN"],
+         "not in profile 2025-01"),
         (["run", "--target", "reference", "--workers", "0"], "'0' is not a whole number >= 1"),
         (["run", "--target", "endpoint"], "needs --endpoint-url"),
         (["run", "--target", "aws"], "--allow-real-billing"),
@@ -230,6 +254,17 @@ def test_unreachable_endpoint_is_exit_3_and_leaves_no_report(tmp_path, capsys):
     assert not (tmp_path / "R").exists()
 
 
+@pytest.mark.parametrize("fixtures", [False, True])
+def test_an_unresolvable_host_is_named_as_such(fixtures, tmp_path, capsys):
+    """Not "does not speak the control protocol": nothing answered, whatever the fixtures."""
+    world = ["--fixtures", str(ROOT / "examples" / "world.json")] if fixtures else []
+    argv = ["run", "--target", "endpoint", "--endpoint-url", "http://no-such-host.invalid:8080", *world]
+    assert main([*argv, "--report", str(tmp_path / "R")]) == 3
+    err = capsys.readouterr().err
+    assert "the host no-such-host.invalid cannot be resolved" in err and err.count("\n") == 1
+    assert "control protocol" not in err and not (tmp_path / "R").exists()
+
+
 def exit_code(argv):
     """``main``'s exit code, whether it returns it or argparse exits with it."""
     try:
@@ -260,13 +295,20 @@ def test_a_moto_report_stays_small(moto_report):
     assert (out / "report.md").stat().st_size < 100_000
 
 
-def test_an_untestable_reason_names_the_operation_that_never_succeeded(tmp_path, capsys):
+def test_a_rule_whose_operation_the_target_lacks_names_the_operation(tmp_path, capsys):
     out = tmp_path / "R"
     main(["run", "--target", "moto", "--budget", "quick", "--seed", "1",
           "--rules", "MU-IDEMPOTENT,RU-NONCE", "--report", str(out)])  # fmt: skip
-    reasons = {r["id"]: r["reason"] for r in json.loads((out / "report.json").read_text())["rules"]}
-    assert reasons["MU-IDEMPOTENT"].startswith("MeterUsage never succeeded on moto: 500 NotImplementedError")
-    assert reasons["RU-NONCE"].startswith("RegisterUsage never succeeded on moto: 500 NotImplementedError")
+    rules = {r["id"]: r for r in json.loads((out / "report.json").read_text())["rules"]}
+    assert {r["verdict"] for r in rules.values()} == {"unimplemented"}
+    assert rules["MU-IDEMPOTENT"]["reason"].startswith(
+        "moto does not implement MeterUsage: 500 NotImplementedError"
+    )
+    assert rules["RU-NONCE"]["reason"].startswith(
+        "moto does not implement RegisterUsage: 500 NotImplementedError"
+    )
+    out = capsys.readouterr().out
+    assert "MeterUsage               unimplemented" in out and "1 rules need it" not in out
 
 
 @pytest.fixture(scope="module")
@@ -372,7 +414,7 @@ def test_report_md_opens_with_three_lines_whose_replay_runs_from_where_the_run_r
 
 def test_a_run_that_passes_says_how_to_repeat_it(tmp_path):
     argv = ["run", "--target", "reference", "--budget", "quick", "--seed", "2", "--rules", "BMU-EMPTY"]
-    assert main([*argv, "--report", str(tmp_path)]) == 0
+    assert main([*argv, "--profile", "2025-01", "--report", str(tmp_path)]) == 0
     head = (tmp_path / "report.md").read_text().splitlines()[2:5]
     assert head[:2] == ["**1 pass of 1 rules: exit 0.**  ", "No rule failed.  "]
     assert head[2] == (
@@ -382,9 +424,35 @@ def test_a_run_that_passes_says_how_to_repeat_it(tmp_path):
 
 
 def test_an_error_message_that_repeats_its_code_is_shown_once():
-    from models import ServiceError, describe_outcome
+    from conformance.models import ServiceError, describe_outcome
 
     code = "TimestampOutOfBoundsException"
     assert describe_outcome(ServiceError(code, 400, code)) == f"400 {code}"
     assert describe_outcome(ServiceError(code, 400, f"{code}: too old")) == f"400 {code}: too old"
     assert describe_outcome(ServiceError(code, 400, "too old")) == f"400 {code}: too old"
+
+
+def test_without_a_report_the_run_offers_no_trace_it_never_wrote(tmp_path, monkeypatch, capsys):
+    import shlex
+
+    monkeypatch.chdir(tmp_path)
+    argv = ["run", "--target", "moto", "--budget", "quick", "--seed", "1", "--rules", "BMU-WINDOW"]
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert "Replay it" not in out and not (tmp_path / "traces").exists()
+    command = re.search(r"^Repeat it: (.+)$", out, re.M).group(1)
+    assert "--rules BMU-WINDOW" in command and "--seed 1" in command
+    assert main(shlex.split(command)[1:]) == 1  # the printed command finds the divergence again
+
+
+def test_the_answers_that_say_an_operation_is_missing():
+    from conformance.engine.verdict import not_implemented
+    from conformance.models.outcomes import Indeterminate, ServiceError
+
+    assert not_implemented(ServiceError("NotImplementedError", 500, "The meter_usage action has not been"))
+    assert not_implemented(ServiceError("InternalFailure", 501))
+    assert not_implemented(ServiceError("UnknownOperationException", 400))
+    assert not_implemented(ServiceError("InternalFailure", 500, "API action not yet implemented"))
+    assert not not_implemented(ServiceError("InternalServiceErrorException", 500, "try again"))
+    assert not not_implemented(ServiceError("ThrottlingException", 400))
+    assert not not_implemented(Indeterminate("connection reset"))

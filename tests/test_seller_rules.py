@@ -7,8 +7,17 @@ from typing import Any
 
 import pytest
 
-from models.catalogue import CLIENT_RULES, RULES, RULES_BY_ID, Kind, rules_for
-from models.seller import LOG_RULES, Exchange, Fate, Lapse, billed, fingerprint, judge_log, judge_records
+from conformance.models.catalogue import CLIENT_RULES, RULES, RULES_BY_ID, Kind, rules_for
+from conformance.models.seller import (
+    LOG_RULES,
+    Exchange,
+    Fate,
+    Lapse,
+    billed,
+    fingerprint,
+    judge_log,
+    judge_records,
+)
 
 T0 = 1_764_316_800.0  # an hour boundary
 
@@ -184,3 +193,32 @@ def test_a_fingerprint_ignores_timestamps_and_client_tokens_only():
     )
     assert fingerprint("MeterUsage", a) != fingerprint("MeterUsage", {**a, "UsageQuantity": 9})
     assert fingerprint("MeterUsage", a) != fingerprint("BatchMeterUsage", a)
+
+
+def test_a_breach_of_exactly_once_names_every_record_lost_or_the_first_five_and_how_many_more():
+    from conformance.sellers.wording import breach_lines
+
+    def held(n: int) -> list[dict[str, Any]]:
+        return [
+            {"operation": "BatchMeterUsage", "productCode": "p", "customerIdentifier": f"c{i}",
+             "dimension": "d", "quantity": 1}
+            for i in range(n)
+        ]  # fmt: skip
+
+    _, received = breach_lines(judge_records(held(3), []))
+    assert received.startswith("3 records lost: ") and all(f"c{i} d" in received for i in range(3))
+    _, received = breach_lines(judge_records(held(8) + held(1), []))  # c0 held twice
+    assert received.startswith("9 records lost: ") and "c0 d quantity 1 (2 times)" in received
+    assert received.endswith("; and 3 more") and "c4 d" in received and "c5 d" not in received
+
+
+def test_a_client_rule_says_what_it_judged_and_in_plain_words_what_no_run_had():
+    from conformance.sellers.wording import judged_text
+
+    assert judged_text("CLIENT-BATCH-SIZE", 12) == "judged 12 BatchMeterUsage calls"
+    assert judged_text("CLIENT-BATCH-SIZE", 1) == "judged 1 BatchMeterUsage call"
+    assert judged_text("CLIENT-RETRY-UNPROCESSED", 0).startswith(
+        "not reached: no run had a record listed in UnprocessedRecords"
+    )
+    for rule in CLIENT_RULES:  # every client rule has its words
+        assert judged_text(rule.id, 2).startswith("judged 2 ")

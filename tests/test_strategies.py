@@ -10,8 +10,7 @@ import pytest
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
-from conformance.wire.service_model import model_for
-from models import (
+from conformance.models import (
     BatchMeterUsage,
     CallContext,
     ProcessBatch,
@@ -22,7 +21,7 @@ from models import (
     window_position,
     wire_size,
 )
-from strategies import (
+from conformance.strategies import (
     Names,
     Scene,
     batch_requests,
@@ -33,7 +32,13 @@ from strategies import (
     requests,
     sized_batch,
 )
-from strategies.allocations import DECIMAL_EDGES, invalid_quantities, quantity_members, valid_allocations
+from conformance.strategies.allocations import (
+    DECIMAL_EDGES,
+    invalid_quantities,
+    quantity_members,
+    valid_allocations,
+)
+from conformance.wire.service_model import model_for
 from tests.conftest import NOW
 
 QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conformance.models import ShapeIndex
+from conformance.models.shapes import OPERATIONS
+from conformance.strategies.shapes import constraint_sites, one_violation, valid_params, violating_params
 from conformance.wire.service_model import load_service_dict
-from models import ShapeIndex
-from models.shapes import OPERATIONS
-from strategies.shapes import constraint_sites, one_violation, valid_params, violating_params
 
 SHAPES = ShapeIndex(load_service_dict("2026-11"))
 SITES = [(op, site) for op in OPERATIONS for site in constraint_sites(SHAPES, op)]

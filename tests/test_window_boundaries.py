@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from models import Accept, ProcessBatch, Reject, get_profile, window_position
+from conformance.models import Accept, ProcessBatch, Reject, get_profile, window_position
 from tests.conftest import NOW
 from tests.helpers import CALLER, SELLER, batch, meter, rec
 from tests.rulecases import fires, silent

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conformance.reporting.wording import mismatch_text
-from conformance.wire.check import check_response, schema_errors
-from conformance.wire.protocol import encode_outcome
-from conformance.wire.service_model import load_shapes
-from models import (
+from conformance.models import (
     BatchMeterUsageResult,
     MeterUsageResult,
     RawResponse,
@@ -16,6 +12,10 @@ from models import (
     ServiceError,
     UsageRecord,
 )
+from conformance.reporting.wording import mismatch_text
+from conformance.wire.check import check_response, schema_errors
+from conformance.wire.protocol import encode_outcome
+from conformance.wire.service_model import load_shapes
 from tests.conftest import NOW
 
 SHAPES = load_shapes("2026-11")

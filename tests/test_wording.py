@@ -5,8 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from conformance.models.expect import Mismatch, Problem
 from conformance.reporting.wording import _WORDING, mismatch_text
-from models.expect import Mismatch, Problem
 
 ROOT = Path(__file__).resolve().parents[1]
 

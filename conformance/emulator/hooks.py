@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from models.expect import Register
-from models.model import Model
-from models.outcomes import Outcome
-from models.requests import CallContext, Request
-from models.wire import RawResponse
+from conformance.models.expect import Register
+from conformance.models.model import Model
+from conformance.models.outcomes import Outcome
+from conformance.models.requests import CallContext, Request
+from conformance.models.wire import RawResponse
 
 __all__ = ["NO_HOOKS", "Hooks", "Service", "Turn"]
 

@@ -20,12 +20,12 @@ from typing import Any
 
 from conformance.emulator.hooks import NO_HOOKS, Hooks
 from conformance.emulator.service import ReferenceService
+from conformance.models.model import Model
+from conformance.models.requests import from_epoch
+from conformance.models.world import FixtureError, Fixtures
 from conformance.wire.loopback import LoopbackServer
 from conformance.wire.protocol import CONTENT_TYPE, SCOPE_HEADER, caller_of
 from conformance.wire.schemas import SchemaError, validate
-from models.model import Model
-from models.requests import from_epoch
-from models.world import FixtureError, Fixtures
 
 __all__ = ["DEFAULT_SCOPE", "MAX_BODY", "SCOPE_HEADER", "Emulator", "Scope"]
 
@@ -38,11 +38,25 @@ DEFAULT_SCOPE = ""
 
 
 class Scope:
-    """One independent service instance: its world, records, tokens, callers, keys and clock."""
+    """One independent service instance: its world, records, tokens, callers, keys and clock.
+    ``served``: the world it starts with and a reset returns to (``conformance serve
+    --fixtures``, for the default scope; other scopes start empty)."""
 
-    def __init__(self, model: Model, shapes_first: bool, hooks: Hooks = NO_HOOKS) -> None:
+    def __init__(
+        self, model: Model, shapes_first: bool, hooks: Hooks = NO_HOOKS, served: Fixtures | None = None
+    ) -> None:
         self.service = ReferenceService(model, shapes_first=shapes_first, hooks=hooks)
         self.frozen: datetime | None = None
+        self.served = served
+        if served is not None:
+            self.declare(served)
+
+    def reset(self) -> None:
+        """Back to the served world, with nothing recorded, on wall time."""
+        self.service.reset()
+        self.frozen = None
+        if self.served is not None:
+            self.declare(self.served)
 
     def now(self) -> datetime:
         return self.frozen or datetime.now(UTC)
@@ -76,10 +90,9 @@ class Emulator(LoopbackServer):
         self.hooks = hooks  # tests and benchmarks only (conformance.emulator.hooks)
         self.shapes_first = shapes_first
         self.scopes = scopes  # False: a v1 emulator, which ignores the scope header
-        self._scopes: dict[str, Scope] = {DEFAULT_SCOPE: Scope(model, shapes_first, hooks)}
+        self.served = fixtures
+        self._scopes: dict[str, Scope] = {DEFAULT_SCOPE: self._default_scope()}
         self._scopes_lock = threading.Lock()
-        if fixtures is not None:
-            self.declare(fixtures)
         super().__init__(_handler(self), host, port)
 
     def scope(self, name: str = DEFAULT_SCOPE) -> Scope:
@@ -90,9 +103,13 @@ class Emulator(LoopbackServer):
             return self._scopes[name]
 
     def forget_scopes(self) -> None:
-        """``reset {"allScopes": true}``: every scope forgotten, the default one reset."""
+        """``reset {"allScopes": true}``: every scope forgotten, the default one reset (to the
+        world the emulator was served with)."""
         with self._scopes_lock:
-            self._scopes = {DEFAULT_SCOPE: Scope(self.model, self.shapes_first, self.hooks)}
+            self._scopes = {DEFAULT_SCOPE: self._default_scope()}
+
+    def _default_scope(self) -> Scope:
+        return Scope(self.model, self.shapes_first, self.hooks, served=self.served)
 
     @property
     def service(self) -> ReferenceService:
@@ -218,8 +235,7 @@ def _control_route(
         if _json_object(body).get("allScopes") is True:
             emulator.forget_scopes()
             return 200, {}
-        scope.service.reset()
-        scope.frozen = None
+        scope.reset()
         return 200, {}
     if method == "POST" and route == "/fixtures":
         data = _json_object(body)

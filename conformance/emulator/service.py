@@ -16,15 +16,23 @@ from typing import Any
 
 from conformance.emulator.hooks import NO_HOOKS, Hooks, Turn
 from conformance.emulator.signing import KeyRing
+from conformance.models.expect import Register
+from conformance.models.model import Model
+from conformance.models.outcomes import BatchMeterUsageResult, MeterUsageResult, Outcome
+from conformance.models.realize import realize
+from conformance.models.requests import (
+    BatchMeterUsage,
+    CallContext,
+    MeterUsage,
+    Request,
+    UsageRecord,
+    epoch,
+    wire_value,
+)
+from conformance.models.state import ModelState
+from conformance.models.wire import RawResponse
+from conformance.models.world import Fixtures, World
 from conformance.wire.protocol import decode_request, encode_outcome
-from models.expect import Register
-from models.model import Model
-from models.outcomes import BatchMeterUsageResult, MeterUsageResult, Outcome
-from models.realize import realize
-from models.requests import BatchMeterUsage, CallContext, MeterUsage, Request, UsageRecord, epoch, wire_value
-from models.state import ModelState
-from models.wire import RawResponse
-from models.world import Fixtures, World
 
 __all__ = ["ReferenceService"]
 

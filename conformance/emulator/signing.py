@@ -9,7 +9,7 @@ from typing import Any
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from models.expect import Register
+from conformance.models.expect import Register
 
 __all__ = ["KeyRing", "verify"]
 

@@ -21,21 +21,21 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_s
 
 from conformance.engine._repeatable import without_source_constants
 from conformance.engine.budget import BUDGETS, Budget
-from conformance.engine.verdict import exchange_step
+from conformance.engine.verdict import exchange_step, not_implemented
 from conformance.faults import FaultRates, draw_fault
+from conformance.models.catalogue import RULES_BY_ID, is_wire
+from conformance.models.expect import Allowed
+from conformance.models.model import Model, isolates
+from conformance.models.outcomes import Outcome, ServiceError
+from conformance.models.realize import realize
+from conformance.models.requests import BatchMeterUsage, CallContext, Request
+from conformance.models.state import ModelState
+from conformance.models.wire import wire_rules
+from conformance.models.world import Fixtures, World
 from conformance.reporting.results import Verdict
 from conformance.reporting.trace import TraceStep
+from conformance.strategies import Aim, Names, Scene, aim_for, clock_moves, fixture_changes, requests
 from conformance.targets.base import CAPABILITIES, Target, fault_target
-from models.catalogue import RULES_BY_ID, is_wire
-from models.expect import Allowed
-from models.model import Model, isolates
-from models.outcomes import Outcome, ServiceError
-from models.realize import realize
-from models.requests import BatchMeterUsage, CallContext, Request
-from models.state import ModelState
-from models.wire import wire_rules
-from models.world import Fixtures, World
-from strategies import Aim, Names, Scene, aim_for, clock_moves, fixture_changes, requests
 
 __all__ = [
     "WALL_CLOCK_TOLERANCE",
@@ -96,6 +96,8 @@ class CampaignResult:
     seed: int = 0
     # per operation sent: whether it ever succeeded, and the first answer when it had not yet
     answers: dict[str, tuple[bool, str]] = field(default_factory=dict)
+    # the operations every determinate answer of which said the target does not implement them
+    unimplemented: frozenset[str] = frozenset()
 
 
 def run_campaign(campaign: Campaign) -> CampaignResult:
@@ -109,13 +111,18 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
     first: list[Divergence] = []  # the first divergence seen, whatever Hypothesis does next
 
     answers: dict[str, tuple[bool, str]] = {}
+    implemented: dict[str, bool] = {}
 
     def count(n: int) -> None:
         exercised[0] += n
 
-    def answered(operation: str, succeeded: bool, observed: str) -> None:
+    def answered(operation: str, outcome: Outcome, observed: str) -> None:
         ever, first = answers.get(operation, (False, observed))
-        answers[operation] = (ever or succeeded, first)
+        answers[operation] = (ever or not isinstance(outcome, ServiceError), first)
+        implemented[operation] = implemented.get(operation, False) or not not_implemented(outcome)
+
+    def unimplemented() -> frozenset[str]:
+        return frozenset(op for op, known in implemented.items() if not known)
 
     budget = campaign.budget
     round_seed = campaign.seed
@@ -138,27 +145,32 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
                     phases=campaign.phases,
                 ),
             )
-        except Divergence as divergence:
-            return CampaignResult(
-                campaign.rule, Verdict.FAIL, exercised[0], divergence.steps, divergence.reasons, round_seed
-            )
-        except (FlakyFailure, FlakyStrategyDefinition) as flaky:
-            # Hypothesis's own replay of an example went differently (a target without reset, or
-            # on wall time, changes what the strategies draw): keep the first failure, which the
-            # engine's replay judges flaky or not; with none, the examples run so far stand
-            if first:
-                seen = first[0]
+        except (Divergence, FlakyFailure, FlakyStrategyDefinition) as ended:
+            # Hypothesis's own replay of an example may go differently (a target without reset,
+            # or on wall time, changes what the strategies draw): keep the first failure, which
+            # the engine's replay judges flaky or not; with none, the examples run so far stand
+            seen = ended if isinstance(ended, Divergence) else first[0] if first else None
+            if seen is not None:
                 return CampaignResult(
-                    campaign.rule, Verdict.FAIL, exercised[0], seen.steps, seen.reasons, round_seed
+                    campaign.rule,
+                    Verdict.FAIL,
+                    exercised[0],
+                    seen.steps,
+                    seen.reasons,
+                    round_seed,
+                    answers,
+                    unimplemented(),
                 )
-            if isinstance(flaky, FlakyFailure):
-                raise RuntimeError(f"campaign {campaign.rule}: {flaky}") from flaky
+            if isinstance(ended, FlakyFailure):
+                raise RuntimeError(f"campaign {campaign.rule}: {ended}") from ended
             if not exercised[0] and rounds < budget.rounds:
                 rounds += 1  # the target cut the round short, it was not spent: another one
         if exercised[0]:
             return CampaignResult(campaign.rule, Verdict.PASS, exercised[0], seed=round_seed)
         round_number += 1
-    return CampaignResult(campaign.rule, Verdict.NOT_REACHED, 0, seed=round_seed, answers=answers)
+    return CampaignResult(
+        campaign.rule, Verdict.NOT_REACHED, 0, seed=round_seed, answers=answers, unimplemented=unimplemented()
+    )
 
 
 # How many times a campaign (aimed at retries, or on a target with injected faults) sends one
@@ -206,7 +218,7 @@ def _machine(
     campaign: Campaign,
     count: Callable[[int], None],
     first: list[Divergence],
-    answered: Callable[[str, bool, str], None],
+    answered: Callable[[str, Outcome, str], None],
 ) -> type[RuleBasedStateMachine]:
     model, target, names, aim = campaign.model, campaign.target, Names(campaign.namespace), campaign.aim
     memo: dict[Any, Any] = {}  # strategies of this campaign's worlds and clocks (Scene.kept)
@@ -214,7 +226,7 @@ def _machine(
     # each request's faults are drawn from the example's data, not the target's plan: they are
     # part of the example, so Hypothesis replays an example with the faults it met (a plan the
     # target keeps would go on drawing, and a replayed example meet other faults: flaky rounds)
-    rates = FaultRates.each(campaign.faults) if campaign.faults else None
+    rates = FaultRates.spread(campaign.faults) if campaign.faults else None
     faulty = fault_target(target)
 
     class ConformanceMachine(RuleBasedStateMachine):
@@ -314,9 +326,7 @@ def _machine(
             )
             check = stepped.check
             if not check.judgement.indeterminate:
-                answered(
-                    request.operation, not isinstance(stepped.outcome, ServiceError), stepped.step.observed
-                )
+                answered(request.operation, stepped.outcome, stepped.step.observed)
             self.steps.append(stepped.step)
             self.sent.append((request, context))
             self.state = stepped.state

@@ -7,9 +7,9 @@ conflicting quantities, several callers, batches for one customer and for two, M
 BatchMeterUsage, and in 2026-11 ClientTokens and AgentCore callers. Every request's invocation
 time, completion time and outcome make a history; the history conforms when some order of its
 requests that respects real time (one that completed before another began comes first) explains
-every outcome through the model (``models.linearizability``, a Wing & Gong search as Knossos
+every outcome through the model (``conformance.models.linearizability``, a Wing & Gong search as Knossos
 does it) and, on a target that lists its records, leaves the model holding what it lists (the
-records oracle, ``models.records``). With injected faults each request meets its own, and an
+records oracle, ``conformance.models.records``). With injected faults each request meets its own, and an
 indeterminate outcome may have taken effect or not.
 
 A history no order explains is shrunk by sending fewer of its requests at once again: a
@@ -29,17 +29,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from conformance.models.expect import describe_outcome
+from conformance.models.linearizability import HistoryOp, linearize
+from conformance.models.model import Model
+from conformance.models.records import record_differences
+from conformance.models.requests import BatchMeterUsage, CallContext, MeterUsage, Request, UsageRecord
+from conformance.models.state import ModelState
+from conformance.models.world import Fixtures, World
 from conformance.reporting.results import RuleResult, RunConfig, Verdict
 from conformance.reporting.trace import Trace, TraceStep
 from conformance.targets import Target
 from conformance.targets.base import RECORDS, fault_target
-from models.expect import describe_outcome
-from models.linearizability import HistoryOp, linearize
-from models.model import Model
-from models.records import record_differences
-from models.requests import BatchMeterUsage, CallContext, MeterUsage, Request, UsageRecord
-from models.state import ModelState
-from models.world import Fixtures, World
 
 __all__ = ["ATTEMPTS", "CONCURRENT_RULE", "Happened", "certify_linearizable", "explained", "run_at_once"]
 

@@ -24,10 +24,10 @@ from datetime import timedelta
 from typing import Any
 
 from conformance.engine.replay import ReplayResult, replay
+from conformance.models.model import Model
+from conformance.models.requests import BatchMeterUsage, MeterUsage, RegisterUsage, Request, UsageRecord
 from conformance.reporting.trace import Trace, TraceStep
 from conformance.targets import Target
-from models.model import Model
-from models.requests import BatchMeterUsage, MeterUsage, RegisterUsage, Request, UsageRecord
 
 __all__ = ["minimize"]
 

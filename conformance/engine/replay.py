@@ -9,14 +9,14 @@ from pathlib import Path
 from conformance.engine.campaign import judging_model, wall_clock
 from conformance.engine.concurrency import replay_at_once
 from conformance.engine.verdict import exchange_step
+from conformance.models.catalogue import RULES_BY_ID
+from conformance.models.model import Model
+from conformance.models.world import World
 from conformance.reporting.render import labelled, render_step
 from conformance.reporting.trace import Trace, TraceStep, shift_request
 from conformance.targets import FAULTABLE, Target, TargetOptions, TargetUsageError, make_target
 from conformance.targets.base import FAULTS, fault_target
 from conformance.wire.service_model import model_for
-from models.catalogue import RULES_BY_ID
-from models.model import Model
-from models.world import World
 
 __all__ = ["ReplayResult", "ReplayedStep", "diff_lines", "replay", "replay_file"]
 

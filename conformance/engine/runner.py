@@ -27,15 +27,15 @@ from conformance.engine.concurrency import CONCURRENT_RULE, certify_linearizable
 from conformance.engine.minimize import minimize
 from conformance.engine.replay import replay
 from conformance.faults import FaultRates
+from conformance.models.catalogue import RULES_BY_ID, Kind
+from conformance.models.model import Model
 from conformance.reporting.results import RuleResult, RunConfig, Verdict
 from conformance.reporting.trace import Trace
+from conformance.strategies import minimal_world
 from conformance.targets import CAPABILITIES, Target, TargetSetupError, make_target
 from conformance.targets.base import fault_target
 from conformance.targets.http import ControlClient, ControlError
 from conformance.wire.service_model import model_for
-from models.catalogue import RULES_BY_ID, Kind
-from models.model import Model
-from strategies import minimal_world
 
 __all__ = [
     "NEEDS_FAULTS",
@@ -43,6 +43,7 @@ __all__ = [
     "START",
     "RuleResult",
     "RunConfig",
+    "check_reachable",
     "open_target",
     "parallelism",
     "run",
@@ -60,15 +61,16 @@ _NOT_CONCURRENT = (
     "needs concurrent clients on a target the harness resets and sets the clock of "
     "(reference, reference-server, or an endpoint with the control protocol)"
 )
-# Rules tested only through injected faults: their campaigns inject faults at RETRY_FAULTS, or at
-# the run's rate where it is higher, on a target announcing ``faults``. At 0.2 of each kind a
-# campaign loses an answer often enough to kill an emulator that records a retry twice in every
-# seed (at 0.1, in 17 or 18 of 20).
+# Rules tested only through injected faults: their campaigns inject faults at RETRY_FAULTS (the
+# chance a request is blocked; above what --faults allows a run, since the campaign retries
+# every indeterminate answer until decided), on a target announcing ``faults``. At 0.8 a campaign
+# loses an answer often enough to kill an emulator that records a retry twice in every seed (at
+# 0.4, in 17 or 18 of 20).
 NEEDS_FAULTS = {
     "RETRY-CONVERGES": "needs faults injected between the harness and the target (a throttle, a "
     "lost answer), which the harness does in front of reference, reference-server and endpoint only",
 }
-RETRY_FAULTS = 0.2
+RETRY_FAULTS = 0.8
 
 # Targets every worker would share: campaigns on them run one at a time (an endpoint that
 # announces the control protocol's scopes excepted: each worker works in a scope of its own).
@@ -120,25 +122,33 @@ def run(
 
 def parallelism(config: RunConfig) -> tuple[int, str | None]:
     """How many campaigns run at once, and why fewer than asked (None: as asked). Side effects:
-    asks an ``endpoint`` what it announces (``GET /_conformance``), and opens (resets) a moto
-    server the user started, so a target that cannot be reached is found before any worker
-    starts; raises TargetSetupError when nothing answers."""
-    if config.target.name == "moto-server" and config.target.endpoint_url:
-        _, target = open_target(config)
-        target.close()
+    those of :func:`check_reachable`, so a target that cannot be reached is found before any
+    worker starts; raises TargetSetupError when nothing answers."""
+    announced = check_reachable(config)
     asked = max(1, config.workers)
     if asked == 1 or config.target.name not in _SHARED:
         return asked, None
     if config.target.name == "endpoint" and config.target.endpoint_url:
-        url = config.target.endpoint_url
-        try:
-            announced = ControlClient(url).probe() or frozenset()
-        except ControlError as exc:
-            raise TargetSetupError(f"endpoint {url} cannot be reached: {exc}") from None
         if {"reset", "fixtures", "scopes"} <= announced:
             return asked, None
         return 1, "the endpoint announces no scopes: campaigns run one at a time"
     return 1, f"every campaign shares the {config.target.name} target: campaigns run one at a time"
+
+
+def check_reachable(config: RunConfig) -> frozenset[str]:
+    """What a user-started server announces of the control protocol (empty: nothing, or an
+    in-process target). Raises TargetSetupError when nothing answers. Side effects: asks an
+    ``endpoint`` ``GET /_conformance``; opens (resets) a moto server the user started."""
+    url = config.target.endpoint_url
+    if config.target.name == "moto-server" and url:
+        _, target = open_target(config)
+        target.close()
+    if config.target.name == "endpoint" and url:
+        try:
+            return ControlClient(url).probe() or frozenset()
+        except ControlError as exc:
+            raise TargetSetupError(f"endpoint {url} cannot be reached: {exc}") from None
+    return frozenset()
 
 
 def _results(config: RunConfig, rules: list[str], workers: int) -> Iterator[RuleResult]:
@@ -189,8 +199,8 @@ def rule_seed(seed: int, rule: str) -> int:
 
 
 def fault_rate(config: RunConfig, rule: str) -> float:
-    """Each fault kind's rate in ``rule``'s campaign: the run's, and at least RETRY_FAULTS for a
-    rule tested only through faults."""
+    """The fault rate of ``rule``'s campaign (:meth:`FaultRates.spread`): the run's, and at least
+    RETRY_FAULTS for a rule tested only through faults."""
     return max(config.target.faults, RETRY_FAULTS) if rule in NEEDS_FAULTS else config.target.faults
 
 
@@ -205,7 +215,7 @@ def run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> Rule
     if faulty is not None:
         # a campaign draws each request's faults from its examples; the concurrency phase from
         # this plan, seeded per rule so that it meets the same faults whichever worker runs it
-        faulty.set_faults(FaultRates.each(rate), rule_seed(config.seed, rule))
+        faulty.set_faults(FaultRates.spread(rate), rule_seed(config.seed, rule))
     injected = faulty.faults_injected if faulty is not None else dict
     before = Counter(injected())
     result = _run_rule(config, rule, model, target, rate)
@@ -245,6 +255,13 @@ def _run_rule(config: RunConfig, rule: str, model: Model, target: Target, rate: 
     seconds = (datetime.now(UTC) - started).total_seconds()
     if result.verdict == Verdict.PASS:
         return RuleResult(rule, Verdict.PASS, result.exercised, seconds=seconds)
+    missing = _missing_operation(rule, result)
+    if missing is not None:
+        answer = result.answers[missing][1].splitlines()[0]
+        reason = f"{target.name} does not implement {missing}: {answer}"
+        return RuleResult(
+            rule, Verdict.UNIMPLEMENTED, 0, reason, received=answer, seconds=seconds, operation=missing
+        )
     if result.verdict == Verdict.NOT_REACHED:
         return _unreached(rule, target, config.budget, seconds, result.answers)
     trace = minimize(_trace(config, campaign, result, clock), target, model)
@@ -269,6 +286,17 @@ _OPERATIONS = {
     Kind.RESOLVE: "ResolveCustomer",
     Kind.REGISTER: "RegisterUsage",
 }
+
+
+def _missing_operation(rule: str, result: CampaignResult) -> str | None:
+    """The operation the rule failed or went unreached for because the target does not
+    implement it (every answer said so), if that is why."""
+    if result.verdict == Verdict.FAIL:
+        failing = result.steps[-1].request
+        operation = failing.operation if failing is not None else None
+    else:
+        operation = _OPERATIONS.get(RULES_BY_ID[rule].kind)
+    return operation if operation in result.unimplemented else None
 
 
 def _unreached(

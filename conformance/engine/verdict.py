@@ -5,25 +5,43 @@ and :func:`exchange_step`, the one place a request goes allowed → invoke → j
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from conformance.models.catalogue import is_wire
+from conformance.models.expect import Allowed, Judgement, Mismatch, Problem, ProcessBatch
+from conformance.models.model import Model, faults, isolates
+from conformance.models.outcomes import BatchMeterUsageResult, Outcome, ServiceError
+from conformance.models.records import Difference, record_differences
+from conformance.models.requests import BatchMeterUsage, CallContext, MeterUsage, Request
+from conformance.models.shapes import ShapeIndex
+from conformance.models.state import ModelState, UsageKey
 from conformance.reporting.trace import TraceStep
 from conformance.reporting.wording import mismatch_text
 from conformance.targets.base import RECORDS, Target
 from conformance.targets.client import Exchange
 from conformance.wire.check import check_response
-from models.catalogue import is_wire
-from models.expect import Allowed, Judgement, Mismatch, Problem, ProcessBatch
-from models.model import Model, faults, isolates
-from models.outcomes import BatchMeterUsageResult, Outcome, ServiceError
-from models.records import Difference, record_differences
-from models.requests import BatchMeterUsage, CallContext, MeterUsage, Request
-from models.shapes import ShapeIndex
-from models.state import ModelState, UsageKey
 
-__all__ = ["RuleCheck", "Stepped", "check_rule", "exchange_step"]
+__all__ = ["RuleCheck", "Stepped", "check_rule", "exchange_step", "not_implemented"]
+
+# How implementations say they lack an operation: moto's 500 NotImplementedError, a Smithy
+# server's UnknownOperationException, HTTP 501, or a message that says so.
+_NOT_IMPLEMENTED_CODES = frozenset({"NotImplementedError", "NotImplemented", "UnknownOperationException"})
+
+
+def not_implemented(outcome: Outcome) -> bool:
+    """Whether an answer says the target does not implement the operation at all (no rule's
+    answer: the operation is missing, which a report says once, apart from broken rules)."""
+    if not isinstance(outcome, ServiceError):
+        return False
+    message = (outcome.message or "").lower()
+    return (
+        outcome.status == 501
+        or outcome.code in _NOT_IMPLEMENTED_CODES
+        or "not implemented" in message
+        or "not yet implemented" in message
+    )
 
 
 @dataclass(frozen=True)
@@ -61,7 +79,13 @@ def check_rule(
         operation = None if exchange.request.operation == "Raw" else exchange.request.operation
         wire = check_response(operation, exchange.raw, shapes)
         decided = decided or rule in wire.decided
-        own += [m for m in wire.mismatches if m.rule == rule]
+        on_wire = [m for m in wire.mismatches if m.rule == rule]
+        own += on_wire
+        if on_wire and judgement.conforms:
+            # the answer's content is as allowed, so Expected and Received would read the same:
+            # Received says what on the wire differs
+            differs = "; ".join(mismatch_text(m) for m in on_wire)
+            judgement = replace(judgement, received=f"{judgement.received}; on the wire: {differs}")
     if judgement.indeterminate:
         return RuleCheck(judgement, False, ())
     if not own:

@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from conformance.faults.plan import Fault
-from models.wire import RawResponse
+from conformance.models.wire import RawResponse
 
 __all__ = ["FaultInjector"]
 

@@ -33,24 +33,32 @@ FAULT_KINDS = (*BLOCKING, "latency", "unprocessed")
 _MAX_LATENCY_MS = 50
 
 
-MAX_RATE = 0.25  # each kind's: the four blocking kinds together must stay at most 1
+# ``--faults RATE`` is the chance that a request is blocked (throttled, failed, or reset before or
+# after the target saw it), and, for a request that is not, of each harmless fault (latency, a
+# batch record reported unprocessed). At most half: a correct client's retries (and a campaign's,
+# which settles an indeterminate answer in a few sends) still get through.
+MAX_RATE = 0.5
 
 
 def parse_rate(text: str) -> float:
-    """``--faults RATE``: a number from 0 to MAX_RATE. Raises ValueError saying so."""
+    """``--faults RATE``: the chance that a request is blocked, from 0 to MAX_RATE (see
+    :meth:`FaultRates.spread`). Raises ValueError saying so."""
     try:
         rate = float(text)
     except ValueError:
         rate = -1.0
     if not 0 <= rate <= MAX_RATE:
-        raise ValueError(f"{text!r} is not a rate from 0 to {MAX_RATE} (four kinds block a request)")
+        raise ValueError(
+            f"{text!r} is not a fault rate from 0 to {MAX_RATE} (the chance that a request is blocked)"
+        )
     return rate
 
 
 @dataclass(frozen=True)
 class FaultRates:
-    """The probability of each fault kind per service request (each in [0, 1]; the blocking
-    kinds together at most 1)."""
+    """The chance of each fault kind per service request. At most one blocking kind meets a
+    request, so those rates together are at most 1 and their sum is the chance that a request
+    is blocked; latency and a record reported unprocessed are drawn on their own."""
 
     throttle: float = 0.0
     internal: float = 0.0
@@ -60,16 +68,23 @@ class FaultRates:
     unprocessed: float = 0.0
 
     @classmethod
-    def each(cls, rate: float) -> FaultRates:
-        """Every kind at ``rate``."""
-        return cls(rate, rate, rate, rate, rate, rate)
+    def spread(cls, rate: float) -> FaultRates:
+        """What ``--faults RATE`` means: a request is blocked with chance ``rate``, its kind
+        drawn evenly from the four; delayed with chance ``rate``; and a batch answered 200 has
+        one record reported unprocessed with chance ``rate``."""
+        each = rate / len(BLOCKING)
+        return cls(each, each, each, each, rate, rate)
 
     def of(self, kind: str) -> float:
         return float(getattr(self, kind.replace("-", "_")))
 
+    @property
+    def blocked(self) -> float:
+        """The chance that a request is blocked."""
+        return sum(self.of(kind) for kind in BLOCKING)
+
     def __post_init__(self) -> None:
-        rates = [self.of(kind) for kind in FAULT_KINDS]
-        if any(not 0 <= r <= 1 for r in rates) or sum(self.of(k) for k in BLOCKING) > 1:
+        if any(not 0 <= self.of(kind) <= 1 for kind in FAULT_KINDS) or self.blocked > 1 + 1e-9:
             raise ValueError("fault rates must be in [0, 1], the blocking ones together at most 1")
 
     @property

@@ -9,7 +9,7 @@ own seeded plan: at most one of ``throttle``, ``internal``, ``reset-before`` and
 
 Control routes (``/_conformance...``) pass through untouched. Every injected fault is counted
 (:meth:`FaultProxy.counts`). With ``log=True`` the proxy also keeps every service request it
-saw as an :class:`models.seller.Exchange` (:meth:`FaultProxy.take_log`): how ``conformance
+saw as an :class:`conformance.models.seller.Exchange` (:meth:`FaultProxy.log`): how ``conformance
 client`` judges a seller's code. :meth:`FaultProxy.use` swaps where faults come from (a seeded
 plan, or a schedule by request). The proxy binds 127.0.0.1 and serves in a thread.
 """
@@ -27,9 +27,9 @@ from typing import Any, Protocol
 
 from conformance.faults.inject import FaultInjector
 from conformance.faults.plan import FAULT_HEADER, Fault, FaultPlan, FaultRates
+from conformance.models.seller import Exchange
+from conformance.models.wire import RawResponse
 from conformance.wire.loopback import LoopbackServer
-from models.seller import Exchange
-from models.wire import RawResponse
 
 __all__ = ["FaultProxy", "FaultSource"]
 
@@ -73,12 +73,11 @@ class FaultProxy(LoopbackServer):
             self._source, self._requests, self._log = source, 0, []
             self.injector = FaultInjector()
 
-    def take_log(self) -> list[Exchange]:
-        """The service requests seen since the last :meth:`use` or :meth:`take_log`, in the
-        order they arrived (``log=True`` only). Side effect: empties the log."""
+    def log(self) -> list[Exchange]:
+        """The service requests seen since the last :meth:`use`, in the order they arrived
+        (``log=True`` only). Reading leaves the log as it is."""
         with self._lock:
-            log, self._log = sorted(self._log, key=lambda e: e.index), []
-            return log
+            return sorted(self._log, key=lambda e: e.index)
 
     def _next(self, named: str | None, operation: str, body: bytes) -> tuple[int, Fault]:
         with self._lock:

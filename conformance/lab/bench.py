@@ -24,11 +24,11 @@ from typing import Any
 
 from conformance.engine.runner import RunConfig, open_target, run, run_rule
 from conformance.faults import FaultRates
+from conformance.models.requests import CallContext, Request
+from conformance.models.world import Fixtures
 from conformance.targets import Target, TargetOptions
 from conformance.targets.base import FaultTarget, fault_target
 from conformance.targets.client import Exchange
-from models.requests import CallContext, Request
-from models.world import Fixtures
 
 __all__ = ["BENCH_RULES", "SPEED_TARGETS", "SpeedRow", "measure_target", "render_speed", "workers_speedup"]
 

@@ -24,9 +24,9 @@ from decimal import Decimal
 from typing import Any
 
 from conformance.emulator.hooks import Hooks, Service, Turn
-from models.expect import Register
-from models.model import Model, hour_of
-from models.outcomes import (
+from conformance.models.expect import Register
+from conformance.models.model import Model, hour_of
+from conformance.models.outcomes import (
     BatchMeterUsageResult,
     MeterUsageResult,
     Outcome,
@@ -34,7 +34,7 @@ from models.outcomes import (
     ResolveCustomerResult,
     ServiceError,
 )
-from models.requests import (
+from conformance.models.requests import (
     BatchMeterUsage,
     MeterUsage,
     RegisterUsage,
@@ -42,7 +42,7 @@ from models.requests import (
     UsageRecord,
     from_epoch,
 )
-from models.wire import RawResponse
+from conformance.models.wire import RawResponse
 
 __all__ = ["CORRECT", "MUTANTS", "Mutant", "Turn"]
 
@@ -758,6 +758,12 @@ MUTANTS: dict[str, Mutant] = {
             "error-with-500", ("WIRE-STATUS",), "client errors sent with status 500", raw=_error_status(500)
         ),
         Mutant("error-without-type", ("WIRE-ERROR-SHAPE",), "error bodies carry no __type", raw=_untyped),
+        Mutant(
+            "json-as-text",
+            ("WIRE-JSON",),
+            "JSON answers labelled Content-Type text/plain",
+            raw=lambda raw: replace(raw, content_type="text/plain"),
+        ),
         # concurrency
         Mutant(
             "racy-duplicate-check",

@@ -21,11 +21,11 @@ from multiprocessing import get_context
 
 from conformance.engine.runner import START, RunConfig, run, run_rule
 from conformance.lab.mutants import MUTANTS, Mutant
+from conformance.models.catalogue import rules_for
 from conformance.reporting.results import Verdict
+from conformance.strategies import minimal_world
 from conformance.targets import ReferenceTarget, TargetOptions
 from conformance.wire.service_model import model_for
-from models.catalogue import rules_for
-from strategies import minimal_world
 
 __all__ = [
     "Certified",

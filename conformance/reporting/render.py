@@ -11,9 +11,9 @@ import hashlib
 import json
 from typing import Any
 
+from conformance.models.requests import RawRequest, to_wire
 from conformance.reporting.trace import TraceStep
 from conformance.reporting.wording import mismatch_text
-from models.requests import RawRequest, to_wire
 
 __all__ = ["LIMIT", "bounded_json", "bounded_text", "labelled", "mismatch_text", "render_step"]
 

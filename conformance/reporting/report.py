@@ -6,24 +6,24 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from conformance import __version__
+from conformance.models.catalogue import RULES_BY_ID
 from conformance.reporting.render import labelled, render_step
 from conformance.reporting.results import RuleResult, RunConfig, Verdict
-from conformance.reporting.trace import pytest_source
+from conformance.reporting.trace import write_replay
 from conformance.targets import TargetOptions
 from conformance.wire.schemas import validate
-from models.catalogue import RULES_BY_ID
 
 __all__ = [
     "REPORT_FILES",
@@ -35,6 +35,7 @@ __all__ = [
     "rerun_command",
     "summary_table",
     "trace_path",
+    "unimplemented_operations",
 ]
 
 VERDICTS = tuple(Verdict)
@@ -97,6 +98,7 @@ class Report:
                     "faults": dict(r.faults),
                     "fault_rate": r.fault_rate,
                     "histories": len(r.histories),
+                    "operation": r.operation,
                 }
                 for r in self.results
             ],
@@ -135,17 +137,16 @@ class Report:
             (directory / "traces").mkdir()
         for result in traces:
             assert result.trace is not None
-            name = f"{result.id}.json"
-            result.trace.save(directory / "traces" / name)
-            module = "test_" + re.sub(r"\W", "_", result.id.lower()) + ".py"
-            (directory / "traces" / module).write_text(pytest_source(name, result.trace))
+            write_replay(directory / "traces", result.trace)
 
     def junit(self, directory: Path | None = None) -> bytes:
         suite = ET.Element(
             "testsuite",
             name=f"metering-conformance {self.config.target.name} {self.config.profile}",
             tests=str(len(self.results)),
-            failures=str(sum(r.verdict in (Verdict.FAIL, Verdict.FLAKY) for r in self.results)),
+            failures=str(
+                sum(r.verdict in (Verdict.FAIL, Verdict.FLAKY, Verdict.UNIMPLEMENTED) for r in self.results)
+            ),
             errors=str(self.counts.get(Verdict.NOT_REACHED, 0)),
             skipped=str(self.counts.get(Verdict.UNTESTABLE, 0)),
             time=f"{self.seconds:.1f}",
@@ -157,6 +158,8 @@ class Report:
             if result.verdict in (Verdict.FAIL, Verdict.FLAKY):
                 failure = ET.SubElement(case, "failure", message=f"{result.verdict}: {result.reason}")
                 failure.text = failure_text(result, self.config.target, _saved_at(result, directory))
+            elif result.verdict == Verdict.UNIMPLEMENTED:
+                ET.SubElement(case, "failure", message=f"{result.verdict}: {result.reason}")
             elif result.verdict == Verdict.NOT_REACHED:
                 ET.SubElement(case, "error", message=result.reason or "not reached")
             elif result.verdict == Verdict.UNTESTABLE:
@@ -173,9 +176,9 @@ class Report:
             for r in faulted:
                 if r.fault_rate != base:
                     by_rate.setdefault(r.fault_rate, []).append(r.id)
-            parts = [f"at {base} per request in every campaign"] if base else []
-            parts += [f"at {rate} in {', '.join(ids)}" for rate, ids in sorted(by_rate.items())]
-            lines += [f"Faults injected (each kind {'; '.join(parts)}): {injected}.", ""]
+            parts = [f"{base} in every campaign"] if base else []
+            parts += [f"{rate} in {', '.join(ids)}" for rate, ids in sorted(by_rate.items())]
+            lines += [f"Faults injected (chance a request is blocked: {'; '.join(parts)}): {injected}.", ""]
         histories = self.histories()
         if histories["checked"]:
             sizes = [n for r in self.results for n in r.histories]
@@ -188,8 +191,8 @@ class Report:
 
     def first_failure(self) -> RuleResult | None:
         """The rule a reader should look at first: the first that failed, else the first flaky,
-        else the first not reached."""
-        for verdict in (Verdict.FAIL, Verdict.FLAKY, Verdict.NOT_REACHED):
+        else the first whose operation the target does not implement, else the first not reached."""
+        for verdict in (Verdict.FAIL, Verdict.FLAKY, Verdict.UNIMPLEMENTED, Verdict.NOT_REACHED):
             for result in self.results:
                 if result.verdict == verdict:
                     return result
@@ -224,6 +227,7 @@ class Report:
             f"{self.seconds:.0f} s.",
             "",
             *self._fault_lines(),
+            *_unimplemented_lines(self.results),
             "| Rule | Verdict | Decided | Note |",
             "|---|---|---:|---|",
         ]
@@ -245,6 +249,28 @@ class Report:
         return "\n".join(lines) + "\n"
 
 
+def unimplemented_operations(results: Sequence[RuleResult]) -> dict[str, list[RuleResult]]:
+    """The operations the target does not implement, each with the rules that need it."""
+    missing: dict[str, list[RuleResult]] = {}
+    for r in results:
+        if r.verdict == Verdict.UNIMPLEMENTED and r.operation is not None:
+            missing.setdefault(r.operation, []).append(r)
+    return missing
+
+
+def _unimplemented_lines(results: Sequence[RuleResult]) -> list[str]:
+    """report.md's word on each operation the target lacks, once, apart from broken rules."""
+    lines = []
+    for operation, needing in unimplemented_operations(results).items():
+        answer = needing[0].received
+        rules = ", ".join(r.id for r in needing)
+        lines += [
+            f"**Not implemented: {operation}** (it answers {answer}). The rules that need it: {rules}.",
+            "",
+        ]
+    return lines
+
+
 def _code_span(line: str) -> str:
     """``Replay it: conformance …`` with the command as Markdown code."""
     label, _, command = line.partition(": ")
@@ -253,10 +279,10 @@ def _code_span(line: str) -> str:
 
 def _saved_at(result: RuleResult, directory: Path | None) -> str | None:
     """Where ``result``'s trace is in a report written to ``directory`` (as the user named it);
-    relative to the report directory when there is none."""
+    None when no report is written (no trace file exists to replay) or the result has no trace."""
     path = trace_path(result)
     if path is None or directory is None:
-        return path
+        return None
     return str(Path(directory) / path)
 
 
@@ -326,11 +352,21 @@ def summary_table(results: list[RuleResult] | tuple[RuleResult, ...], width: int
     rows = [
         f"{r.id:<24} {r.verdict:<12} {r.exercised:>7}  {_shortened(_first_line(r.reason), width)}"
         for r in results
-        if r.verdict != Verdict.PASS
+        if r.verdict not in (Verdict.PASS, Verdict.UNIMPLEMENTED)
+    ]
+    # an operation the target lacks is one line, not one per rule that needs it
+    rows += [
+        f"{operation:<24} {'unimplemented':<12} {'':>7}  "
+        + _shortened(f"{_needing(len(needing))} it; it answers {needing[0].received}", width)
+        for operation, needing in unimplemented_operations(results).items()
     ]
     lines = [f"{'rule':<24} {'verdict':<12} {'decided':>7}  reason", *rows] if rows else []
     lines.append(_counted(counts) or "no rules")
     return "\n".join(lines)
+
+
+def _needing(count: int) -> str:
+    return "1 rule needs" if count == 1 else f"{count} rules need"
 
 
 def _counted(counts: Counter[Verdict]) -> str:

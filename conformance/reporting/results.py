@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from conformance.models.catalogue import rules_for
 from conformance.reporting.trace import Trace
 from conformance.targets import TargetOptions
-from models.catalogue import rules_for
 
 __all__ = ["RuleResult", "RunConfig", "Verdict"]
 
@@ -21,11 +21,12 @@ class Verdict(StrEnum):
     FLAKY = "flaky"  # the minimal trace did not diverge again on replay
     UNTESTABLE = "untestable"  # the target cannot be given what the rule needs
     NOT_REACHED = "not-reached"  # the budget never produced a request the rule decides
+    UNIMPLEMENTED = "unimplemented"  # the target does not implement the operation the rule needs
 
     @property
     def failed(self) -> bool:
-        """Whether the run exits 1 for it."""
-        return self in (Verdict.FAIL, Verdict.FLAKY, Verdict.NOT_REACHED)
+        """Whether the run exits 1 for it (a missing operation is a divergence too)."""
+        return self in (Verdict.FAIL, Verdict.FLAKY, Verdict.NOT_REACHED, Verdict.UNIMPLEMENTED)
 
 
 @dataclass(frozen=True)
@@ -56,3 +57,4 @@ class RuleResult:
     faults: tuple[tuple[str, int], ...] = ()  # faults injected during the campaign, by kind
     fault_rate: float = 0.0  # each fault kind's rate per request in the campaign
     histories: tuple[int, ...] = ()  # concurrent histories checked: how many requests each had
+    operation: str | None = None  # unimplemented: the operation the target does not implement

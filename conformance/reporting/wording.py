@@ -1,9 +1,9 @@
-"""Mismatches in words: the one place a ``models.expect.Mismatch`` becomes text, for reports,
+"""Mismatches in words: the one place a ``conformance.models.expect.Mismatch`` becomes text, for reports,
 traces, replays and failures."""
 
 from __future__ import annotations
 
-from models.expect import Mismatch, Problem
+from conformance.models.expect import Mismatch, Problem
 
 __all__ = ["mismatch_text"]
 

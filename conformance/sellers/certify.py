@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from conformance.faults import Fault, FaultPlan, FaultRates, FaultSource, RequestFaults
+from conformance.models.catalogue import CLIENT_RULES
+from conformance.models.seller import Breach, judge_records
 from conformance.reporting.results import Verdict
 from conformance.sellers.command import ClientRun, run_client
 from conformance.sellers.service import MeteringService
 from conformance.sellers.shrink import Address, RequestAddressedFaults, addressed_faults, shrink
 from conformance.sellers.wording import EXACTLY_ONCE
-from models.catalogue import CLIENT_RULES
-from models.seller import Breach, judge_records
 
 __all__ = ["BaselineError", "ClientConfig", "ClientReport", "ClientRuleResult", "certify_client"]
 
@@ -54,7 +54,7 @@ class ClientConfig:
     def faults(self, seed: int) -> FaultSource:
         if self.schedule is not None:
             return self.schedule
-        return FaultPlan(FaultRates.each(self.rate), seed)
+        return FaultPlan(FaultRates.spread(self.rate), seed)
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,8 @@ class ClientRuleResult:
     run: ClientRun | None = None
     shrink_runs: int = 0
     exhausted: bool = False
+    shrunk: bool = True
+    """False for a schedule given with ``--schedule``: its run is reported as it broke the rule."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,9 @@ def certify_client(config: ClientConfig, service: MeteringService) -> ClientRepo
             judged = sum(log.judged.get(rule.id, 0) for log in logs)
         breaks = _breaches_of(rule.id, baseline)
         tried = zip(config.seeds(), faulty, strict=True)
-        results.append(_judge(rule.id, judged, baseline, tried, breaks, run, config.shrink_runs))
+        # a given --schedule is a replay: its one run is the answer, shrunk already
+        shrink_runs = config.shrink_runs if config.schedule is None else None
+        results.append(_judge(rule.id, judged, baseline, tried, breaks, run, shrink_runs))
     return ClientReport(config, baseline, faulty, tuple(results), time.monotonic() - started, runs[0])
 
 
@@ -138,13 +142,19 @@ def _judge(
     faulty: Iterable[tuple[int, ClientRun]],
     breaks: Callable[[ClientRun], tuple[Breach, ...]],
     run: Callable[[FaultSource], ClientRun],
-    max_runs: int,
+    max_runs: int | None,
 ) -> ClientRuleResult:
+    """``max_runs``: the runs shrinking may take; None: the faults met are not shrunk (a
+    replay of a given schedule), and the run that broke the rule is the one reported."""
     if rule != EXACTLY_ONCE and (found := breaks(baseline)):
         return ClientRuleResult(rule, Verdict.FAIL, judged, found, RequestFaults(), None, baseline)
     seed, first = next(((seed, r) for seed, r in faulty if breaks(r)), (None, None))
     if first is None:
         return ClientRuleResult(rule, Verdict.PASS if judged else Verdict.NOT_REACHED, judged)
+    if max_runs is None:
+        return ClientRuleResult(
+            rule, Verdict.FAIL, judged, breaks(first), first.schedule, seed, first, shrunk=False
+        )
     start = tuple(addressed_faults(first.exchanges))
     by_request: _Trials[Address] = _Trials(lambda chosen: run(RequestAddressedFaults(start, chosen)), breaks)
     if not by_request.breaks(start):  # the same faults did not break it again

@@ -14,8 +14,8 @@ from functools import cached_property
 from typing import Any
 
 from conformance.faults import Fault, FaultSource, RequestFaults
+from conformance.models.seller import Exchange, LogJudgement, judge_log
 from conformance.sellers.service import MeteringService
-from models.seller import Exchange, LogJudgement, judge_log
 
 __all__ = ["ClientCommandError", "ClientRun", "run_client"]
 

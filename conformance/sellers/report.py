@@ -13,12 +13,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from conformance.models.catalogue import RULES_BY_ID
+from conformance.models.seller import Exchange, usages_of
 from conformance.reporting.results import Verdict
 from conformance.sellers.certify import ClientConfig, ClientReport, ClientRuleResult
 from conformance.sellers.command import ClientRun
-from conformance.sellers.wording import EXACTLY_ONCE, breach_lines
-from models.catalogue import RULES_BY_ID
-from models.seller import Exchange, usages_of
+from conformance.sellers.wording import EXACTLY_ONCE, breach_lines, judged_text
 
 __all__ = [
     "CLIENT_REPORT_FILES",
@@ -130,17 +130,20 @@ def _run_summary(runs: tuple[ClientRun, ...]) -> str:
 
 
 def _judged(result: ClientRuleResult) -> str:
-    if result.verdict is Verdict.NOT_REACHED:
-        return "(nothing to judge: the code never did what it decides)"
-    if result.rule == EXACTLY_ONCE:
-        return f"{result.judged} records held without faults, compared with each run under faults"
-    return f"judged {result.judged} time{'s' * (result.judged != 1)}"
+    text = judged_text(result.rule, result.judged)
+    if result.rule == EXACTLY_ONCE and result.judged:
+        return f"{text}, compared with each run under faults"
+    return text
 
 
 def _schedule_line(result: ClientRuleResult) -> str:
     if result.schedule is not None and not result.schedule:
         return "Breaks without faults. Requests of that run:"
     size = len(result.schedule) if result.schedule is not None else 0
+    if not result.shrunk:
+        given = result.schedule.text() if result.schedule else "none"
+        faults = f"{size} fault{'s' * (size != 1)}"
+        return f"Fault schedule (given, run once as it is; {faults}): {given}. Requests of its run:"
     note = "; the run budget ended the search" if result.exhausted else ""
     faults = f"{size} fault{'s' * (size != 1)}; {result.shrink_runs} runs to shrink{note}"
     schedule = result.schedule.text() if result.schedule else ""
@@ -188,7 +191,8 @@ def _result_json(config: ClientConfig, result: ClientRuleResult) -> dict[str, An
             "schedule": result.schedule.text() if result.schedule is not None else None,
             "seed": result.seed,
             "shrinkRuns": result.shrink_runs,
-            "minimal": not result.exhausted and result.verdict is Verdict.FAIL,
+            "shrunk": result.shrunk,
+            "minimal": result.shrunk and not result.exhausted and result.verdict is Verdict.FAIL,
             "run": f"runs/{result.rule}.json",
             "replay": client_replay_command(config, result),
         }

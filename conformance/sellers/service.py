@@ -18,12 +18,12 @@ from typing import Any, Self
 
 from conformance.emulator.server import Emulator
 from conformance.faults import FaultPlan, FaultProxy, FaultRates, FaultSource, RequestFaults
+from conformance.models.profiles import DEFAULT_PROFILE
+from conformance.models.seller import Exchange, LogJudgement, billed, judge_log
+from conformance.models.world import Fixtures
 from conformance.sellers.wording import breaches_text
 from conformance.targets import load_fixtures_file
 from conformance.wire.service_model import model_for
-from models.profiles import DEFAULT_PROFILE
-from models.seller import Exchange, LogJudgement, billed, judge_log
-from models.world import Fixtures
 
 __all__ = ["ACCESS_KEY_ID", "Clock", "MeteringService", "default_world"]
 
@@ -122,9 +122,10 @@ class MeteringService:
         return {**kept, **self.env}
 
     def faults(self, rate: float, seed: int = 0) -> None:
-        """Inject every fault kind at ``rate`` per request from now on, drawn from ``seed``
-        (0: none). Side effect: numbers requests from 1 again and empties the log."""
-        self.use(FaultPlan(FaultRates.each(rate), seed))
+        """Inject faults at ``rate`` from now on (as ``--faults RATE``: a request is blocked with
+        chance ``rate``; 0: none), drawn from ``seed``. Side effect: numbers requests from 1
+        again and empties the log."""
+        self.use(FaultPlan(FaultRates.spread(rate), seed))
 
     def use(self, source: FaultSource) -> None:
         """Draw later requests' faults from ``source`` (a :class:`FaultPlan` or a schedule,
@@ -145,10 +146,9 @@ class MeteringService:
             return [dict(record) for record in service.records]
 
     def log(self) -> list[Exchange]:
-        """The requests seen since the last :meth:`reset`, :meth:`faults`, :meth:`use` or
-        :meth:`log`, with the faults each met and the answer the code got. Side effect: empties
-        the log."""
-        return self._proxy.take_log()
+        """The requests seen since the last :meth:`reset`, :meth:`faults` or :meth:`use`, with
+        the faults each met and the answer the code got. Reading leaves the log as it is."""
+        return self._proxy.log()
 
     def fault_counts(self) -> dict[str, int]:
         return self._proxy.counts()
@@ -159,13 +159,13 @@ class MeteringService:
         return billed(self.records())
 
     def judge(self, log: list[Exchange] | None = None) -> LogJudgement:
-        """The client rules judged on ``log`` (default: :meth:`log`, which it empties)."""
+        """The client rules judged on ``log`` (default: :meth:`log`, every request since the
+        last :meth:`reset`, :meth:`faults` or :meth:`use`)."""
         return judge_log(self.log() if log is None else log)
 
     def check(self) -> None:
         """Raise AssertionError naming each client rule what the code sent since the last
-        :meth:`reset` (or :meth:`faults`, :meth:`log`) broke, with Expected and Received.
-        Side effect: empties the log."""
+        :meth:`reset` (or :meth:`faults`, :meth:`use`) broke, with Expected and Received."""
         breaches = self.judge().breaches
         if breaches:
             raise AssertionError("the code broke client rules:\n" + breaches_text(breaches))
@@ -173,6 +173,5 @@ class MeteringService:
     def reset(self) -> None:
         """Back to the starting world with no records, on wall time, without faults and with an
         empty log."""
-        self._emulator.forget_scopes()
-        self._emulator.declare(self.world)
+        self._emulator.forget_scopes()  # the default scope starts again in the served world
         self.use(RequestFaults())

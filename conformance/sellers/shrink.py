@@ -3,7 +3,7 @@ the faults a failing run met, each candidate tried by running the seller's code 
 faults shrink, never the client.
 
 While shrinking, a fault is addressed by the request it met, not by its number: the n-th send
-of the same request (:func:`models.seller.fingerprint`, timestamps aside). Taking away an early
+of the same request (:func:`conformance.models.seller.fingerprint`, timestamps aside). Taking away an early
 fault takes away the retries it caused and renumbers every later request; a fault addressed by
 its request still meets that request. The schedule a report gives is the minimal run's faults
 by number, which replay the same way.
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from conformance.faults import Fault
-from models.seller import Exchange, fingerprint
+from conformance.models.seller import Exchange, fingerprint
 
 __all__ = ["Address", "RequestAddressedFaults", "Shrunk", "addressed_faults", "shrink"]
 

@@ -1,15 +1,45 @@
 """The words of a client rule's breach: ``Expected`` and ``Received``, read off the typed
-:class:`models.seller.Breach` (models/ passes no sentence)."""
+:class:`conformance.models.seller.Breach` (models/ passes no sentence)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from models.seller import Breach, Lapse
+from conformance.models.seller import Breach, Lapse
 
-__all__ = ["EXACTLY_ONCE", "breach_lines", "breaches_text"]
+__all__ = ["EXACTLY_ONCE", "breach_lines", "breaches_text", "judged_text"]
 
 EXACTLY_ONCE = "CLIENT-EXACTLY-ONCE"
+# What each client rule judges, one and many: "judged 12 BatchMeterUsage calls"; and for a rule
+# with nothing to judge, "no run had a record listed in UnprocessedRecords".
+_JUDGED = {
+    EXACTLY_ONCE: ("record held without faults", "records held without faults"),
+    "CLIENT-BATCH-SIZE": ("BatchMeterUsage call", "BatchMeterUsage calls"),
+    "CLIENT-WINDOW": ("metering call the service answered", "metering calls the service answered"),
+    "CLIENT-WELL-FORMED": ("call the service answered", "calls the service answered"),
+    "CLIENT-RETRY-FAILED": ("send of usage that failed", "sends of usage that failed"),
+    "CLIENT-RETRY-UNPROCESSED": (
+        "record listed in UnprocessedRecords",
+        "records listed in UnprocessedRecords",
+    ),
+    "CLIENT-NO-STORM": ("usage sent again", "usages sent again"),
+    "CLIENT-IDENTICAL-RETRY": (
+        "usage sent again after a server error or a lost answer",
+        "usages sent again after a server error or a lost answer",
+    ),
+}
+_NAMED = 5  # records named in a CLIENT-EXACTLY-ONCE breach, at most
+
+
+def judged_text(rule: str, judged: int) -> str:
+    """What ``rule`` judged, counted: ``judged 12 BatchMeterUsage calls``; with nothing judged,
+    what no run had (``not reached: no run had a record listed in UnprocessedRecords``)."""
+    one, many = _JUDGED[rule]
+    if not judged:
+        return f"not reached: no run had a {one}; more --runs or a higher --faults rate may give it one"
+    return f"judged {judged} {one if judged == 1 else many}"
+
+
 _FATES = {
     "throttled": "throttled",
     "server-error": "answered with a server error",
@@ -22,8 +52,8 @@ def breach_lines(breaches: Sequence[Breach]) -> tuple[str, str]:
     if breaches[0].rule == EXACTLY_ONCE:
         lost = [b for b in breaches if b.lapse is Lapse.LOST_USAGE]
         extra = [b for b in breaches if b.lapse is Lapse.EXTRA_USAGE]
-        parts = [f"{_count(lost)} lost: {lost[0].detail}" if lost else ""]
-        parts.append(f"{_count(extra)} billed beyond it: {extra[0].detail}" if extra else "")
+        parts = [f"{_count(lost)} lost: {_named(lost)}" if lost else ""]
+        parts.append(f"{_count(extra)} billed beyond it: {_named(extra)}" if extra else "")
         return "what the service held after the run without faults, each record once", "; ".join(
             p for p in parts if p
         )
@@ -35,6 +65,14 @@ def breach_lines(breaches: Sequence[Breach]) -> tuple[str, str]:
 def _count(breaches: list[Breach]) -> str:
     total = sum(b.count for b in breaches)
     return f"{total} record{'s' * (total != 1)}"
+
+
+def _named(breaches: list[Breach]) -> str:
+    """Every record of the breaches (``LABEL (2 times)`` where one was lost twice), or the first
+    _NAMED and how many more."""
+    named = [b.detail + (f" ({b.count} times)" if b.count > 1 else "") for b in breaches[:_NAMED]]
+    rest = sum(b.count for b in breaches[_NAMED:])
+    return "; ".join(named) + (f"; and {rest} more" if rest else "")
 
 
 def _breach_text(breach: Breach) -> tuple[str, str]:

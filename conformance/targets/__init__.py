@@ -11,11 +11,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from conformance.faults import FaultRates
+from conformance.models.model import Model
+from conformance.models.world import FixtureError, Fixtures
 from conformance.targets.base import CAPABILITIES, Target, TargetSetupError, fault_target
 from conformance.targets.reference import ReferenceTarget
 from conformance.wire.schemas import SchemaError, read_json, validate
-from models.model import Model
-from models.world import FixtureError, Fixtures
 
 __all__ = [
     "CAPABILITIES",
@@ -71,7 +71,7 @@ def make_target(options: TargetOptions, model: Model) -> Target:
     target = _target(options, model)
     faulty = fault_target(target)
     if options.faults and faulty is not None:  # _target refused faults for any other target
-        faulty.set_faults(FaultRates.each(options.faults), options.fault_seed)
+        faulty.set_faults(FaultRates.spread(options.faults), options.fault_seed)
     return target
 
 

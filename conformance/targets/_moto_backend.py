@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from models.world import Fixtures
+from conformance.models.world import Fixtures
 
 __all__ = ["MOTO_SEED", "REAL_TIME", "FrozenClock", "subscribe"]
 

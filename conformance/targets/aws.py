@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from conformance.models.outcomes import Indeterminate, ServiceError
+from conformance.models.profiles import DEFAULT_PROFILE
+from conformance.models.requests import BatchMeterUsage, CallContext, MeterUsage, RawRequest, Request
+from conformance.models.world import Fixtures
 from conformance.targets.base import TargetSetupError
 from conformance.targets.client import Exchange, call, make_client
-from models.outcomes import Indeterminate, ServiceError
-from models.profiles import DEFAULT_PROFILE
-from models.requests import BatchMeterUsage, CallContext, MeterUsage, RawRequest, Request
-from models.world import Fixtures
 
 __all__ = ["AwsTarget"]
 

@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Protocol, cast
 
 from conformance.faults import FaultRates
+from conformance.models.requests import CallContext, Request
+from conformance.models.world import Fixtures
 from conformance.targets.client import Exchange
-from models.requests import CallContext, Request
-from models.world import Fixtures
 
 __all__ = ["CAPABILITIES", "FAULTS", "RECORDS", "FaultTarget", "Target", "TargetSetupError", "fault_target"]
 

@@ -24,11 +24,11 @@ from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.handlers import generate_idempotent_uuid
 
+from conformance.models.outcomes import Indeterminate, Outcome, ServiceError
+from conformance.models.requests import CallContext, RawRequest, Request
+from conformance.models.wire import RawResponse
 from conformance.wire.protocol import decode_outcome
 from conformance.wire.service_model import SERVICE_NAME, load_service_dict, snapshot_dir
-from models.outcomes import Indeterminate, Outcome, ServiceError
-from models.requests import CallContext, RawRequest, Request
-from models.wire import RawResponse
 
 __all__ = [
     "SECRET_KEY",
@@ -82,7 +82,7 @@ def new_session(profile: str) -> Any:
     if missing:
         raise ClientModelError(
             f"the installed botocore {botocore.__version__} cannot send profile {profile}'s API "
-            f"(it lacks {missing[0]}); upgrade boto3 and botocore"
+            f"(it lacks {missing[0]}); upgrade boto3 and botocore, or choose an older --profile"
         )
     return session
 

@@ -23,12 +23,12 @@ from datetime import datetime
 from typing import Any
 
 from conformance.faults import FaultProxy, FaultRates, FaultSchedule
+from conformance.models.profiles import DEFAULT_PROFILE
+from conformance.models.requests import BatchMeterUsage, CallContext, Request, epoch
+from conformance.models.world import Fixtures
 from conformance.targets.base import TargetSetupError
 from conformance.targets.client import Exchange
 from conformance.targets.http import ControlClient, ControlError, HttpInvoker
-from models.profiles import DEFAULT_PROFILE
-from models.requests import BatchMeterUsage, CallContext, Request, epoch
-from models.world import Fixtures
 
 __all__ = ["EndpointTarget"]
 

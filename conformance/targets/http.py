@@ -8,6 +8,7 @@ outcomes; the control client raises :class:`ControlError` (the target cannot be 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import urllib.error
 import urllib.parse
@@ -19,11 +20,11 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from conformance.faults import FAULT_HEADER
+from conformance.models.outcomes import Indeterminate
+from conformance.models.requests import CallContext, RawRequest, Request
+from conformance.models.wire import RawResponse
 from conformance.targets.client import SECRET_KEY, Exchange, call, make_client
 from conformance.wire.protocol import CONTENT_TYPE, SCOPE_HEADER, decode_outcome
-from models.outcomes import Indeterminate
-from models.requests import CallContext, RawRequest, Request
-from models.wire import RawResponse
 
 __all__ = ["ControlClient", "ControlError", "HttpInvoker", "send_raw"]
 
@@ -110,7 +111,13 @@ def _response(http: urllib.request.Request) -> RawResponse:
 
 
 class ControlError(RuntimeError):
-    """The control protocol failed; the message says which route and why."""
+    """The control protocol failed; the message says which route and why. ``unreachable``:
+    nothing answered at all (the host unknown, the connection refused or timed out), as opposed
+    to an answer that was not the protocol's."""
+
+    def __init__(self, message: str, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 class ControlClient:
@@ -127,7 +134,7 @@ class ControlClient:
         try:
             answer = self._call("GET", "")
         except ControlError as exc:
-            if "refused" in str(exc) or "timed out" in str(exc) or "unreachable" in str(exc):
+            if exc.unreachable:
                 raise
             return None
         if answer.get("protocol") != "metering-conformance-control" or answer.get("version") != 1:
@@ -162,7 +169,7 @@ class ControlClient:
             raw = _response(request)
         except OSError as exc:
             reason = getattr(exc, "reason", exc)
-            raise ControlError(f"{method} {url}: {_plain(reason)}") from None
+            raise ControlError(f"{method} {url}: {_plain(reason, url)}", unreachable=True) from None
         if raw.status != 200:
             raise ControlError(f"{method} {url}: HTTP {raw.status} {raw.body[:200]!r}")
         try:
@@ -174,7 +181,11 @@ class ControlClient:
         return answer
 
 
-def _plain(reason: object) -> str:
+def _plain(reason: object, url: str) -> str:
+    if isinstance(reason, socket.gaierror):
+        return (
+            f"the host {urllib.parse.urlsplit(url).hostname} cannot be resolved (check the URL's host name)"
+        )
     text = str(reason)
     if "Connection refused" in text:
         return "connection refused"

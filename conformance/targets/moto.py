@@ -16,12 +16,12 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.meteringmarketplace.models import meteringmarketplace_backends
 from moto.moto_api._internal import mock_random
 
+from conformance.models.outcomes import Indeterminate
+from conformance.models.profiles import DEFAULT_PROFILE
+from conformance.models.requests import CallContext, RawRequest, Request
+from conformance.models.world import Fixtures
 from conformance.targets._moto_backend import MOTO_SEED, FrozenClock, subscribe
 from conformance.targets.client import Exchange, call, make_client, new_session
-from models.outcomes import Indeterminate
-from models.profiles import DEFAULT_PROFILE
-from models.requests import CallContext, RawRequest, Request
-from models.world import Fixtures
 
 __all__ = ["MotoTarget"]
 

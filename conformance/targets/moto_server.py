@@ -15,13 +15,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from conformance.models.profiles import DEFAULT_PROFILE
+from conformance.models.requests import CallContext, Request
+from conformance.models.world import Fixtures
 from conformance.targets._moto_backend import MOTO_SEED, FrozenClock, subscribe
 from conformance.targets.base import TargetSetupError
 from conformance.targets.client import Exchange
 from conformance.targets.http import HttpInvoker
-from models.profiles import DEFAULT_PROFILE
-from models.requests import CallContext, Request
-from models.world import Fixtures
 
 __all__ = ["MotoServerTarget"]
 

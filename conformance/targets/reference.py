@@ -26,13 +26,13 @@ from conformance.emulator.hooks import NO_HOOKS, Hooks
 from conformance.emulator.service import ReferenceService
 from conformance.emulator.signing import KeyRing
 from conformance.faults import Fault, FaultInjector, FaultRates, FaultSchedule
+from conformance.models.model import Model
+from conformance.models.outcomes import Indeterminate
+from conformance.models.requests import BatchMeterUsage, CallContext, RawRequest, Request
+from conformance.models.wire import RawResponse
+from conformance.models.world import Fixtures
 from conformance.targets.client import Exchange, call, make_client
 from conformance.wire.protocol import caller_of, decode_outcome
-from models.model import Model
-from models.outcomes import Indeterminate
-from models.requests import BatchMeterUsage, CallContext, RawRequest, Request
-from models.wire import RawResponse
-from models.world import Fixtures
 
 __all__ = ["ReferenceTarget"]
 

@@ -14,11 +14,11 @@ from typing import Any
 from conformance.emulator.hooks import NO_HOOKS, Hooks
 from conformance.emulator.server import Emulator
 from conformance.faults import FaultRates
+from conformance.models.model import Model
+from conformance.models.requests import CallContext, Request
+from conformance.models.world import Fixtures
 from conformance.targets.client import Exchange
 from conformance.targets.endpoint import EndpointTarget
-from models.model import Model
-from models.requests import CallContext, Request
-from models.world import Fixtures
 
 __all__ = ["ReferenceServerTarget"]
 

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from models.model import Model
-from models.outcomes import (
+from conformance.models.model import Model
+from conformance.models.outcomes import (
     BatchMeterUsageResult,
     Indeterminate,
     MeterUsageResult,
@@ -21,7 +21,7 @@ from models.outcomes import (
     ResolveCustomerResult,
     ServiceError,
 )
-from models.requests import (
+from conformance.models.requests import (
     CallContext,
     RawRequest,
     Request,
@@ -33,8 +33,8 @@ from models.requests import (
     to_wire,
     wire_value,
 )
-from models.shapes import OPERATIONS
-from models.wire import RawResponse, error_code
+from conformance.models.shapes import OPERATIONS
+from conformance.models.wire import RawResponse, error_code
 
 __all__ = [
     "CONTENT_TYPE",

@@ -18,9 +18,9 @@ from typing import Any
 import botocore
 import botocore.loaders
 
-from models.model import Model
-from models.profiles import PROFILES, get_profile
-from models.shapes import ShapeIndex
+from conformance.models.model import Model
+from conformance.models.profiles import PROFILES, get_profile
+from conformance.models.shapes import ShapeIndex
 
 __all__ = [
     "SERVICE_NAME",
