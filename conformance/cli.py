@@ -164,7 +164,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=_Help,
     )
     proxy.add_argument("--upstream", required=True, metavar="URL", help="the target, http://host:port")
-    proxy.add_argument("--faults", type=_rate, default=0.1, metavar="RATE", help=_RATE_HELP)
+    proxy.add_argument("--faults", type=_rate, default=0.4, metavar="RATE", help=_RATE_HELP)
     proxy.add_argument("--seed", type=_natural, default=0, help="the seed faults are drawn from")
     proxy.add_argument("--port", type=_port, default=0, help="port on 127.0.0.1 (0: a free one)")
 
@@ -210,7 +210,7 @@ def _parser() -> argparse.ArgumentParser:
     client.add_argument(
         "--faults",
         type=_rate,
-        default=0.1,
+        default=0.4,
         metavar="RATE",
         help=_RATE_HELP,
     )
@@ -364,8 +364,8 @@ _positive = _typed(parse_positive)
 _port = _typed(parse_port)
 _rate = _typed(parse_rate)
 _RATE_HELP = (
-    "a request is blocked (throttle, 5xx, reset before or after) with chance RATE, 0 to 0.5, and "
-    "delayed, or a batch record reported unprocessed, each with chance RATE"
+    "a request is blocked (throttle, 5xx, reset before or after, evenly) with chance RATE, 0 to "
+    "0.5; each of those, latency and a batch record reported unprocessed has RATE/4"
 )
 _schedule = _typed(parse_schedule)
 

@@ -42,8 +42,8 @@ _OPTIONS = (
     (
         "faults",
         "0",
-        "inject faults: a request is blocked with chance RATE, 0 to 0.5, and delayed, or a batch "
-        "record reported unprocessed, each with chance RATE (reference, reference-server, endpoint)",
+        "inject faults: a request is blocked with chance RATE, 0 to 0.5; each blocking kind, latency "
+        "and a batch record reported unprocessed has RATE/4 (reference, reference-server, endpoint)",
     ),
 )
 

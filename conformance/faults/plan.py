@@ -34,9 +34,9 @@ _MAX_LATENCY_MS = 50
 
 
 # ``--faults RATE`` is the chance that a request is blocked (throttled, failed, or reset before or
-# after the target saw it), and, for a request that is not, of each harmless fault (latency, a
-# batch record reported unprocessed). At most half: a correct client's retries (and a campaign's,
-# which settles an indeterminate answer in a few sends) still get through.
+# after the target saw it); each of those four kinds, and each harmless fault (latency, a batch
+# record reported unprocessed), has a quarter of it. At most half: a correct client's retries
+# (and a campaign's, which settles an indeterminate answer in a few sends) still get through.
 MAX_RATE = 0.5
 
 
@@ -70,10 +70,10 @@ class FaultRates:
     @classmethod
     def spread(cls, rate: float) -> FaultRates:
         """What ``--faults RATE`` means: a request is blocked with chance ``rate``, its kind
-        drawn evenly from the four; delayed with chance ``rate``; and a batch answered 200 has
-        one record reported unprocessed with chance ``rate``."""
+        drawn evenly from the four; each kind, latency and a record reported unprocessed (for a
+        batch not blocked) included, has chance ``rate / 4``."""
         each = rate / len(BLOCKING)
-        return cls(each, each, each, each, rate, rate)
+        return cls(each, each, each, each, each, each)
 
     def of(self, kind: str) -> float:
         return float(getattr(self, kind.replace("-", "_")))

@@ -1,7 +1,7 @@
 """good.py with the bug of the aws-samples serverless SaaS integration (metering-sqs.js): it
 never reads UnprocessedRecords, so usage the service did not process is lost.
 
-    conformance client --faults 0.2 --seed 1 -- python examples/clients/drops_unprocessed.py
+    conformance client --faults 0.5 --seed 1 -- python examples/clients/drops_unprocessed.py
 
 fails CLIENT-RETRY-UNPROCESSED with a one-fault schedule.
 """

@@ -4,7 +4,7 @@ It meters the usage of six SaaS customers (two dimensions, this hour and the two
 36 records, BatchMeterUsage in batches of at most 25) and a container product's hourly vCPU
 usage (MeterUsage). It runs against the world ``conformance client`` starts with:
 
-    conformance client --faults 0.2 --seed 1 -- python examples/clients/good.py
+    conformance client --faults 0.5 --seed 1 -- python examples/clients/good.py
 
 What makes it exactly-once:
 - every record is stamped once, when the usage is collected, and a retry sends it unchanged,

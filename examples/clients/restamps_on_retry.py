@@ -2,7 +2,7 @@
 the time of the retry. After a lost answer the service cannot tell the retry for the record it
 already holds (within the hour it refuses it as a duplicate; across an hour it bills twice).
 
-    conformance client --faults 0.2 --seed 1 -- python examples/clients/restamps_on_retry.py
+    conformance client --faults 0.5 --seed 1 -- python examples/clients/restamps_on_retry.py
 
 fails CLIENT-IDENTICAL-RETRY with a one-fault schedule.
 """
