@@ -167,7 +167,11 @@ def test_cli_rules_json_2025_01_lists_no_rule_of_the_2026_api(capsys):
 
 
 def test_cli_rules_table_default_profile(capsys):
+    """The default profile is the API as it is today; 2025-01 is asked for by name."""
     assert main(["rules"]) == 0
+    out = capsys.readouterr().out
+    assert "profile 2026-11" in out and "BMU-WINDOW" in out and "MU-CLIENT-TOKEN" in out
+    assert main(["rules", "--profile", "2025-01"]) == 0
     out = capsys.readouterr().out
     assert "profile 2025-01" in out and "BMU-WINDOW" in out and "MU-CLIENT-TOKEN" not in out
 

@@ -172,7 +172,19 @@ def test_bad_fixtures_are_refused_with_an_error_object(emulator):
 
 def test_endpoint_target_certifies_the_emulator(emulator, capsys):
     rules = "BMU-WINDOW,BMU-DUPLICATE,MU-HOUR-DUPLICATE,RU-SIGNATURE,WIRE-MALFORMED,RC-EXPIRED"
-    argv = ["run", "--target", "endpoint", "--endpoint-url", emulator.url, "--budget", "quick", "--seed", "5"]
+    argv = [
+        "run",
+        "--target",
+        "endpoint",
+        "--endpoint-url",
+        emulator.url,
+        "--budget",
+        "quick",
+        "--seed",
+        "5",
+        "--profile",
+        "2025-01",
+    ]  # the profile of the emulator fixture
     assert main([*argv, "--rules", rules]) == 0
     assert "6 pass" in capsys.readouterr().out
 

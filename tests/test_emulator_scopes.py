@@ -117,7 +117,19 @@ RULES = "BMU-WINDOW,BMU-DUPLICATE,MU-HOUR-DUPLICATE,RU-SIGNATURE,RC-EXPIRED,ALLO
 
 def _verdicts(capsys, url, workers, tmp_path):
     report = tmp_path / f"w{workers}"
-    argv = ["run", "--target", "endpoint", "--endpoint-url", url, "--budget", "quick", "--seed", "4"]
+    argv = [
+        "run",
+        "--target",
+        "endpoint",
+        "--endpoint-url",
+        url,
+        "--budget",
+        "quick",
+        "--seed",
+        "4",
+        "--profile",
+        "2025-01",
+    ]  # the profile of the emulator it judges
     assert main([*argv, "--rules", RULES, "--workers", str(workers), "--report", str(report)]) == 0
     header = capsys.readouterr().out.splitlines()[0]
     data = json.loads((report / "report.json").read_text())

@@ -456,3 +456,17 @@ def test_the_answers_that_say_an_operation_is_missing():
     assert not not_implemented(ServiceError("InternalServiceErrorException", 500, "try again"))
     assert not not_implemented(ServiceError("ThrottlingException", 400))
     assert not not_implemented(Indeterminate("connection reset"))
+
+
+def test_the_default_profile_is_the_api_of_today_and_says_so(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "(2026-11: the API as it is today; 2025-01: as it was) (default: 2026-11)" in help_text
+    argv = ["run", "--target", "reference", "--budget", "quick", "--seed", "1", "--rules", "BMU-EMPTY"]
+    assert main(argv) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("conformance run: target reference, profile 2026-11,")
+    # 2025-01 stays selectable
+    assert main([*argv, "--profile", "2025-01"]) == 0
+    assert "profile 2025-01" in capsys.readouterr().out.splitlines()[0]

@@ -78,7 +78,7 @@ class Trace:
     clock: bool  # False: recorded on wall time; a replay shifts every timestamp to its own now
     steps: tuple[TraceStep, ...]
     reasons: tuple[str, ...]
-    faults: float = 0.0  # each fault kind's rate in the campaign the trace comes from
+    faults: float = 0.0  # the fault rate (FaultRates.spread) of the campaign the trace comes from
     concurrent: bool = False  # the requests were sent at once (CONC-LINEARIZABLE), and are replayed so
 
     def to_json(self) -> dict[str, Any]:

@@ -47,7 +47,7 @@ class TargetOptions:
     fixtures_file: Path | None = None
     allow_real_billing: bool = False
     max_records: int | None = None
-    faults: float = 0.0  # each fault kind's rate, injected between the harness and the target
+    faults: float = 0.0  # --faults RATE (FaultRates.spread), injected between harness and target
     fault_seed: int = 0
 
 
