@@ -68,6 +68,26 @@ def test_the_proxy_injects_a_schedule_by_request_and_logs_each_exchange():
         assert "Authorization" not in text and "AKIA" not in text  # no header is logged
 
 
+def test_a_request_is_in_the_log_as_soon_as_the_client_has_its_answer(monkeypatch):
+    """A job that exits on its last answer must find that request in the log read right after
+    (the handler thread may still be running when the client has the answer)."""
+    import time
+
+    with MeteringService() as service:
+        service.reset()
+        handler = service._proxy.server.RequestHandlerClass
+        reply = handler._reply
+
+        def reply_then_stall(self, answer):
+            sent = reply(self, answer)
+            time.sleep(0.3)  # the handler thread is descheduled after the client got the answer
+            return sent
+
+        monkeypatch.setattr(handler, "_reply", reply_then_stall)
+        _meter(_client(service))
+        assert [(e.index, e.status) for e in service.log()] == [(1, 200)]
+
+
 def _met(*faults: tuple[str, str]) -> list[Exchange]:
     return [Exchange(i, "MeterUsage", {"n": key}, fault) for i, (key, fault) in enumerate(faults, 1)]
 

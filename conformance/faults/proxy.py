@@ -59,7 +59,7 @@ class FaultProxy(LoopbackServer):
         self._logging = log
         self._lock = threading.Lock()
         self._requests = 0
-        self._log: list[Exchange] = []
+        self._log: dict[int, Exchange] = {}  # by request number
         super().__init__(_handler(self), "127.0.0.1", port)
 
     def counts(self) -> dict[str, int]:
@@ -70,14 +70,14 @@ class FaultProxy(LoopbackServer):
         """Draw the faults of later requests from ``source``, numbering them from 1 again, with
         an empty log and no faults counted."""
         with self._lock:
-            self._source, self._requests, self._log = source, 0, []
+            self._source, self._requests, self._log = source, 0, {}
             self.injector = FaultInjector()
 
     def log(self) -> list[Exchange]:
         """The service requests seen since the last :meth:`use`, in the order they arrived
         (``log=True`` only). Reading leaves the log as it is."""
         with self._lock:
-            return sorted(self._log, key=lambda e: e.index)
+            return [self._log[index] for index in sorted(self._log)]
 
     def _next(self, named: str | None, operation: str, body: bytes) -> tuple[int, Fault]:
         with self._lock:
@@ -90,9 +90,10 @@ class FaultProxy(LoopbackServer):
             return self._requests, fault
 
     def _keep(self, exchange: Exchange) -> None:
+        """Log ``exchange`` (in place of what was logged of its request before)."""
         if self._logging:
             with self._lock:
-                self._log.append(exchange)
+                self._log[exchange.index] = exchange
 
 
 def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
@@ -117,12 +118,21 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 self._reply(RawResponse(400, "text/plain", str(exc).encode()))
                 return
             answer = proxy.injector.apply(fault, lambda: self._forward(body))
+            request = _json_object(body)
+
+            def keep(answer: RawResponse | None) -> None:
+                status, parsed = (
+                    (None, None) if answer is None else (answer.status, _json_object(answer.body))
+                )
+                proxy._keep(Exchange(index, operation, request, fault.header(), status, parsed))
+
+            # logged before the client can see the answer: a client that exits on the answer
+            # must find its last request in the log, whoever reads it next
+            keep(answer)
             if answer is None:
                 self._reset()
             elif not self._reply(answer):
-                answer = None  # the client hung up first: it never got the answer
-            status, parsed = (None, None) if answer is None else (answer.status, _json_object(answer.body))
-            proxy._keep(Exchange(index, operation, _json_object(body), fault.header(), status, parsed))
+                keep(None)  # the client hung up first: it never got the answer
 
         def _pass(self, body: bytes) -> None:
             self._reply(self._forward(body))
