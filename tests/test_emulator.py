@@ -205,13 +205,7 @@ def test_serve_with_the_shipped_example_world_answers_as_the_readme_says():
         assert status == 200 and body["version"] == 1
         status, _, key = http(url + "/_conformance/public-key?productCode=prod-saas&version=1")
         assert status == 200 and key["pem"].startswith("-----BEGIN PUBLIC KEY-----")
-        client = boto3.client(
-            "meteringmarketplace",
-            endpoint_url=url,
-            region_name="us-east-1",
-            aws_access_key_id="AKIAEXAMPLECALLER001",
-            aws_secret_access_key="unused",
-        )
+        client = example_caller(url)
         now = datetime.now(UTC).replace(microsecond=0)
         answer = client.meter_usage(
             ProductCode="prod-container", Timestamp=now, UsageDimension="vcpu-hours", UsageQuantity=3
@@ -234,7 +228,7 @@ def test_serve_with_the_shipped_example_world_answers_as_the_readme_says():
         scoped = {"X-Conformance-Scope": "campaign-1"}
         http(url + "/_conformance/reset", "POST", {}, scoped)
         with pytest.raises(ClientError, match="InvalidProductCodeException"):
-            client_in_scope(url, "campaign-1").meter_usage(
+            example_caller(url, scope="campaign-1").meter_usage(
                 ProductCode="prod-container", Timestamp=now, UsageDimension="vcpu-hours", UsageQuantity=3
             )
     finally:
@@ -242,7 +236,8 @@ def test_serve_with_the_shipped_example_world_answers_as_the_readme_says():
         process.wait(10)
 
 
-def client_in_scope(url, scope):
+def example_caller(url, scope=None):
+    """boto3 signed with examples/world.json's entitled caller; with ``scope``, in that scope."""
     client = boto3.client(
         "meteringmarketplace",
         endpoint_url=url,
@@ -254,7 +249,8 @@ def client_in_scope(url, scope):
     def add_scope(request, **_):
         request.headers["X-Conformance-Scope"] = scope
 
-    client.meta.events.register("before-sign.*.*", add_scope)
+    if scope is not None:
+        client.meta.events.register("before-sign.*.*", add_scope)
     return client
 
 
