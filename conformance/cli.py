@@ -147,6 +147,13 @@ def _parser() -> argparse.ArgumentParser:
         "--fixtures", type=Path, metavar="FILE", help="start with this world (control fixtures)"
     )
     serve.add_argument(
+        "--no-control",
+        action="store_true",
+        help="serve no /_conformance routes: an implementation the harness can only send requests "
+        "to, in the --fixtures world on the wall clock (how `run --target endpoint --fixtures` sees "
+        "most implementations)",
+    )
+    serve.add_argument(
         "--validate-shapes-first",
         action="store_true",
         help="refuse every shape violation with ValidationException before any business rule, "
@@ -508,10 +515,18 @@ def _serve(args: argparse.Namespace) -> int:
     fixtures = load_fixtures_file(args.fixtures) if args.fixtures else None
     model = model_for(args.profile)
     try:
-        emulator = Emulator(model, fixtures, args.host, args.port, shapes_first=args.validate_shapes_first)
+        emulator = Emulator(
+            model,
+            fixtures,
+            args.host,
+            args.port,
+            shapes_first=args.validate_shapes_first,
+            control=not args.no_control,
+        )
     except OSError as exc:
         raise TargetSetupError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
     order = ", shapes validated first" if args.validate_shapes_first else ""
+    order += ", no control routes" if args.no_control else ""
     print(f"conformance serve: listening on {emulator.url} (profile {args.profile}{order})", flush=True)
     try:
         emulator.serve_forever()

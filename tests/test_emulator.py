@@ -20,6 +20,7 @@ from conformance.cli import main
 from conformance.emulator.server import Emulator
 from conformance.emulator.signing import verify
 from conformance.models import Fixtures
+from conformance.wire.service_model import model_for as model_for_profile
 from tests.conftest import WORLD_JSON
 
 
@@ -336,3 +337,22 @@ def test_an_error_message_says_what_is_wrong(emulator, body, target, says):
     data = body if isinstance(body, bytes) else body.encode()
     status, _, answer = http(emulator.url + "/", "POST", data, headers)
     assert status == 400 and says in answer["message"], answer
+
+
+def test_closing_the_emulator_ends_the_connections_clients_keep_open():
+    """A kept-alive connection held a handler thread in a read for the life of the process
+    (threads that outlive their server, at every pytest worker's exit)."""
+    import threading
+
+    server = Emulator(model_for_profile("2025-01"), Fixtures.from_json(WORLD_JSON)).start()
+    client = boto3.client(
+        "meteringmarketplace", endpoint_url=server.url, region_name="us-east-1",
+        aws_access_key_id="AKIAKEEPALIVE0000001", aws_secret_access_key="unused",
+    )  # fmt: skip
+    before = set(threading.enumerate())
+    with pytest.raises(ClientError):  # refused; the connection stays open
+        client.batch_meter_usage(ProductCode="prod-a", UsageRecords=[])
+    handlers = [t for t in threading.enumerate() if t not in before and "process_request" in t.name]
+    assert handlers and all(h.is_alive() for h in handlers)
+    server.close()
+    assert not any(h.is_alive() for h in handlers)

@@ -84,9 +84,13 @@ class Emulator(LoopbackServer):
         *,
         shapes_first: bool = False,
         scopes: bool = True,
+        control: bool = True,
         hooks: Hooks = NO_HOOKS,
     ) -> None:
         self.model = model
+        # False: no /_conformance routes (a 404 there, as a real service gives): an implementation
+        # the harness can only send requests to, for certifying without the control protocol
+        self.control = control
         self.hooks = hooks  # tests and benchmarks only (conformance.emulator.hooks)
         self.shapes_first = shapes_first
         self.scopes = scopes  # False: a v1 emulator, which ignores the scope header
@@ -183,6 +187,9 @@ def _handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             return self.rfile.read(length)
 
         def _control(self, method: str) -> None:
+            if not emulator.control:
+                self._send(404, "text/plain", b"Not Found")
+                return
             url = urllib.parse.urlsplit(self.path)
             route = url.path.removeprefix("/_conformance").rstrip("/")
             body = self._body() if method == "POST" else b""

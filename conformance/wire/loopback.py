@@ -3,11 +3,55 @@ emulator and the fault proxy both are underneath."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Self
+from typing import Any, Self
 
 __all__ = ["LoopbackServer"]
+
+
+class _Server(ThreadingHTTPServer):
+    """Keeps the connections it serves, so closing the server ends them: a client's kept-alive
+    connection would otherwise hold its handler thread in a read for the life of the process."""
+
+    daemon_threads = True
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.connections: set[socket.socket] = set()
+        self.handlers: set[threading.Thread] = set()
+        self._guard = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._guard:
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        with self._guard:
+            self.handlers.add(threading.current_thread())
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._guard:
+                self.handlers.discard(threading.current_thread())
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._guard:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def end_connections(self, timeout: float = 5.0) -> None:
+        """Shut every open connection and wait (up to ``timeout``) for its handler to return."""
+        with self._guard:
+            connections, handlers = list(self.connections), list(self.handlers)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+        for handler in handlers:
+            handler.join(timeout)
 
 
 class LoopbackServer:
@@ -16,8 +60,7 @@ class LoopbackServer:
     socket."""
 
     def __init__(self, handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1", port: int = 0) -> None:
-        self.server = ThreadingHTTPServer((host, port), handler)
-        self.server.daemon_threads = True
+        self.server = _Server((host, port), handler)
         self._thread: threading.Thread | None = None
 
     @property
@@ -36,8 +79,11 @@ class LoopbackServer:
         self.server.serve_forever()
 
     def close(self) -> None:
+        """Stop serving, end the connections clients keep open, release the socket. Side
+        effect: no handler thread of this server outlives it."""
         if self._thread is not None:
             self.server.shutdown()
             self._thread.join()
             self._thread = None
         self.server.server_close()
+        self.server.end_connections()
