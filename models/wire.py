@@ -41,6 +41,7 @@ class RawResponse:
     status: int
     content_type: str | None
     body: bytes
+    date: str | None = None  # the Date header as sent: the target's clock, to the second
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import time
 import urllib.error
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -70,19 +73,180 @@ def test_a_correct_implementation_without_control_gets_a_verdict_for_every_rule(
     assert sum(r["verdict"] == "pass" for r in rules) >= decided
 
 
-def test_a_seeded_bug_fails_without_control(tmp_path, capsys):
-    """A batch of 26 records accepted: BMU-SIZE-LIMIT fails with a trace that replays."""
-    server = _served("2025-01", hooks=MUTANTS["twenty-six-records"])
+@pytest.mark.parametrize(
+    ("mutant", "rule"),
+    [
+        ("twenty-six-records", "BMU-SIZE-LIMIT"),  # a batch of 26 accepted
+        ("batch-window-hour-long", "BMU-WINDOW"),  # a 6- to 7-hour-old timestamp accepted
+        ("duplicate-recorded", "BMU-DUPLICATE"),  # a conflicting record of a recorded key accepted
+    ],
+)
+def test_a_seeded_bug_fails_without_control(mutant, rule, tmp_path, capsys):
+    """The rule fails with a trace that replays against the same target, saying what it assumes."""
+    server = _served("2025-01", hooks=MUTANTS[mutant])
     try:
         target = ["--target", "endpoint", "--endpoint-url", server.url, "--fixtures", str(WORLD)]
         argv = ["run", *target, "--profile", "2025-01", "--budget", "quick", "--seed", "1",
-                "--rules", "BMU-SIZE-LIMIT", "--report", str(tmp_path)]  # fmt: skip
+                "--rules", rule, "--report", str(tmp_path)]  # fmt: skip
         assert main(argv) == 1
-        (rule,) = json.loads((tmp_path / "report.json").read_text())["rules"]
-        assert rule["verdict"] == "fail", rule
-        assert "BMU-SIZE-LIMIT" in rule["expected"] and rule["received"].startswith("200"), rule
+        (found,) = json.loads((tmp_path / "report.json").read_text())["rules"]
+        assert found["verdict"] == "fail" and rule in found["reason"], found
         capsys.readouterr()
-        assert main(["replay", str(tmp_path / "traces" / "BMU-SIZE-LIMIT.json"), *target]) == 1
-        assert "Divergence reproduced." in capsys.readouterr().out
+        assert main(["replay", str(tmp_path / "traces" / f"{rule}.json"), *target]) == 1
+        replayed = capsys.readouterr().out
+        assert "Divergence reproduced." in replayed
+        assert (
+            "Assumes: nothing is reset" in replayed
+            and "Assumes: the target's clock is the wall clock" in replayed
+        )
     finally:
         server.close()
+
+
+class _Odd(BaseHTTPRequestHandler):
+    """Answers as some implementations and the things in front of them do: ``mode`` says how."""
+
+    mode = "404"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):
+        pass
+
+    def _answer(self, status, content_type, body):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        self.do_POST()
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.mode == "hang":
+            time.sleep(8)
+            return
+        if self.mode == "html":
+            page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+            self._answer(502, "text/html", page)
+        elif self.mode == "text":  # a JSON object, labelled as something else
+            self._answer(200, "text/plain", b'{"protocol": "something-else"}')
+        else:
+            self._answer(404, "text/plain", b"Not Found")
+
+
+@pytest.fixture
+def odd_server():
+    servers = []
+
+    def start(mode):
+        handler = type("Handler", (_Odd,), {"mode": mode})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("mode", "fixtures", "code", "says"),
+    [
+        ("404", False, 3, "does not speak the control protocol; give --fixtures FILE"),
+        ("html", False, 3, "does not speak the control protocol; give --fixtures FILE"),
+        ("text", False, 3, "does not speak the control protocol; give --fixtures FILE"),
+        ("hang", False, 3, "cannot be reached: GET"),
+        ("hang", True, 3, "timed out"),
+        ("404", True, 1, None),
+        ("html", True, 1, None),
+    ],
+)
+def test_each_kind_of_answer_a_target_without_control_gives_is_one_line_or_a_verdict(
+    odd_server, mode, fixtures, code, says, tmp_path, capsys
+):
+    url = odd_server(mode)
+    world = ["--fixtures", str(WORLD)] if fixtures else []
+    argv = ["run", "--target", "endpoint", "--endpoint-url", url, *world, "--budget", "quick", "--seed", "1",
+            "--rules", "MU-ACCEPT,BMU-WINDOW", "--report", str(tmp_path / "R")]  # fmt: skip
+    assert main(argv) == code
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err
+    if says is not None:  # one line before anything runs, and no report
+        assert out.err.count("\n") == 1 and says in out.err, out.err
+        assert not (tmp_path / "R").exists()
+    else:  # it answers every request with garbage: no rule passes on it
+        rules = {r["id"]: r for r in json.loads((tmp_path / "R" / "report.json").read_text())["rules"]}
+        assert rules["BMU-WINDOW"]["verdict"] == "fail"
+        # no answer of it is MU-ACCEPT's alone to blame in an open world: never counted toward a pass
+        assert rules["MU-ACCEPT"]["verdict"] in ("fail", "untestable"), rules["MU-ACCEPT"]
+
+
+pytest_plugins = ["pytester"]
+
+
+def test_the_plugin_certifies_a_target_without_control(pytester):
+    server = _served("2026-11")
+    try:
+        pytester.makepyfile(test_nothing="")
+        result = pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", "--conformance-target=endpoint",
+            f"--conformance-endpoint-url={server.url}", f"--conformance-fixtures={WORLD}",
+            "--conformance-budget=quick", "--conformance-seed=1",
+            "--conformance-rules=BMU-WINDOW,MU-ACCEPT,RC-RESOLVE,CONC-LINEARIZABLE",
+        )  # fmt: skip
+    finally:
+        server.close()
+    result.assert_outcomes(passed=3, skipped=1)
+    assert "CONC-LINEARIZABLE: untestable: needs concurrent clients" in result.stdout.str()
+
+
+def test_the_clock_of_a_target_is_learned_from_the_date_of_its_answers():
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    from conformance.engine.clock import TargetClock
+    from conformance.models import CallContext, ResolveCustomer
+    from conformance.models.wire import RawResponse
+    from conformance.targets.client import Exchange
+
+    clock = TargetClock()
+    assert not clock.learned and clock.offset == timedelta(0)
+    ahead = timedelta(seconds=93)
+    for _ in range(3):
+        sent = datetime.now(UTC)
+        date = format_datetime((sent + ahead).replace(microsecond=0), usegmt=True)
+        raw = RawResponse(400, "application/x-amz-json-1.1", b"{}", date)
+        clock.observe(Exchange(ResolveCustomer("t"), CallContext(), None, raw), sent, datetime.now(UTC))  # type: ignore[arg-type]
+    assert clock.learned and abs(clock.offset - ahead) <= timedelta(seconds=1)
+    assert abs(clock.now() - (datetime.now(UTC) + ahead)) <= timedelta(seconds=2)
+    # an answer without a Date, or with garbage, changes nothing
+    clock.observe(
+        Exchange(ResolveCustomer("t"), CallContext(), None, RawResponse(200, None, b"", "soon")), sent, sent
+    )  # type: ignore[arg-type]
+    assert abs(clock.offset - ahead) <= timedelta(seconds=1)
+
+
+@pytest.mark.parametrize("skew", [-900, 900])
+def test_a_target_whose_clock_is_off_is_judged_on_its_own_clock(skew, tmp_path, capsys):
+    """A correct target whose clock is 15 minutes off passes (judged at the harness's clock, a
+    batch timestamped now was in the future for a target behind, and BMU-ACCEPT failed)."""
+    from datetime import UTC, datetime, timedelta
+
+    server = _served("2025-01")
+    server.scope().now = lambda: datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=skew)
+    try:
+        argv = ["run", "--target", "endpoint", "--endpoint-url", server.url, "--fixtures", str(WORLD),
+                "--profile", "2025-01", "--budget", "quick", "--seed", "2",
+                "--rules", "BMU-ACCEPT,MU-ACCEPT,BMU-WINDOW,MU-WINDOW",
+                "--report", str(tmp_path)]  # fmt: skip
+        code = main(argv)
+    finally:
+        server.close()
+    rules = json.loads((tmp_path / "report.json").read_text())["rules"]
+    assert code == 0, [(r["id"], r["verdict"], r["reason"]) for r in rules]
+    assert {r["verdict"] for r in rules} == {"pass"}

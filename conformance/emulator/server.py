@@ -15,6 +15,7 @@ import re
 import threading
 import urllib.parse
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -165,7 +166,7 @@ def _handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 return
             context = caller_of(self.headers.get("Authorization"), "us-east-1")
             raw = scope.service.handle(self.headers.get("X-Amz-Target"), body, context, scope.now())
-            self._send(raw.status, raw.content_type or CONTENT_TYPE, raw.body)
+            self._send(raw.status, raw.content_type or CONTENT_TYPE, raw.body, scope.now())
 
         def _scope(self) -> Scope | None:
             """The scope the request names (None: a name the protocol does not allow)."""
@@ -210,8 +211,13 @@ def _handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             content_type = CONTENT_TYPE if "__type" in data else "application/json"
             self._send(status, content_type, json.dumps(data).encode())
 
-        def _send(self, status: int, content_type: str, body: bytes) -> None:
-            self.send_response(status)
+        def _send(self, status: int, content_type: str, body: bytes, now: datetime | None = None) -> None:
+            """``now``: the service's time, sent as the Date header (as a real service's clock
+            is); without it, this machine's."""
+            self.log_request(status)
+            self.send_response_only(status)
+            self.send_header("Server", self.version_string())
+            self.send_header("Date", format_datetime(now, usegmt=True) if now else self.date_time_string())
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("x-amzn-RequestId", "emulator")

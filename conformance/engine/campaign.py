@@ -21,6 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_s
 
 from conformance.engine._repeatable import without_source_constants
 from conformance.engine.budget import BUDGETS, Budget
+from conformance.engine.clock import target_clock
 from conformance.engine.verdict import exchange_step, not_implemented
 from conformance.faults import FaultRates, draw_fault
 from conformance.models.catalogue import RULES_BY_ID, is_wire
@@ -232,7 +233,7 @@ def _machine(
     class ConformanceMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
-            self.now = campaign.start or wall_clock()
+            self.now = campaign.start or target_clock(target).now()
             self.state: ModelState = model.initial(
                 World.of(campaign.fixtures), open_world=campaign.open_world
             )
@@ -319,7 +320,7 @@ def _machine(
                 assert faulty is not None  # faults are set only on a target announcing them
                 faulty.inject_next(fault.header())
             if campaign.start is None:
-                self.now = wall_clock()
+                self.now = target_clock(target).now()
                 allowed = None  # judged at the new now
             stepped = exchange_step(
                 campaign.rule, model, target, self.state, request, context, self.now, allowed

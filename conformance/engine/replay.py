@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from conformance.engine.campaign import judging_model, wall_clock
+from conformance.engine.campaign import judging_model
+from conformance.engine.clock import target_clock
 from conformance.engine.concurrency import replay_at_once
 from conformance.engine.verdict import exchange_step
 from conformance.models.catalogue import RULES_BY_ID
@@ -32,6 +33,8 @@ class ReplayResult:
     trace: Trace
     target: str
     steps: tuple[ReplayedStep, ...]
+    assumes: tuple[str, ...] = ()
+    """What the replay took for granted of a target it could not set up (no reset, no clock)."""
 
     @property
     def reproduced(self) -> bool:
@@ -43,6 +46,7 @@ class ReplayResult:
         lines = [
             f"{self.trace.rule}: {rule.statement if rule else ''}".rstrip(),
             f"Target: {self.target}   Profile: {self.trace.profile}   Trace seed: {self.trace.seed}",
+            *(f"Assumes: {assumption}" for assumption in self.assumes),
             "",
         ]
         for number, replayed in enumerate(self.steps, 1):
@@ -62,17 +66,18 @@ def replay(trace: Trace, target: Target, model: Model) -> ReplayResult:
         recorded = [s.observed for s in trace.steps]
         steps = replay_at_once(trace, target, model)
         return ReplayResult(trace, target.name, tuple(map(ReplayedStep, steps, recorded)))
-    shift = timedelta(0) if controlled else wall_clock() - trace.start
+    shift = timedelta(0) if controlled else target_clock(target).now() - trace.start
     now = trace.start + shift
     target.reset(trace.fixtures, now)
     state = model.initial(
         World.of(target.world(trace.fixtures)), open_world="reset" not in target.capabilities
     )
     out: list[ReplayedStep] = []
+    assumes = _assumptions(target)
     clock = now
     faulty = fault_target(target)
     for step in trace.steps:
-        now = step.now + shift if controlled else wall_clock()
+        now = step.now + shift if controlled else target_clock(target).now()
         if controlled and now != clock:
             # every step carries its own now: a minimized trace may have lost the clock step
             target.set_clock(now)
@@ -90,7 +95,22 @@ def replay(trace: Trace, target: Target, model: Model) -> ReplayResult:
             stepped = exchange_step(trace.rule, model, target, state, request, step.context, now)
             state = stepped.state
             out.append(ReplayedStep(stepped.step, step.observed))
-    return ReplayResult(trace, target.name, tuple(out))
+    return ReplayResult(trace, target.name, tuple(out), assumes)
+
+
+def _assumptions(target: Target) -> tuple[str, ...]:
+    """What a replay assumes of a target it cannot reset or set the clock of."""
+    said = []
+    if "reset" not in target.capabilities:
+        said.append(
+            "nothing is reset: the target serves the world its fixtures file declares and may hold "
+            "usage of earlier runs, so any key may be recorded already (the model allows for it)"
+        )
+    if "clock" not in target.capabilities:
+        said.append(
+            "the target's clock is the wall clock: every timestamp is moved by the time since the trace"
+        )
+    return tuple(said)
 
 
 def replay_file(

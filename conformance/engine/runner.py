@@ -23,6 +23,7 @@ from hypothesis import Phase
 from conformance.emulator import Emulator
 from conformance.engine.budget import BUDGETS
 from conformance.engine.campaign import Campaign, CampaignResult, judging_model, run_campaign
+from conformance.engine.clock import target_clock
 from conformance.engine.concurrency import CONCURRENT_RULE, certify_linearizable
 from conformance.engine.minimize import minimize
 from conformance.engine.replay import replay
@@ -208,6 +209,7 @@ def run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> Rule
     """One campaign, its verdict, and for a failure the trace replayed once; with the faults
     injected meanwhile. Side effects: the target's faults are set for the campaign (a target
     that cannot meet faults gets none, and a rule that needs them is untestable)."""
+    target_clock(target)  # a target whose clock cannot be set is read before faults are set
     faulty = fault_target(target)
     rate = fault_rate(config, rule) if faulty is not None else 0.0
     if rule in NEEDS_FAULTS and not rate:

@@ -21,6 +21,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 
 from conformance.faults.plan import Fault
 from conformance.models.wire import RawResponse
@@ -87,4 +88,4 @@ def _lose_one(answer: RawResponse, which: int) -> tuple[RawResponse, bool]:
         return answer, False
     lost = results.pop(succeeded[which % len(succeeded)])
     body["UnprocessedRecords"] = [*body.get("UnprocessedRecords", []), lost["UsageRecord"]]
-    return RawResponse(answer.status, answer.content_type, json.dumps(body).encode()), True
+    return replace(answer, body=json.dumps(body).encode()), True

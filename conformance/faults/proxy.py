@@ -145,7 +145,8 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 connection.request(self.command, self.path, body=body or None, headers=headers)
                 response = connection.getresponse()
                 answer = response.read()
-                return RawResponse(response.status, response.headers.get("Content-Type"), answer)
+                got = response.headers
+                return RawResponse(response.status, got.get("Content-Type"), answer, got.get("Date"))
             except OSError as exc:  # the target is gone: the harness sees a 502, indeterminate
                 return RawResponse(502, "text/plain", f"upstream: {exc}".encode())
             finally:
@@ -154,7 +155,13 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
         def _reply(self, answer: RawResponse) -> bool:
             """Whether the answer reached the client."""
             try:
-                self.send_response(answer.status)
+                # the target's Date, never the proxy's (none on an injected error): a harness
+                # learns the target's clock from it
+                self.log_request(answer.status)
+                self.send_response_only(answer.status)
+                self.send_header("Server", self.version_string())
+                if answer.date:
+                    self.send_header("Date", answer.date)
                 if answer.content_type:
                     self.send_header("Content-Type", answer.content_type)
                 self.send_header("Content-Length", str(len(answer.body)))

@@ -139,7 +139,9 @@ def _capture(
         body = response_dict.get("body", b"")
         if isinstance(body, str):
             body = body.encode()
-        _captured.raw = RawResponse(response_dict["status_code"], headers.get("content-type"), body)
+        _captured.raw = RawResponse(
+            response_dict["status_code"], headers.get("content-type"), body, headers.get("date")
+        )
     else:
         _captured.raw = None
         _captured.error = exception

@@ -30,6 +30,9 @@ __all__ = ["ControlClient", "ControlError", "HttpInvoker", "send_raw"]
 
 _SIGNING_NAME = "aws-marketplace"
 _TIMEOUT = 30
+# asking whether a server speaks the control protocol: any server answers that at once, and a
+# hang here is found before a run starts rather than after half a minute
+_PROBE_TIMEOUT = 5
 
 
 def send_raw(
@@ -101,13 +104,18 @@ class HttpInvoker:
         self._clients.clear()
 
 
-def _response(http: urllib.request.Request) -> RawResponse:
+def _response(http: urllib.request.Request, timeout: float = _TIMEOUT) -> RawResponse:
     try:
-        with urllib.request.urlopen(http, timeout=_TIMEOUT) as response:
-            return RawResponse(response.status, response.headers.get("Content-Type"), response.read())
+        with urllib.request.urlopen(http, timeout=timeout) as response:
+            headers = response.headers
+            return RawResponse(
+                response.status, headers.get("Content-Type"), response.read(), headers.get("Date")
+            )
     except urllib.error.HTTPError as error:
         with error:
-            return RawResponse(error.code, error.headers.get("Content-Type"), error.read())
+            return RawResponse(
+                error.code, error.headers.get("Content-Type"), error.read(), error.headers.get("Date")
+            )
 
 
 class ControlError(RuntimeError):
@@ -132,7 +140,7 @@ class ControlClient:
         """The capabilities the server announces, or None if it does not speak the protocol.
         Raises ControlError when nothing answers at all."""
         try:
-            answer = self._call("GET", "")
+            answer = self._call("GET", "", timeout=_PROBE_TIMEOUT)
         except ControlError as exc:
             if exc.unreachable:
                 raise
@@ -157,7 +165,7 @@ class ControlClient:
         query = urllib.parse.urlencode({"productCode": product_code, "version": version})
         return str(self._call("GET", f"/public-key?{query}")["pem"])
 
-    def _call(self, method: str, route: str, body: Any = None) -> dict[str, Any]:
+    def _call(self, method: str, route: str, body: Any = None, timeout: float = _TIMEOUT) -> dict[str, Any]:
         url = f"{self.base_url}/_conformance{route}"
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(url, data=data, method=method)
@@ -166,7 +174,7 @@ class ControlClient:
         if self.scope is not None:
             request.add_header(SCOPE_HEADER, self.scope)
         try:
-            raw = _response(request)
+            raw = _response(request, timeout)
         except OSError as exc:
             reason = getattr(exc, "reason", exc)
             raise ControlError(f"{method} {url}: {_plain(reason, url)}", unreachable=True) from None
