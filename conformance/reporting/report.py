@@ -250,7 +250,8 @@ class Report:
 
 
 def unimplemented_operations(results: Sequence[RuleResult]) -> dict[str, list[RuleResult]]:
-    """The operations the target does not implement, each with the rules that need it."""
+    """The operations the target does not implement, each with the rules it stopped (a rule
+    whose campaign failed on, or never got past, that operation)."""
     missing: dict[str, list[RuleResult]] = {}
     for r in results:
         if r.verdict == Verdict.UNIMPLEMENTED and r.operation is not None:
@@ -265,7 +266,7 @@ def _unimplemented_lines(results: Sequence[RuleResult]) -> list[str]:
         answer = needing[0].received
         rules = ", ".join(r.id for r in needing)
         lines += [
-            f"**Not implemented: {operation}** (it answers {answer}). The rules that need it: {rules}.",
+            f"**Not implemented: {operation}** (it answers {answer}). Rules it stopped: {rules}.",
             "",
         ]
     return lines
@@ -354,10 +355,10 @@ def summary_table(results: list[RuleResult] | tuple[RuleResult, ...], width: int
         for r in results
         if r.verdict not in (Verdict.PASS, Verdict.UNIMPLEMENTED)
     ]
-    # an operation the target lacks is one line, not one per rule that needs it
+    # an operation the target lacks is one line, not one per rule it stopped
     rows += [
         f"{operation:<24} {'unimplemented':<12} {'':>7}  "
-        + _shortened(f"{_needing(len(needing))} it; it answers {needing[0].received}", width)
+        + _shortened(f"stopped {_rules(len(needing))}; it answers {needing[0].received}", width)
         for operation, needing in unimplemented_operations(results).items()
     ]
     lines = [f"{'rule':<24} {'verdict':<12} {'decided':>7}  reason", *rows] if rows else []
@@ -365,8 +366,8 @@ def summary_table(results: list[RuleResult] | tuple[RuleResult, ...], width: int
     return "\n".join(lines)
 
 
-def _needing(count: int) -> str:
-    return "1 rule needs" if count == 1 else f"{count} rules need"
+def _rules(count: int) -> str:
+    return "1 rule" if count == 1 else f"{count} rules"
 
 
 def _counted(counts: Counter[Verdict]) -> str:
