@@ -64,7 +64,8 @@ class TargetClock:
             self._bounds = (low, high)
 
 
-_CLOCKS: weakref.WeakKeyDictionary[Target, TargetClock] = weakref.WeakKeyDictionary()
+# by id: a target need not be hashable (a dataclass wrapping one is not); an entry goes with its target
+_CLOCKS: dict[int, TargetClock] = {}
 _CLOCKS_LOCK = threading.Lock()
 _CALIBRATION = ResolveCustomer("conformance-clock-check")
 
@@ -75,9 +76,10 @@ def target_clock(target: Target) -> TargetClock:
     an unknown token (it records nothing) to read the target's Date before any request is
     built on its time."""
     with _CLOCKS_LOCK:
-        clock = _CLOCKS.get(target)
+        clock = _CLOCKS.get(id(target))
         if clock is None:
-            clock = _CLOCKS[target] = TargetClock()
+            clock = _CLOCKS[id(target)] = TargetClock()
+            weakref.finalize(target, _CLOCKS.pop, id(target), None)
     if "clock" not in target.capabilities and not clock.learned:
         sent = datetime.now(UTC)
         exchange = target.invoke(_CALIBRATION, CallContext(None))
