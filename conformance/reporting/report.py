@@ -262,9 +262,9 @@ def unimplemented_operations(results: Sequence[RuleResult]) -> dict[str, list[Ru
 def _unimplemented_lines(results: Sequence[RuleResult]) -> list[str]:
     """report.md's word on each operation the target lacks, once, apart from broken rules."""
     lines = []
-    for operation, needing in unimplemented_operations(results).items():
-        answer = needing[0].received
-        rules = ", ".join(r.id for r in needing)
+    for operation, stopped in unimplemented_operations(results).items():
+        answer = stopped[0].received
+        rules = ", ".join(r.id for r in stopped)
         lines += [
             f"**Not implemented: {operation}** (it answers {answer}). Rules it stopped: {rules}.",
             "",
@@ -358,8 +358,8 @@ def summary_table(results: list[RuleResult] | tuple[RuleResult, ...], width: int
     # an operation the target lacks is one line, not one per rule it stopped
     rows += [
         f"{operation:<24} {'unimplemented':<12} {'':>7}  "
-        + _shortened(f"stopped {_rules(len(needing))}; it answers {needing[0].received}", width)
-        for operation, needing in unimplemented_operations(results).items()
+        + _shortened(f"stopped {_rules(len(stopped))}; it answers {stopped[0].received}", width)
+        for operation, stopped in unimplemented_operations(results).items()
     ]
     lines = [f"{'rule':<24} {'verdict':<12} {'decided':>7}  reason", *rows] if rows else []
     lines.append(_counted(counts) or "no rules")
