@@ -205,8 +205,11 @@ def wall_clock() -> datetime:
 
 
 # How far a target on wall time may see another now than the model judged at: the harness's
-# clock is read before each request, the target's when it answers (whole seconds both).
-WALL_CLOCK_TOLERANCE = timedelta(seconds=2)
+# clock (the target's, as learned from its Date headers, to within a second) is read before a
+# request is built, the target's when it handles it, whole seconds both, and a loaded machine or
+# a remote host puts seconds between the two. At 2 s a correct target without control was
+# reported flaky in CI: a record drawn 6 h before the harness's now reached it 6 h old.
+WALL_CLOCK_TOLERANCE = timedelta(seconds=10)
 
 
 def judging_model(model: Model, clock: bool) -> Model:
