@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, seed, settings
@@ -45,7 +45,6 @@ __all__ = [
     "Divergence",
     "judging_model",
     "run_campaign",
-    "wall_clock",
 ]
 
 Sent = tuple[Request, CallContext]
@@ -198,10 +197,6 @@ def _reaches(rule: str, allowed: Allowed) -> bool:
 
 def _reference_answer(allowed: Allowed) -> Outcome:
     return realize(allowed, new_id=lambda: "candidate", sign=lambda _: "candidate")
-
-
-def wall_clock() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 # How far a target on wall time may see another now than the model judged at: the harness's
