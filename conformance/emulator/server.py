@@ -24,7 +24,7 @@ from conformance.emulator.service import ReferenceService
 from conformance.models.model import Model
 from conformance.models.requests import from_epoch
 from conformance.models.world import FixtureError, Fixtures
-from conformance.wire.loopback import LoopbackServer
+from conformance.wire.loopback import LoopbackServer, send_status
 from conformance.wire.protocol import CONTENT_TYPE, SCOPE_HEADER, caller_of
 from conformance.wire.schemas import SchemaError, validate
 
@@ -214,10 +214,7 @@ def _handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
         def _send(self, status: int, content_type: str, body: bytes, now: datetime | None = None) -> None:
             """``now``: the service's time, sent as the Date header (as a real service's clock
             is); without it, this machine's."""
-            self.log_request(status)
-            self.send_response_only(status)
-            self.send_header("Server", self.version_string())
-            self.send_header("Date", format_datetime(now, usegmt=True) if now else self.date_time_string())
+            send_status(self, status, format_datetime(now, usegmt=True) if now else self.date_time_string())
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("x-amzn-RequestId", "emulator")

@@ -29,7 +29,7 @@ from conformance.faults.inject import FaultInjector
 from conformance.faults.plan import FAULT_HEADER, Fault, FaultPlan, FaultRates
 from conformance.models.seller import Exchange
 from conformance.models.wire import RawResponse
-from conformance.wire.loopback import LoopbackServer
+from conformance.wire.loopback import LoopbackServer, send_status
 
 __all__ = ["FaultProxy", "FaultSource"]
 
@@ -157,11 +157,7 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             try:
                 # the target's Date, never the proxy's (none on an injected error): a harness
                 # learns the target's clock from it
-                self.log_request(answer.status)
-                self.send_response_only(answer.status)
-                self.send_header("Server", self.version_string())
-                if answer.date:
-                    self.send_header("Date", answer.date)
+                send_status(self, answer.status, answer.date)
                 if answer.content_type:
                     self.send_header("Content-Type", answer.content_type)
                 self.send_header("Content-Length", str(len(answer.body)))

@@ -9,7 +9,18 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
-__all__ = ["LoopbackServer"]
+__all__ = ["LoopbackServer", "send_status"]
+
+
+def send_status(handler: BaseHTTPRequestHandler, status: int, date: str | None) -> None:
+    """The status line, ``Server`` and ``Date`` (``date``: the service's own, as an HTTP date;
+    None: no Date at all). ``send_response`` would stamp this machine's time, which is not the
+    service's when its clock is frozen or skewed, nor a proxied target's."""
+    handler.log_request(status)
+    handler.send_response_only(status)
+    handler.send_header("Server", handler.version_string())
+    if date is not None:
+        handler.send_header("Date", date)
 
 
 class _Server(ThreadingHTTPServer):
