@@ -25,6 +25,10 @@ def _specials(
     edges = [
         edge,
         edge - SECOND,
+        # past the edge by more than a wall-clock target's tolerance (engine.campaign): there the
+        # two seconds above decide nothing, and a window minutes or an hour too long shows here
+        edge - timedelta(minutes=1),
+        edge - timedelta(minutes=30),
         now + SECOND,
         now + timedelta(hours=1),
         month_start - SECOND,
@@ -45,12 +49,12 @@ def inside_timestamps(profile: Profile, operation: str, now: datetime) -> st.Sea
 
 
 def edge_timestamps(profile: Profile, operation: str, now: datetime) -> st.SearchStrategy[datetime]:
-    """Timestamps a window rule decides: exactly at the edge, one second past it, one second and
-    one hour in the future, the last second of the previous month and the first of this one,
-    and far in the past; the edge and one second past it (and, early in a month, the previous
-    month's last second) as often as all the others together: an off-by-one-second window or
-    month-end cutoff shows only there. Shrinks toward the edge; among refused
-    values (2025-01), toward one second past the edge."""
+    """Timestamps a window rule decides: exactly at the edge, one second, one minute and half an
+    hour past it, one second and one hour in the future, the last second of the previous month
+    and the first of this one, and far in the past; the edge and one second past it (and, early
+    in a month, the previous month's last second) as often as all the others together: an
+    off-by-one-second window or month-end cutoff shows only there. Shrinks toward the edge;
+    among refused values (2025-01), toward one second past the edge."""
     _, edges, window = _specials(profile, operation, now)
     sharp = edges[:2]
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from freezegun import freeze_time
 
 from conformance.cli import main
 from conformance.emulator.server import Emulator
@@ -101,6 +102,24 @@ def test_a_seeded_bug_fails_without_control(mutant, rule, tmp_path, capsys):
         )
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("moment", ["2026-12-06 07:00:02", "2026-12-06 07:59:58", "2026-12-01 00:00:03"])
+def test_a_window_bug_fails_at_any_time_of_day(moment, tmp_path, capsys):
+    """A window an hour too long is found whatever the wall clock says: in CI, at a few seconds
+    past the hour, every timestamp drawn past the edge was within the wall-clock tolerance or
+    12 h old, and the campaign passed the mutant with 79 decisions."""
+    with freeze_time(moment, tick=True):
+        server = _served("2025-01", hooks=MUTANTS["batch-window-hour-long"])
+        try:
+            argv = ["run", "--target", "endpoint", "--endpoint-url", server.url, "--fixtures", str(WORLD),
+                    "--profile", "2025-01", "--budget", "quick", "--seed", "1", "--rules", "BMU-WINDOW",
+                    "--report", str(tmp_path)]  # fmt: skip
+            assert main(argv) == 1
+        finally:
+            server.close()
+    (found,) = json.loads((tmp_path / "report.json").read_text())["rules"]
+    assert found["verdict"] == "fail" and "TimestampOutOfBoundsException" in found["reason"], found
 
 
 class _Odd(BaseHTTPRequestHandler):
