@@ -21,6 +21,7 @@ __all__ = [
     "RULES",
     "RULES_BY_ID",
     "Kind",
+    "Need",
     "Rule",
     "Source",
     "errors_of",
@@ -77,6 +78,33 @@ class Kind(StrEnum):
 ALL_OPERATIONS = ("MeterUsage", "BatchMeterUsage", "ResolveCustomer", "RegisterUsage")
 
 
+class Need(StrEnum):
+    """Something a rule needs of the world (or of the target) before any request can decide
+    it; :func:`conformance.models.needs.lacking` says whether a world meets it, and how a
+    fixtures file gives it."""
+
+    ANY_CALLER = "any-caller"
+    ENTITLED_CALLER = "entitled-caller"
+    REFUSED_CALLER = "refused-caller"
+    TWO_CALLERS = "two-callers"
+    CALLER_ELSEWHERE = "caller-elsewhere"
+    REGISTERING_CALLER = "registering-caller"
+    REGISTERING_CALLER_ELSEWHERE = "registering-caller-elsewhere"
+    UNENTITLED_REGISTERING_CALLER = "unentitled-registering-caller"
+    UNSUPPORTED_PLATFORM = "unsupported-platform"
+    AGENTCORE_CALLER = "agentcore-caller"
+    ANY_CUSTOMER = "any-customer"
+    SUBSCRIBED_CUSTOMER = "subscribed-customer"
+    UNSUBSCRIBED_CUSTOMER = "unsubscribed-customer"
+    TWO_CUSTOMERS = "two-customers"
+    CUSTOMER_OF_TWO_PRODUCTS = "customer-of-two-products"
+    CONCURRENT_PRODUCT = "concurrent-product"
+    VALID_TOKEN = "valid-token"
+    METERABLE_TOKEN = "meterable-token"
+    EXPIRED_TOKEN = "expired-token"
+    FIXTURE_CHANGES = "fixture-changes"
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -92,6 +120,12 @@ class Rule:
     errors: tuple[str, ...] = ()
     """The error codes the rule refuses with (``*``: any 4xx error); empty for a rule that
     decides successes or statuses only."""
+    needs: tuple[Need, ...] = ()
+    """What every request deciding the rule needs of the world or target (all of them)."""
+    about_records: bool = False
+    """Part of the rule is what the target records (nothing, or nothing new, or one record).
+    On a target that lists its records the records oracle checks that after every step;
+    elsewhere only a later answer on the same key shows it."""
 
     @property
     def operations(self) -> tuple[str, ...]:
@@ -115,6 +149,8 @@ class Rule:
             "lenient": self.lenient,
             "profiles": sorted(self.profiles),
             "errors": list(self.errors),
+            "needs": [str(n) for n in self.needs],
+            "aboutRecords": self.about_records,
         }
 
 
@@ -128,6 +164,8 @@ def _r(
     lenient: bool = False,
     profiles: frozenset[str] = BOTH,
     errors: tuple[str, ...] = (),
+    needs: tuple[Need, ...] = (),
+    about_records: bool = False,
 ) -> Rule:
     return Rule(
         rule_id,
@@ -139,6 +177,8 @@ def _r(
         lenient,
         profiles,
         errors,
+        needs,
+        about_records,
     )
 
 
@@ -232,6 +272,7 @@ RULES: tuple[Rule, ...] = (
         ("AWS-JSON", "SerializationException for a body that cannot be deserialized"),
         kind=Kind.WIRE,
         errors=_ANY,
+        about_records=True,
     ),
     _r(
         "WIRE-VALIDATION",
@@ -246,6 +287,7 @@ RULES: tuple[Rule, ...] = (
         ("BOTOCORE", "required, min, max and pattern of every input shape"),
         kind=Kind.WIRE,
         errors=_ANY,
+        about_records=True,
     ),
     # Allocations ---------------------------------------------------------------------------------
     _r(
@@ -333,6 +375,7 @@ RULES: tuple[Rule, ...] = (
         profiles=NEW,
         kind=Kind.ALLOCATION,
         errors=("InvalidUsageAllocationsException", "ValidationException"),
+        about_records=True,
     ),
     # Quantities (2026-11) -------------------------------------------------------------------------
     _r(
@@ -367,6 +410,7 @@ RULES: tuple[Rule, ...] = (
         profiles=NEW,
         kind=Kind.QUANTITY,
         errors=_ANY,
+        about_records=True,
     ),
     _r(
         "QTY-BY-VALUE",
@@ -397,6 +441,7 @@ RULES: tuple[Rule, ...] = (
         "D",
         ("SDK-V1", "MeterUsageOutput: MeteringRecordId - Metering record id."),
         kind=Kind.METER,
+        needs=(Need.ENTITLED_CALLER,),
     ),
     _r(
         "MU-PRODUCT",
@@ -406,6 +451,7 @@ RULES: tuple[Rule, ...] = (
         _SDK_PRODUCT,
         kind=Kind.METER,
         errors=_PRODUCT,
+        needs=(Need.ANY_CALLER,),
     ),
     _r(
         "MU-DIMENSION",
@@ -415,6 +461,7 @@ RULES: tuple[Rule, ...] = (
         _SDK_DIMENSION,
         kind=Kind.METER,
         errors=_DIMENSION,
+        needs=(Need.ENTITLED_CALLER,),
     ),
     _r(
         "MU-WINDOW",
@@ -431,6 +478,7 @@ RULES: tuple[Rule, ...] = (
         ("API-REF", "records with a timestamp 6 hours or more in the past are refused"),
         kind=Kind.METER,
         errors=_OUT_OF_BOUNDS,
+        needs=(Need.ENTITLED_CALLER,),
     ),
     _r(
         "MU-FUTURE",
@@ -441,6 +489,7 @@ RULES: tuple[Rule, ...] = (
         lenient=True,
         kind=Kind.METER,
         errors=_OUT_OF_BOUNDS,
+        needs=(Need.ENTITLED_CALLER,),
     ),
     _r(
         "MU-IDEMPOTENT",
@@ -455,6 +504,8 @@ RULES: tuple[Rule, ...] = (
         ("API-REF", "MeterUsage is idempotent for identical requests"),
         kind=Kind.METER,
         errors=("DuplicateRequestException",),
+        needs=(Need.ENTITLED_CALLER,),
+        about_records=True,
     ),
     _r(
         "MU-HOUR-DUPLICATE",
@@ -471,6 +522,8 @@ RULES: tuple[Rule, ...] = (
         ("SELLER-GUIDE", "duplicate detection uses the timestamp rounded down to the hour"),
         kind=Kind.METER,
         errors=("DuplicateRequestException",),
+        needs=(Need.ENTITLED_CALLER,),
+        about_records=True,
     ),
     _r(
         "MU-CALLER-ISOLATION",
@@ -479,6 +532,7 @@ RULES: tuple[Rule, ...] = (
         "D",
         ("SDK-V1", "emitted by the same EC2 instance, ECS task, or EKS pod"),
         kind=Kind.METER,
+        needs=(Need.TWO_CALLERS,),
     ),
     _r(
         "MU-QUANTITY-DEFAULT",
@@ -487,6 +541,7 @@ RULES: tuple[Rule, ...] = (
         "D",
         ("SDK-V1", "UsageQuantity: Consumption value for the hour. Defaults to 0 if not specified."),
         kind=Kind.METER,
+        needs=(Need.ENTITLED_CALLER,),
     ),
     _r(
         "MU-DRYRUN",
@@ -502,6 +557,8 @@ RULES: tuple[Rule, ...] = (
         lenient=True,
         kind=Kind.METER,
         errors=("DryRunOperation",),
+        needs=(Need.ENTITLED_CALLER,),
+        about_records=True,
     ),
     _r(
         "MU-ENTITLEMENT",
@@ -515,6 +572,7 @@ RULES: tuple[Rule, ...] = (
         ),
         kind=Kind.METER,
         errors=_NOT_ENTITLED,
+        needs=(Need.REFUSED_CALLER,),
     ),
     _r(
         "MU-REGION",
@@ -528,6 +586,7 @@ RULES: tuple[Rule, ...] = (
         ),
         kind=Kind.METER,
         errors=("InvalidEndpointRegionException",),
+        needs=(Need.CALLER_ELSEWHERE,),
     ),
     _r(
         "MU-CLIENT-TOKEN",
@@ -540,6 +599,7 @@ RULES: tuple[Rule, ...] = (
         profiles=NEW,
         kind=Kind.METER,
         errors=("IdempotencyConflictException",),
+        needs=(Need.ENTITLED_CALLER,),
     ),
     _r(
         "MU-AGENTCORE",
@@ -564,6 +624,7 @@ RULES: tuple[Rule, ...] = (
         profiles=NEW,
         kind=Kind.METER,
         errors=_ANY,
+        needs=(Need.AGENTCORE_CALLER,),
     ),
     # BatchMeterUsage -----------------------------------------------------------------------------
     _r(
@@ -573,6 +634,7 @@ RULES: tuple[Rule, ...] = (
         "D",
         ("SDK-V1", "Success- The UsageRecord was accepted and honored by BatchMeterUsage."),
         kind=Kind.BATCH,
+        needs=(Need.SUBSCRIBED_CUSTOMER,),
     ),
     _r(
         "BMU-PARTITION",
@@ -586,6 +648,7 @@ RULES: tuple[Rule, ...] = (
             "result for each UsageRecord, as well as a list of UnprocessedRecords",
         ),
         kind=Kind.BATCH,
+        needs=(Need.ANY_CUSTOMER,),
     ),
     _r(
         "BMU-SIZE-LIMIT",
@@ -596,6 +659,8 @@ RULES: tuple[Rule, ...] = (
         ("BOTOCORE", "UsageRecordList max"),
         kind=Kind.BATCH,
         errors=_ANY,
+        needs=(Need.ANY_CUSTOMER,),
+        about_records=True,
     ),
     _r(
         "BMU-PAYLOAD-LIMIT",
@@ -607,6 +672,8 @@ RULES: tuple[Rule, ...] = (
         lenient=True,
         kind=Kind.BATCH,
         errors=_ANY,
+        needs=(Need.ANY_CUSTOMER,),
+        about_records=True,
     ),
     _r(
         "BMU-WINDOW",
@@ -622,6 +689,7 @@ RULES: tuple[Rule, ...] = (
         ),
         kind=Kind.BATCH,
         errors=_OUT_OF_BOUNDS,
+        needs=(Need.ANY_CUSTOMER,),
     ),
     _r(
         "BMU-ATOMIC",
@@ -631,6 +699,8 @@ RULES: tuple[Rule, ...] = (
         "D",
         _SDK_TOOB,
         kind=Kind.BATCH,
+        needs=(Need.SUBSCRIBED_CUSTOMER,),
+        about_records=True,
     ),
     _r(
         "BMU-FUTURE",
@@ -641,6 +711,7 @@ RULES: tuple[Rule, ...] = (
         lenient=True,
         kind=Kind.BATCH,
         errors=_OUT_OF_BOUNDS,
+        needs=(Need.ANY_CUSTOMER,),
     ),
     _r(
         "BMU-PRODUCT",
@@ -650,6 +721,7 @@ RULES: tuple[Rule, ...] = (
         _SDK_PRODUCT,
         kind=Kind.BATCH,
         errors=(*_PRODUCT, ANY_CLIENT_ERROR),  # any 4xx where no product is named at all
+        needs=(Need.ANY_CUSTOMER,),
     ),
     _r(
         "BMU-DIMENSION",
@@ -659,6 +731,7 @@ RULES: tuple[Rule, ...] = (
         _SDK_DIMENSION,
         kind=Kind.BATCH,
         errors=_DIMENSION,
+        needs=(Need.ANY_CUSTOMER,),
     ),
     _r(
         "BMU-NOT-SUBSCRIBED",
@@ -668,6 +741,8 @@ RULES: tuple[Rule, ...] = (
         "D",
         _SDK_NOT_SUBSCRIBED,
         kind=Kind.BATCH,
+        needs=(Need.UNSUBSCRIBED_CUSTOMER,),
+        about_records=True,
     ),
     _r(
         "BMU-UNKNOWN-CUSTOMER",
@@ -684,6 +759,7 @@ RULES: tuple[Rule, ...] = (
         lenient=True,
         kind=Kind.BATCH,
         errors=("InvalidCustomerIdentifierException",),
+        needs=(Need.ANY_CUSTOMER,),
     ),
     _r(
         "BMU-IDEMPOTENT",
@@ -697,6 +773,8 @@ RULES: tuple[Rule, ...] = (
             "the same records or a subset of the input records.",
         ),
         kind=Kind.BATCH,
+        needs=(Need.SUBSCRIBED_CUSTOMER,),
+        about_records=True,
     ),
     _r(
         "BMU-DUPLICATE",
@@ -711,6 +789,8 @@ RULES: tuple[Rule, ...] = (
         ),
         ("SELLER-GUIDE", "duplicate detection uses the timestamp rounded down to the hour"),
         kind=Kind.BATCH,
+        needs=(Need.SUBSCRIBED_CUSTOMER,),
+        about_records=True,
     ),
     _r(
         "BMU-IN-BATCH-DUPLICATE",
@@ -721,6 +801,7 @@ RULES: tuple[Rule, ...] = (
         ("SDK-V1", "silent: DuplicateRecord is defined against a previously metered record only"),
         lenient=True,
         kind=Kind.BATCH,
+        needs=(Need.SUBSCRIBED_CUSTOMER,),
     ),
     _r(
         "BMU-CUSTOMER-ISOLATION",
@@ -729,6 +810,7 @@ RULES: tuple[Rule, ...] = (
         "D",
         ("SDK-V1", "A previously metered UsageRecord had the same customer, dimension, and time"),
         kind=Kind.BATCH,
+        needs=(Need.TWO_CUSTOMERS,),
     ),
     _r(
         "BMU-PRODUCT-ISOLATION",
@@ -737,6 +819,7 @@ RULES: tuple[Rule, ...] = (
         "D",
         ("SDK-V1", "Every request to BatchMeterUsage is for one product."),
         kind=Kind.BATCH,
+        needs=(Need.CUSTOMER_OF_TWO_PRODUCTS,),
     ),
     _r(
         "BMU-EMPTY",
@@ -747,6 +830,8 @@ RULES: tuple[Rule, ...] = (
         lenient=True,
         kind=Kind.BATCH,
         errors=_ANY,
+        needs=(Need.ANY_CUSTOMER,),
+        about_records=True,
     ),
     _r(
         "BMU-ACCOUNT-ID",
@@ -759,6 +844,7 @@ RULES: tuple[Rule, ...] = (
         profiles=NEW,
         kind=Kind.BATCH,
         errors=_ANY,
+        needs=(Need.ANY_CUSTOMER,),
     ),
     _r(
         "BMU-LICENSE",
@@ -769,6 +855,7 @@ RULES: tuple[Rule, ...] = (
         profiles=NEW,
         kind=Kind.BATCH,
         errors=("InvalidLicenseException",),
+        needs=(Need.ANY_CUSTOMER,),
     ),
     _r(
         "BMU-CONCURRENT-AGREEMENTS",
@@ -788,6 +875,7 @@ RULES: tuple[Rule, ...] = (
         profiles=NEW,
         kind=Kind.BATCH,
         errors=_ANY,
+        needs=(Need.CONCURRENT_PRODUCT,),
     ),
     # ResolveCustomer -----------------------------------------------------------------------------
     _r(
@@ -802,6 +890,7 @@ RULES: tuple[Rule, ...] = (
             "CustomerIdentifier along with the CustomerAWSAccountId and ProductCode.",
         ),
         kind=Kind.RESOLVE,
+        needs=(Need.VALID_TOKEN,),
     ),
     _r(
         "RC-INVALID",
@@ -820,6 +909,7 @@ RULES: tuple[Rule, ...] = (
         ("SDK-V1", "ExpiredTokenException: The submitted registration token has expired."),
         kind=Kind.RESOLVE,
         errors=("ExpiredTokenException",),
+        needs=(Need.EXPIRED_TOKEN,),
     ),
     _r(
         "RC-REUSE",
@@ -831,6 +921,7 @@ RULES: tuple[Rule, ...] = (
         lenient=True,
         kind=Kind.RESOLVE,
         errors=("ExpiredTokenException",),
+        needs=(Need.VALID_TOKEN,),
     ),
     _r(
         "RC-METERABLE",
@@ -840,6 +931,7 @@ RULES: tuple[Rule, ...] = (
         "I",
         ("SDK-V1", "Subsequent BatchMeterUsage calls should be made using this product code."),
         kind=Kind.RESOLVE,
+        needs=(Need.METERABLE_TOKEN,),
     ),
     _r(
         "RC-AGREEMENT",
@@ -861,6 +953,7 @@ RULES: tuple[Rule, ...] = (
         ("CONTROL", "customers[].agreementId"),
         profiles=NEW,
         kind=Kind.RESOLVE,
+        needs=(Need.VALID_TOKEN,),
     ),
     # RegisterUsage -------------------------------------------------------------------------------
     _r(
@@ -875,6 +968,7 @@ RULES: tuple[Rule, ...] = (
             "verify the signature with the public key; claims productCode, publicKeyVersion, iat, nonce",
         ),
         kind=Kind.REGISTER,
+        needs=(Need.REGISTERING_CALLER,),
     ),
     _r(
         "RU-NONCE",
@@ -887,6 +981,7 @@ RULES: tuple[Rule, ...] = (
             "instance and guard against replay attacks.",
         ),
         kind=Kind.REGISTER,
+        needs=(Need.REGISTERING_CALLER,),
     ),
     _r(
         "RU-PRODUCT",
@@ -896,6 +991,7 @@ RULES: tuple[Rule, ...] = (
         _SDK_PRODUCT,
         kind=Kind.REGISTER,
         errors=_PRODUCT,
+        needs=(Need.ANY_CALLER,),
     ),
     _r(
         "RU-KEY-VERSION",
@@ -905,6 +1001,7 @@ RULES: tuple[Rule, ...] = (
         ("SDK-V1", "InvalidPublicKeyVersionException: Public Key version is invalid."),
         kind=Kind.REGISTER,
         errors=("InvalidPublicKeyVersionException",),
+        needs=(Need.REGISTERING_CALLER,),
     ),
     _r(
         "RU-ENTITLEMENT",
@@ -915,6 +1012,7 @@ RULES: tuple[Rule, ...] = (
         _SDK_FIRST_CALL,
         kind=Kind.REGISTER,
         errors=_NOT_ENTITLED,
+        needs=(Need.UNENTITLED_REGISTERING_CALLER,),
     ),
     _r(
         "RU-PLATFORM",
@@ -929,6 +1027,7 @@ RULES: tuple[Rule, ...] = (
         _SDK_FIRST_CALL,
         kind=Kind.REGISTER,
         errors=("PlatformNotSupportedException",),
+        needs=(Need.UNSUPPORTED_PLATFORM,),
     ),
     _r(
         "RU-FIRST-CALL-ONLY",
@@ -942,6 +1041,7 @@ RULES: tuple[Rule, ...] = (
             "unsubscribes while the Amazon ECS task or Amazon EKS pod is still running.",
         ),
         kind=Kind.REGISTER,
+        needs=(Need.REGISTERING_CALLER, Need.FIXTURE_CHANGES),
     ),
     _r(
         "RU-REGION",
@@ -955,6 +1055,7 @@ RULES: tuple[Rule, ...] = (
         ),
         kind=Kind.REGISTER,
         errors=("InvalidRegionException",),
+        needs=(Need.REGISTERING_CALLER_ELSEWHERE,),
     ),
     # Across operations ---------------------------------------------------------------------------
     _r(
@@ -966,6 +1067,7 @@ RULES: tuple[Rule, ...] = (
         ("SDK-V1", "InternalServiceErrorException: An internal error has occurred. Retry your request."),
         ("SDK-V1", "UnprocessedRecords ... You can retry the failed request"),
         kind=Kind.RETRY,
+        about_records=True,
     ),
     _r(
         "CONC-LINEARIZABLE",

@@ -71,6 +71,10 @@ class Reject:
     suggested: str | None = None
     detail: str | None = field(default=None, compare=False)
     """What is wrong, for the emulator's error message (``UsageRecords: 26 items, more than 25``)."""
+    unsure: bool = False
+    """Refused only if a record the harness cannot see is there (a key earlier examples or runs
+    may have recorded, on a target that is not reset): a possibility, not a fault of the
+    request, so :func:`conformance.models.model.faults` leaves it out."""
 
     def describe(self) -> str:
         if self.codes is None:

@@ -157,7 +157,8 @@ def _meter_key_alternatives(
                     rule = "MU-WINDOW"  # MU-WINDOW: the edge itself is inside (the profile says)
             out.append(Accept(rule, IdSpec(fresh=True)))
         elif world_entry.quantity is None:
-            out += [Accept("MU-IDEMPOTENT"), refusal("MU-HOUR-DUPLICATE")]
+            # a record nobody here saw (open world): identical, or MU-HOUR-DUPLICATE
+            out += [Accept("MU-IDEMPOTENT"), replace(refusal("MU-HOUR-DUPLICATE"), unsure=True)]
         elif world_entry.quantity == entry.quantity:
             spec = IdSpec(bound=world_entry.record_id)
             out.append(Accept(identical_rule("MU-IDEMPOTENT", world_entry, entry), spec))

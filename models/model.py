@@ -60,10 +60,11 @@ __all__ = [
 
 
 def faults(allowed: Allowed) -> frozenset[str]:
-    """The rules that refuse ``allowed.request`` as a whole, strictly or leniently. A shape
+    """The rules that refuse ``allowed.request`` as a whole, strictly or leniently (not where
+    only a record the harness cannot see would: :attr:`Reject.unsure`). A shape
     rule's either-order ValidationException (WIRE-VALIDATION beside BMU-SIZE-LIMIT, say) is the
     same fault, not a second one."""
-    refusing = {a.rule for a in allowed.alternatives if isinstance(a, Reject)}
+    refusing = {a.rule for a in allowed.alternatives if isinstance(a, Reject) and not a.unsure}
     if refusing & set(SHAPE_RULES.values()):
         refusing.discard("WIRE-VALIDATION")
     return frozenset(refusing)

@@ -11,7 +11,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+# The Region the harness calls the service in; a caller declared elsewhere calls from afar.
+SERVICE_REGION = "us-east-1"
+
 __all__ = [
+    "SERVICE_REGION",
     "Caller",
     "Customer",
     "FixtureError",
@@ -64,7 +68,7 @@ class Caller:
     product_code: str
     entitled: bool = True
     platform: str = "ecs"
-    region: str = "us-east-1"
+    region: str = SERVICE_REGION
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,7 @@ class Fixtures:
                         product_code=_text(k, "productCode"),
                         entitled=bool(k.get("entitled", True)),
                         platform=str(k.get("platform", "ecs")),
-                        region=str(k.get("region", "us-east-1")),
+                        region=str(k.get("region", SERVICE_REGION)),
                     )
                     for k in _list(data, "callers")
                 ),

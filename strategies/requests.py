@@ -30,7 +30,7 @@ from conformance.models.requests import (
 )
 from conformance.models.shapes import OPERATIONS
 from conformance.models.state import ModelState, UsageKey
-from conformance.models.world import Caller, Customer, Fixtures, Product
+from conformance.models.world import SERVICE_REGION, Caller, Customer, Fixtures, Product
 
 from .aims import Aim
 from .allocations import (
@@ -95,8 +95,11 @@ class Scene:
     state: ModelState
     now: datetime
     names: Names
-    region: str = "us-east-1"
+    region: str = SERVICE_REGION
     heavy: bool = True  # False: no megabyte-sized bodies (they cost a campaign that needs none)
+    # False where the target knows only the declared callers (no control protocol): an access key
+    # nobody declared is an entitled ec2 caller by the control protocol's convention only
+    undeclared_callers: bool = True
     aim: Aim = _NO_AIM  # what a campaign's rule needs drawn most (strategies.aims)
     # strategies that read only the world and the clock, kept across the scenes of one
     # campaign (see ``kept``); None keeps nothing
@@ -198,7 +201,10 @@ def _undrawable(scene: Scene) -> set[str]:
     products = scene.products
     if not products:
         return {"batch", "meter", "register"}
-    return set() if any(scene.customers(p.code) for p in products) else {"batch"}
+    skipped = set() if any(scene.customers(p.code) for p in products) else {"batch"}
+    if not scene.undeclared_callers and not scene.state.world.callers:
+        skipped |= {"meter", "register"}
+    return skipped
 
 
 def faults(*kinds: str, aimed: Sequence[str] = ()) -> st.SearchStrategy[str | None]:
@@ -502,7 +508,8 @@ def _repeat_records(
 def meter_requests(scene: Scene) -> st.SearchStrategy[Sent]:
     """MeterUsage, valid or with one fault.
 
-    Valid: an entitled caller in its region (or an undeclared one) for its product, a known
+    Valid: an entitled caller in its region (or an undeclared one, where the scene allows; a
+    caller not entitled where the world declares no other) for its product, a known
     dimension, a timestamp inside the window, valid allocations; fresh or on (or beside) a key
     the model holds; in 2026-11 with a decimal quantity and with a ClientToken fresh or reused
     (an AgentCore caller several times an hour, with and without one). Faults: a caller not
@@ -588,7 +595,10 @@ def meter_requests(scene: Scene) -> st.SearchStrategy[Sent]:
     agentcore_callers = [k for k in valid_callers if world.callers[k].platform in profile.agentcore_platforms]
 
     def caller_for(fault: str | None) -> st.SearchStrategy[tuple[str | None, str]]:
-        pool = (bad_callers or valid_callers) if fault == "caller" else [*valid_callers, undeclared]
+        if fault == "caller":
+            pool = bad_callers or valid_callers
+        else:
+            pool = [*valid_callers, undeclared] if scene.undeclared_callers else valid_callers or bad_callers
         callers = st.sampled_from(pool)
         if scene.aim.agentcore and agentcore_callers and fault != "caller":
             callers = st.one_of(callers, st.sampled_from(agentcore_callers))
@@ -680,7 +690,8 @@ def register_requests(scene: Scene) -> st.SearchStrategy[Sent]:
     """RegisterUsage, valid or with one fault.
 
     Valid: a caller already registered (whatever its entitlement now), an entitled caller on a
-    supported platform in its region, or an undeclared one; its product; a key version the
+    supported platform in its region, or an undeclared one where the scene allows (any declared
+    caller where none of these is); its product; a key version the
     product has; with or without a nonce. Faults: a caller not entitled, on an unsupported
     platform or in another region; an unknown product; a key version the product lacks.
     Shrinks toward the first registered (else entitled) caller, version 1, no nonce.
@@ -697,8 +708,11 @@ def register_requests(scene: Scene) -> st.SearchStrategy[Sent]:
         *registered,
         *(c.access_key_id for c in ordered if good(c) and c.access_key_id not in registered),
     ]
-    valid.append(scene.names.unknown("AKIA").upper())
-    bad = [c.access_key_id for c in ordered if not good(c) and c.access_key_id not in registered] or valid
+    bad = [c.access_key_id for c in ordered if not good(c) and c.access_key_id not in registered]
+    if scene.undeclared_callers:
+        valid.append(scene.names.unknown("AKIA").upper())
+    valid = valid or bad
+    bad = bad or valid
 
     def build(fault: str | None, key: str) -> st.SearchStrategy[Sent]:
         declared = world.callers.get(key)

@@ -12,13 +12,13 @@ from dataclasses import replace
 from hypothesis import strategies as st
 
 from conformance.models.profiles import DEFAULT_PROFILE, get_profile
-from conformance.models.world import Caller, Customer, Fixtures, Product, RegistrationToken
+from conformance.models.world import SERVICE_REGION, Caller, Customer, Fixtures, Product, RegistrationToken
 
 from .names import Names
 
 __all__ = ["fixture_worlds", "minimal_world"]
 
-REGION = "us-east-1"
+REGION = SERVICE_REGION
 OTHER_REGION = "eu-west-1"
 
 

@@ -152,8 +152,13 @@ def test_cli_rules_json(capsys):
         "lenient",
         "profiles",
         "errors",
+        "needs",
+        "aboutRecords",
     }
     assert window["errors"] == ["TimestampOutOfBoundsException"]
+    assert window["needs"] == ["any-customer"] and window["aboutRecords"] is False
+    assert listed["RU-FIRST-CALL-ONLY"]["needs"] == ["registering-caller", "fixture-changes"]
+    assert listed["BMU-ATOMIC"]["aboutRecords"] is True
     assert listed["ALLOC-TAG-LIMIT"]["errors"] == ["InvalidTagException", "ValidationException"]
     assert listed["BMU-SIZE-LIMIT"]["errors"] == ["*", "ValidationException"]
 

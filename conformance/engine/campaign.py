@@ -30,7 +30,7 @@ from conformance.models.model import Model, isolates
 from conformance.models.outcomes import Outcome, ServiceError
 from conformance.models.realize import realize
 from conformance.models.requests import BatchMeterUsage, CallContext, Request
-from conformance.models.state import ModelState
+from conformance.models.state import UNKNOWN_ENTRY, ModelState, UsageKey
 from conformance.models.wire import wire_rules
 from conformance.models.world import Fixtures, World
 from conformance.reporting.results import Verdict
@@ -98,6 +98,9 @@ class CampaignResult:
     answers: dict[str, tuple[bool, str]] = field(default_factory=dict)
     # the operations every determinate answer of which said the target does not implement them
     unimplemented: frozenset[str] = frozenset()
+    # on a target that is not reset: the usage keys found holding a record nothing in this
+    # campaign sent (an earlier campaign's or run's)
+    recorded_before: int = 0
 
 
 def run_campaign(campaign: Campaign) -> CampaignResult:
@@ -112,6 +115,7 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
 
     answers: dict[str, tuple[bool, str]] = {}
     implemented: dict[str, bool] = {}
+    recorded_before: set[UsageKey] = set()
 
     def count(n: int) -> None:
         exercised[0] += n
@@ -131,7 +135,7 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
     round_number = 0
     while round_number < rounds:
         round_seed = campaign.seed + round_number
-        machine = seed(round_seed)(_machine(campaign, count, first, answered))
+        machine = seed(round_seed)(_machine(campaign, count, first, answered, recorded_before))
         try:
             run_state_machine_as_test(  # type: ignore[no-untyped-call,unused-ignore]
                 machine,
@@ -169,7 +173,13 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
             return CampaignResult(campaign.rule, Verdict.PASS, exercised[0], seed=round_seed)
         round_number += 1
     return CampaignResult(
-        campaign.rule, Verdict.NOT_REACHED, 0, seed=round_seed, answers=answers, unimplemented=unimplemented()
+        campaign.rule,
+        Verdict.NOT_REACHED,
+        0,
+        seed=round_seed,
+        answers=answers,
+        unimplemented=unimplemented(),
+        recorded_before=len(recorded_before),
     )
 
 
@@ -218,10 +228,12 @@ def _machine(
     count: Callable[[int], None],
     first: list[Divergence],
     answered: Callable[[str, Outcome, str], None],
+    recorded_before: set[UsageKey],
 ) -> type[RuleBasedStateMachine]:
     model, target, names, aim = campaign.model, campaign.target, Names(campaign.namespace), campaign.aim
     memo: dict[Any, Any] = {}  # strategies of this campaign's worlds and clocks (Scene.kept)
     settle = aim.retry or campaign.faults > 0
+    told = "world" in target.capabilities  # else the target knows the declared callers only
     # each request's faults are drawn from the example's data, not the target's plan: they are
     # part of the example, so Hypothesis replays an example with the faults it met (a plan the
     # target keeps would go on drawing, and a replayed example meet other faults: flaky rounds)
@@ -242,7 +254,16 @@ def _machine(
             target.reset(campaign.fixtures, self.now)
 
         def scene(self) -> Scene:
-            return Scene(model, self.state, self.now, names, heavy=aim.heavy, aim=aim, memo=memo)
+            return Scene(
+                model,
+                self.state,
+                self.now,
+                names,
+                heavy=aim.heavy,
+                aim=aim,
+                memo=memo,
+                undeclared_callers=told,
+            )
 
         @rule(data=st.data())
         def send(self, data: Any) -> None:
@@ -329,6 +350,10 @@ def _machine(
             self.steps.append(stepped.step)
             self.sent.append((request, context))
             self.state = stepped.state
+            if campaign.open_world:
+                # a duplicate of a key nothing here recorded: the model holds only "some record"
+                unknown = frozenset({UNKNOWN_ENTRY})
+                recorded_before.update(k for k, worlds in self.state.usage.items() if worlds == unknown)
             if check.decided:
                 count(1)
                 self.reached += 1

@@ -30,11 +30,13 @@ from conformance.engine.replay import replay
 from conformance.faults import FaultRates
 from conformance.models.catalogue import RULES_BY_ID, Kind
 from conformance.models.model import Model
+from conformance.models.needs import lacking, untestable_reason
+from conformance.models.world import SERVICE_REGION, World
 from conformance.reporting.results import RuleResult, RunConfig, Verdict
 from conformance.reporting.trace import Trace
 from conformance.strategies import minimal_world
 from conformance.targets import CAPABILITIES, Target, TargetSetupError, make_target
-from conformance.targets.base import fault_target
+from conformance.targets.base import RECORDS, fault_target
 from conformance.targets.http import ControlClient, ControlError
 from conformance.wire.service_model import model_for
 
@@ -240,6 +242,13 @@ def _run_rule(config: RunConfig, rule: str, model: Model, target: Target, rate: 
     clock = "clock" in target.capabilities
     model = judging_model(model, clock)
     declared = minimal_world(rule.lower(), config.profile)
+    world = World.of(target.world(declared))
+    lacks = lacking(RULES_BY_ID[rule], world, model.profile, SERVICE_REGION, target.capabilities)
+    if lacks:
+        # no request this world allows could decide the rule: said before any campaign runs
+        file = config.target.fixtures_file
+        reason = untestable_reason(lacks, str(file) if file else None, target.name)
+        return RuleResult(rule, Verdict.UNTESTABLE, 0, reason)
     campaign = Campaign(
         rule,
         model,
@@ -256,7 +265,7 @@ def _run_rule(config: RunConfig, rule: str, model: Model, target: Target, rate: 
     result = run_campaign(campaign)
     seconds = (datetime.now(UTC) - started).total_seconds()
     if result.verdict == Verdict.PASS:
-        return RuleResult(rule, Verdict.PASS, result.exercised, seconds=seconds)
+        return RuleResult(rule, Verdict.PASS, result.exercised, _answers_only(rule, target), seconds=seconds)
     missing = _missing_operation(rule, result)
     if missing is not None:
         answer = result.answers[missing][1].splitlines()[0]
@@ -265,7 +274,7 @@ def _run_rule(config: RunConfig, rule: str, model: Model, target: Target, rate: 
             rule, Verdict.UNIMPLEMENTED, 0, reason, received=answer, seconds=seconds, operation=missing
         )
     if result.verdict == Verdict.NOT_REACHED:
-        return _unreached(rule, target, config.budget, seconds, result.answers)
+        return _unreached(rule, target, config.budget, seconds, result)
     trace = minimize(_trace(config, campaign, result, clock), target, model)
     # everything reported is read off the minimal trace, never off the example it came from
     failing = trace.steps[-1]
@@ -301,10 +310,17 @@ def _missing_operation(rule: str, result: CampaignResult) -> str | None:
     return operation if operation in result.unimplemented else None
 
 
-def _unreached(
-    rule: str, target: Target, budget: str, seconds: float, answers: dict[str, tuple[bool, str]]
-) -> RuleResult:
+def _unreached(rule: str, target: Target, budget: str, seconds: float, result: CampaignResult) -> RuleResult:
     operation = _OPERATIONS.get(RULES_BY_ID[rule].kind)
+    answers = result.answers
+    if result.recorded_before:
+        # what a target that is not reset leaves: the keys the world allows fill up
+        reason = (
+            f"not reached at budget {budget}: nothing is reset, and {result.recorded_before} usage "
+            "keys it drew held records of earlier campaigns or runs (run it on its own against a "
+            f"fresh target, --rules {rule}, or declare more callers, customers or dimensions)"
+        )
+        return RuleResult(rule, Verdict.UNTESTABLE, 0, reason, seconds=seconds)
     if operation in answers and not answers[operation][0]:
         # the specific cause: what the rule needs never worked on this target
         answer = answers[operation][1].splitlines()[0]
@@ -319,6 +335,17 @@ def _unreached(
         f"budget {budget} never produced a request this rule decides (a harness failure; try --budget deep)"
     )
     return RuleResult(rule, Verdict.NOT_REACHED, 0, reason, seconds=seconds)
+
+
+def _answers_only(rule: str, target: Target) -> str | None:
+    """What a pass did not see: on a target that lists no records, what a rule says of records
+    was judged only where a later answer on the same key showed it."""
+    if not RULES_BY_ID[rule].about_records or RECORDS in target.capabilities:
+        return None
+    return (
+        "judged from answers only: the target lists no records, so what it recorded was seen "
+        "only where a later request met the same key"
+    )
 
 
 def _trace(config: RunConfig, campaign: Campaign, result: CampaignResult, clock: bool) -> Trace:
