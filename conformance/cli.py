@@ -154,6 +154,14 @@ def _parser() -> argparse.ArgumentParser:
         "most implementations)",
     )
     serve.add_argument(
+        "--write-fixtures",
+        type=Path,
+        metavar="FILE",
+        help="write the served world to FILE with each product's public keys (`publicKeys`): the "
+        "--fixtures of a run against it without control routes, so RegisterUsage signatures are "
+        "verified",
+    )
+    serve.add_argument(
         "--validate-shapes-first",
         action="store_true",
         help="refuse every shape violation with ValidationException before any business rule, "
@@ -513,6 +521,8 @@ def _replay(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     fixtures = load_fixtures_file(args.fixtures) if args.fixtures else None
+    if args.write_fixtures is not None and fixtures is None:
+        raise TargetUsageError("--write-fixtures needs --fixtures FILE: the world to serve")
     model = model_for(args.profile)
     try:
         emulator = Emulator(
@@ -525,6 +535,12 @@ def _serve(args: argparse.Namespace) -> int:
         )
     except OSError as exc:
         raise TargetSetupError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    if args.write_fixtures is not None:
+        try:
+            args.write_fixtures.write_text(json.dumps(emulator.served_with_keys(), indent=2) + "\n")
+        except OSError as exc:
+            emulator.server.server_close()
+            raise TargetUsageError(f"--write-fixtures {args.write_fixtures}: {exc.strerror}") from None
     order = ", shapes validated first" if args.validate_shapes_first else ""
     order += ", no control routes" if args.no_control else ""
     print(f"conformance serve: listening on {emulator.url} (profile {args.profile}{order})", flush=True)

@@ -103,6 +103,7 @@ class Need(StrEnum):
     METERABLE_TOKEN = "meterable-token"
     EXPIRED_TOKEN = "expired-token"
     FIXTURE_CHANGES = "fixture-changes"
+    PUBLIC_KEY = "public-key"
 
 
 @dataclass(frozen=True)
@@ -968,7 +969,7 @@ RULES: tuple[Rule, ...] = (
             "verify the signature with the public key; claims productCode, publicKeyVersion, iat, nonce",
         ),
         kind=Kind.REGISTER,
-        needs=(Need.REGISTERING_CALLER,),
+        needs=(Need.REGISTERING_CALLER, Need.PUBLIC_KEY),
     ),
     _r(
         "RU-NONCE",

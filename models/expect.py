@@ -217,6 +217,7 @@ class Problem(StrEnum):
     GROUP_IDS = "group-ids"  # identical records got different MeteringRecordIds
     POPULATED = "populated"  # subject received populated for a product on concurrent agreements
     NOT_JWT = "not-jwt"  # the Signature is not a JWT: detail
+    SIGNATURE = "signature"  # the Signature does not verify with the public key of subject: detail
     NOT_NEAR = "not-near"  # subject received is not near now (expected)
     NOT_JSON = "not-json"  # the body is not a JSON object
     OFF_SHAPE = "off-shape"  # the output does not match its shape: detail

@@ -156,6 +156,10 @@ def _token(state: str, subscribed: bool = False) -> Callable[[_Place], bool]:
     return met
 
 
+def _public_key(p: _Place) -> bool:
+    return "public-key" in p.capabilities or any(product.public_keys for product in p.world.products.values())
+
+
 def _fixture_changes(p: _Place) -> bool:
     return bool({"world", "subscriptions"} & p.capabilities)
 
@@ -232,6 +236,11 @@ _NEEDS: dict[Need, tuple[str, Callable[[_Place], bool]]] = {
         "a target the harness can tell fixture changes (a caller's entitlement ending after it "
         "registered), which only the control protocol's fixtures route does",
         _fixture_changes,
+    ),
+    Need.PUBLIC_KEY: (
+        "the public key RegisterUsage signatures verify with (`publicKeys` of a product, "
+        '{{"1": "-----BEGIN PUBLIC KEY-----..."}}; a controlled target serves it)',
+        _public_key,
     ),
 }
 _NOT_DECLARABLE = frozenset({Need.FIXTURE_CHANGES})

@@ -39,6 +39,13 @@ class Product:
     public_key_versions: frozenset[int] = frozenset({1})
     concurrent_agreements: bool = False
     """2026-11: records must name the customer by CustomerAWSAccountId, not CustomerIdentifier."""
+    public_keys: tuple[tuple[int, str], ...] = ()
+    """(version, PEM) pairs a fixtures file gives for a target without the control protocol:
+    the keys its RegisterUsage signatures verify with. Not part of the control protocol's
+    fixtures object (a controlled target makes its own keys and serves them)."""
+
+    def public_key(self, version: int) -> str | None:
+        return dict(self.public_keys).get(version)
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,9 @@ class Fixtures:
                         dimensions=frozenset(_texts(p, "dimensions")),
                         public_key_versions=frozenset(int(v) for v in p.get("publicKeyVersions", [1])),
                         concurrent_agreements=_flag(p, "concurrentAgreements"),
+                        public_keys=tuple(
+                            sorted((int(v), str(pem)) for v, pem in dict(p.get("publicKeys", {})).items())
+                        ),
                     )
                     for p in _list(data, "products")
                 ),

@@ -16,7 +16,7 @@ from conformance.models.world import SERVICE_REGION, Caller, Fixtures, World
 from conformance.strategies import minimal_world
 
 WORLD = Path(__file__).resolve().parents[1] / "examples" / "world.json"
-CONTROLLED = frozenset({"reset", "clock", "world", "subscriptions", "raw"})
+CONTROLLED = frozenset({"reset", "clock", "world", "subscriptions", "raw", "public-key"})
 NO_CONTROL = frozenset({"raw"})
 PROFILES = ("2025-01", "2026-11")
 
@@ -32,9 +32,12 @@ def test_the_world_the_harness_declares_meets_every_need(profile):
     assert {r.id: _lacking(r.id, world, profile, CONTROLLED) for r in rules_for(profile)} == {
         r.id: set() for r in rules_for(profile)
     }
-    # without control, only what no file can declare is missing
-    missing = {r.id for r in rules_for(profile) if _lacking(r.id, world, profile, NO_CONTROL)}
-    assert missing == {"RU-FIRST-CALL-ONLY"}
+    # without control, what no file can declare, and the keys the harness's world leaves out
+    missing = {r.id: _lacking(r.id, world, profile, NO_CONTROL) for r in rules_for(profile)}
+    assert {rule: needs for rule, needs in missing.items() if needs} == {
+        "RU-FIRST-CALL-ONLY": {Need.FIXTURE_CHANGES},
+        "RU-SIGNATURE": {Need.PUBLIC_KEY},
+    }
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -60,6 +63,7 @@ def test_the_example_world_lacks_exactly_what_it_does_not_declare():
         "RU-PLATFORM": {Need.UNSUPPORTED_PLATFORM},
         "RU-REGION": {Need.REGISTERING_CALLER_ELSEWHERE},
         "RU-FIRST-CALL-ONLY": {Need.FIXTURE_CHANGES},
+        "RU-SIGNATURE": {Need.PUBLIC_KEY},  # a file gives keys with `publicKeys`
     }
 
 

@@ -21,6 +21,7 @@ from conformance.cli import main
 from conformance.emulator.server import Emulator
 from conformance.lab.mutants import MUTANTS
 from conformance.models import Fixtures
+from conformance.targets import load_fixtures_file
 from conformance.wire.service_model import model_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,9 +33,11 @@ def _served(profile: str, **kwargs: object) -> Emulator:
     return Emulator(model_for(profile), fixtures, control=False, **kwargs).start()  # type: ignore[arg-type]
 
 
-def test_serve_no_control_answers_no_control_route():
+def test_serve_no_control_answers_no_control_route_and_writes_its_keys(tmp_path):
+    written = tmp_path / "served.json"
+    argv = ["serve", "--no-control", "--fixtures", str(WORLD), "--write-fixtures", str(written)]
     server = subprocess.Popen(
-        [sys.executable, "-m", "conformance", "serve", "--no-control", "--fixtures", str(WORLD)],
+        [sys.executable, "-m", "conformance", *argv],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -45,6 +48,11 @@ def test_serve_no_control_answers_no_control_route():
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{url}/_conformance", timeout=10)
         assert refused.value.code == 404
+        served = load_fixtures_file(written)  # checked against the fixtures schema
+        assert served.callers == Fixtures.from_json(json.loads(WORLD.read_text())).callers
+        for product in served.products:
+            assert [v for v, _ in product.public_keys] == sorted(product.public_key_versions)
+            assert all(pem.startswith("-----BEGIN PUBLIC KEY-----") for _, pem in product.public_keys)
     finally:
         server.terminate()
         server.wait(10)
@@ -120,6 +128,40 @@ def test_a_window_bug_fails_at_any_time_of_day(moment, tmp_path, capsys):
             server.close()
     (found,) = json.loads((tmp_path / "report.json").read_text())["rules"]
     assert found["verdict"] == "fail" and "TimestampOutOfBoundsException" in found["reason"], found
+
+
+def _signature_run(server: Emulator, fixtures: Path, report: Path) -> dict:
+    argv = ["run", "--target", "endpoint", "--endpoint-url", server.url, "--fixtures", str(fixtures),
+            "--profile", "2025-01", "--budget", "quick", "--seed", "1", "--rules", "RU-SIGNATURE",
+            "--report", str(report)]  # fmt: skip
+    main(argv)
+    (found,) = json.loads((report / "report.json").read_text())["rules"]
+    return found
+
+
+def test_signatures_are_verified_with_the_keys_a_fixtures_file_gives(tmp_path, capsys):
+    """Without publicKeys RU-SIGNATURE is untestable and says what to add; with the served keys
+    it passes; a token signed with another key, its claims all right, fails."""
+    served = _served("2025-01")
+    stranger = _served("2025-01", hooks=MUTANTS["signed-by-a-stranger"])
+    try:
+        keyed = tmp_path / "keyed.json"
+        keyed.write_text(json.dumps(served.served_with_keys()))
+        without = _signature_run(served, WORLD, tmp_path / "without")
+        assert without["verdict"] == "untestable"
+        assert "`publicKeys` of a product" in without["reason"] and str(WORLD) in without["reason"]
+        assert _signature_run(served, keyed, tmp_path / "with")["verdict"] == "pass"
+        # the same claims, signed with a key this file does not give: the mutant, and a correct
+        # emulator judged with another emulator's keys
+        failed = _signature_run(stranger, keyed, tmp_path / "stranger")
+        assert failed["verdict"] == "fail", failed
+        assert "Signature does not verify with the public key of product" in failed["reason"]
+        other = tmp_path / "other.json"
+        other.write_text(json.dumps(stranger.served_with_keys()))
+        assert _signature_run(served, other, tmp_path / "other")["verdict"] == "fail"
+    finally:
+        served.close()
+        stranger.close()
 
 
 class _Odd(BaseHTTPRequestHandler):

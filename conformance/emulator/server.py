@@ -107,6 +107,18 @@ class Emulator(LoopbackServer):
                 self._scopes[name] = Scope(self.model, self.shapes_first, self.hooks)
             return self._scopes[name]
 
+    def served_with_keys(self) -> dict[str, Any]:
+        """The world served (control fixtures object), each product with the PEM of every key
+        version it has (``publicKeys``): a fixtures file for certifying this emulator without
+        its control routes."""
+        served = self.served.to_json() if self.served is not None else {"products": []}
+        keys = self.scope().service.keys
+        for product in served["products"]:
+            code = product["productCode"]
+            versions = product.get("publicKeyVersions", [1])
+            product["publicKeys"] = {str(v): keys.public_pem(code, v) for v in versions}
+        return served
+
     def forget_scopes(self) -> None:
         """``reset {"allScopes": true}``: every scope forgotten, the default one reset (to the
         world the emulator was served with)."""

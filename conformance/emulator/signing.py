@@ -36,7 +36,11 @@ class KeyRing:
         }
         if expected.nonce is not None:
             claims["nonce"] = expected.nonce
-        key = self._key(expected.product_code, expected.public_key_version)
+        return self.sign_claims(claims, expected.product_code, expected.public_key_version)
+
+    def sign_claims(self, claims: dict[str, Any], product_code: str, version: int) -> str:
+        """A PS256 JWT of ``claims``, signed with this ring's key for the product and version."""
+        key = self._key(product_code, version)
         return jwt.encode({"alg": "PS256", "typ": "JWT"}, claims, key, algorithms=["PS256"])
 
     def public_pem(self, product_code: str, version: int) -> str:

@@ -9,19 +9,21 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from conformance.emulator.signing import verify
 from conformance.engine.clock import target_clock
 from conformance.models.catalogue import is_wire
 from conformance.models.expect import Allowed, Judgement, Mismatch, Problem, ProcessBatch
 from conformance.models.model import Model, faults, isolates
-from conformance.models.outcomes import BatchMeterUsageResult, Outcome, ServiceError
+from conformance.models.outcomes import BatchMeterUsageResult, Outcome, RegisterUsageResult, ServiceError
 from conformance.models.records import Difference, record_differences
-from conformance.models.requests import BatchMeterUsage, CallContext, MeterUsage, Request
+from conformance.models.requests import BatchMeterUsage, CallContext, MeterUsage, RegisterUsage, Request
 from conformance.models.shapes import ShapeIndex
 from conformance.models.state import ModelState, UsageKey
 from conformance.reporting.trace import TraceStep
 from conformance.reporting.wording import mismatch_text
-from conformance.targets.base import RECORDS, Target
+from conformance.targets.base import PUBLIC_KEY, RECORDS, Target
 from conformance.targets.client import Exchange
+from conformance.targets.http import ControlError
 from conformance.wire.check import check_response
 
 __all__ = ["RuleCheck", "Stepped", "check_rule", "exchange_step", "not_implemented"]
@@ -139,6 +141,8 @@ def exchange_step(
     if listing is not None and not judgement.indeterminate:
         made = _differences(model, next_state, listing()) - _differences(model, state, before)
         extra = _records_oracle(allowed, judgement, made, exchange.outcome)
+    if isinstance(request, RegisterUsage) and isinstance(exchange.outcome, RegisterUsageResult):
+        extra += _signature_oracle(target, state, request, exchange.outcome)
     check = check_rule(rule, allowed, exchange, model.shapes, judgement, extra)
     step = TraceStep(
         "request",
@@ -152,6 +156,34 @@ def exchange_step(
         fault=exchange.fault,
     )
     return Stepped(step, check, next_state, exchange.outcome)
+
+
+def _signature_oracle(
+    target: Target, state: ModelState, request: RegisterUsage, outcome: RegisterUsageResult
+) -> tuple[Mismatch, ...]:
+    """RU-SIGNATURE's other half, which the model (standard library only) leaves out: the token
+    verifies with the product's public key for the version asked, as a fixtures file gives it
+    or the target serves it. Nothing to check without a key (the rule is then untestable:
+    ``models.needs``) or without a token (the model judges that)."""
+    product = state.world.products.get(request.product_code or "")
+    version = request.public_key_version
+    if product is None or not isinstance(version, int) or not outcome.signature:
+        return ()
+    pem = product.public_key(version)
+    served = getattr(target, "public_key", None) if PUBLIC_KEY in target.capabilities else None
+    if pem is None and served is not None:
+        try:
+            pem = served(product.code, version)
+        except ControlError:
+            return ()  # the route failed: the signature goes unchecked, never wrongly failed
+    if pem is None:
+        return ()
+    try:
+        verify(outcome.signature, pem)
+    except ValueError as exc:
+        subject = f"product {product.code} version {version}"
+        return (Mismatch("RU-SIGNATURE", Problem.SIGNATURE, subject=subject, detail=str(exc)),)
+    return ()
 
 
 def _differences(

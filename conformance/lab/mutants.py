@@ -24,13 +24,16 @@ from decimal import Decimal
 from typing import Any
 
 from conformance.emulator.hooks import Hooks, Service, Turn
+from conformance.emulator.signing import KeyRing
 from conformance.models.expect import Register
+from conformance.models.jwt import decode_unverified
 from conformance.models.model import Model, hour_of
 from conformance.models.outcomes import (
     BatchMeterUsageResult,
     MeterUsageResult,
     Outcome,
     RecordResult,
+    RegisterUsageResult,
     ResolveCustomerResult,
     ServiceError,
 )
@@ -396,6 +399,19 @@ def _next_key_version(expected: Register) -> Register:
     return replace(expected, public_key_version=expected.public_key_version + 1)
 
 
+# keys of no product the service knows: a token they sign claims what it should and verifies
+# with no key the service serves
+_STRANGER = KeyRing()
+
+
+def _signed_by_a_stranger(outcome: Outcome, _turn: Turn) -> Outcome:
+    if not isinstance(outcome, RegisterUsageResult) or not outcome.signature:
+        return outcome
+    _, claims = decode_unverified(outcome.signature)
+    product, version = str(claims.get("productCode")), int(claims.get("publicKeyVersion") or 1)
+    return replace(outcome, signature=_STRANGER.sign_claims(claims, product, version))
+
+
 # -- the raw response ---------------------------------------------------------------------------------
 
 
@@ -743,6 +759,12 @@ MUTANTS: dict[str, Mutant] = {
             ("RU-SIGNATURE",),
             "the token is signed with the next public key version's key and claims it",
             sign=_next_key_version,
+        ),
+        Mutant(
+            "signed-by-a-stranger",
+            ("RU-SIGNATURE",),
+            "the token claims what it should but is signed with a key the service does not serve",
+            outcome=_signed_by_a_stranger,
         ),
         Mutant(
             "registration-forgotten",

@@ -28,6 +28,7 @@ _WORDING: dict[Problem, str] = {
     Problem.GROUP_IDS: "identical records {records} got different MeteringRecordIds",
     Problem.POPULATED: "{subject} {received} populated for a product on concurrent agreements",
     Problem.NOT_JWT: "Signature is not a JWT: {detail}",
+    Problem.SIGNATURE: "Signature does not verify with the public key of {subject} ({detail})",
     Problem.NOT_NEAR: "{subject} {received} is not near now ({expected})",
     Problem.NOT_JSON: "body is not a JSON object",
     Problem.OFF_SHAPE: "output does not match its shape: {detail}",

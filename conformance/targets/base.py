@@ -10,7 +10,16 @@ from conformance.models.requests import CallContext, Request
 from conformance.models.world import Fixtures
 from conformance.targets.client import Exchange
 
-__all__ = ["CAPABILITIES", "FAULTS", "RECORDS", "FaultTarget", "Target", "TargetSetupError", "fault_target"]
+__all__ = [
+    "CAPABILITIES",
+    "FAULTS",
+    "PUBLIC_KEY",
+    "RECORDS",
+    "FaultTarget",
+    "Target",
+    "TargetSetupError",
+    "fault_target",
+]
 
 CAPABILITIES = {
     "reset": "forget all usage between examples",
@@ -25,6 +34,11 @@ CAPABILITIES = {
 # objects of ``GET /_conformance/records``): the records oracle compares them with the model's
 # state after every step. Not needed to reach any rule, so not in CAPABILITIES.
 RECORDS = "records"
+
+# Announced by a target that gives the PEM its RegisterUsage signatures verify with
+# (``public_key(product_code, version)``; the control protocol's ``public-key`` route). A
+# fixtures file can give the keys instead (``products[].publicKeys``).
+PUBLIC_KEY = "public-key"
 
 # Announced by a target the harness injects faults in front of (in process, or through a fault
 # proxy): it has the methods of FaultTarget.

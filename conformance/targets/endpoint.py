@@ -69,13 +69,17 @@ class EndpointTarget:
                 self.scope = f"conformance-{uuid.uuid4().hex[:16]}"
                 self.control = ControlClient(self.endpoint_url, self.scope)
                 self._http = HttpInvoker(self.endpoint_url, self.profile, self.scope)
-            extra = {"world", "subscriptions"} | ({"clock", "records"} & announced)
+            extra = {"world", "subscriptions"} | ({"clock", "records", "public-key"} & announced)
             self.capabilities = frozenset({"reset", "raw", "faults", *extra})
         elif self.declared is None:
             raise TargetSetupError(
                 f"endpoint {self.endpoint_url} does not speak the control protocol; "
                 "give --fixtures FILE declaring the world it serves"
             )
+
+    def public_key(self, product_code: str, version: int) -> str:
+        """The PEM the control protocol's ``public-key`` route gives. Raises ControlError."""
+        return self.control.public_key(product_code, version)
 
     def world(self, declared: Fixtures) -> Fixtures:
         if self._controlled or self.declared is None:

@@ -47,7 +47,9 @@ class _Body(io.BytesIO):
 
 class ReferenceTarget:
     name = "reference"
-    capabilities = frozenset({"reset", "clock", "world", "subscriptions", "raw", "records", "faults"})
+    capabilities = frozenset(
+        {"reset", "clock", "world", "subscriptions", "raw", "records", "faults", "public-key"}
+    )
 
     def __init__(self, model: Model, keys: KeyRing | None = None, hooks: Hooks = NO_HOOKS) -> None:
         self.model = model
@@ -109,6 +111,9 @@ class ReferenceTarget:
     def faults_injected(self) -> dict[str, int]:
         """The faults injected so far, by kind."""
         return self._injector.counts()
+
+    def public_key(self, product_code: str, version: int) -> str:
+        return self.keys.public_pem(product_code, version)
 
     def records(self) -> Sequence[Mapping[str, Any]]:
         """The usage records the service has accepted since its reset, in order (copies)."""

@@ -70,6 +70,9 @@ class ReferenceServerTarget:
     def faults_injected(self) -> dict[str, int]:
         return self._endpoint.faults_injected()
 
+    def public_key(self, product_code: str, version: int) -> str:
+        return self._endpoint.public_key(product_code, version)
+
     def records(self) -> Sequence[Mapping[str, Any]]:
         return self._endpoint.records()
 
