@@ -3,7 +3,8 @@
 A target without the control protocol knows only the world its fixtures file declares, and the
 harness cannot reset it, move its clock or change its fixtures. A rule whose every deciding
 request needs something that world lacks is ``untestable``, and the report says which thing
-and how to declare it, rather than running a campaign that cannot reach it. Each rule names its
+and how to declare it, rather than running a campaign that cannot reach it (a need in
+:data:`PASS_ONLY` lets the campaign run, and makes only a pass ``untestable``). Each rule names its
 needs in the catalogue (:attr:`Rule.needs <conformance.models.catalogue.Rule.needs>`); this
 module decides whether a world meets them.
 
@@ -21,7 +22,7 @@ from .catalogue import Need, Rule
 from .profiles import Profile
 from .world import Caller, World
 
-__all__ = ["Lack", "lacking", "untestable_reason"]
+__all__ = ["PASS_ONLY", "Lack", "lacking", "untestable_reason"]
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,11 @@ _NEEDS: dict[Need, tuple[str, Callable[[_Place], bool]]] = {
     ),
 }
 _NOT_DECLARABLE = frozenset({Need.FIXTURE_CHANGES})
+
+PASS_ONLY = frozenset({Need.PUBLIC_KEY})
+"""Needs without which a rule can still be found broken (a token whose claims are wrong), but
+never passed (its signature goes unverified): the campaign runs, and only a pass becomes
+``untestable``."""
 
 
 def untestable_reason(lacks: tuple[Lack, ...], fixtures_file: str | None, target: str) -> str:

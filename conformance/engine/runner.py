@@ -30,7 +30,7 @@ from conformance.engine.replay import replay
 from conformance.faults import FaultRates
 from conformance.models.catalogue import RULES_BY_ID, Kind
 from conformance.models.model import Model
-from conformance.models.needs import lacking, untestable_reason
+from conformance.models.needs import PASS_ONLY, lacking, untestable_reason
 from conformance.models.world import SERVICE_REGION, World
 from conformance.reporting.results import RuleResult, RunConfig, Verdict
 from conformance.reporting.trace import Trace
@@ -244,11 +244,11 @@ def _run_rule(config: RunConfig, rule: str, model: Model, target: Target, rate: 
     declared = minimal_world(rule.lower(), config.profile)
     world = World.of(target.world(declared))
     lacks = lacking(RULES_BY_ID[rule], world, model.profile, SERVICE_REGION, target.capabilities)
-    if lacks:
+    file = str(config.target.fixtures_file) if config.target.fixtures_file else None
+    blocking = tuple(lack for lack in lacks if lack.need not in PASS_ONLY)
+    if blocking:
         # no request this world allows could decide the rule: said before any campaign runs
-        file = config.target.fixtures_file
-        reason = untestable_reason(lacks, str(file) if file else None, target.name)
-        return RuleResult(rule, Verdict.UNTESTABLE, 0, reason)
+        return RuleResult(rule, Verdict.UNTESTABLE, 0, untestable_reason(blocking, file, target.name))
     campaign = Campaign(
         rule,
         model,
@@ -264,6 +264,10 @@ def _run_rule(config: RunConfig, rule: str, model: Model, target: Target, rate: 
     )
     result = run_campaign(campaign)
     seconds = (datetime.now(UTC) - started).total_seconds()
+    if result.verdict == Verdict.PASS and lacks:
+        # what it could judge held, but a pass needs what it lacks (a key to verify signatures)
+        reason = f"{untestable_reason(lacks, file, target.name)} (nothing else it judged was wrong)"
+        return RuleResult(rule, Verdict.UNTESTABLE, result.exercised, reason, seconds=seconds)
     if result.verdict == Verdict.PASS:
         return RuleResult(rule, Verdict.PASS, result.exercised, _answers_only(rule, target), seconds=seconds)
     missing = _missing_operation(rule, result)
