@@ -229,9 +229,10 @@ def _record_options(
             )
             out.append(RecordOption(rule, "Success", IdSpec(fresh=True)))
         elif world_entry.quantity is None:
+            # a record nobody here saw (open world): identical, or BMU-DUPLICATE
             out += [
-                RecordOption("BMU-IDEMPOTENT", "Success"),
-                RecordOption("BMU-DUPLICATE", "DuplicateRecord"),
+                RecordOption("BMU-IDEMPOTENT", "Success", unsure=True),
+                RecordOption("BMU-DUPLICATE", "DuplicateRecord", unsure=True),
             ]
         elif world_entry.quantity == entry.quantity:
             # BMU-IDEMPOTENT (QTY-BY-VALUE: the same value in another form)

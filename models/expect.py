@@ -89,6 +89,9 @@ class Accept:
     rule: str
     record_id: IdSpec = IdSpec()
     records: bool = True
+    unsure: bool = False
+    """Allowed only because of a record the harness cannot see (as :attr:`Reject.unsure`): an
+    answer it explains decides nothing."""
 
     def describe(self) -> str:
         what = self.record_id.describe() if self.records else "nothing recorded"
@@ -100,6 +103,7 @@ class RecordOption:
     rule: str
     status: str
     record_id: IdSpec = IdSpec()
+    unsure: bool = False  # as Accept.unsure: the rule does not decide this record
 
     def describe(self) -> str:
         if self.status == "Success":
@@ -274,9 +278,11 @@ class Allowed:
         """Every rule that decides some part of the answer to this request."""
         rules: set[str] = set(self.extra_rules)
         for alt in self.alternatives:
+            if isinstance(alt, Accept | Reject) and alt.unsure:
+                continue  # allowed for a record nobody here saw: no rule's question
             rules.add(alt.rule)
             if isinstance(alt, ProcessBatch):
-                rules.update(o.rule for r in alt.records for o in r.options)
+                rules.update(o.rule for r in alt.records for o in r.options if not o.unsure)
             if isinstance(alt, Register) and alt.nonce is not None:
                 rules.add("RU-NONCE")
             if isinstance(alt, Resolve) and alt.agreements:
@@ -291,11 +297,16 @@ class Allowed:
         if is_indeterminate(outcome):
             return Judgement(True, True, self.decided, frozenset(), self.describe(), received)
         found: list[Mismatch] = []
+        unseen = False  # only a record nobody here saw explains the answer: it decides nothing
         for alt in self.alternatives:
             mismatches = _mismatches(alt, outcome, self.used_ids)
-            if not mismatches:
+            if not mismatches and isinstance(alt, Accept | Reject) and alt.unsure:
+                unseen = True
+            elif not mismatches:
                 return Judgement(True, False, self.decided, frozenset(), self.describe(), received)
             found.extend(mismatches)
+        if unseen:
+            return Judgement(True, False, frozenset(), frozenset(), self.describe(), received)
         blamed = frozenset(m.rule for m in found)
         # A crash (a 5xx no rule allows) answers none of the questions the request asked: only
         # the rules it contradicts count as decided, so a rule is never passed on a crash.

@@ -136,6 +136,10 @@ def allowed_meter(
         chosen = token_alternatives or key_alternatives
         alternatives = [*checks.leading(), *chosen]
         plan = replace(plan, recordable=True)
+    if token_binding is not None and state.open_world and token_binding[0] not in state.client_tokens:
+        # a ClientToken earlier examples or runs may have sent with other parameters (nothing
+        # is reset): MU-CLIENT-TOKEN's refusal, for a request nobody here saw
+        alternatives = [*alternatives, replace(refusal("MU-CLIENT-TOKEN"), unsure=True)]
     return build_allowed(req, context, now, state, alternatives, plan)
 
 
@@ -158,7 +162,7 @@ def _meter_key_alternatives(
             out.append(Accept(rule, IdSpec(fresh=True)))
         elif world_entry.quantity is None:
             # a record nobody here saw (open world): identical, or MU-HOUR-DUPLICATE
-            out += [Accept("MU-IDEMPOTENT"), replace(refusal("MU-HOUR-DUPLICATE"), unsure=True)]
+            out += [Accept("MU-IDEMPOTENT", unsure=True), replace(refusal("MU-HOUR-DUPLICATE"), unsure=True)]
         elif world_entry.quantity == entry.quantity:
             spec = IdSpec(bound=world_entry.record_id)
             out.append(Accept(identical_rule("MU-IDEMPOTENT", world_entry, entry), spec))
