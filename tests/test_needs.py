@@ -55,7 +55,6 @@ def test_the_example_world_lacks_exactly_what_it_does_not_declare():
         if _lacking(rule.id, world, "2026-11", NO_CONTROL)
     }
     assert lacks == {
-        "MU-CALLER-ISOLATION": {Need.TWO_CALLERS},  # one entitled caller
         "MU-REGION": {Need.CALLER_ELSEWHERE},
         "MU-AGENTCORE": {Need.AGENTCORE_CALLER},
         "BMU-PRODUCT-ISOLATION": {Need.CUSTOMER_OF_TWO_PRODUCTS},

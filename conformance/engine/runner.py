@@ -321,7 +321,8 @@ def _unreached(rule: str, target: Target, budget: str, seconds: float, result: C
         # what a target that is not reset leaves: the keys the world allows fill up
         reason = (
             f"not reached at budget {budget}: nothing is reset, and {result.recorded_before} usage "
-            "keys it drew held records of earlier campaigns or runs (run it on its own against a "
+            f"{'key' if result.recorded_before == 1 else 'keys'} it drew held records of earlier "
+            "campaigns or runs (run it on its own against a "
             f"fresh target, --rules {rule}, or declare more callers, customers or dimensions)"
         )
         return RuleResult(rule, Verdict.UNTESTABLE, 0, reason, seconds=seconds)
