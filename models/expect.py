@@ -278,7 +278,7 @@ class Allowed:
         """Every rule that decides some part of the answer to this request."""
         rules: set[str] = set(self.extra_rules)
         for alt in self.alternatives:
-            if isinstance(alt, Accept | Reject) and alt.unsure:
+            if _unseen(alt):
                 continue  # allowed for a record nobody here saw: no rule's question
             rules.add(alt.rule)
             if isinstance(alt, ProcessBatch):
@@ -300,7 +300,7 @@ class Allowed:
         unseen = False  # only a record nobody here saw explains the answer: it decides nothing
         for alt in self.alternatives:
             mismatches = _mismatches(alt, outcome, self.used_ids)
-            if not mismatches and isinstance(alt, Accept | Reject) and alt.unsure:
+            if not mismatches and _unseen(alt):
                 unseen = True
             elif not mismatches:
                 return Judgement(True, False, self.decided, frozenset(), self.describe(), received)
@@ -313,6 +313,11 @@ class Allowed:
         crashed = isinstance(outcome, ServiceError) and outcome.status >= 500
         decided = blamed if crashed else self.decided
         return Judgement(False, False, decided, blamed, self.describe(), received, tuple(found))
+
+
+def _unseen(alt: Alternative) -> bool:
+    """Allowed only for a record the harness cannot see (``unsure``)."""
+    return isinstance(alt, Accept | Reject) and alt.unsure
 
 
 def describe_outcome(outcome: Outcome) -> str:
