@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from conformance.models import Fixtures, MeterUsageResult, ServiceError, World
 from conformance.models.model import faults, isolates
-from tests.conftest import NOW, WORLD_2026_JSON
+from tests.conftest import NOW, WORLD_2026_JSON, WORLD_JSON
 from tests.helpers import CALLER, SELLER, batch, meter, rec
 
 CONFLICT = ServiceError("IdempotencyConflictException", 400, "token reused")
@@ -52,6 +52,4 @@ def test_a_batch_record_of_a_key_nobody_here_recorded_decides_neither_duplicate_
 
 
 def _fixtures_2025() -> Fixtures:
-    from tests.conftest import WORLD_JSON
-
     return Fixtures.from_json(WORLD_JSON)
