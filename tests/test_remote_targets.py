@@ -115,12 +115,14 @@ def test_aws_target_refuses_a_stand_in_that_fails_the_dry_run(tmp_path, capsys):
 class OnceWrong(ReferenceTarget):
     """Answers the first batch of its life wrongly, then like the reference: a flaky target."""
 
-    wrong = True
+    def __init__(self, model):
+        super().__init__(model)
+        self.wrong = True
 
     def invoke(self, request, context):
         exchange = super().invoke(request, context)
-        if isinstance(request, BatchMeterUsage) and OnceWrong.wrong:
-            OnceWrong.wrong = False
+        if isinstance(request, BatchMeterUsage) and self.wrong:
+            self.wrong = False
             return type(exchange)(request, context, ServiceError("InvalidProductCodeException", 400), None)
         return exchange
 
@@ -133,7 +135,10 @@ def test_a_divergence_that_does_not_replay_is_flaky(model, monkeypatch):
     assert result.verdict == "flaky"
     assert "did not reproduce" in result.reason
     assert "InvalidProductCodeException" in result.received
-    assert result.replayed is not None and "InvalidProductCodeException" not in result.replayed
+    assert result.replayed is not None
+    replayed, recorded = result.replayed.splitlines()
+    assert replayed.startswith("step ") and "InvalidProductCodeException" not in replayed
+    assert recorded.startswith("(the trace received: 400 InvalidProductCodeException")
 
 
 def test_aws_record_cap_holds(stand_in, tmp_path, monkeypatch):

@@ -130,6 +130,31 @@ def test_a_window_bug_fails_at_any_time_of_day(moment, tmp_path, capsys):
     assert found["verdict"] == "fail" and "TimestampOutOfBoundsException" in found["reason"], found
 
 
+def test_a_found_duplicate_replays_after_the_hour_turns(tmp_path, capsys):
+    """A trace recorded seconds before the hour, replayed after it: its records keep their hour.
+    A plain shift by the time since the trace moved a record stamped at the hour's last seconds
+    into the next one, its duplicate was no longer one, and CI reported the found bug flaky."""
+    target = ["--target", "endpoint", "--fixtures", str(WORLD)]
+    with freeze_time("2026-12-06 07:59:45", tick=True) as clock:
+        server = _served("2025-01", hooks=MUTANTS["duplicate-recorded"])
+        try:
+            argv = ["run", *target, "--endpoint-url", server.url, "--profile", "2025-01", "--budget", "quick",
+                    "--seed", "1", "--rules", "BMU-DUPLICATE", "--report", str(tmp_path)]  # fmt: skip
+            assert main(argv) == 1
+            trace = tmp_path / "traces" / "BMU-DUPLICATE.json"
+            stamps = [r["Timestamp"] for s in json.loads(trace.read_text())["steps"]
+                      for r in s["params"].get("UsageRecords", [])]  # fmt: skip
+            clock.move_to("2026-12-06 08:00:40")
+            capsys.readouterr()
+            assert main(["replay", str(trace), *target, "--endpoint-url", server.url]) == 1
+        finally:
+            server.close()
+    replayed = capsys.readouterr().out
+    assert "Divergence reproduced." in replayed
+    assert all(stamp < 1796544000 for stamp in stamps)  # every record of the trace is of 07:00
+    assert "so that each record keeps its hour" in replayed
+
+
 def _signature_run(server: Emulator, fixtures: Path, report: Path) -> dict:
     argv = ["run", "--target", "endpoint", "--endpoint-url", server.url, "--fixtures", str(fixtures),
             "--profile", "2025-01", "--budget", "quick", "--seed", "1", "--rules", "RU-SIGNATURE",

@@ -9,6 +9,7 @@ from pathlib import Path
 from conformance.engine.campaign import judging_model
 from conformance.engine.clock import target_clock
 from conformance.engine.concurrency import replay_at_once
+from conformance.engine.timeshift import wall_clock_shift
 from conformance.engine.verdict import exchange_step
 from conformance.models.catalogue import RULES_BY_ID
 from conformance.models.model import Model
@@ -66,14 +67,16 @@ def replay(trace: Trace, target: Target, model: Model) -> ReplayResult:
         recorded = [s.observed for s in trace.steps]
         steps = replay_at_once(trace, target, model)
         return ReplayResult(trace, target.name, tuple(map(ReplayedStep, steps, recorded)))
-    shift = timedelta(0) if controlled else target_clock(target).now() - trace.start
+    shift = timedelta(0)
+    if not controlled:
+        shift = wall_clock_shift(trace, target_clock(target).now() - trace.start, model.profile)
     now = trace.start + shift
     target.reset(trace.fixtures, now)
     state = model.initial(
         World.of(target.world(trace.fixtures)), open_world="reset" not in target.capabilities
     )
     out: list[ReplayedStep] = []
-    assumes = _assumptions(target)
+    assumes = _assumptions(target, shift)
     clock = now
     faulty = fault_target(target)
     for step in trace.steps:
@@ -98,7 +101,7 @@ def replay(trace: Trace, target: Target, model: Model) -> ReplayResult:
     return ReplayResult(trace, target.name, tuple(out), assumes)
 
 
-def _assumptions(target: Target) -> tuple[str, ...]:
+def _assumptions(target: Target, shift: timedelta) -> tuple[str, ...]:
     """What a replay assumes of a target it cannot reset or set the clock of."""
     said = []
     if "reset" not in target.capabilities:
@@ -108,9 +111,17 @@ def _assumptions(target: Target) -> tuple[str, ...]:
         )
     if "clock" not in target.capabilities:
         said.append(
-            "the target's clock is the wall clock: every timestamp is moved by the time since the trace"
+            "the target's clock is the wall clock: every timestamp is moved by "
+            f"{_duration(shift)}, about the time since the trace, so that each record keeps its "
+            "hour and its side of every window edge"
         )
     return tuple(said)
+
+
+def _duration(shift: timedelta) -> str:
+    seconds = int(shift.total_seconds())
+    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+    return f"{sign}{seconds // 3600}h{seconds % 3600 // 60:02d}m{seconds % 60:02d}s"
 
 
 def replay_file(

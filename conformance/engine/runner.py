@@ -26,7 +26,7 @@ from conformance.engine.campaign import Campaign, CampaignResult, judging_model,
 from conformance.engine.clock import target_clock
 from conformance.engine.concurrency import CONCURRENT_RULE, certify_linearizable
 from conformance.engine.minimize import minimize
-from conformance.engine.replay import replay
+from conformance.engine.replay import ReplayResult, replay
 from conformance.faults import FaultRates
 from conformance.models.catalogue import RULES_BY_ID, Kind
 from conformance.models.model import Model
@@ -287,9 +287,21 @@ def _run_rule(config: RunConfig, rule: str, model: Model, target: Target, rate: 
     common = {"trace": trace, "expected": failing.expected, "received": failing.observed, "seconds": seconds}
     if again.reproduced:
         return RuleResult(rule, Verdict.FAIL, result.exercised, "; ".join(failing.divergence), **common)  # type: ignore[arg-type]
-    replayed = again.steps[-1].step.observed if again.steps else None
+    replayed = _parted(again)
     reason = "the failing trace did not reproduce on replay: " + "; ".join(failing.divergence)
     return RuleResult(rule, Verdict.FLAKY, result.exercised, reason, replayed=replayed, **common)  # type: ignore[arg-type]
+
+
+def _parted(replayed: ReplayResult) -> str | None:
+    """Where a replay that did not reproduce first got another kind of answer than the trace
+    (an error for a success, another error), else its last answer: what a flaky verdict shows."""
+    for number, step in enumerate(replayed.steps, 1):
+        now, then = step.step.observed.split(" ", 2)[:2], step.recorded.split(" ", 2)[:2]
+        if step.recorded and now != then:
+            return (
+                f"step {number}: {step.step.observed}\n(the trace received: {step.recorded.splitlines()[0]})"
+            )
+    return replayed.steps[-1].step.observed if replayed.steps else None
 
 
 # the operation a rule of each kind needs to succeed before anything it decides can be built
