@@ -16,7 +16,6 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn, TypeVar
@@ -32,7 +31,7 @@ from conformance.lab.mutants import MUTANTS
 from conformance.lab.mutation import Certified, Unmutated, mutant_rows, render_mutants
 from conformance.models.catalogue import CLIENT_RULES, Kind, Rule, rules_for
 from conformance.models.model import SHAPE_RULES
-from conformance.models.profiles import NEWEST_PROFILE, PROFILES
+from conformance.models.profiles import NEWEST_PROFILE, PROFILES, get_profile
 from conformance.options import (
     OptionError,
     check_rules_in_profile,
@@ -61,6 +60,7 @@ from conformance.targets import (
     TargetOptions,
     TargetSetupError,
     TargetUsageError,
+    check_faults,
     load_fixtures_file,
 )
 from conformance.targets.client import ClientModelError, check_client
@@ -431,9 +431,11 @@ def _run(args: argparse.Namespace) -> int:
             raise TargetUsageError(f"--rules: {exc}") from None
     _check_report(args)
     seed = _seed(args)
-    options = replace(_options(args, args.target), faults=args.faults, fault_seed=seed)
+    options = _options(args, args.target)
     check_target_options(options)
-    config = RunConfig(options, args.profile, rules, args.budget, seed, args.workers)
+    check_faults(args.target, args.faults)
+    profile = get_profile(args.profile)
+    config = RunConfig(options, profile, rules, args.budget, seed, args.workers, args.faults)
     check_client(args.profile)  # a botocore that cannot send the profile's API fails here, exit 3
     total = len(config.rule_ids())
     workers, why = parallelism(config)

@@ -16,10 +16,11 @@ from pathlib import Path
 from conformance.engine.budget import BUDGETS
 from conformance.faults import RequestFaults
 from conformance.faults import parse_rate as _parse_rate
-from conformance.models.catalogue import RULES_BY_ID, rules_for
+from conformance.models.catalogue import rules_for
 from conformance.models.profiles import PROFILES
+from conformance.models.rule_ids import RuleId, is_rule_id
 from conformance.reporting.report import REPORT_FILES
-from conformance.targets import TARGET_NAMES, TargetOptions, TargetUsageError, check_options
+from conformance.targets import TARGET_NAMES, TARGETS, TargetOptions, TargetUsageError, check_options
 
 __all__ = [
     "OptionError",
@@ -78,20 +79,22 @@ def parse_port(text: str) -> int:
     return int(text)
 
 
-def parse_rules(text: str, profile: str | None = None) -> tuple[str, ...]:
+def parse_rules(text: str, profile: str | None = None) -> tuple[RuleId, ...]:
     """Comma-separated rule IDs, each in the catalogue (and in ``profile``, when given)."""
-    names = tuple(part.strip() for part in text.split(",") if part.strip())
-    if not names:
+    given = [part.strip() for part in text.split(",") if part.strip()]
+    if not given:
         raise OptionError("no rule given; list them with 'conformance rules'")
-    for name in names:
-        if name not in RULES_BY_ID:
+    names: list[RuleId] = []
+    for name in given:
+        if not is_rule_id(name):
             raise OptionError(f"unknown rule {name!r}; list them with 'conformance rules'")
+        names.append(name)
     if profile is not None:
-        check_rules_in_profile(names, profile)
-    return names
+        check_rules_in_profile(tuple(names), profile)
+    return tuple(names)
 
 
-def check_rules_in_profile(names: tuple[str, ...], profile: str) -> None:
+def check_rules_in_profile(names: tuple[RuleId, ...], profile: str) -> None:
     """Raise OptionError for the first of ``names`` (catalogue IDs) not in ``profile``."""
     in_profile = {r.id for r in rules_for(profile)}
     for name in names:
@@ -102,10 +105,9 @@ def check_rules_in_profile(names: tuple[str, ...], profile: str) -> None:
 
 
 # what each target reads: an option any other target would silently ignore is refused
-_READS_URL = ("reference-server", "moto-server", "endpoint", "aws")
-_READS_FIXTURES = ("endpoint", "aws")
-# the optional dependencies a target imports, by the extra that installs them
-_NEEDS_MOTO = {"moto": ("moto", "freezegun"), "moto-server": ("moto", "flask")}
+_READS_URL = tuple(name for name, kind in TARGETS.items() if kind.reads_url)
+_READS_FIXTURES = tuple(name for name, kind in TARGETS.items() if kind.reads_fixtures)
+_GUARDED = ("aws",)  # the targets that bill: --allow-real-billing and --max-records are theirs
 
 
 def check_target_options(options: TargetOptions, *others: str) -> None:
@@ -119,8 +121,8 @@ def check_target_options(options: TargetOptions, *others: str) -> None:
     given = (
         ("--endpoint-url", options.endpoint_url is not None, _READS_URL),
         ("--fixtures", options.fixtures_file is not None, _READS_FIXTURES),
-        ("--allow-real-billing", options.allow_real_billing, ("aws",)),
-        ("--max-records", options.max_records is not None, ("aws",)),
+        ("--allow-real-billing", options.allow_real_billing, _GUARDED),
+        ("--max-records", options.max_records is not None, _GUARDED),
     )
     for flag, present, readers in given:
         if present and not set(names) & set(readers):
@@ -129,9 +131,10 @@ def check_target_options(options: TargetOptions, *others: str) -> None:
                 f"{flag} does nothing with {targets} (only {', '.join(readers)} read it); leave it out"
             )
     for name in names:
-        if name == "moto-server" and options.endpoint_url:
-            continue  # a moto server the user started: nothing of moto runs here
-        missing = [m for m in _NEEDS_MOTO.get(name, ()) if importlib.util.find_spec(m) is None]
+        kind = TARGETS[name]
+        if kind.url_needs_nothing and options.endpoint_url:
+            continue  # a server the user started (moto's): nothing of it runs here
+        missing = [m for m in kind.needs if importlib.util.find_spec(m) is None]
         if missing:
             raise TargetUsageError(
                 f"--target {name} needs {missing[0]}, which is not installed; "

@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from conformance.models.profiles import NEWEST_PROFILE
+from conformance.models.profiles import NEWEST_PROFILE, get_profile
+from conformance.models.rule_ids import RuleId
 
 __all__ = ["RuleItem", "metering_service"]
 
@@ -121,7 +122,7 @@ def _checked_run_config(config: pytest.Config, workerinput: Any) -> Any:
         parse_rules,
         parse_target,
     )
-    from conformance.targets import TargetOptions
+    from conformance.targets import TargetOptions, check_faults
 
     def parsed(name: str, parse: Any, *extra: Any) -> Any:
         value = _option(config, name)
@@ -143,18 +144,13 @@ def _checked_run_config(config: pytest.Config, workerinput: Any) -> Any:
         seed = parsed("seed", parse_natural)
         seed = seed if seed is not None else random.randrange(10**6)
     fixtures = _option(config, "fixtures")
-    options = TargetOptions(
-        target,
-        _option(config, "endpoint-url"),
-        Path(fixtures) if fixtures else None,
-        faults=rate,
-        fault_seed=seed,
-    )
+    options = TargetOptions(target, _option(config, "endpoint-url"), Path(fixtures) if fixtures else None)
     try:
         check_target_options(options)
+        check_faults(target, rate)
     except ValueError as exc:  # the CLI's words, with the plugin's option names
         raise ValueError(_PLUGIN_FLAGS.sub(r"--conformance-\1", str(exc))) from None
-    return RunConfig(options, profile, rules, budget, seed)
+    return RunConfig(options, get_profile(profile), rules, budget, seed, faults=rate)
 
 
 _PLUGIN_FLAGS = re.compile(r"--(" + "|".join(re.escape(name) for name, _, _ in _OPTIONS) + r")\b")
@@ -197,7 +193,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
         return None
     run_config = config.stash[_RUN]
     return (
-        f"conformance: target {run_config.target.name}, profile {run_config.profile}, "
+        f"conformance: target {run_config.target.name}, profile {run_config.profile.name}, "
         f"budget {run_config.budget}, seed {run_config.seed} "
         f"(repeat with --conformance-seed={run_config.seed})"
     )
@@ -232,7 +228,7 @@ class RuleItem(pytest.Item):
     """One rule's campaign as a test. Side effects: opens (once per process) and drives the
     target; the target is closed when the session ends."""
 
-    def __init__(self, *, rule: str, run_config: Any, **kwargs: Any) -> None:
+    def __init__(self, *, rule: RuleId, run_config: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.rule = rule
         self.run_config = run_config

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from .catalogue import errors_of
 from .checks import (
@@ -41,17 +40,16 @@ from .requests import (
     quantity_text,
     wire_size,
 )
+from .rule_ids import RuleId
 from .state import Entry, ModelState, UsageKey
+from .view import ModelView
 from .world import Customer, World
-
-if TYPE_CHECKING:
-    from .model import Model
 
 __all__ = ["allowed_batch", "step_batch"]
 
 
 def allowed_batch(
-    model: Model, state: ModelState, req: BatchMeterUsage, context: CallContext, now: datetime
+    model: ModelView, state: ModelState, req: BatchMeterUsage, context: CallContext, now: datetime
 ) -> Allowed:
     checks = Checks()
     shape_checks(model, req, checks)
@@ -68,7 +66,7 @@ def allowed_batch(
     elif size >= model.profile.payload_lenient_from:
         detail = f"a body of {size} bytes, {model.profile.payload_lenient_from} or more"
         checks.add("BMU-PAYLOAD-LIMIT", lenient=True, detail=detail)
-    extra: set[str] = set()
+    extra: set[RuleId] = set()
     if not records:
         # BMU-EMPTY: 200 with no results, or a 4xx.
         checks.add("BMU-EMPTY", lenient=True)
@@ -119,14 +117,14 @@ def allowed_batch(
         plan = BatchPlan(plans, False)
     else:
         expectations, groups = _record_expectations(model, state, req, customers, plans, refused, now)
-        rule = "BMU-PARTITION" if records else "BMU-EMPTY"
+        rule: RuleId = "BMU-PARTITION" if records else "BMU-EMPTY"
         alternatives = [*checks.leading(), ProcessBatch(rule, expectations, groups)]
         plan = BatchPlan(plans, True)
     return build_allowed(req, context, now, state, alternatives, plan, frozenset(extra))
 
 
 def _batch_customer(
-    model: Model, world: World, product_code: str | None, record: UsageRecord, checks: Checks
+    model: ModelView, world: World, product_code: str | None, record: UsageRecord, checks: Checks
 ) -> Customer | None:
     by_account = record.customer_aws_account_id is not None
     by_identifier = record.customer_identifier is not None
@@ -158,7 +156,7 @@ def _batch_customer(
 
 
 def _record_expectations(
-    model: Model,
+    model: ModelView,
     state: ModelState,
     req: BatchMeterUsage,
     customers: list[Customer | None],
@@ -177,7 +175,8 @@ def _record_expectations(
     expectations = []
     for i, (record, customer, plan) in enumerate(zip(req.usage_records, customers, plans, strict=True)):
         if customer is None or not customer.subscribed:
-            rule = "BMU-UNKNOWN-CUSTOMER" if customer is None else "BMU-NOT-SUBSCRIBED"
+            refused_rule: RuleId = "BMU-UNKNOWN-CUSTOMER" if customer is None else "BMU-NOT-SUBSCRIBED"
+            rule = refused_rule
             options: tuple[RecordOption, ...] = (RecordOption(rule, "CustomerNotSubscribed"),)
             if i in refused:  # BMU-CONCURRENT-AGREEMENTS too: any status but Success
                 options += (RecordOption("BMU-CONCURRENT-AGREEMENTS", "DuplicateRecord"),)
@@ -198,7 +197,7 @@ def _record_expectations(
 
 
 def _record_options(
-    model: Model,
+    model: ModelView,
     state: ModelState,
     req: BatchMeterUsage,
     record: UsageRecord,
@@ -222,7 +221,7 @@ def _record_options(
             ]
         elif world_entry is None:
             # An identical record earlier in the batch is the one this repeats.
-            rule = (
+            rule: RuleId = (
                 "BMU-IDEMPOTENT"
                 if index != siblings[0]
                 else _fresh_rule(model, state, req, record, customer, key, now)
@@ -250,14 +249,14 @@ def _record_options(
 
 
 def _fresh_rule(
-    model: Model,
+    model: ModelView,
     state: ModelState,
     req: BatchMeterUsage,
     record: UsageRecord,
     customer: Customer,
     key: UsageKey,
     now: datetime,
-) -> str:
+) -> RuleId:
     """The rule that decides a Success for a key nothing is recorded under."""
     if record.customer_aws_account_id is not None:
         return "BMU-ACCOUNT-ID"

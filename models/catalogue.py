@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 
+from .rule_ids import RuleId
+
 __all__ = [
     "ALL_OPERATIONS",
     "ANY_CLIENT_ERROR",
@@ -104,11 +106,14 @@ class Need(StrEnum):
     EXPIRED_TOKEN = "expired-token"
     FIXTURE_CHANGES = "fixture-changes"
     PUBLIC_KEY = "public-key"
+    INJECTED_FAULTS = "injected-faults"
+    """Faults injected between the harness and the target: a rule decided only by the answers
+    to requests a fault left undecided (its campaign injects them at a rate of its own)."""
 
 
 @dataclass(frozen=True)
 class Rule:
-    id: str
+    id: RuleId
     operation: str
     """The operations it judges, comma-separated (``*``: every one), as ``rules --format json``
     shows them; :attr:`operations` as a tuple."""
@@ -156,7 +161,7 @@ class Rule:
 
 
 def _r(
-    rule_id: str,
+    rule_id: RuleId,
     operation: str,
     statement: str,
     confidence: str,
@@ -1068,6 +1073,7 @@ RULES: tuple[Rule, ...] = (
         ("SDK-V1", "InternalServiceErrorException: An internal error has occurred. Retry your request."),
         ("SDK-V1", "UnprocessedRecords ... You can retry the failed request"),
         kind=Kind.RETRY,
+        needs=(Need.INJECTED_FAULTS,),
         about_records=True,
     ),
     _r(
@@ -1179,16 +1185,20 @@ CLIENT_RULES: tuple[Rule, ...] = (
     ),
 )
 
-RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in (*RULES, *CLIENT_RULES)}
+RULES_BY_ID: dict[RuleId, Rule] = {rule.id: rule for rule in (*RULES, *CLIENT_RULES)}
 
 
-@cache
-def errors_of(rule_id: str) -> frozenset[str]:
+def errors_of(rule_id: RuleId) -> frozenset[str]:
     """The named codes ``rule_id`` refuses with (``*``, any 4xx, left out)."""
+    return _errors_of(rule_id)
+
+
+@cache  # typed apart: a cached function takes any hashable argument
+def _errors_of(rule_id: RuleId) -> frozenset[str]:
     return frozenset(code for code in RULES_BY_ID[rule_id].errors if code != ANY_CLIENT_ERROR)
 
 
-def is_wire(rule_id: str) -> bool:
+def is_wire(rule_id: RuleId) -> bool:
     """Whether ``rule_id`` judges the wire format of any answer (its kind, never its name)."""
     return RULES_BY_ID[rule_id].kind is Kind.WIRE
 

@@ -10,19 +10,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from .catalogue import RULES_BY_ID
 from .expect import Allowed, Alternative, Reject, unique
 from .plans import Plan
 from .profiles import Profile
 from .requests import Allocation, CallContext, MeterUsage, RawRequest, Request, UsageRecord, wire_size
+from .rule_ids import RuleId
 from .shapes import Violation
 from .state import ModelState
+from .view import ModelView
 from .world import Product
-
-if TYPE_CHECKING:
-    from .model import Model
 
 __all__ = [
     "SHAPE_RULES",
@@ -50,7 +49,7 @@ _VALIDATION = frozenset({"ValidationException"})
 
 # Shape constraints a specific rule decides; WIRE-VALIDATION covers every other one, and for
 # these allows ValidationException beside the rule's own error (either validation order).
-SHAPE_RULES: dict[tuple[str, str], str] = {
+SHAPE_RULES: dict[tuple[str, str], RuleId] = {
     ("UsageRecordList", "max"): "BMU-SIZE-LIMIT",
     ("TagList", "max"): "ALLOC-TAG-LIMIT",
     ("UsageAllocations", "max"): "ALLOC-COUNT-LIMIT",
@@ -104,7 +103,7 @@ def utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment.tzinfo else moment.isoformat()
 
 
-def refusal(rule: str, detail: str | None = None) -> Reject:
+def refusal(rule: RuleId, detail: str | None = None) -> Reject:
     """A refusal under ``rule`` with the codes the catalogue gives it (None: any 4xx)."""
     return Reject(rule, RULES_BY_ID[rule].codes, detail=detail)
 
@@ -121,7 +120,7 @@ class Checks:
 
     def add(
         self,
-        rule: str,
+        rule: RuleId,
         codes: frozenset[str] | Literal["catalogue"] | None = "catalogue",
         *,
         lenient: bool = False,
@@ -141,12 +140,12 @@ class Checks:
         return [*self.lenient, *self.validation]
 
 
-def has(model: Model, structure: str, member: str) -> bool:
+def has(model: ModelView, structure: str, member: str) -> bool:
     """Whether the profile's service model has ``structure.member``."""
     return model.shapes.has_member(structure, member)
 
 
-def shape_checks(model: Model, request: Request, checks: Checks) -> list[Violation]:
+def shape_checks(model: ModelView, request: Request, checks: Checks) -> list[Violation]:
     violations = model.shapes.violations(model.shapes.input_shape(request.operation), request.to_params())
     violations = [v for v in violations if f"{v.shape}.{v.member}" not in model.profile.ignored_members]
     # A typed request with a member the profile's API lacks is a harness error: decoding
@@ -182,7 +181,10 @@ def shape_checks(model: Model, request: Request, checks: Checks) -> list[Violati
 
 
 def allocation_checks(
-    model: Model, allocations: tuple[Allocation, ...] | None, owner: MeterUsage | UsageRecord, checks: Checks
+    model: ModelView,
+    allocations: tuple[Allocation, ...] | None,
+    owner: MeterUsage | UsageRecord,
+    checks: Checks,
 ) -> None:
     if allocations is None:
         return
@@ -235,14 +237,14 @@ def quantity_checks(owner: MeterUsage | UsageRecord, checks: Checks) -> None:
         checks.add("QTY-ONE-FORM")
 
 
-def _tag_text(model: Model, shape: str, text: Any) -> Literal["ok", "strict", "lenient"]:
+def _tag_text(model: ModelView, shape: str, text: Any) -> Literal["ok", "strict", "lenient"]:
     if not isinstance(text, str):
         return "strict"
     limits = model.shapes.shapes[shape]
     return _tag_verdict(limits.get("min") or 0, limits.get("max"), limits.get("pattern") or "", text)
 
 
-def at_edge(model: Model, operation: str, timestamp: datetime | None, now: datetime) -> bool:
+def at_edge(model: ModelView, operation: str, timestamp: datetime | None, now: datetime) -> bool:
     """The timestamp is exactly the window's age: accepted or refused as the profile's edge
     rule says, so the window rule decides its answer either way."""
     window = model.profile.meter_window if operation == "MeterUsage" else model.profile.batch_window
@@ -250,9 +252,9 @@ def at_edge(model: Model, operation: str, timestamp: datetime | None, now: datet
 
 
 def window_checks(
-    model: Model,
+    model: ModelView,
     operation: str,
-    rules: tuple[str, str],
+    rules: tuple[RuleId, RuleId],
     timestamp: datetime | None,
     now: datetime,
     checks: Checks,
@@ -279,7 +281,7 @@ def build_allowed(
     state: ModelState,
     alternatives: Sequence[Alternative],
     plan: Plan | None,
-    extra: frozenset[str] = frozenset(),
+    extra: frozenset[RuleId] = frozenset(),
 ) -> Allowed:
     return Allowed(
         request=request,
@@ -292,8 +294,7 @@ def build_allowed(
     )
 
 
-@cache
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=8192)  # bounded: tag texts are drawn, and an unbounded cache grew with every run
 def _tag_verdict(low: int, high: int | None, pattern: str, text: str) -> Literal["ok", "strict", "lenient"]:
     """A tag key or value against its length limits and both readings of its pattern:
     ``lenient`` where only one reading allows a character (memoized: the same few keys recur
@@ -336,6 +337,3 @@ def _tag_charsets(pattern: str) -> tuple[frozenset[str], frozenset[str]]:
             literal.add(char)
             i += 1
     return regex_set, frozenset(literal)
-
-
-assert all(rule in RULES_BY_ID for rule in SHAPE_RULES.values())

@@ -27,6 +27,7 @@ from .outcomes import (
 )
 from .plans import Plan
 from .requests import CallContext, Request, UsageRecord
+from .rule_ids import RuleId
 
 __all__ = [
     "Accept",
@@ -66,7 +67,7 @@ class Reject:
     """The whole request is refused with one of ``codes`` (None: any 4xx error; ``suggested``
     is then the code a faithful implementation answers, which the emulator uses)."""
 
-    rule: str
+    rule: RuleId
     codes: frozenset[str] | None = None
     suggested: str | None = None
     detail: str | None = field(default=None, compare=False)
@@ -86,7 +87,7 @@ class Reject:
 class Accept:
     """MeterUsage answers 200; ``records`` False for a DryRun that must record nothing."""
 
-    rule: str
+    rule: RuleId
     record_id: IdSpec = IdSpec()
     records: bool = True
     unsure: bool = False
@@ -100,7 +101,7 @@ class Accept:
 
 @dataclass(frozen=True)
 class RecordOption:
-    rule: str
+    rule: RuleId
     status: str
     record_id: IdSpec = IdSpec()
     unsure: bool = False  # as Accept.unsure: the rule does not decide this record
@@ -135,7 +136,7 @@ class Group:
 class ProcessBatch:
     """BatchMeterUsage answers 200 with a result for every record."""
 
-    rule: str
+    rule: RuleId
     records: tuple[RecordExpectation, ...]
     groups: tuple[Group, ...] = ()
 
@@ -154,7 +155,7 @@ class Resolve:
     AgreementId, if the answer carries one, is ``agreement_id``; with ``identifier_hidden`` (a
     product on concurrent agreements) CustomerIdentifier is not populated."""
 
-    rule: str
+    rule: RuleId
     customer_identifier: str
     customer_aws_account_id: str | None
     product_code: str
@@ -185,7 +186,7 @@ class Resolve:
 class Register:
     """RegisterUsage answers 200 with a PS256 JWT whose claims match the request and now."""
 
-    rule: str
+    rule: RuleId
     product_code: str
     public_key_version: int
     nonce: str | None
@@ -239,7 +240,7 @@ class Mismatch:
     ``expected`` and ``received`` are values as shown (``repr`` of a string, say); ``record``:
     the batch record the answer concerns; ``records``: the records a problem names."""
 
-    rule: str
+    rule: RuleId
     problem: Problem
     expected: str | None = None
     received: str | None = None
@@ -253,8 +254,8 @@ class Mismatch:
 class Judgement:
     conforms: bool
     indeterminate: bool
-    decided: frozenset[str]
-    blamed: frozenset[str]
+    decided: frozenset[RuleId]
+    blamed: frozenset[RuleId]
     expected: str
     received: str
     mismatches: tuple[Mismatch, ...] = ()
@@ -271,12 +272,12 @@ class Allowed:
     used_ids: frozenset[str]
     plan: Plan | None = field(default=None, repr=False)
     """What the request would change, for ``Model.step`` (None: a raw request, nothing)."""
-    extra_rules: frozenset[str] = frozenset()
+    extra_rules: frozenset[RuleId] = frozenset()
 
     @property
-    def decided(self) -> frozenset[str]:
+    def decided(self) -> frozenset[RuleId]:
         """Every rule that decides some part of the answer to this request."""
-        rules: set[str] = set(self.extra_rules)
+        rules: set[RuleId] = set(self.extra_rules)
         for alt in self.alternatives:
             if _unseen(alt):
                 continue  # allowed for a record nobody here saw: no rule's question
@@ -370,7 +371,9 @@ def _unexpected(alt: Alternative) -> Mismatch:
     return Mismatch(alt.rule, Problem.EXPECTED, expected=alt.describe())
 
 
-def _id_problem(rule: str, spec: IdSpec, record_id: str | None, used_ids: frozenset[str]) -> Mismatch | None:
+def _id_problem(
+    rule: RuleId, spec: IdSpec, record_id: str | None, used_ids: frozenset[str]
+) -> Mismatch | None:
     if not record_id:
         return Mismatch(rule, Problem.NO_ID)
     if spec.bound is not None and record_id != spec.bound:
@@ -390,7 +393,7 @@ def _accept_mismatches(alt: Accept, outcome: Outcome, used_ids: frozenset[str]) 
 
 
 def match_records(
-    records: Sequence[UsageRecord], outcome: BatchMeterUsageResult, rule: str = "BMU-PARTITION"
+    records: Sequence[UsageRecord], outcome: BatchMeterUsageResult, rule: RuleId = "BMU-PARTITION"
 ) -> tuple[list[RecordResult | UsageRecord | None], list[Mismatch]]:
     """Pair each input record with its result (or its UnprocessedRecords entry).
 
@@ -518,7 +521,7 @@ def _group_problems(
     if any(not isinstance(r, RecordResult) for _, r in results):
         return []  # an unprocessed member leaves the group open
     conflicting = len({alt.records[i].record.value() for i in indices}) > 1
-    rule = "BMU-IN-BATCH-DUPLICATE" if conflicting else "BMU-IDEMPOTENT"
+    rule: RuleId = "BMU-IN-BATCH-DUPLICATE" if conflicting else "BMU-IDEMPOTENT"
     honoured = {
         alt.records[i].record.value()
         for i, r in results
@@ -579,7 +582,7 @@ def _resolve_mismatches(alt: Resolve, outcome: Outcome) -> list[Mismatch]:
     return found
 
 
-def _compare(found: list[Mismatch], rule: str, name: str, expected: Any, received: Any) -> None:
+def _compare(found: list[Mismatch], rule: RuleId, name: str, expected: Any, received: Any) -> None:
     if expected != received:
         found.append(
             Mismatch(rule, Problem.VALUE, expected=repr(expected), received=repr(received), subject=name)

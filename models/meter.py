@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from .catalogue import errors_of
 from .checks import (
@@ -34,10 +33,9 @@ from .recording import (
     neighbour,
 )
 from .requests import CallContext, MeterUsage, allocations_key, quantity_text
+from .rule_ids import RuleId
 from .state import Entry, ModelState, UsageKey
-
-if TYPE_CHECKING:
-    from .model import Model
+from .view import ModelView
 
 __all__ = ["allowed_meter", "step_meter"]
 
@@ -45,7 +43,7 @@ _DUPLICATE_REQUEST = errors_of("MU-HOUR-DUPLICATE")
 
 
 def allowed_meter(
-    model: Model, state: ModelState, req: MeterUsage, context: CallContext, now: datetime
+    model: ModelView, state: ModelState, req: MeterUsage, context: CallContext, now: datetime
 ) -> Allowed:
     checks = Checks()
     shape_checks(model, req, checks)
@@ -113,7 +111,7 @@ def allowed_meter(
             token_alternatives.append(Accept("RETRY-CONVERGES"))
         elif bound is not None:
             # MU-CLIENT-TOKEN (MU-AGENTCORE for an AgentCore caller): the same record again
-            rule = "MU-AGENTCORE" if agentcore else "MU-CLIENT-TOKEN"
+            rule: RuleId = "MU-AGENTCORE" if agentcore else "MU-CLIENT-TOKEN"
             token_alternatives.append(Accept(rule, IdSpec(bound=bound[1])))
         elif agentcore:
             # MU-AGENTCORE: every new ClientToken is a new record, whatever the hour
@@ -144,7 +142,7 @@ def allowed_meter(
 
 
 def _meter_key_alternatives(
-    model: Model, state: ModelState, key: UsageKey, entry: Entry, req: MeterUsage, now: datetime
+    model: ModelView, state: ModelState, key: UsageKey, entry: Entry, req: MeterUsage, now: datetime
 ) -> list[Alternative]:
     worlds = state.worlds(key)
     retry = any(w is not None and w.pending for w in worlds)
@@ -153,13 +151,14 @@ def _meter_key_alternatives(
         if world_entry is None:
             # MU-CALLER-ISOLATION when another caller holds the same product/dimension/hour;
             # QTY-DECIMAL for a fresh decimal quantity.
+            fresh: RuleId
             if neighbour(state, key, "subject"):
-                rule = "MU-CALLER-ISOLATION"
+                fresh = "MU-CALLER-ISOLATION"
             else:
-                rule = "QTY-DECIMAL" if req.form() == "decimal" else "MU-ACCEPT"
-                if rule == "MU-ACCEPT" and at_edge(model, "MeterUsage", req.timestamp, now):
-                    rule = "MU-WINDOW"  # MU-WINDOW: the edge itself is inside (the profile says)
-            out.append(Accept(rule, IdSpec(fresh=True)))
+                fresh = "QTY-DECIMAL" if req.form() == "decimal" else "MU-ACCEPT"
+                if fresh == "MU-ACCEPT" and at_edge(model, "MeterUsage", req.timestamp, now):
+                    fresh = "MU-WINDOW"  # MU-WINDOW: the edge itself is inside (the profile says)
+            out.append(Accept(fresh, IdSpec(fresh=True)))
         elif world_entry.quantity is None:
             # a record nobody here saw (open world): identical, or MU-HOUR-DUPLICATE
             out += [Accept("MU-IDEMPOTENT", unsure=True), replace(refusal("MU-HOUR-DUPLICATE"), unsure=True)]
@@ -177,7 +176,7 @@ def _meter_key_alternatives(
     return out
 
 
-def step_meter(state: ModelState, plan: MeterPlan, outcome: Outcome) -> ModelState:
+def step_meter(state: ModelState, plan: MeterPlan, req: MeterUsage, outcome: Outcome) -> ModelState:
     if not plan.records:
         return state
     key, entry = plan.records[0].key, plan.records[0].entry

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from .batch import allowed_batch, step_batch
 from .catalogue import is_wire
 from .checks import (
     SHAPE_RULES,
@@ -29,20 +28,15 @@ from .checks import (
     window_position,
 )
 from .expect import Allowed, Alternative, Reject
-from .meter import allowed_meter, step_meter
+from .operations import operation_of_plan, operation_of_request
 from .outcomes import Outcome
-from .plans import BatchPlan, MeterPlan, RegisterPlan, ResolvePlan
 from .profiles import Profile
-from .register import allowed_register, step_register
 from .requests import (
-    BatchMeterUsage,
     CallContext,
-    MeterUsage,
     RawRequest,
     Request,
-    ResolveCustomer,
 )
-from .resolve import allowed_resolve, step_resolve
+from .rule_ids import RuleId
 from .shapes import ShapeIndex
 from .state import ModelState
 from .world import World
@@ -59,18 +53,19 @@ __all__ = [
 ]
 
 
-def faults(allowed: Allowed) -> frozenset[str]:
+def faults(allowed: Allowed) -> frozenset[RuleId]:
     """The rules that refuse ``allowed.request`` as a whole, strictly or leniently (not where
     only a record the harness cannot see would: :attr:`Reject.unsure`). A shape
     rule's either-order ValidationException (WIRE-VALIDATION beside BMU-SIZE-LIMIT, say) is the
     same fault, not a second one."""
-    refusing = {a.rule for a in allowed.alternatives if isinstance(a, Reject) and not a.unsure}
+    refusing: set[RuleId] = {a.rule for a in allowed.alternatives if isinstance(a, Reject) and not a.unsure}
     if refusing & set(SHAPE_RULES.values()):
-        refusing.discard("WIRE-VALIDATION")
+        validation: RuleId = "WIRE-VALIDATION"  # typed: discard takes any object
+        refusing.discard(validation)
     return frozenset(refusing)
 
 
-def isolates(rule: str, allowed: Allowed) -> bool:
+def isolates(rule: RuleId, allowed: Allowed) -> bool:
     """Whether ``allowed.request`` shows ``rule`` alone: it breaks no other rule (a wire rule,
     which judges any answer, takes a request with at most one fault). Only such a request may
     be a counterexample for ``rule``."""
@@ -98,29 +93,18 @@ class Model:
 
     def allowed(self, state: ModelState, request: Request, context: CallContext, now: datetime) -> Allowed:
         """Every outcome the rules allow for ``request`` sent by ``context`` at ``now``."""
-        if isinstance(request, RawRequest):
+        operation = operation_of_request(request)
+        if operation is None:
+            assert isinstance(request, RawRequest)
             return _allowed_raw(self, request, context, now)
-        if isinstance(request, MeterUsage):
-            return allowed_meter(self, state, request, context, now)
-        if isinstance(request, BatchMeterUsage):
-            return allowed_batch(self, state, request, context, now)
-        if isinstance(request, ResolveCustomer):
-            return allowed_resolve(self, state, request, context, now)
-        return allowed_register(self, state, request, context, now)
+        return operation.allowed(self, state, request, context, now)
 
     def step(self, state: ModelState, allowed: Allowed, outcome: Outcome) -> ModelState:
         """The state after the target answered ``outcome`` to ``allowed.request``."""
-        plan = allowed.plan
-        if isinstance(plan, MeterPlan):
-            return step_meter(state, plan, outcome)
-        if isinstance(plan, BatchPlan):
-            assert isinstance(allowed.request, BatchMeterUsage)
-            return step_batch(state, plan, allowed.request, outcome)
-        if isinstance(plan, ResolvePlan):
-            return step_resolve(state, plan, outcome)
-        if isinstance(plan, RegisterPlan):
-            return step_register(state, plan, outcome)
-        return state  # a raw request changes nothing
+        operation = operation_of_plan(allowed.plan)
+        if operation is None:
+            return state  # a raw request changes nothing
+        return operation.step(state, allowed.plan, allowed.request, outcome)
 
     def observe(
         self, state: ModelState, request: Request, context: CallContext, now: datetime, outcome: Outcome

@@ -238,13 +238,18 @@ _NEEDS: dict[Need, tuple[str, Callable[[_Place], bool]]] = {
         "registered), which only the control protocol's fixtures route does",
         _fixture_changes,
     ),
+    Need.INJECTED_FAULTS: (
+        "faults injected between the harness and the target (a throttle, a lost answer), which "
+        "the harness does in front of reference, reference-server and endpoint only",
+        lambda p: "faults" in p.capabilities,
+    ),
     Need.PUBLIC_KEY: (
         "the public key RegisterUsage signatures verify with (`publicKeys` of a product, "
         '{{"1": "-----BEGIN PUBLIC KEY-----..."}}; a controlled target serves it)',
         _public_key,
     ),
 }
-_NOT_DECLARABLE = frozenset({Need.FIXTURE_CHANGES})
+_NOT_DECLARABLE = frozenset({Need.FIXTURE_CHANGES, Need.INJECTED_FAULTS})
 
 PASS_ONLY = frozenset({Need.PUBLIC_KEY})
 """Needs without which a rule can still be found broken (a token whose claims are wrong), but

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from .plans import TokenBinding
+from .rule_ids import RuleId
 from .state import UNKNOWN_ENTRY, Entry, ModelState, UsageKey, Worlds
 
 __all__ = ["after_duplicate", "after_success", "bind_token", "identical_rule", "maybe_applied", "neighbour"]
@@ -29,7 +30,7 @@ def neighbour(state: ModelState, key: UsageKey, differing: str) -> bool:
     return False
 
 
-def identical_rule(rule: str, recorded: Entry, entry: Entry) -> str:
+def identical_rule(rule: RuleId, recorded: Entry, entry: Entry) -> RuleId:
     """The rule an identical repeat of a recorded entry exercises: MU-QUANTITY-DEFAULT when one
     of the two omits a 0 the other names, QTY-BY-VALUE when they name one value in two ways
     (17 and "17.00"), else ``rule``."""

@@ -17,11 +17,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .model import hour_of
-from .requests import allocations_from_params, allocations_key, from_epoch, quantity_value
+from .expect import Allowed, Judgement, Mismatch, Problem, ProcessBatch
+from .model import faults, hour_of
+from .outcomes import BatchMeterUsageResult, Outcome, ServiceError
+from .requests import (
+    BatchMeterUsage,
+    MeterUsage,
+    allocations_from_params,
+    allocations_key,
+    from_epoch,
+    quantity_value,
+)
+from .rule_ids import RuleId
 from .state import Entry, ModelState, UsageKey
 
-__all__ = ["Difference", "record_differences"]
+__all__ = ["Difference", "record_differences", "records_mismatches"]
 
 # one disagreement: the usage key it concerns (None: a record the model cannot place), and why
 Difference = tuple[UsageKey | None, str]
@@ -151,3 +161,44 @@ def _show(entry: Entry) -> str:
     if entry.record_id:
         parts.append(f"meteringRecordId {entry.record_id}")
     return " ".join(parts)
+
+
+def records_mismatches(
+    allowed: Allowed, judgement: Judgement, made: frozenset[Difference], outcome: Outcome
+) -> tuple[Mismatch, ...]:
+    """The records oracle: what a step changed in the target's records must be what the model
+    took from it: nothing for a refused request, a DryRun or an identical
+    retry; one record per accepted key, with what was sent. A difference the step made is
+    blamed on the rules that decided that key in the step."""
+    blamed: dict[RuleId, list[str]] = {}
+    for key, text in sorted(made, key=str):
+        for rule in _blamed_rules(key, allowed, judgement, outcome):
+            blamed.setdefault(rule, []).append(text)
+    return tuple(
+        Mismatch(rule, Problem.RECORDS, detail="; ".join(texts)) for rule, texts in sorted(blamed.items())
+    )
+
+
+def _blamed_rules(
+    key: UsageKey | None, allowed: Allowed, judgement: Judgement, outcome: Outcome
+) -> frozenset[RuleId]:
+    request = allowed.request
+    if isinstance(request, MeterUsage) and request.dry_run:
+        return frozenset({"MU-DRYRUN"})  # MU-DRYRUN: a dry run never records
+    if isinstance(outcome, ServiceError):
+        # BMU-ATOMIC: a refused batch records none of its records
+        atomic: set[RuleId] = {"BMU-ATOMIC"} if isinstance(request, BatchMeterUsage) else set()
+        return frozenset(faults(allowed) | atomic) or judgement.decided
+    if isinstance(outcome, BatchMeterUsageResult) and key is not None:
+        rules = {
+            option.rule
+            for batch in allowed.alternatives
+            if isinstance(batch, ProcessBatch)
+            for expectation, result in zip(batch.records, outcome.results, strict=False)
+            if expectation.key == key
+            for option in expectation.options
+            if option.status == result.status
+        }
+        if rules:
+            return frozenset(rules)
+    return judgement.decided

@@ -4,29 +4,27 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from .checks import Checks, build_allowed, shape_checks, unknown_product
 from .expect import Allowed, Alternative, Register
 from .outcomes import Outcome, RegisterUsageResult
 from .plans import RegisterPlan
 from .requests import CallContext, RegisterUsage
+from .rule_ids import RuleId
 from .state import ModelState
-
-if TYPE_CHECKING:
-    from .model import Model
+from .view import ModelView
 
 __all__ = ["allowed_register", "step_register"]
 
 
 def allowed_register(
-    model: Model, state: ModelState, req: RegisterUsage, context: CallContext, now: datetime
+    model: ModelView, state: ModelState, req: RegisterUsage, context: CallContext, now: datetime
 ) -> Allowed:
     checks = Checks()
     shape_checks(model, req, checks)
     product = state.world.products.get(req.product_code or "")
     registration = None
-    success_rule = "RU-SIGNATURE"
+    success_rule: RuleId = "RU-SIGNATURE"
     if product is None:
         checks.add("RU-PRODUCT", detail=unknown_product(req.product_code))
     else:
@@ -70,7 +68,7 @@ def allowed_register(
     return build_allowed(req, context, now, state, alternatives, plan)
 
 
-def step_register(state: ModelState, plan: RegisterPlan, outcome: Outcome) -> ModelState:
+def step_register(state: ModelState, plan: RegisterPlan, req: RegisterUsage, outcome: Outcome) -> ModelState:
     if isinstance(outcome, RegisterUsageResult) and plan.registration is not None:
         return replace(state, registered=state.registered | {plan.registration})
     return state

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from .checks import Checks, build_allowed, has, refusal, shape_checks
 from .expect import Allowed, Alternative, Resolve
@@ -12,15 +11,13 @@ from .outcomes import Outcome, ResolveCustomerResult
 from .plans import ResolvePlan
 from .requests import CallContext, ResolveCustomer
 from .state import ModelState
-
-if TYPE_CHECKING:
-    from .model import Model
+from .view import ModelView
 
 __all__ = ["allowed_resolve", "step_resolve"]
 
 
 def allowed_resolve(
-    model: Model, state: ModelState, req: ResolveCustomer, context: CallContext, now: datetime
+    model: ModelView, state: ModelState, req: ResolveCustomer, context: CallContext, now: datetime
 ) -> Allowed:
     checks = Checks()
     shape_checks(model, req, checks)
@@ -66,7 +63,7 @@ def allowed_resolve(
     return build_allowed(req, context, now, state, alternatives, plan)
 
 
-def step_resolve(state: ModelState, plan: ResolvePlan, outcome: Outcome) -> ModelState:
+def step_resolve(state: ModelState, plan: ResolvePlan, req: ResolveCustomer, outcome: Outcome) -> ModelState:
     if not isinstance(outcome, ResolveCustomerResult):
         return state
     resolved = dict(state.resolved)

@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
+from .rule_ids import RuleId
+
 __all__ = [
     "LOG_RULES",
     "Breach",
@@ -52,7 +54,7 @@ _MALFORMED = frozenset(
     }
 )
 
-LOG_RULES = (
+LOG_RULES: tuple[RuleId, ...] = (
     "CLIENT-BATCH-SIZE",
     "CLIENT-WINDOW",
     "CLIENT-WELL-FORMED",
@@ -168,7 +170,7 @@ class Breach:
     """One breach of a client rule: where it shows and what differed (words are the
     reporting layer's)."""
 
-    rule: str
+    rule: RuleId
     lapse: Lapse
     request: int = 0
     """The exchange that shows it (0: none, a difference of records)."""
@@ -186,9 +188,9 @@ class LogJudgement:
     """The breaches of one run's log, and how often each rule had something to judge."""
 
     breaches: tuple[Breach, ...]
-    judged: Mapping[str, int] = field(default_factory=dict)
+    judged: Mapping[RuleId, int] = field(default_factory=dict)
 
-    def of(self, rule: str) -> tuple[Breach, ...]:
+    def of(self, rule: RuleId) -> tuple[Breach, ...]:
         return tuple(b for b in self.breaches if b.rule == rule)
 
 
@@ -230,7 +232,7 @@ def _invariant(value: object) -> object:
 def judge_log(exchanges: Sequence[Exchange]) -> LogJudgement:
     """The breaches of every rule in :data:`LOG_RULES` in one run's exchanges, in order."""
     breaches: list[Breach] = []
-    judged: Counter[str] = Counter()
+    judged: Counter[RuleId] = Counter()
     last: dict[UsageKey, tuple[Usage, Fate, int]] = {}
     for exchange in exchanges:
         breaches.extend(_request_breaches(exchange, judged))
@@ -289,7 +291,7 @@ def judge_records(
     )
 
 
-def _request_breaches(exchange: Exchange, judged: Counter[str]) -> list[Breach]:
+def _request_breaches(exchange: Exchange, judged: Counter[RuleId]) -> list[Breach]:
     found = []
     body = exchange.request or {}
     if exchange.operation == "BatchMeterUsage":
@@ -312,7 +314,7 @@ def _request_breaches(exchange: Exchange, judged: Counter[str]) -> list[Breach]:
 
 
 def _resend_breaches(
-    exchange: Exchange, usage: Usage, before: Usage, fate: Fate, index: int, judged: Counter[str]
+    exchange: Exchange, usage: Usage, before: Usage, fate: Fate, index: int, judged: Counter[RuleId]
 ) -> list[Breach]:
     judged["CLIENT-NO-STORM"] += 1
     if not fate.failed:

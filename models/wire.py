@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from .expect import Mismatch, Problem
 from .outcomes import Indeterminate, ServiceError
+from .rule_ids import RuleId
 from .shapes import ShapeIndex
 
 __all__ = ["GENERIC_ERRORS", "RawResponse", "WireJudgement", "error_code", "judge_wire", "wire_rules"]
@@ -46,7 +47,7 @@ class RawResponse:
 
 @dataclass(frozen=True)
 class WireJudgement:
-    decided: frozenset[str]
+    decided: frozenset[RuleId]
     mismatches: tuple[Mismatch, ...]
 
 
@@ -82,7 +83,7 @@ def judge_wire(
     if not isinstance(body, dict):
         found.append(Mismatch("WIRE-JSON", Problem.NOT_JSON))
         return WireJudgement(frozenset({"WIRE-JSON", "WIRE-STATUS"}), tuple(found))
-    decided = {"WIRE-JSON", "WIRE-STATUS"}
+    decided: set[RuleId] = {"WIRE-JSON", "WIRE-STATUS"}
     type_field = body.get("__type")
     code = error_code(type_field) if isinstance(type_field, str) else None
     if raw.status == 200:
@@ -112,13 +113,13 @@ def judge_wire(
     return WireJudgement(frozenset(decided), tuple(found))
 
 
-def _status(rule: str, code: str | None, status: int, expected: str) -> Mismatch:
+def _status(rule: RuleId, code: str | None, status: int, expected: str) -> Mismatch:
     return Mismatch(
         rule, Problem.VALUE, expected=expected, received=str(status), subject=f"{code} with status"
     )
 
 
-def wire_rules(outcome: object) -> frozenset[str]:
+def wire_rules(outcome: object) -> frozenset[RuleId]:
     """The wire rules that judge the response carrying ``outcome`` (none without a response)."""
     if isinstance(outcome, Indeterminate):
         return frozenset()

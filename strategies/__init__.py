@@ -1,7 +1,8 @@
 """Hypothesis strategies for the Metering Service: every request the rules care about.
 
 Imports hypothesis and ``models`` only. Shape constraints come from the ``ShapeIndex`` passed in
-(botocore's installed model, loaded by ``conformance``), never from numbers written here.
+(the profile's pinned ``service-2.json`` snapshot, loaded by ``conformance``; never the
+installed botocore's), never from numbers written here.
 """
 
 from .aims import AIMS, Aim, aim_for

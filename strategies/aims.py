@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from conformance.models.catalogue import RULES_BY_ID, Kind
+from conformance.models.rule_ids import RuleId
 
 __all__ = ["AIMS", "Aim", "aim_for"]
 
@@ -48,7 +49,7 @@ class Aim:
     respell: bool = False
     retry: bool = False
     after_resolve: str | None = None
-    rule: str | None = None
+    rule: RuleId | None = None
 
     def kind_in(self, resolved: bool) -> str | None:
         """The request kind to draw, once a customer was resolved (``resolved``) or before."""
@@ -65,20 +66,19 @@ _KINDS = {
     Kind.QUANTITY: "batch",
 }
 
-AIMS: dict[str, Aim] = {
+_ALLOCATION_RULES: tuple[RuleId, ...] = (
+    "ALLOC-SUM",
+    "ALLOC-UNIQUE-TAGS",
+    "ALLOC-TAG-LIMIT",
+    "ALLOC-TAG-FORMAT",
+    "ALLOC-COUNT-LIMIT",
+)
+
+AIMS: dict[RuleId, Aim] = {
     "WIRE-MALFORMED": Aim("raw"),
     "WIRE-UNKNOWN-OP": Aim("raw"),
     "WIRE-VALIDATION": Aim("invalid"),
-    **{
-        rule: Aim("batch", ("allocations",))
-        for rule in (
-            "ALLOC-SUM",
-            "ALLOC-UNIQUE-TAGS",
-            "ALLOC-TAG-LIMIT",
-            "ALLOC-TAG-FORMAT",
-            "ALLOC-COUNT-LIMIT",
-        )
-    },
+    **{rule: Aim("batch", ("allocations",)) for rule in _ALLOCATION_RULES},
     "ALLOC-QUANTITY-FORM": Aim("batch", ("quantity",)),
     "QTY-ONE-FORM": Aim("batch", ("quantity",)),
     "QTY-DECIMAL": Aim("batch", ("quantity",)),
@@ -126,7 +126,7 @@ AIMS: dict[str, Aim] = {
 }
 
 
-def aim_for(rule: str) -> Aim:
+def aim_for(rule: RuleId) -> Aim:
     """The aim of a campaign about ``rule``: its entry in :data:`AIMS`, else its family's kind."""
     aim = AIMS.get(rule) or Aim(_KINDS.get(RULES_BY_ID[rule].kind))
     return replace(aim, rule=rule)

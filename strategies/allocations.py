@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from conformance.models.profiles import Profile
 from conformance.models.requests import Allocation, Tag
+from conformance.models.rule_ids import RuleId
 from conformance.models.shapes import ShapeIndex
 
 __all__ = [
@@ -93,7 +94,7 @@ def invalid_quantities() -> st.SearchStrategy[Pair]:
 
 
 def invalid_allocations(
-    shapes: ShapeIndex, profile: Profile, decimals: bool = False, rule: str | None = None
+    shapes: ShapeIndex, profile: Profile, decimals: bool = False, rule: RuleId | None = None
 ) -> st.SearchStrategy[Pair]:
     """Allocations at or past an ALLOC rule's edge, each case equally likely: a sum one too
     high or too low, a repeated tag set, two untagged allocations, the most tags and one more,
@@ -119,7 +120,7 @@ def invalid_allocations(
     ]
     if decimals:
         sums.append(lambda _: ("1.000001", (Allocation(None, (Tag("k", "v"),), "1"),)))
-    by_rule: dict[str, list[Callable[[list[int]], Pair]]] = {
+    by_rule: dict[RuleId, list[Callable[[list[int]], Pair]]] = {
         "ALLOC-SUM": sums,
         "ALLOC-UNIQUE-TAGS": [
             lambda _: (2, (Allocation(1, (Tag("k", "v"),)), Allocation(1, (Tag("k", "v"),)))),
@@ -140,7 +141,7 @@ def invalid_allocations(
         "ALLOC-COUNT-LIMIT": [lambda _: many(limit), lambda _: many(limit + 1)],
     }
     cases = [case for group in by_rule.values() for case in group]
-    aimed = by_rule.get(rule or "", [])
+    aimed = by_rule.get(rule, []) if rule else []
     if aimed:  # the rule's own cases three draws in four, first, so a shrink stays on them
         cases = aimed * (3 * len(cases) // len(aimed)) + cases
     parts = st.lists(st.integers(0, 3), min_size=1, max_size=3)

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from hypothesis import strategies as st
 
-from conformance.models.profiles import DEFAULT_PROFILE, get_profile
+from conformance.models.profiles import get_profile
 from conformance.models.world import SERVICE_REGION, Caller, Customer, Fixtures, Product, RegistrationToken
 
 from .names import Names
@@ -22,7 +22,7 @@ REGION = SERVICE_REGION
 OTHER_REGION = "eu-west-1"
 
 
-def minimal_world(namespace: str, profile: str = DEFAULT_PROFILE) -> Fixtures:
+def minimal_world(namespace: str, profile: str) -> Fixtures:
     """The world ``fixture_worlds`` shrinks to: two products, one dimension each but two on
     the first, and one object of every kind (in 2026-11 also an AgentCore caller, agreement
     ids and a product on concurrent agreements)."""
@@ -30,7 +30,7 @@ def minimal_world(namespace: str, profile: str = DEFAULT_PROFILE) -> Fixtures:
     return _with_2026(world, Names(namespace)) if get_profile(profile).concurrent_agreements else world
 
 
-def fixture_worlds(namespace: str, profile: str = DEFAULT_PROFILE) -> st.SearchStrategy[Fixtures]:
+def fixture_worlds(namespace: str, profile: str) -> st.SearchStrategy[Fixtures]:
     """Worlds for one campaign in ``namespace``.
 
     Covers: 2 products (the second sharing customer identifiers with the first, for

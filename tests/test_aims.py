@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance.models.catalogue import RULES_BY_ID
+from conformance.models.profiles import get_profile
 from conformance.strategies import AIMS, OPERATION_KINDS, Aim, Scene, aim_for, faults, invalid_allocations
 from conformance.strategies.requests import BATCH_FAULTS
 
@@ -98,7 +99,7 @@ def test_rc_meterable_meters_what_it_resolved_where_its_old_aim_never_did():
     model = model_for("2026-11")
     target = ReferenceTarget(model)
     try:
-        config = RunConfig(TargetOptions("reference"), "2026-11", ("RC-METERABLE",), "quick", 6)
+        config = RunConfig(TargetOptions("reference"), get_profile("2026-11"), ("RC-METERABLE",), "quick", 6)
         result = run_rule(config, "RC-METERABLE", model, target)
     finally:
         target.close()

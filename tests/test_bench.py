@@ -8,11 +8,14 @@ import pytest
 from conformance.cli import main
 from conformance.engine.runner import RunConfig
 from conformance.lab.bench import SpeedRow, _measure, render_speed
+from conformance.models.profiles import get_profile
 from conformance.targets import TargetOptions
 
 
 def test_a_target_row_counts_every_request_and_replays_exactly_them():
-    config = RunConfig(TargetOptions("reference"), "2025-01", ("BMU-WINDOW", "RU-SIGNATURE"), "quick", 3, 1)
+    config = RunConfig(
+        TargetOptions("reference"), get_profile("2025-01"), ("BMU-WINDOW", "RU-SIGNATURE"), "quick", 3, 1
+    )
     row = _measure(config)
     assert row.target == "reference" and row.requests > 10
     assert 0 < row.invoke_seconds < row.seconds and row.replay_seconds > 0

@@ -11,6 +11,7 @@ from conformance.engine.budget import BUDGETS
 from conformance.engine.campaign import Campaign, run_campaign
 from conformance.engine.minimize import minimize
 from conformance.models import BatchMeterUsage, World
+from conformance.models.profiles import get_profile
 from conformance.reporting.trace import Trace, TraceStep
 from conformance.strategies import minimal_world
 from conformance.targets import ReferenceTarget
@@ -19,13 +20,13 @@ from tests.helpers import SELLER, rec
 
 
 def campaign(rule, model, target, **kw):
-    return Campaign(rule, model, target, minimal_world("camp"), NOW, namespace="camp", **kw)
+    return Campaign(rule, model, target, minimal_world("camp", "2025-01"), NOW, namespace="camp", **kw)
 
 
 @pytest.mark.parametrize("rule", ["BMU-WINDOW", "BMU-IDEMPOTENT", "MU-ACCEPT", "ALLOC-COUNT-LIMIT"])
 def test_reference_passes(rule, model):
     target = ReferenceTarget(model)
-    target.open(minimal_world("camp"), NOW)
+    target.open(minimal_world("camp", "2025-01"), NOW)
     result = run_campaign(campaign(rule, model, target, budget=BUDGETS["quick"], seed=1))
     assert result.verdict == "pass", result.reasons
     assert result.exercised > 0
@@ -37,7 +38,9 @@ def test_unknown_rule_is_refused(model):
 
 
 def test_world_is_the_campaigns_own(model):
-    assert all(p.code.startswith("camp-") for p in World.of(minimal_world("camp")).products.values())
+    assert all(
+        p.code.startswith("camp-") for p in World.of(minimal_world("camp", "2025-01")).products.values()
+    )
 
 
 class NoWindow(ReferenceTarget):
@@ -72,8 +75,9 @@ sys.path.insert(0, sys.argv[1])
 if len(sys.argv) > 2:
     import many_constants  # a local module full of integer constants, as a user's code may be
 from conformance.engine.runner import RunConfig, open_target, run_rule
+from conformance.models.profiles import get_profile
 from conformance.targets import TargetOptions
-config = RunConfig(TargetOptions("reference"), budget="quick", seed=3)
+config = RunConfig(TargetOptions("reference"), get_profile("2025-01"), budget="quick", seed=3)
 model, target = open_target(config)
 sent = []
 invoke = target.invoke
@@ -112,7 +116,7 @@ def _sent_and_judged(model, rule, monkeypatch, aim=None):
     if aim is not None:
         monkeypatch.setattr(campaign_module.Campaign, "aim", property(lambda self: aim))
     target = ReferenceTarget(model)
-    target.open(minimal_world("camp"), NOW)
+    target.open(minimal_world("camp", "2025-01"), NOW)
     judged = []
     allowed = type(model).allowed  # the reference target's own calls count too, alike in both
     monkeypatch.setattr(type(model), "allowed", lambda *a: judged.append(1) or allowed(*a))
@@ -144,3 +148,36 @@ def test_kept_strategies_draw_exactly_what_new_ones_draw(model, monkeypatch):
     rebuilt, _ = _sent_and_judged(model, "BMU-DUPLICATE", monkeypatch)
     assert kept == rebuilt
     assert len(kept) > 5
+
+
+def _machine_classes() -> set[type]:
+    from hypothesis.stateful import RuleBasedStateMachine
+
+    found, todo = set(), [RuleBasedStateMachine]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            found.add(sub)
+            todo.append(sub)
+    return found
+
+
+def test_a_run_of_every_rule_leaves_no_machine_class_nor_campaign_behind():
+    """Every example of every campaign is a CampaignMachine: Hypothesis keeps what it learns of
+    a machine class for the life of the process, and a class made per campaign was kept with
+    its campaign's target, model and strategies (4 classes, 100 strategies after 4 rules)."""
+    import gc
+
+    from conformance.engine.campaign import CampaignMachine, _Run
+    from conformance.engine.runner import RunConfig, run
+    from conformance.models.catalogue import rules_for
+    from conformance.targets import TargetOptions
+
+    before = _machine_classes()
+    results = run(RunConfig(TargetOptions("reference"), get_profile("2025-01"), None, "quick", 1, 1))
+    assert [r.id for r in results] == [r.id for r in rules_for("2025-01")]
+    assert all(r.verdict in ("pass", "untestable") for r in results), [
+        r for r in results if r.verdict != "pass"
+    ]
+    gc.collect()
+    assert _machine_classes() - before <= {CampaignMachine}
+    assert not [o for o in gc.get_objects() if isinstance(o, _Run | CampaignMachine)]

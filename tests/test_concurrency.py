@@ -13,6 +13,7 @@ from conformance.engine.concurrency import _sends, explained, run_at_once
 from conformance.engine.replay import replay
 from conformance.engine.runner import START, RunConfig, run_rule
 from conformance.lab.mutants import MUTANTS
+from conformance.models.profiles import get_profile
 from conformance.models.requests import BatchMeterUsage, CallContext, MeterUsage
 from conformance.reporting.trace import Trace
 from conformance.strategies import minimal_world
@@ -30,8 +31,8 @@ def _keys(request, context):
 
 def _run(model, seed, mutant=None):
     target = ReferenceTarget(model, hooks=mutant or NO_HOOKS)
-    target.open(minimal_world("setup"), START)
-    config = RunConfig(TargetOptions("reference"), model.profile.name, (RULE,), "quick", seed, 1)
+    target.open(minimal_world("setup", "2025-01"), START)
+    config = RunConfig(TargetOptions("reference"), get_profile(model.profile.name), (RULE,), "quick", seed, 1)
     return run_rule(config, RULE, model, target), target
 
 
@@ -94,7 +95,7 @@ def test_two_conflicting_answers_accepted_at_once_are_explained_by_no_order(mode
     """The check itself, on the correct reference: its history is explained; the same requests
     with both answers 200 are not."""
     target = ReferenceTarget(model)
-    fixtures = minimal_world("check")
+    fixtures = minimal_world("check", "2025-01")
     target.open(fixtures, START)
     product = sorted(fixtures.products, key=lambda p: p.code)[0]
     stamp = START.replace(minute=0)

@@ -14,6 +14,7 @@ from conformance.engine import RunConfig, open_target
 from conformance.engine.runner import run_rule
 from conformance.models import BatchMeterUsage, MeterUsage
 from conformance.models.model import isolates
+from conformance.models.profiles import get_profile
 from conformance.models.requests import UsageRecord, to_wire
 from conformance.models.world import World
 from conformance.reporting.report import failure_text
@@ -22,7 +23,7 @@ from conformance.targets import TargetOptions
 
 
 def _failing(rule, target_name, seed, model=None, target=None):
-    config = RunConfig(TargetOptions(target_name), "2025-01", (rule,), "quick", seed, 1)
+    config = RunConfig(TargetOptions(target_name), get_profile("2025-01"), (rule,), "quick", seed, 1)
     if target is None:
         model, target = open_target(config)
     try:
@@ -113,7 +114,9 @@ def forgetful_serve(model, monkeypatch):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_an_hour_duplicate_counterexample_is_two_plain_requests(seed, model, forgetful_serve):
-    config = RunConfig(TargetOptions("endpoint", forgetful_serve.url), "2025-01", None, "quick", seed, 1)
+    config = RunConfig(
+        TargetOptions("endpoint", forgetful_serve.url), get_profile("2025-01"), None, "quick", seed, 1
+    )
     opened_model, target = open_target(config)
     try:
         result = run_rule(config, "MU-HOUR-DUPLICATE", opened_model, target)
@@ -125,7 +128,7 @@ def test_an_hour_duplicate_counterexample_is_two_plain_requests(seed, model, for
 
 
 def test_every_failing_rule_of_a_moto_run_has_a_plain_counterexample():
-    config = RunConfig(TargetOptions("moto"), "2025-01", None, "quick", 0, 1)
+    config = RunConfig(TargetOptions("moto"), get_profile("2025-01"), None, "quick", 0, 1)
     model, target = open_target(config)
     failed = unimplemented = 0
     try:

@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from conformance.cli import main
 from conformance.emulator.server import Emulator
+from conformance.models.profiles import get_profile
 from tests.conftest import WORLD_JSON
 from tests.helpers import loopback_client
 
@@ -159,7 +160,7 @@ def test_reference_server_workers_share_one_emulator_in_scopes_with_the_same_ver
     from conformance.targets import TargetOptions
 
     config = RunConfig(
-        TargetOptions("reference-server"), rules=("BMU-WINDOW", "RU-SIGNATURE"), budget="quick"
+        TargetOptions("reference-server"), get_profile("2025-01"), ("BMU-WINDOW", "RU-SIGNATURE"), "quick"
     )
     with _shared_emulator(config) as shared:
         url = shared.target.endpoint_url
@@ -168,7 +169,12 @@ def test_reference_server_workers_share_one_emulator_in_scopes_with_the_same_ver
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(f"{url}/_conformance", timeout=2)  # closed with the run
     one, two = (
-        run(RunConfig(config.target, rules=config.rules, budget="quick", seed=1, workers=w)) for w in (1, 2)
+        run(
+            RunConfig(
+                config.target, get_profile("2025-01"), rules=config.rules, budget="quick", seed=1, workers=w
+            )
+        )
+        for w in (1, 2)
     )
     assert [(r.id, r.verdict, r.exercised) for r in one] == [(r.id, r.verdict, r.exercised) for r in two]
     assert {r.verdict for r in two} == {"pass"}

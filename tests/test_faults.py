@@ -16,10 +16,11 @@ from conformance.engine.runner import START, RunConfig, run_rule
 from conformance.faults import FaultProxy, FaultRates
 from conformance.lab.mutants import MUTANTS
 from conformance.models.outcomes import BatchMeterUsageResult, Indeterminate, ServiceError
+from conformance.models.profiles import get_profile
 from conformance.models.requests import BatchMeterUsage, CallContext, MeterUsage, UsageRecord
 from conformance.models.world import Customer, Fixtures, Product
 from conformance.strategies import minimal_world
-from conformance.targets import ReferenceTarget, TargetOptions, TargetUsageError, make_target
+from conformance.targets import ReferenceTarget, TargetOptions, TargetUsageError, check_faults
 from conformance.targets.http import HttpInvoker
 from conformance.targets.reference_server import ReferenceServerTarget
 
@@ -141,15 +142,17 @@ def test_rates_are_checked():
     with pytest.raises(ValueError, match="at most 1"):
         FaultRates(throttle=0.6, internal=0.6)
     with pytest.raises(TargetUsageError, match="--faults needs a target the harness puts faults in front of"):
-        make_target(TargetOptions("moto", faults=0.1), None)
+        check_faults("moto", 0.1)
+    check_faults("moto", 0.0)
+    check_faults("reference-server", 0.1)
 
 
 def _verdict(model, rule, seed, mutant=None):
     target = ReferenceServerTarget(model, hooks=mutant or NO_HOOKS)
-    target.open(minimal_world("setup"), START)
+    target.open(minimal_world("setup", "2025-01"), START)
     try:
         config = RunConfig(
-            TargetOptions("reference-server", faults=0.1), "2025-01", (rule,), "quick", seed, 1
+            TargetOptions("reference-server"), get_profile("2025-01"), (rule,), "quick", seed, 1, faults=0.1
         )
         return run_rule(config, rule, model, target), target.faults_injected()
     finally:
@@ -177,9 +180,11 @@ def test_retry_converges_fails_an_emulator_that_records_a_retry_again(model):
 @pytest.mark.parametrize("name", ["reference", "reference-server"])
 def test_retry_converges_is_tested_with_faults_of_its_own_when_the_run_has_none(model, name):
     target = ReferenceTarget(model) if name == "reference" else ReferenceServerTarget(model)
-    target.open(minimal_world("setup"), START)
+    target.open(minimal_world("setup", "2025-01"), START)
     try:
-        config = RunConfig(TargetOptions(name), "2025-01", ("RETRY-CONVERGES", "MU-ACCEPT"), "quick", 1, 1)
+        config = RunConfig(
+            TargetOptions(name), get_profile("2025-01"), ("RETRY-CONVERGES", "MU-ACCEPT"), "quick", 1, 1
+        )
         result = run_rule(config, "RETRY-CONVERGES", model, target)
         other = run_rule(config, "MU-ACCEPT", model, target)
     finally:
@@ -193,8 +198,10 @@ def test_retry_converges_in_process_fails_an_emulator_that_records_a_retry_again
     verdicts = []
     for seed in (1, 2):
         target = ReferenceTarget(model, hooks=MUTANTS["retry-recorded-again"])
-        target.open(minimal_world("setup"), START)
-        config = RunConfig(TargetOptions("reference"), "2025-01", ("RETRY-CONVERGES",), "quick", seed, 1)
+        target.open(minimal_world("setup", "2025-01"), START)
+        config = RunConfig(
+            TargetOptions("reference"), get_profile("2025-01"), ("RETRY-CONVERGES",), "quick", seed, 1
+        )
         verdicts.append(run_rule(config, "RETRY-CONVERGES", model, target))
     assert [r.verdict for r in verdicts] == ["fail", "fail"], [(r.verdict, r.reason) for r in verdicts]
     assert all("records disagree with the model" in r.reason for r in verdicts)
@@ -206,8 +213,10 @@ def test_a_trace_found_through_faults_replays_with_them_and_only_where_they_can_
     from conformance.cli import main
 
     target = ReferenceTarget(model, hooks=MUTANTS["retry-recorded-again"])
-    target.open(minimal_world("setup"), START)
-    config = RunConfig(TargetOptions("reference"), "2025-01", ("RETRY-CONVERGES",), "quick", 1, 1)
+    target.open(minimal_world("setup", "2025-01"), START)
+    config = RunConfig(
+        TargetOptions("reference"), get_profile("2025-01"), ("RETRY-CONVERGES",), "quick", 1, 1
+    )
     result = run_rule(config, "RETRY-CONVERGES", model, target)
     assert result.verdict == "fail" and result.trace.faults == 0.8
     assert any(s.fault not in (None, "none") for s in result.trace.steps)
@@ -228,9 +237,9 @@ def test_hypothesis_replays_an_example_with_the_faults_it_met(model, seed, monke
 
     monkeypatch.setattr(campaign, "FlakyStrategyDefinition", type("NeverRaised", (Exception,), {}))
     target = ReferenceTarget(model)
-    target.open(minimal_world("setup"), START)
+    target.open(minimal_world("setup", "2025-01"), START)
     config = RunConfig(
-        TargetOptions("reference", faults=0.2), "2025-01", ("BMU-DUPLICATE",), "quick", seed, 1
+        TargetOptions("reference"), get_profile("2025-01"), ("BMU-DUPLICATE",), "quick", seed, 1, faults=0.2
     )
     result = run_rule(config, "BMU-DUPLICATE", model, target)
     assert result.verdict == "pass" and sum(n for _, n in result.faults) > 0
@@ -239,8 +248,8 @@ def test_hypothesis_replays_an_example_with_the_faults_it_met(model, seed, monke
 def test_retry_converges_on_moto_is_untestable_naming_what_is_missing(model):
     from conformance.targets.moto import MotoTarget
 
-    target = MotoTarget(model.profile.name)
-    config = RunConfig(TargetOptions("moto"), "2025-01", ("RETRY-CONVERGES",), "quick", 1, 1)
+    target = MotoTarget(model.profile)
+    config = RunConfig(TargetOptions("moto"), get_profile("2025-01"), ("RETRY-CONVERGES",), "quick", 1, 1)
     result = run_rule(config, "RETRY-CONVERGES", model, target)
     assert result.verdict == "untestable"
     assert "needs faults injected between the harness and the target" in result.reason

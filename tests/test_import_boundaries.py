@@ -81,6 +81,7 @@ LAYERS = (
     "emulator",
     "faults",
     "targets",
+    "config",  # conformance/config.py: what a run is asked, read by reporting and engine
     "reporting",
     "engine",
     "lab",
@@ -96,9 +97,14 @@ def _conformance_imports() -> dict[str, set[str]]:
     for path in sorted(p for package in packages for p in (ROOT / package).rglob("*.py")):
         module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
         targets = graph.setdefault(module, set())
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text())):  # type-only imports count: mypy sees them
+            if isinstance(node, ast.ImportFrom) and (node.level or node.module):
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
+                source = node.module if not node.level else ".".join(filter(None, (base, node.module)))
+                names = [f"{source}.{alias.name}" for alias in node.names]
+                if node.module:  # ``from . import jwt`` imports the module, not the package's names
+                    names.append(source)
             elif isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             else:
@@ -156,4 +162,5 @@ def test_the_grain_test_sees_an_import_against_it():
     graph = _conformance_imports()
     assert "conformance.wire.protocol" in graph["conformance.targets.http"]
     assert "conformance.models.requests" in graph["conformance.strategies.requests"]
+    assert "conformance.models.state" in graph["conformance.models.model"]  # a relative import
     assert _layer("conformance.models.model") < _layer("conformance.strategies.requests")

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from conformance.models import BatchMeterUsageResult, Fixtures, ServiceError
+from conformance.models.profiles import get_profile
 from conformance.targets.moto import MotoTarget
 from tests.conftest import NOW, WORLD_JSON
 from tests.helpers import CALLER, SELLER, batch, meter, rec
@@ -16,7 +17,7 @@ from tests.helpers import CALLER, SELLER, batch, meter, rec
 
 @pytest.fixture
 def moto_target():
-    target = MotoTarget()
+    target = MotoTarget(get_profile("2025-01"))
     target.open(Fixtures.from_json(WORLD_JSON), NOW)
     yield target
     target.close()
@@ -64,7 +65,7 @@ def test_moto_responses_carry_no_json_content_type(moto_target):
 
     exchange = moto_target.invoke(batch(rec()), SELLER)
     assert exchange.raw is not None and exchange.raw.status == 200
-    verdict = check_response("BatchMeterUsage", exchange.raw, load_shapes(moto_target.profile))
+    verdict = check_response("BatchMeterUsage", exchange.raw, load_shapes(moto_target.profile.name))
     assert [m.rule for m in verdict.mismatches] == ["WIRE-JSON"]
     assert verdict.mismatches[0].subject == "Content-Type"
 
@@ -81,7 +82,8 @@ assert "moto" not in sys.modules
 from datetime import UTC, datetime
 from conformance.targets.moto import MotoTarget
 from conformance.models import BatchMeterUsage, Fixtures, UsageRecord
-target = MotoTarget("2025-01")
+from conformance.models.profiles import get_profile
+target = MotoTarget(get_profile("2025-01"))
 now = datetime(2026, 11, 2, 12, tzinfo=UTC)
 target.open(Fixtures(), now)
 exchange = target.invoke(BatchMeterUsage("p", (UsageRecord(now, "d", "c", 1),)), CallContext())

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 
 from conformance.cli import main
-from conformance.engine.runner import NEEDS_FAULTS, RunConfig, run_rule
+from conformance.engine.runner import RunConfig, needs_faults, run_rule
 from conformance.lab.mutants import CORRECT, MUTANTS
 from conformance.lab.mutation import Certified, MutantRow, Unmutated, certify, render_mutants
 from conformance.models.catalogue import RULES_BY_ID, rules_for
+from conformance.models.profiles import get_profile
 from conformance.strategies import minimal_world
 from conformance.targets import ReferenceTarget, TargetOptions
 from tests.conftest import NOW
@@ -69,10 +70,10 @@ def test_the_unmutated_service_fails_none_of_the_rules_mutants_name(profile):
 
     model = model_for(profile)
     known = {r.id for r in rules_for(profile)}
-    rules = sorted({r for m in MUTANTS.values() for r in m.rules if r in known and r not in NEEDS_FAULTS})
+    rules = sorted({r for m in MUTANTS.values() for r in m.rules if r in known and not needs_faults(r)})
     target = ReferenceTarget(model)
-    target.open(minimal_world("setup"), NOW)
-    config = RunConfig(TargetOptions("reference"), profile, tuple(rules), "quick", 1, 1)
+    target.open(minimal_world("setup", "2025-01"), NOW)
+    config = RunConfig(TargetOptions("reference"), get_profile(profile), tuple(rules), "quick", 1, 1)
     verdicts = {rule: run_rule(config, rule, model, target) for rule in rules}
     assert {rule: r.reason for rule, r in verdicts.items() if r.verdict != "pass"} == {}
 
@@ -140,8 +141,8 @@ def test_a_wire_failure_says_what_on_the_wire_differs():
 
     model = model_for("2025-01")
     target = ReferenceTarget(model, hooks=MUTANTS["json-as-text"])
-    target.open(minimal_world("setup"), NOW)
-    config = RunConfig(TargetOptions("reference"), "2025-01", ("WIRE-JSON",), "quick", 1, 1)
+    target.open(minimal_world("setup", "2025-01"), NOW)
+    config = RunConfig(TargetOptions("reference"), get_profile("2025-01"), ("WIRE-JSON",), "quick", 1, 1)
     result = run_rule(config, "WIRE-JSON", model, target)
     assert result.verdict == "fail"
     assert result.expected != result.received

@@ -16,8 +16,8 @@ from conformance.models.world import SERVICE_REGION, Caller, Fixtures, World
 from conformance.strategies import minimal_world
 
 WORLD = Path(__file__).resolve().parents[1] / "examples" / "world.json"
-CONTROLLED = frozenset({"reset", "clock", "world", "subscriptions", "raw", "public-key"})
-NO_CONTROL = frozenset({"raw"})
+CONTROLLED = frozenset({"reset", "clock", "world", "subscriptions", "raw", "public-key", "faults"})
+NO_CONTROL = frozenset({"raw", "faults"})  # an endpoint: the harness puts a fault proxy in front
 PROFILES = ("2025-01", "2026-11")
 
 
@@ -44,7 +44,11 @@ def test_the_world_the_harness_declares_meets_every_need(profile):
 def test_an_empty_world_without_control_lacks_what_each_rule_needs(profile):
     empty = World.of(Fixtures())
     for rule in rules_for(profile):
-        assert _lacking(rule.id, empty, profile, NO_CONTROL) == set(rule.needs), rule.id
+        # the harness injects faults in front of an endpoint: that need is met
+        wanted = set(rule.needs) - {Need.INJECTED_FAULTS}
+        assert _lacking(rule.id, empty, profile, NO_CONTROL) == wanted, rule.id
+    no_faults = frozenset({"reset", "clock"})
+    assert _lacking("RETRY-CONVERGES", empty, profile, no_faults) == {Need.INJECTED_FAULTS}
 
 
 def test_the_example_world_lacks_exactly_what_it_does_not_declare():

@@ -162,3 +162,15 @@ def test_a_botocore_that_cannot_load_a_profile_s_api_is_one_clear_error(monkeypa
         client_module._session.__wrapped__("2026-11")
     message = str(error.value)
     assert "\n" not in message and "UsageRecord.QuantityInFuture" in message and "2026-11" in message
+
+
+def test_every_profile_names_its_pinned_snapshot_and_every_shape_rule_is_a_rule():
+    """Checked here, not by import-time asserts (which ``python -O`` drops)."""
+    from conformance.models.catalogue import RULES_BY_ID
+    from conformance.models.checks import SHAPE_RULES
+    from conformance.models.profiles import PROFILES
+    from conformance.wire.service_model import snapshot_path
+
+    for profile in PROFILES.values():
+        assert profile.service_model and snapshot_path(profile.name).is_file()
+    assert set(SHAPE_RULES.values()) <= set(RULES_BY_ID)

@@ -13,6 +13,7 @@ from conformance.emulator.hooks import NO_HOOKS
 from conformance.engine import RunConfig, open_target
 from conformance.engine.runner import run_rule
 from conformance.lab.mutants import MUTANTS
+from conformance.models.profiles import get_profile
 from conformance.models.records import record_differences
 from conformance.models.state import Entry, ModelState, UsageKey
 from conformance.models.world import Customer, Fixtures, Product, World
@@ -112,8 +113,8 @@ def test_what_the_model_is_unsure_of_may_go_either_way():
 
 
 def _verdict(target, rule, seed=1):
-    config = RunConfig(TargetOptions(target.name), "2025-01", (rule,), "quick", seed, 1)
-    target.open(minimal_world("setup"), NOW)
+    config = RunConfig(TargetOptions(target.name), get_profile("2025-01"), (rule,), "quick", seed, 1)
+    target.open(minimal_world("setup", "2025-01"), NOW)
     try:
         return run_rule(config, rule, target.model, target)
     finally:
@@ -150,7 +151,7 @@ def test_the_oracle_passes_the_correct_emulator(model, rule):
 
 
 def test_the_oracle_passes_the_in_process_reference():
-    config = RunConfig(TargetOptions("reference"), "2025-01", ("MU-DRYRUN",), "quick", 3, 1)
+    config = RunConfig(TargetOptions("reference"), get_profile("2025-01"), ("MU-DRYRUN",), "quick", 3, 1)
     model, target = open_target(config)
     try:
         assert run_rule(config, "MU-DRYRUN", model, target).verdict == "pass"

@@ -12,6 +12,7 @@ from conformance.cli import main
 from conformance.emulator.server import Emulator
 from conformance.engine.runner import RunConfig, run
 from conformance.models import BatchMeterUsage, ServiceError
+from conformance.models.profiles import get_profile
 from conformance.targets import ReferenceTarget, TargetOptions
 from tests.conftest import WORLD_JSON
 
@@ -131,7 +132,11 @@ def test_a_divergence_that_does_not_replay_is_flaky(model, monkeypatch):
     import conformance.targets as targets
 
     monkeypatch.setattr(targets, "ReferenceTarget", lambda m: OnceWrong(m))
-    (result,) = run(RunConfig(TargetOptions("reference"), rules=("BMU-ACCEPT",), budget="quick", seed=1))
+    (result,) = run(
+        RunConfig(
+            TargetOptions("reference"), get_profile("2025-01"), rules=("BMU-ACCEPT",), budget="quick", seed=1
+        )
+    )
     assert result.verdict == "flaky"
     assert "did not reproduce" in result.reason
     assert "InvalidProductCodeException" in result.received

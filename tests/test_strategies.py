@@ -131,7 +131,7 @@ def test_namespaces_never_share_a_name(data):
             st.from_regex(r"[a-z0-9][a-z0-9-]{0,12}", fullmatch=True), min_size=2, max_size=2, unique=True
         )
     )
-    world_a, world_b = data.draw(fixture_worlds(a)), data.draw(fixture_worlds(b))
+    world_a, world_b = data.draw(fixture_worlds(a, "2025-01")), data.draw(fixture_worlds(b, "2025-01"))
 
     def names(fixtures) -> set[str]:
         return (

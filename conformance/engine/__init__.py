@@ -2,14 +2,14 @@
 goes through, minimizing and replaying traces, budgets, and the speed benchmark. The top of the
 library below the CLI and the pytest plugin: it may import every other layer."""
 
+from conformance.config import RunConfig
 from conformance.engine.budget import BUDGETS, Budget
 from conformance.engine.replay import ReplayResult, diff_lines, replay, replay_file
-from conformance.engine.runner import NEEDS_FAULTS, START, open_target, parallelism, run, run_rule
-from conformance.reporting.results import RuleResult, RunConfig
+from conformance.engine.runner import START, open_target, parallelism, run, run_rule
+from conformance.reporting.results import RuleResult
 
 __all__ = [
     "BUDGETS",
-    "NEEDS_FAULTS",
     "START",
     "Budget",
     "ReplayResult",

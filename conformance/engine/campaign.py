@@ -1,9 +1,10 @@
-"""Campaigns: one Hypothesis state machine per rule, run against a target.
+"""Campaigns: one rule's search against a target, as Hypothesis examples of one state machine.
 
 The machine's rules are the operations (drawn from ``strategies``), clock moves, fixture
 changes and identical retries. Every outcome is judged by the model; the campaign for rule R
-fails only on a divergence attributed to R (the model follows the target on the others), so
-Hypothesis shrinks to the minimal request sequence that shows R broken.
+fails only on a divergence attributed to R (the model follows the target on the others). The
+failing example's trace is then minimized by replaying smaller traces (``engine.minimize``),
+not by Hypothesis's shrinker, which would replay every candidate draw of the search.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from conformance.models.model import Model, isolates
 from conformance.models.outcomes import Outcome, ServiceError
 from conformance.models.realize import realize
 from conformance.models.requests import BatchMeterUsage, CallContext, Request
+from conformance.models.rule_ids import RuleId
 from conformance.models.state import UNKNOWN_ENTRY, ModelState, UsageKey
 from conformance.models.wire import wire_rules
 from conformance.models.world import Fixtures, World
@@ -55,7 +57,7 @@ _REACHED = 2  # decided requests after which an example stops searching hard for
 class Divergence(AssertionError):
     """The target answered outside what the rule allows."""
 
-    def __init__(self, rule: str, steps: list[TraceStep], reasons: list[str]) -> None:
+    def __init__(self, rule: RuleId, steps: list[TraceStep], reasons: list[str]) -> None:
         super().__init__(f"{rule}: " + "; ".join(reasons))
         self.rule = rule
         self.steps = steps
@@ -69,7 +71,7 @@ class Campaign:
     cannot be reset, so a key may be recorded before the campaign touches it. ``faults``: each
     fault kind's rate the target injects (set on it by the caller)."""
 
-    rule: str
+    rule: RuleId
     model: Model
     target: Target
     fixtures: Fixtures
@@ -88,7 +90,7 @@ class Campaign:
 
 @dataclass
 class CampaignResult:
-    rule: str
+    rule: RuleId
     verdict: Verdict  # pass, fail or not-reached
     exercised: int
     steps: list[TraceStep] = field(default_factory=list)
@@ -110,23 +112,7 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
     if campaign.rule not in RULES_BY_ID:
         raise ValueError(f"unknown rule {campaign.rule!r}")
     without_source_constants()
-    exercised = [0]
-    first: list[Divergence] = []  # the first divergence seen, whatever Hypothesis does next
-
-    answers: dict[str, tuple[bool, str]] = {}
-    implemented: dict[str, bool] = {}
-    recorded_before: set[UsageKey] = set()
-
-    def count(n: int) -> None:
-        exercised[0] += n
-
-    def answered(operation: str, outcome: Outcome, observed: str) -> None:
-        ever, first = answers.get(operation, (False, observed))
-        answers[operation] = (ever or not isinstance(outcome, ServiceError), first)
-        implemented[operation] = implemented.get(operation, False) or not not_implemented(outcome)
-
-    def unimplemented() -> frozenset[str]:
-        return frozenset(op for op, known in implemented.items() if not known)
+    progress = _Progress()
 
     budget = campaign.budget
     round_seed = campaign.seed
@@ -135,10 +121,10 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
     round_number = 0
     while round_number < rounds:
         round_seed = campaign.seed + round_number
-        machine = seed(round_seed)(_machine(campaign, count, first, answered, recorded_before))
         try:
             run_state_machine_as_test(  # type: ignore[no-untyped-call,unused-ignore]
-                machine,
+                # a factory is documented, and typed as a class only
+                seed(round_seed)(_factory(campaign, progress)),  # type: ignore[arg-type]
                 settings=settings(
                     max_examples=budget.examples * 2**round_number,  # a hard rule gets longer rounds
                     stateful_step_count=budget.steps,
@@ -153,33 +139,33 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
             # Hypothesis's own replay of an example may go differently (a target without reset,
             # or on wall time, changes what the strategies draw): keep the first failure, which
             # the engine's replay judges flaky or not; with none, the examples run so far stand
-            seen = ended if isinstance(ended, Divergence) else first[0] if first else None
+            seen = ended if isinstance(ended, Divergence) else progress.first
             if seen is not None:
                 return CampaignResult(
                     campaign.rule,
                     Verdict.FAIL,
-                    exercised[0],
+                    progress.exercised,
                     seen.steps,
                     seen.reasons,
                     round_seed,
-                    answers,
-                    unimplemented(),
+                    progress.answers,
+                    progress.unimplemented(),
                 )
             if isinstance(ended, FlakyFailure):
                 raise RuntimeError(f"campaign {campaign.rule}: {ended}") from ended
-            if not exercised[0] and rounds < budget.rounds:
+            if not progress.exercised and rounds < budget.rounds:
                 rounds += 1  # the target cut the round short, it was not spent: another one
-        if exercised[0]:
-            return CampaignResult(campaign.rule, Verdict.PASS, exercised[0], seed=round_seed)
+        if progress.exercised:
+            return CampaignResult(campaign.rule, Verdict.PASS, progress.exercised, seed=round_seed)
         round_number += 1
     return CampaignResult(
         campaign.rule,
         Verdict.NOT_REACHED,
         0,
         seed=round_seed,
-        answers=answers,
-        unimplemented=unimplemented(),
-        recorded_before=len(recorded_before),
+        answers=progress.answers,
+        unimplemented=progress.unimplemented(),
+        recorded_before=len(progress.recorded_before),
     )
 
 
@@ -193,7 +179,7 @@ def _builds_state(model: Model, state: ModelState, allowed: Allowed) -> bool:
     return model.step(state, allowed, _reference_answer(allowed)) != state
 
 
-def _reaches(rule: str, allowed: Allowed) -> bool:
+def _reaches(rule: RuleId, allowed: Allowed) -> bool:
     """Whether sending ``allowed.request`` decides ``rule`` and could show it broken: the model
     says the request decides it (or, for a wire rule, which judges the response rather than
     the request, the reference answer carries it), and the request breaks no other rule
@@ -223,148 +209,206 @@ def judging_model(model: Model, clock: bool) -> Model:
     return model if clock else replace(model, clock_tolerance=WALL_CLOCK_TOLERANCE)
 
 
-def _machine(
-    campaign: Campaign,
-    count: Callable[[int], None],
-    first: list[Divergence],
-    answered: Callable[[str, Outcome, str], None],
-    recorded_before: set[UsageKey],
-) -> type[RuleBasedStateMachine]:
-    model, target, names, aim = campaign.model, campaign.target, Names(campaign.namespace), campaign.aim
-    memo: dict[Any, Any] = {}  # strategies of this campaign's worlds and clocks (Scene.kept)
-    settle = aim.retry or campaign.faults > 0
-    told = "world" in target.capabilities  # else the target knows the declared callers only
+@dataclass
+class _Progress:
+    """What a campaign's examples found, across its rounds (Hypothesis re-runs and shrinks
+    examples; this keeps what the first run of each saw)."""
+
+    exercised: int = 0  # requests that decided the rule
+    first: Divergence | None = None  # the first divergence seen, whatever Hypothesis does next
+    # per operation sent: whether it ever succeeded, and the first answer when it had not yet
+    answers: dict[str, tuple[bool, str]] = field(default_factory=dict)
+    implemented: dict[str, bool] = field(default_factory=dict)
+    # on a target that is not reset: usage keys found holding a record nothing here sent
+    recorded_before: set[UsageKey] = field(default_factory=set)
+
+    def answered(self, operation: str, outcome: Outcome, observed: str) -> None:
+        ever, first = self.answers.get(operation, (False, observed))
+        self.answers[operation] = (ever or not isinstance(outcome, ServiceError), first)
+        self.implemented[operation] = self.implemented.get(operation, False) or not not_implemented(outcome)
+
+    def unimplemented(self) -> frozenset[str]:
+        return frozenset(op for op, known in self.implemented.items() if not known)
+
+
+@dataclass
+class _Run:
+    """What every example of one campaign shares: the campaign, its progress, and what is
+    derived from them once."""
+
+    campaign: Campaign
+    progress: _Progress
+    names: Names
+    memo: dict[Any, Any]  # strategies of this campaign's worlds and clocks (Scene.kept)
+    told: bool  # the target is told the world; else it knows the declared callers only
+    settle: bool  # an indeterminate answer is retried until decided
     # each request's faults are drawn from the example's data, not the target's plan: they are
     # part of the example, so Hypothesis replays an example with the faults it met (a plan the
     # target keeps would go on drawing, and a replayed example meet other faults: flaky rounds)
-    rates = FaultRates.spread(campaign.faults) if campaign.faults else None
-    faulty = fault_target(target)
+    rates: FaultRates | None
 
-    class ConformanceMachine(RuleBasedStateMachine):
-        def __init__(self) -> None:
-            super().__init__()
-            self.now = campaign.start or target_clock(target).now()
-            self.state: ModelState = model.initial(
-                World.of(campaign.fixtures), open_world=campaign.open_world
+    @classmethod
+    def of(cls, campaign: Campaign, progress: _Progress) -> _Run:
+        return cls(
+            campaign,
+            progress,
+            Names(campaign.namespace),
+            {},
+            "world" in campaign.target.capabilities,
+            campaign.aim.retry or campaign.faults > 0,
+            FaultRates.spread(campaign.faults) if campaign.faults else None,
+        )
+
+
+def _factory(campaign: Campaign, progress: _Progress) -> Callable[[], CampaignMachine]:
+    """A new machine per example, all of one class: Hypothesis keeps what it learns of a
+    machine class (its rules) for the life of the process, so a class per campaign was kept
+    with every campaign's strategies."""
+    run = _Run.of(campaign, progress)
+    return lambda: CampaignMachine(run)
+
+
+class CampaignMachine(RuleBasedStateMachine):
+    """One example of a campaign: requests drawn and sent one by one, each judged by the
+    model. Its rules: send (two of five steps), retry a sent request, move the clock (twice as
+    often in a campaign aimed at the month's end), change the fixtures. Side effects: resets
+    the target when made, then sends to it, moves its clock and changes its fixtures."""
+
+    def __init__(self, run: _Run) -> None:
+        super().__init__()
+        self.run = run
+        campaign = run.campaign
+        self.now = campaign.start or target_clock(campaign.target).now()
+        self.state: ModelState = campaign.model.initial(
+            World.of(campaign.fixtures), open_world=campaign.open_world
+        )
+        self.steps: list[TraceStep] = []
+        self.sent: list[Sent] = []
+        self.reached = 0
+        self.fault_random: random.Random | None = None
+        campaign.target.reset(campaign.fixtures, self.now)
+
+    def scene(self) -> Scene:
+        campaign = self.run.campaign
+        return Scene(
+            campaign.model,
+            self.state,
+            self.now,
+            self.run.names,
+            heavy=campaign.aim.heavy,
+            aim=campaign.aim,
+            memo=self.run.memo,
+            undeclared_callers=self.run.told,
+        )
+
+    @rule(data=st.data())
+    def send(self, data: Any) -> None:
+        # Draw candidates (new requests and repeats of sent ones) and send the first the
+        # campaign's rule decides: many until the rule is reached, a few after. Shrinking
+        # still simplifies every draw; only the sent request enters the trace.
+        campaign = self.run.campaign
+        model, aim = campaign.model, campaign.aim
+        scene = self.scene()
+        drawn = requests(scene, aim.kind_in(bool(self.state.resolved_customers)))
+        if self.sent:
+            drawn = st.one_of(drawn, st.sampled_from(self.sent))
+        # per example, never across examples: generation must replay identically
+        tries = _AFTER_REACH if self.reached >= _REACHED else campaign.budget.search
+        builds: tuple[Request, CallContext, Allowed] | None = None
+        repeat: tuple[Request, CallContext, Allowed] | None = None
+        for _ in range(tries):
+            request, context = data.draw(drawn)
+            allowed = model.allowed(self.state, request, context, self.now)
+            if _reaches(campaign.rule, allowed):
+                if not aim.fresh or (request, context) not in self.sent:
+                    break
+                repeat = repeat or (request, context, allowed)
+            elif builds is None and _builds_state(model, self.state, allowed):
+                builds = (request, context, allowed)
+        else:
+            # nothing new decides the rule yet: a repeat that does, or else a request that
+            # changes the model's state (a recorded key, a registration, a refused batch's
+            # keys), which later requests need to reach the rule
+            request, context, allowed = repeat or builds or (request, context, allowed)
+        self._send(data, request, context, allowed)
+
+    # Hypothesis picks among the rules whose preconditions hold, evenly: a second name for
+    # ``send`` is its weight (sends are two steps in five, the rest retries, clock moves and
+    # fixture changes), as a second name for ``move_clock`` is below.
+    send_more = send
+
+    @precondition(lambda self: bool(self.sent))
+    @rule(data=st.data())
+    def retry(self, data: Any) -> None:
+        self._send(data, *data.draw(st.sampled_from(self.sent)))
+
+    @precondition(lambda self: self.run.campaign.start is not None)
+    @rule(data=st.data())
+    def move_clock(self, data: Any) -> None:
+        campaign = self.run.campaign
+        self.now = data.draw(clock_moves(campaign.model.profile, self.now, campaign.aim.month_end))
+        campaign.target.set_clock(self.now)
+        self.steps.append(TraceStep("clock", self.now))
+
+    # a campaign aimed at the month's end moves the clock twice as often
+    move_clock_more = precondition(lambda self: self.run.campaign.aim.month_end)(move_clock)
+
+    @precondition(lambda self: bool({"world", "subscriptions"} & self.run.campaign.target.capabilities))
+    @rule(data=st.data())
+    def change_fixtures(self, data: Any) -> None:
+        # what the target cannot be told (target.world) is not told to the model either
+        target = self.run.campaign.target
+        fixtures = target.world(data.draw(fixture_changes(self.scene())))
+        target.add_fixtures(fixtures)
+        self.state = self.state.with_fixtures(fixtures)
+        self.steps.append(TraceStep("fixtures", self.now, fixtures=fixtures))
+
+    def _send(
+        self,
+        data: Any,
+        request: Request,
+        context: CallContext,
+        allowed: Allowed | None = None,
+        tries: int = 1,
+    ) -> None:
+        run, campaign = self.run, self.run.campaign
+        target = campaign.target
+        if run.rates is not None:
+            if self.fault_random is None:
+                # one Random per example, seeded from its data: draws at the stated rates
+                # (Hypothesis's own draws lean to simple values), and the same on a replay
+                self.fault_random = data.draw(st.randoms(use_true_random=True))
+            fault = draw_fault(run.rates, isinstance(request, BatchMeterUsage), self.fault_random)
+            faulty = fault_target(target)
+            assert faulty is not None  # faults are set only on a target announcing them
+            faulty.inject_next(fault.header())
+        if campaign.start is None:
+            self.now = target_clock(target).now()
+            allowed = None  # judged at the new now
+        stepped = exchange_step(
+            campaign.rule, campaign.model, target, self.state, request, context, self.now, allowed
+        )
+        check = stepped.check
+        if not check.judgement.indeterminate:
+            run.progress.answered(request.operation, stepped.outcome, stepped.step.observed)
+        self.steps.append(stepped.step)
+        self.sent.append((request, context))
+        self.state = stepped.state
+        if campaign.open_world:
+            # a duplicate of a key nothing here recorded: the model holds only "some record"
+            unknown = frozenset({UNKNOWN_ENTRY})
+            run.progress.recorded_before.update(
+                k for k, worlds in self.state.usage.items() if worlds == unknown
             )
-            self.steps: list[TraceStep] = []
-            self.sent: list[Sent] = []
-            self.reached = 0
-            self.fault_random: random.Random | None = None
-            target.reset(campaign.fixtures, self.now)
-
-        def scene(self) -> Scene:
-            return Scene(
-                model,
-                self.state,
-                self.now,
-                names,
-                heavy=aim.heavy,
-                aim=aim,
-                memo=memo,
-                undeclared_callers=told,
-            )
-
-        @rule(data=st.data())
-        def send(self, data: Any) -> None:
-            # Draw candidates (new requests and repeats of sent ones) and send the first the
-            # campaign's rule decides: many until the rule is reached, a few after. Shrinking
-            # still simplifies every draw; only the sent request enters the trace.
-            scene = self.scene()
-            drawn = requests(scene, aim.kind_in(bool(self.state.resolved_customers)))
-            if self.sent:
-                drawn = st.one_of(drawn, st.sampled_from(self.sent))
-            # per example, never across examples: generation must replay identically
-            tries = _AFTER_REACH if self.reached >= _REACHED else campaign.budget.search
-            builds: tuple[Request, CallContext, Allowed] | None = None
-            repeat: tuple[Request, CallContext, Allowed] | None = None
-            for _ in range(tries):
-                request, context = data.draw(drawn)
-                allowed = model.allowed(self.state, request, context, self.now)
-                if _reaches(campaign.rule, allowed):
-                    if not aim.fresh or (request, context) not in self.sent:
-                        break
-                    repeat = repeat or (request, context, allowed)
-                elif builds is None and _builds_state(model, self.state, allowed):
-                    builds = (request, context, allowed)
-            else:
-                # nothing new decides the rule yet: a repeat that does, or else a request that
-                # changes the model's state (a recorded key, a registration, a refused batch's
-                # keys), which later requests need to reach the rule
-                request, context, allowed = repeat or builds or (request, context, allowed)
-            self._send(data, request, context, allowed)
-
-        # Hypothesis picks among rules evenly: a second name for ``send`` makes sends two steps
-        # in five, the rest retries, clock moves and fixture changes.
-        send_more = send
-
-        @precondition(lambda self: bool(self.sent))
-        @rule(data=st.data())
-        def retry(self, data: Any) -> None:
-            self._send(data, *data.draw(st.sampled_from(self.sent)))
-
-        @precondition(lambda self: campaign.start is not None)
-        @rule(data=st.data())
-        def move_clock(self, data: Any) -> None:
-            self.now = data.draw(clock_moves(model.profile, self.now, aim.month_end))
-            target.set_clock(self.now)
-            self.steps.append(TraceStep("clock", self.now))
-
-        # a campaign aimed at the month's end moves the clock twice as often
-        move_clock_more = precondition(lambda self: aim.month_end)(move_clock)
-
-        @precondition(lambda self: bool({"world", "subscriptions"} & target.capabilities))
-        @rule(data=st.data())
-        def change_fixtures(self, data: Any) -> None:
-            # what the target cannot be told (target.world) is not told to the model either
-            fixtures = target.world(data.draw(fixture_changes(self.scene())))
-            target.add_fixtures(fixtures)
-            self.state = self.state.with_fixtures(fixtures)
-            self.steps.append(TraceStep("fixtures", self.now, fixtures=fixtures))
-
-        def _send(
-            self,
-            data: Any,
-            request: Request,
-            context: CallContext,
-            allowed: Allowed | None = None,
-            tries: int = 1,
-        ) -> None:
-            if rates is not None:
-                if self.fault_random is None:
-                    # one Random per example, seeded from its data: draws at the stated rates
-                    # (Hypothesis's own draws lean to simple values), and the same on a replay
-                    self.fault_random = data.draw(st.randoms(use_true_random=True))
-                fault = draw_fault(rates, isinstance(request, BatchMeterUsage), self.fault_random)
-                assert faulty is not None  # faults are set only on a target announcing them
-                faulty.inject_next(fault.header())
-            if campaign.start is None:
-                self.now = target_clock(target).now()
-                allowed = None  # judged at the new now
-            stepped = exchange_step(
-                campaign.rule, model, target, self.state, request, context, self.now, allowed
-            )
-            check = stepped.check
-            if not check.judgement.indeterminate:
-                answered(request.operation, stepped.outcome, stepped.step.observed)
-            self.steps.append(stepped.step)
-            self.sent.append((request, context))
-            self.state = stepped.state
-            if campaign.open_world:
-                # a duplicate of a key nothing here recorded: the model holds only "some record"
-                unknown = frozenset({UNKNOWN_ENTRY})
-                recorded_before.update(k for k, worlds in self.state.usage.items() if worlds == unknown)
-            if check.decided:
-                count(1)
-                self.reached += 1
-            if check.diverges:
-                divergence = Divergence(campaign.rule, list(self.steps), list(check.divergence))
-                if not first:
-                    first.append(divergence)
-                raise divergence
-            if settle and check.judgement.indeterminate and tries < _SETTLE_TRIES:
-                # the identical request again until an answer decides it: what RETRY-CONVERGES
-                # judges, and with injected faults how every campaign builds the state it needs
-                self._send(data, request, context, None, tries + 1)
-
-    return ConformanceMachine
+        if check.decided:
+            run.progress.exercised += 1
+            self.reached += 1
+        if check.diverges:
+            divergence = Divergence(campaign.rule, list(self.steps), list(check.divergence))
+            if run.progress.first is None:
+                run.progress.first = divergence
+            raise divergence
+        if run.settle and check.judgement.indeterminate and tries < _SETTLE_TRIES:
+            # the identical request again until an answer decides it: what RETRY-CONVERGES
+            # judges, and with injected faults how every campaign builds the state it needs
+            self._send(data, request, context, None, tries + 1)

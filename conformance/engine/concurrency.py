@@ -29,21 +29,23 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from conformance.config import RunConfig
 from conformance.models.expect import describe_outcome
 from conformance.models.linearizability import HistoryOp, linearize
 from conformance.models.model import Model
 from conformance.models.records import record_differences
 from conformance.models.requests import BatchMeterUsage, CallContext, MeterUsage, Request, UsageRecord
+from conformance.models.rule_ids import RuleId
 from conformance.models.state import ModelState
 from conformance.models.world import Fixtures, World
-from conformance.reporting.results import RuleResult, RunConfig, Verdict
+from conformance.reporting.results import RuleResult, Verdict
 from conformance.reporting.trace import Trace, TraceStep
 from conformance.targets import Target
-from conformance.targets.base import RECORDS, fault_target
+from conformance.targets.base import fault_target, records_target
 
 __all__ = ["ATTEMPTS", "CONCURRENT_RULE", "Happened", "certify_linearizable", "explained", "run_at_once"]
 
-CONCURRENT_RULE = "CONC-LINEARIZABLE"
+CONCURRENT_RULE: RuleId = "CONC-LINEARIZABLE"
 ATTEMPTS = 5  # concurrent runs of one set of requests, while shrinking and replaying
 SELLER = CallContext()
 _CALLERS = ("AKIACONCURRENT000001", "AKIACONCURRENT000002")  # undeclared: callers the model entitles
@@ -86,7 +88,8 @@ def run_at_once(
     for thread in threads:
         thread.join()
     done = [h for h in happened if h is not None]
-    listing = getattr(target, "records", None) if RECORDS in target.capabilities else None
+    lister = records_target(target)
+    listing = lister.records if lister is not None else None
     records = tuple(listing()) if listing is not None else None
     return Happened(tuple(op for op, _ in done), tuple(f for _, f in done), records)
 
@@ -228,7 +231,7 @@ def _trace(
     )
     return Trace(
         CONCURRENT_RULE,
-        config.profile,
+        config.profile.name,
         config.target.name,
         seed,
         fixtures,
@@ -236,7 +239,7 @@ def _trace(
         True,
         steps,
         (reason,),
-        faults=config.target.faults,
+        faults=config.faults,
         concurrent=True,
     )
 

@@ -20,6 +20,7 @@ from multiprocessing import get_context
 
 from hypothesis import Phase
 
+from conformance.config import RunConfig
 from conformance.emulator import Emulator
 from conformance.engine.budget import BUDGETS
 from conformance.engine.campaign import Campaign, CampaignResult, judging_model, run_campaign
@@ -28,25 +29,26 @@ from conformance.engine.concurrency import CONCURRENT_RULE, certify_linearizable
 from conformance.engine.minimize import minimize
 from conformance.engine.replay import ReplayResult, replay
 from conformance.faults import FaultRates
-from conformance.models.catalogue import RULES_BY_ID, Kind
+from conformance.models.catalogue import RULES_BY_ID, Kind, Need
 from conformance.models.model import Model
 from conformance.models.needs import PASS_ONLY, lacking, untestable_reason
+from conformance.models.rule_ids import RuleId
 from conformance.models.world import SERVICE_REGION, World
-from conformance.reporting.results import RuleResult, RunConfig, Verdict
+from conformance.reporting.results import RuleResult, Verdict
 from conformance.reporting.trace import Trace
 from conformance.strategies import minimal_world
-from conformance.targets import CAPABILITIES, Target, TargetSetupError, make_target
+from conformance.targets import CAPABILITIES, TARGETS, Target, TargetSetupError, make_target
 from conformance.targets.base import RECORDS, fault_target
 from conformance.targets.http import ControlClient, ControlError
 from conformance.wire.service_model import model_for
 
 __all__ = [
-    "NEEDS_FAULTS",
     "RETRY_FAULTS",
     "START",
     "RuleResult",
     "RunConfig",
     "check_reachable",
+    "needs_faults",
     "open_target",
     "parallelism",
     "run",
@@ -59,25 +61,16 @@ START = datetime(2026, 11, 2, 12, 0, 0, tzinfo=UTC)
 # Rules whose test is a phase the harness does not have yet: untestable on every target.
 # CONC-LINEARIZABLE sends requests at once from several threads to a target the harness resets
 # and whose clock it sets, and that keeps up with threads (not moto in-process, not AWS).
-_CONCURRENT_TARGETS = ("reference", "reference-server", "endpoint")
 _NOT_CONCURRENT = (
     "needs concurrent clients on a target the harness resets and sets the clock of "
     "(reference, reference-server, or an endpoint with the control protocol)"
 )
-# Rules tested only through injected faults: their campaigns inject faults at RETRY_FAULTS (the
-# chance a request is blocked; above what --faults allows a run, since the campaign retries
-# every indeterminate answer until decided), on a target announcing ``faults``. At 0.8 a campaign
-# loses an answer often enough to kill an emulator that records a retry twice in every seed (at
-# 0.4, in 17 or 18 of 20).
-NEEDS_FAULTS = {
-    "RETRY-CONVERGES": "needs faults injected between the harness and the target (a throttle, a "
-    "lost answer), which the harness does in front of reference, reference-server and endpoint only",
-}
+# Rules that need injected faults (Need.INJECTED_FAULTS): their campaigns inject faults at
+# RETRY_FAULTS (the chance a request is blocked; above what --faults allows a run, since the
+# campaign retries every indeterminate answer until decided), on a target announcing ``faults``.
+# At 0.8 a campaign loses an answer often enough to kill an emulator that records a retry twice
+# in every seed (at 0.4, in 17 or 18 of 20).
 RETRY_FAULTS = 0.8
-
-# Targets every worker would share: campaigns on them run one at a time (an endpoint that
-# announces the control protocol's scopes excepted: each worker works in a scope of its own).
-_SHARED = frozenset({"endpoint", "aws"})
 
 
 @dataclass
@@ -100,7 +93,7 @@ def _init_worker(config: RunConfig) -> None:
     _worker = _Worker(config)
 
 
-def _run_in_worker(rule: str) -> RuleResult:
+def _run_in_worker(rule: RuleId) -> RuleResult:
     assert _worker is not None
     return run_rule(_worker.config, rule, _worker.model, _worker.target)
 
@@ -114,7 +107,7 @@ def run(
     ``workers``: what :func:`parallelism` answered, where the caller asked already. Raises
     TargetSetupError when the target cannot be reached or set up."""
     ids = config.rule_ids()
-    results: dict[str, RuleResult] = {}
+    results: dict[RuleId, RuleResult] = {}
     if workers is None:
         workers, _ = parallelism(config)
     for result in _results(config, ids, workers):
@@ -129,7 +122,9 @@ def parallelism(config: RunConfig) -> tuple[int, str | None]:
     worker starts; raises TargetSetupError when nothing answers."""
     announced = check_reachable(config)
     asked = max(1, config.workers)
-    if asked == 1 or config.target.name not in _SHARED:
+    # a target every worker would share runs campaigns one at a time (an endpoint announcing the
+    # control protocol's scopes excepted: each worker works in a scope of its own)
+    if asked == 1 or not TARGETS[config.target.name].shared:
         return asked, None
     if config.target.name == "endpoint" and config.target.endpoint_url:
         if {"reset", "fixtures", "scopes"} <= announced:
@@ -154,7 +149,7 @@ def check_reachable(config: RunConfig) -> frozenset[str]:
     return frozenset()
 
 
-def _results(config: RunConfig, rules: list[str], workers: int) -> Iterator[RuleResult]:
+def _results(config: RunConfig, rules: list[RuleId], workers: int) -> Iterator[RuleResult]:
     if not rules:
         return
     if workers == 1:
@@ -181,7 +176,7 @@ def _shared_emulator(config: RunConfig) -> Iterator[RunConfig]:
     if config.target.name != "reference-server" or config.target.endpoint_url:
         yield config
         return
-    emulator = Emulator(model_for(config.profile)).start()
+    emulator = Emulator(model_for(config.profile.name)).start()
     try:
         yield replace(config, target=replace(config.target, endpoint_url=emulator.url))
     finally:
@@ -190,32 +185,35 @@ def _shared_emulator(config: RunConfig) -> Iterator[RunConfig]:
 
 def open_target(config: RunConfig) -> tuple[Model, Target]:
     """The run's model and its target, opened. Raises TargetSetupError."""
-    model = model_for(config.profile)
+    model = model_for(config.profile.name)
     target = make_target(config.target, model)
-    target.open(minimal_world("setup", config.profile), START)
+    target.open(minimal_world("setup", config.profile.name), START)
     return model, target
 
 
-def rule_seed(seed: int, rule: str) -> int:
+def rule_seed(seed: int, rule: RuleId) -> int:
     """The campaign seed of ``rule``: the same for a rule whatever else the run includes."""
     return seed * 1_000_003 + zlib.crc32(rule.encode())
 
 
-def fault_rate(config: RunConfig, rule: str) -> float:
+def fault_rate(config: RunConfig, rule: RuleId) -> float:
     """The fault rate of ``rule``'s campaign (:meth:`FaultRates.spread`): the run's, and at least
     RETRY_FAULTS for a rule tested only through faults."""
-    return max(config.target.faults, RETRY_FAULTS) if rule in NEEDS_FAULTS else config.target.faults
+    return max(config.faults, RETRY_FAULTS) if needs_faults(rule) else config.faults
 
 
-def run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> RuleResult:
+def needs_faults(rule: RuleId) -> bool:
+    """Whether ``rule`` is decided only through injected faults (RETRY-CONVERGES)."""
+    return Need.INJECTED_FAULTS in RULES_BY_ID[rule].needs
+
+
+def run_rule(config: RunConfig, rule: RuleId, model: Model, target: Target) -> RuleResult:
     """One campaign, its verdict, and for a failure the trace replayed once; with the faults
     injected meanwhile. Side effects: the target's faults are set for the campaign (a target
     that cannot meet faults gets none, and a rule that needs them is untestable)."""
     target_clock(target)  # a target whose clock cannot be set is read before faults are set
     faulty = fault_target(target)
     rate = fault_rate(config, rule) if faulty is not None else 0.0
-    if rule in NEEDS_FAULTS and not rate:
-        return RuleResult(rule, Verdict.UNTESTABLE, 0, NEEDS_FAULTS[rule])
     if faulty is not None:
         # a campaign draws each request's faults from its examples; the concurrency phase from
         # this plan, seeded per rule so that it meets the same faults whichever worker runs it
@@ -229,11 +227,11 @@ def run_rule(config: RunConfig, rule: str, model: Model, target: Target) -> Rule
     return replace(result, faults=injected_now, fault_rate=rate)
 
 
-def _run_rule(config: RunConfig, rule: str, model: Model, target: Target, rate: float) -> RuleResult:
+def _run_rule(config: RunConfig, rule: RuleId, model: Model, target: Target, rate: float) -> RuleResult:
     if rule == CONCURRENT_RULE:
-        if target.name not in _CONCURRENT_TARGETS or not {"reset", "clock"} <= target.capabilities:
+        if not TARGETS[config.target.name].threads or not {"reset", "clock"} <= target.capabilities:
             return RuleResult(rule, Verdict.UNTESTABLE, 0, _NOT_CONCURRENT)
-        fixtures = target.world(minimal_world(rule.lower(), config.profile))
+        fixtures = target.world(minimal_world(rule.lower(), config.profile.name))
         budget = BUDGETS[config.budget]
         return certify_linearizable(
             config, model, target, fixtures, START, rule_seed(config.seed, rule), budget.examples
@@ -241,7 +239,7 @@ def _run_rule(config: RunConfig, rule: str, model: Model, target: Target, rate: 
     started = datetime.now(UTC)
     clock = "clock" in target.capabilities
     model = judging_model(model, clock)
-    declared = minimal_world(rule.lower(), config.profile)
+    declared = minimal_world(rule.lower(), config.profile.name)
     world = World.of(target.world(declared))
     lacks = lacking(RULES_BY_ID[rule], world, model.profile, SERVICE_REGION, target.capabilities)
     file = str(config.target.fixtures_file) if config.target.fixtures_file else None
@@ -315,7 +313,7 @@ _OPERATIONS = {
 }
 
 
-def _missing_operation(rule: str, result: CampaignResult) -> str | None:
+def _missing_operation(rule: RuleId, result: CampaignResult) -> str | None:
     """The operation the rule failed or went unreached for because the target does not
     implement it (every answer said so), if that is why."""
     if result.verdict == Verdict.FAIL:
@@ -326,7 +324,9 @@ def _missing_operation(rule: str, result: CampaignResult) -> str | None:
     return operation if operation in result.unimplemented else None
 
 
-def _unreached(rule: str, target: Target, budget: str, seconds: float, result: CampaignResult) -> RuleResult:
+def _unreached(
+    rule: RuleId, target: Target, budget: str, seconds: float, result: CampaignResult
+) -> RuleResult:
     operation = _OPERATIONS.get(RULES_BY_ID[rule].kind)
     answers = result.answers
     if result.recorded_before:
@@ -354,7 +354,7 @@ def _unreached(rule: str, target: Target, budget: str, seconds: float, result: C
     return RuleResult(rule, Verdict.NOT_REACHED, 0, reason, seconds=seconds)
 
 
-def _answers_only(rule: str, target: Target) -> str | None:
+def _answers_only(rule: RuleId, target: Target) -> str | None:
     """What a pass did not see: on a target that lists no records, what a rule says of records
     was judged only where a later answer on the same key showed it."""
     if not RULES_BY_ID[rule].about_records or RECORDS in target.capabilities:
@@ -369,7 +369,7 @@ def _trace(config: RunConfig, campaign: Campaign, result: CampaignResult, clock:
     start = campaign.start or (result.steps[0].now if result.steps else START)
     return Trace(
         rule=campaign.rule,
-        profile=config.profile,
+        profile=config.profile.name,
         target=config.target.name,
         seed=result.seed,
         fixtures=campaign.fixtures,

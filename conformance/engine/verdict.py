@@ -12,16 +12,17 @@ from typing import Any
 from conformance.emulator.signing import verify
 from conformance.engine.clock import target_clock
 from conformance.models.catalogue import is_wire
-from conformance.models.expect import Allowed, Judgement, Mismatch, Problem, ProcessBatch
-from conformance.models.model import Model, faults, isolates
-from conformance.models.outcomes import BatchMeterUsageResult, Outcome, RegisterUsageResult, ServiceError
-from conformance.models.records import Difference, record_differences
-from conformance.models.requests import BatchMeterUsage, CallContext, MeterUsage, RegisterUsage, Request
+from conformance.models.expect import Allowed, Judgement, Mismatch, Problem
+from conformance.models.model import Model, isolates
+from conformance.models.outcomes import Outcome, RegisterUsageResult, ServiceError
+from conformance.models.records import Difference, record_differences, records_mismatches
+from conformance.models.requests import CallContext, RegisterUsage, Request
+from conformance.models.rule_ids import RuleId
 from conformance.models.shapes import ShapeIndex
-from conformance.models.state import ModelState, UsageKey
+from conformance.models.state import ModelState
 from conformance.reporting.trace import TraceStep
 from conformance.reporting.wording import mismatch_text
-from conformance.targets.base import PUBLIC_KEY, RECORDS, Target
+from conformance.targets.base import PUBLIC_KEY, Target, records_target
 from conformance.targets.client import Exchange
 from conformance.targets.http import ControlError
 from conformance.wire.check import check_response
@@ -63,7 +64,7 @@ class RuleCheck:
 
 
 def check_rule(
-    rule: str,
+    rule: RuleId,
     allowed: Allowed,
     exchange: Exchange,
     shapes: ShapeIndex,
@@ -113,7 +114,7 @@ class Stepped:
 
 
 def exchange_step(
-    rule: str,
+    rule: RuleId,
     model: Model,
     target: Target,
     state: ModelState,
@@ -129,7 +130,8 @@ def exchange_step(
     ``target.invoke`` does (and, with records, reading how many there are)."""
     if allowed is None:
         allowed = model.allowed(state, request, context, now)
-    listing = getattr(target, "records", None) if RECORDS in target.capabilities else None
+    lister = records_target(target)
+    listing = lister.records if lister is not None else None
     before = listing() if listing is not None else ()
     sent = datetime.now(UTC)
     exchange = target.invoke(request, context)
@@ -140,7 +142,7 @@ def exchange_step(
     extra: tuple[Mismatch, ...] = ()
     if listing is not None and not judgement.indeterminate:
         made = _differences(model, next_state, listing()) - _differences(model, state, before)
-        extra = _records_oracle(allowed, judgement, made, exchange.outcome)
+        extra = records_mismatches(allowed, judgement, made, exchange.outcome)
     if isinstance(request, RegisterUsage) and isinstance(exchange.outcome, RegisterUsageResult):
         extra += _signature_oracle(target, state, request, exchange.outcome)
     check = check_rule(rule, allowed, exchange, model.shapes, judgement, extra)
@@ -190,42 +192,3 @@ def _differences(
     model: Model, state: ModelState, records: Sequence[Mapping[str, Any]]
 ) -> frozenset[Difference]:
     return record_differences(state, records, model.profile.agentcore_platforms)
-
-
-def _records_oracle(
-    allowed: Allowed, judgement: Judgement, made: frozenset[Difference], outcome: Outcome
-) -> tuple[Mismatch, ...]:
-    """The records oracle: what a step changed in the target's records must be what the model
-    took from it (models.records): nothing for a refused request, a DryRun or an identical
-    retry; one record per accepted key, with what was sent. A difference the step made is
-    blamed on the rules that decided that key in the step."""
-    blamed: dict[str, list[str]] = {}
-    for key, text in sorted(made, key=str):
-        for rule in _blamed(key, allowed, judgement, outcome):
-            blamed.setdefault(rule, []).append(text)
-    return tuple(
-        Mismatch(rule, Problem.RECORDS, detail="; ".join(texts)) for rule, texts in sorted(blamed.items())
-    )
-
-
-def _blamed(key: UsageKey | None, allowed: Allowed, judgement: Judgement, outcome: Outcome) -> frozenset[str]:
-    request = allowed.request
-    if isinstance(request, MeterUsage) and request.dry_run:
-        return frozenset({"MU-DRYRUN"})  # MU-DRYRUN: a dry run never records
-    if isinstance(outcome, ServiceError):
-        # BMU-ATOMIC: a refused batch records none of its records
-        atomic = {"BMU-ATOMIC"} if isinstance(request, BatchMeterUsage) else set()
-        return frozenset(faults(allowed) | atomic) or judgement.decided
-    if isinstance(outcome, BatchMeterUsageResult) and key is not None:
-        rules = {
-            option.rule
-            for batch in allowed.alternatives
-            if isinstance(batch, ProcessBatch)
-            for expectation, result in zip(batch.records, outcome.results, strict=False)
-            if expectation.key == key
-            for option in expectation.options
-            if option.status == result.status
-        }
-        if rules:
-            return frozenset(rules)
-    return judgement.decided

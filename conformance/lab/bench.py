@@ -24,16 +24,18 @@ from typing import Any
 
 from conformance.engine.runner import RunConfig, open_target, run, run_rule
 from conformance.faults import FaultRates
+from conformance.models.profiles import get_profile
 from conformance.models.requests import CallContext, Request
+from conformance.models.rule_ids import RuleId
 from conformance.models.world import Fixtures
-from conformance.targets import Target, TargetOptions
+from conformance.targets import TARGETS, Target, TargetOptions
 from conformance.targets.base import FaultTarget, fault_target
 from conformance.targets.client import Exchange
 
 __all__ = ["BENCH_RULES", "SPEED_TARGETS", "SpeedRow", "measure_target", "render_speed", "workers_speedup"]
 
 # The rules the per-target figures use: every operation, recording and refusing.
-BENCH_RULES = (
+BENCH_RULES: tuple[RuleId, ...] = (
     "BMU-WINDOW",
     "BMU-IDEMPOTENT",
     "MU-ACCEPT",
@@ -42,7 +44,7 @@ BENCH_RULES = (
     "RC-RESOLVE",
     "RU-SIGNATURE",
 )
-SPEED_TARGETS = ("reference", "reference-server", "moto", "moto-server")
+SPEED_TARGETS = tuple(name for name, kind in TARGETS.items() if kind.local)
 
 
 @dataclass
@@ -179,11 +181,11 @@ def _measure(config: RunConfig) -> SpeedRow:
 
 
 def measure_target(
-    target: str, profile: str, budget: str, seed: int, rules: Sequence[str] = BENCH_RULES
+    target: str, profile: str, budget: str, seed: int, rules: Sequence[RuleId] = BENCH_RULES
 ) -> SpeedRow:
     """One target's row, measured in a fresh process. Side effects: starts that process, and
     whatever the target starts (a server on loopback)."""
-    config = RunConfig(TargetOptions(target), profile, tuple(rules), budget, seed, 1)
+    config = RunConfig(TargetOptions(target), get_profile(profile), tuple(rules), budget, seed, 1)
     with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
         return pool.submit(_measure, config).result()
 
@@ -192,7 +194,7 @@ def workers_speedup(profile: str, budget: str, seed: int) -> tuple[float, float]
     """Wall seconds of a full run against the in-process reference with one and two workers."""
     walls = []
     for workers in (1, 2):
-        config = RunConfig(TargetOptions("reference"), profile, None, budget, seed, workers)
+        config = RunConfig(TargetOptions("reference"), get_profile(profile), None, budget, seed, workers)
         started = time.perf_counter()
         run(config)
         walls.append(time.perf_counter() - started)

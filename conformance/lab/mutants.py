@@ -45,6 +45,7 @@ from conformance.models.requests import (
     UsageRecord,
     from_epoch,
 )
+from conformance.models.rule_ids import RuleId
 from conformance.models.wire import RawResponse
 
 __all__ = ["CORRECT", "MUTANTS", "Mutant", "Turn"]
@@ -56,7 +57,7 @@ class Mutant(Hooks):
     certified in."""
 
     name: str
-    rules: tuple[str, ...]  # the rules this bug breaks
+    rules: tuple[RuleId, ...]  # the rules this bug breaks
     summary: str
     profiles: tuple[str, ...] = ("2025-01",)  # the profiles it is certified in
 
@@ -494,8 +495,8 @@ def _nearest_hour(usage: Usage) -> tuple[Any, ...]:
     return (*usage[:4], hour_of(usage[4] + timedelta(minutes=30)))
 
 
-_ALLOC = ("ALLOC-SUM", "ALLOC-UNIQUE-TAGS", "ALLOC-TAG-LIMIT", "ALLOC-TAG-FORMAT")
-_DUPLICATES = ("MU-HOUR-DUPLICATE", "BMU-DUPLICATE")
+_ALLOC: tuple[RuleId, ...] = ("ALLOC-SUM", "ALLOC-UNIQUE-TAGS", "ALLOC-TAG-LIMIT", "ALLOC-TAG-FORMAT")
+_DUPLICATES: tuple[RuleId, ...] = ("MU-HOUR-DUPLICATE", "BMU-DUPLICATE")
 _SUBJECT, _PRODUCT, _DIMENSION = 2, 1, 3  # positions in a usage
 
 MUTANTS: dict[str, Mutant] = {

@@ -22,6 +22,8 @@ from multiprocessing import get_context
 from conformance.engine.runner import START, RunConfig, run, run_rule
 from conformance.lab.mutants import MUTANTS, Mutant
 from conformance.models.catalogue import rules_for
+from conformance.models.profiles import get_profile
+from conformance.models.rule_ids import RuleId
 from conformance.reporting.results import Verdict
 from conformance.strategies import minimal_world
 from conformance.targets import ReferenceTarget, TargetOptions
@@ -54,7 +56,7 @@ class Certified:
         return bool(self.failed)
 
 
-def _rules(mutant: Mutant, profile: str, all_rules: bool) -> list[str]:
+def _rules(mutant: Mutant, profile: str, all_rules: bool) -> list[RuleId]:
     known = [rule.id for rule in rules_for(profile)]
     return known if all_rules else [r for r in mutant.rules if r in known]
 
@@ -64,13 +66,13 @@ def certify(name: str, profile: str, seed: int, budget: str = "quick", all_rules
     mutant = MUTANTS[name]
     model = model_for(profile)
     rules = _rules(mutant, profile, all_rules)
-    config = RunConfig(TargetOptions("reference"), profile, tuple(rules), budget, seed, 1)
+    config = RunConfig(TargetOptions("reference"), get_profile(profile), tuple(rules), budget, seed, 1)
     failed: list[str] = []
     spent = 0.0
     first_seconds = first_steps = None
     for rule in rules:
         target = ReferenceTarget(model, hooks=mutant)
-        target.open(minimal_world("setup"), START)
+        target.open(minimal_world("setup", profile), START)
         try:
             result = run_rule(config, rule, model, target)
         finally:
@@ -88,7 +90,7 @@ def certify(name: str, profile: str, seed: int, budget: str = "quick", all_rules
 
 def false_failures(profile: str, seed: int, budget: str = "quick") -> tuple[str, ...]:
     """The rules the unmutated reference fails with this seed: false failures of the harness."""
-    config = RunConfig(TargetOptions("reference"), profile, None, budget, seed, 1)
+    config = RunConfig(TargetOptions("reference"), get_profile(profile), None, budget, seed, 1)
     return tuple(r.id for r in run(config, workers=1) if r.verdict in (Verdict.FAIL, Verdict.FLAKY))
 
 
@@ -96,7 +98,7 @@ def false_failures(profile: str, seed: int, budget: str = "quick") -> tuple[str,
 class MutantRow:
     mutant: str
     profile: str
-    rules: tuple[str, ...]  # the rules it names
+    rules: tuple[RuleId, ...]  # the rules it names
     runs: tuple[Certified, ...]
 
     @property

@@ -2,8 +2,9 @@
 and the report in its three formats. Imports ``targets`` (for the run's options), ``wire`` and
 ``models``; the engine fills these types in, so nothing here imports the engine."""
 
+from conformance.config import RunConfig
 from conformance.reporting.report import VERDICTS, Report, failure_text, summary_table, trace_path
-from conformance.reporting.results import RuleResult, RunConfig
+from conformance.reporting.results import RuleResult
 from conformance.reporting.trace import TRACE_VERSION, Trace, TraceError, TraceStep, pytest_source
 
 __all__ = [

@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from conformance import __version__
+from conformance.config import RunConfig
 from conformance.models.catalogue import RULES_BY_ID
+from conformance.models.rule_ids import RuleId
 from conformance.reporting.render import labelled, render_step
-from conformance.reporting.results import RuleResult, RunConfig, Verdict
+from conformance.reporting.results import RuleResult, Verdict
 from conformance.reporting.trace import write_replay
 from conformance.targets import TargetOptions
 from conformance.wire.schemas import validate
@@ -75,7 +77,7 @@ class Report:
         data = {
             "format": "metering-conformance-report",
             "version": __version__,
-            "profile": self.config.profile,
+            "profile": self.config.profile.name,
             "target": self.config.target.name,
             "endpoint": self.config.target.endpoint_url,
             "seed": self.config.seed,
@@ -83,7 +85,7 @@ class Report:
             "started": self.started.isoformat(),
             "seconds": round(self.seconds, 1),
             "summary": {v: self.counts.get(v, 0) for v in VERDICTS},
-            "faults": {"rate": self.config.target.faults, "injected": self.faults()},
+            "faults": {"rate": self.config.faults, "injected": self.faults()},
             "histories": self.histories(),
             "rules": [
                 {
@@ -142,7 +144,7 @@ class Report:
     def junit(self, directory: Path | None = None) -> bytes:
         suite = ET.Element(
             "testsuite",
-            name=f"metering-conformance {self.config.target.name} {self.config.profile}",
+            name=f"metering-conformance {self.config.target.name} {self.config.profile.name}",
             tests=str(len(self.results)),
             failures=str(
                 sum(r.verdict in (Verdict.FAIL, Verdict.FLAKY, Verdict.UNIMPLEMENTED) for r in self.results)
@@ -171,7 +173,7 @@ class Report:
         faulted = [r for r in self.results if r.fault_rate]
         if faulted:
             injected = ", ".join(f"{n} {kind}" for kind, n in self.faults().items()) or "none"
-            base = self.config.target.faults
+            base = self.config.faults
             by_rate: dict[float, list[str]] = {}
             for r in faulted:
                 if r.fault_rate != base:
@@ -217,7 +219,7 @@ class Report:
         name trace files under it)."""
         total, first, command = self.headline(directory)
         lines = [
-            f"# Conformance report: {self.config.target.name}, profile {self.config.profile}",
+            f"# Conformance report: {self.config.target.name}, profile {self.config.profile.name}",
             "",
             f"**{total}**  ",
             f"{first}  ",
@@ -305,13 +307,13 @@ def _target_flags(target: TargetOptions) -> list[str]:
     return flags
 
 
-def rerun_command(config: RunConfig, rule: str | None = None) -> str:
+def rerun_command(config: RunConfig, rule: RuleId | None = None) -> str:
     """The command that runs ``config`` again (only ``rule``, when given), with its seed."""
     target = config.target
     parts = ["conformance", "run", *_target_flags(target)]
-    parts += ["--profile", config.profile, "--budget", config.budget, "--seed", str(config.seed)]
-    if target.faults:
-        parts += ["--faults", str(target.faults)]
+    parts += ["--profile", config.profile.name, "--budget", config.budget, "--seed", str(config.seed)]
+    if config.faults:
+        parts += ["--faults", str(config.faults)]
     rules = (rule,) if rule else config.rules
     if rules:
         parts += ["--rules", ",".join(rules)]

@@ -1,16 +1,15 @@
-"""What a run was asked to do and what it found per rule: the engine fills these in, the
-report, the CLI and the pytest plugin read them."""
+"""What a run found per rule: the engine fills these in, the report, the CLI and the pytest
+plugin read them (what it was asked to do is ``conformance.config.RunConfig``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
 
-from conformance.models.catalogue import rules_for
+from conformance.models.rule_ids import RuleId
 from conformance.reporting.trace import Trace
-from conformance.targets import TargetOptions
 
-__all__ = ["RuleResult", "RunConfig", "Verdict"]
+__all__ = ["RuleResult", "Verdict"]
 
 
 class Verdict(StrEnum):
@@ -30,22 +29,8 @@ class Verdict(StrEnum):
 
 
 @dataclass(frozen=True)
-class RunConfig:
-    target: TargetOptions
-    profile: str = "2025-01"
-    rules: tuple[str, ...] | None = None
-    budget: str = "standard"
-    seed: int = 0
-    workers: int = 1
-
-    def rule_ids(self) -> list[str]:
-        ids = [rule.id for rule in rules_for(self.profile)]
-        return [r for r in ids if r in self.rules] if self.rules else ids
-
-
-@dataclass(frozen=True)
 class RuleResult:
-    id: str
+    id: RuleId
     verdict: Verdict
     exercised: int
     reason: str | None = None

@@ -28,9 +28,10 @@ from conformance.models.requests import (
     request_from_params,
     to_wire,
 )
+from conformance.models.rule_ids import RuleId, is_rule_id
 from conformance.models.world import Fixtures
 from conformance.reporting.wording import mismatch_text
-from conformance.wire.schemas import read_json, validate
+from conformance.wire.schemas import SchemaError, read_json, validate
 
 __all__ = [
     "TRACE_VERSION",
@@ -69,7 +70,7 @@ class TraceStep:
 
 @dataclass(frozen=True)
 class Trace:
-    rule: str
+    rule: RuleId
     profile: str
     target: str
     seed: int
@@ -106,6 +107,8 @@ class Trace:
     @classmethod
     def from_json(cls, data: Any) -> Trace:
         validate("trace", data)
+        if not is_rule_id(data["rule"]):
+            raise SchemaError(f"rule: {data['rule']!r} is not a rule of this version's catalogue")
         keys = _Keys()
         return cls(
             rule=data["rule"],
@@ -234,7 +237,7 @@ def _step_from_json(data: dict[str, Any], keys: _Keys) -> TraceStep:
     )
 
 
-def pytest_module(rule: str) -> str:
+def pytest_module(rule: RuleId) -> str:
     """The file name of the pytest module that replays ``rule``'s trace: ``test_bmu_window.py``."""
     return "test_" + re.sub(r"\W", "_", rule.lower()) + ".py"
 

@@ -18,6 +18,7 @@ from typing import Generic, TypeVar
 
 from conformance.faults import Fault, FaultPlan, FaultRates, FaultSource, RequestFaults
 from conformance.models.catalogue import CLIENT_RULES
+from conformance.models.rule_ids import RuleId
 from conformance.models.seller import Breach, judge_records
 from conformance.reporting.results import Verdict
 from conformance.sellers.command import ClientRun, run_client
@@ -59,7 +60,7 @@ class ClientConfig:
 
 @dataclass(frozen=True)
 class ClientRuleResult:
-    rule: str
+    rule: RuleId
     verdict: Verdict
     judged: int
     """How many times the rule had something to judge, over every run compared."""
@@ -128,7 +129,7 @@ def certify_client(config: ClientConfig, service: MeteringService) -> ClientRepo
     return ClientReport(config, baseline, faulty, tuple(results), time.monotonic() - started, runs[0])
 
 
-def _breaches_of(rule: str, baseline: ClientRun) -> Callable[[ClientRun], tuple[Breach, ...]]:
+def _breaches_of(rule: RuleId, baseline: ClientRun) -> Callable[[ClientRun], tuple[Breach, ...]]:
     """How a run breaks ``rule``: its records against the baseline's, or its log."""
     if rule == EXACTLY_ONCE:
         return lambda candidate: judge_records(baseline.records, candidate.records)
@@ -136,7 +137,7 @@ def _breaches_of(rule: str, baseline: ClientRun) -> Callable[[ClientRun], tuple[
 
 
 def _judge(
-    rule: str,
+    rule: RuleId,
     judged: int,
     baseline: ClientRun,
     faulty: Iterable[tuple[int, ClientRun]],

@@ -4,15 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import assert_never
 
+from conformance.models.rule_ids import RuleId
 from conformance.models.seller import Breach, Lapse
 
 __all__ = ["EXACTLY_ONCE", "breach_lines", "breaches_text", "judged_text"]
 
-EXACTLY_ONCE = "CLIENT-EXACTLY-ONCE"
+EXACTLY_ONCE: RuleId = "CLIENT-EXACTLY-ONCE"
 # What each client rule judges, one and many: "judged 12 BatchMeterUsage calls"; and for a rule
 # with nothing to judge, "no run had a record listed in UnprocessedRecords".
-_JUDGED = {
+_JUDGED: dict[RuleId, tuple[str, str]] = {
     EXACTLY_ONCE: ("record held without faults", "records held without faults"),
     "CLIENT-BATCH-SIZE": ("BatchMeterUsage call", "BatchMeterUsage calls"),
     "CLIENT-WINDOW": ("metering call the service answered", "metering calls the service answered"),
@@ -31,7 +33,7 @@ _JUDGED = {
 _NAMED = 5  # records named in a CLIENT-EXACTLY-ONCE breach, at most
 
 
-def judged_text(rule: str, judged: int) -> str:
+def judged_text(rule: RuleId, judged: int) -> str:
     """What ``rule`` judged, counted: ``judged 12 BatchMeterUsage calls``; with nothing judged,
     what no run had (``not reached: no run had a record listed in UnprocessedRecords``)."""
     one, many = _JUDGED[rule]
@@ -97,8 +99,10 @@ def _breach_text(breach: Breach) -> tuple[str, str]:
                 f"{at} repeating {usage} as {earlier} sent it (its answer was lost or a server error)",
                 f"its {breach.detail} changed",
             )
-        case _:
-            return "", breach.detail
+        case Lapse.LOST_USAGE | Lapse.EXTRA_USAGE:
+            return "", breach.detail  # worded whole by the exactly-once text, record by record
+        case unknown:
+            assert_never(unknown)
 
 
 def breaches_text(breaches: Sequence[Breach]) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.models.outcomes import Indeterminate, ServiceError
-from conformance.models.profiles import DEFAULT_PROFILE
+from conformance.models.profiles import Profile
 from conformance.models.requests import BatchMeterUsage, CallContext, MeterUsage, RawRequest, Request
 from conformance.models.world import Fixtures
 from conformance.targets.base import TargetSetupError
@@ -31,8 +31,8 @@ class AwsTarget:
         fixtures_file: Path,
         fixtures: Fixtures,
         max_records: int,
-        endpoint_url: str | None = None,
-        profile: str = DEFAULT_PROFILE,
+        endpoint_url: str | None,
+        profile: Profile,
     ) -> None:
         self.profile = profile
         self.declared = fixtures
@@ -84,7 +84,7 @@ class AwsTarget:
         self.sent_records += count
         if context not in self._clients:
             secret = self._secrets.get(context.access_key_id or "")
-            self._clients[context] = make_client(self.endpoint_url, context, self.profile, secret)
+            self._clients[context] = make_client(self.endpoint_url, context, self.profile.name, secret)
         return call(self._clients[context], request, context)
 
     def close(self) -> None:

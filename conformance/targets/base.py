@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, cast
+from pathlib import Path
+from typing import Any, Protocol, cast
 
 from conformance.faults import FaultRates
 from conformance.models.requests import CallContext, Request
@@ -16,10 +19,30 @@ __all__ = [
     "PUBLIC_KEY",
     "RECORDS",
     "FaultTarget",
+    "RecordsTarget",
     "Target",
+    "TargetOptions",
     "TargetSetupError",
+    "TargetUsageError",
     "fault_target",
+    "records_target",
 ]
+
+
+class TargetUsageError(ValueError):
+    """The options do not make a usable target (exit code 2); one line says how to fix them."""
+
+
+@dataclass(frozen=True)
+class TargetOptions:
+    """What the command line (or the pytest plugin, or a replay) says about the target."""
+
+    name: str
+    endpoint_url: str | None = None
+    fixtures_file: Path | None = None
+    allow_real_billing: bool = False
+    max_records: int | None = None
+
 
 CAPABILITIES = {
     "reset": "forget all usage between examples",
@@ -97,3 +120,15 @@ class FaultTarget(Target, Protocol):
 def fault_target(target: Target) -> FaultTarget | None:
     """``target`` as one faults can be injected in front of, or None when it announces none."""
     return cast(FaultTarget, target) if FAULTS in target.capabilities else None
+
+
+class RecordsTarget(Target, Protocol):
+    """A target announcing ``records``: it lists what it has recorded (the records oracle)."""
+
+    def records(self) -> list[Mapping[str, Any]]:
+        """Every usage record held, as the control protocol's ``GET /records`` lists them."""
+
+
+def records_target(target: Target) -> RecordsTarget | None:
+    """``target`` as one that lists its records, or None when it announces no ``records``."""
+    return cast(RecordsTarget, target) if RECORDS in target.capabilities else None

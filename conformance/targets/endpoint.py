@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from conformance.faults import FaultProxy, FaultRates, FaultSchedule
-from conformance.models.profiles import DEFAULT_PROFILE
+from conformance.models.profiles import Profile
 from conformance.models.requests import BatchMeterUsage, CallContext, Request, epoch
 from conformance.models.world import Fixtures
 from conformance.targets.base import TargetSetupError
@@ -39,8 +39,8 @@ class EndpointTarget:
     def __init__(
         self,
         endpoint_url: str,
-        fixtures: Fixtures | None = None,
-        profile: str = DEFAULT_PROFILE,
+        fixtures: Fixtures | None,
+        profile: Profile,
     ) -> None:
         self.endpoint_url = endpoint_url
         self.declared = fixtures
@@ -49,7 +49,7 @@ class EndpointTarget:
         self.capabilities: frozenset[str] = frozenset({"raw", "faults"})
         self.scope: str | None = None
         self._controlled = False
-        self._http = HttpInvoker(endpoint_url, profile)
+        self._http = HttpInvoker(endpoint_url, profile.name)
         self._faults = FaultSchedule()
         self._proxy: FaultProxy | None = None  # started for the first request that meets faults
         self._proxied: HttpInvoker | None = None
@@ -68,7 +68,7 @@ class EndpointTarget:
             if "scopes" in announced and self.scope is None:
                 self.scope = f"conformance-{uuid.uuid4().hex[:16]}"
                 self.control = ControlClient(self.endpoint_url, self.scope)
-                self._http = HttpInvoker(self.endpoint_url, self.profile, self.scope)
+                self._http = HttpInvoker(self.endpoint_url, self.profile.name, self.scope)
             extra = {"world", "subscriptions"} | ({"clock", "records", "public-key"} & announced)
             self.capabilities = frozenset({"reset", "raw", "faults", *extra})
         elif self.declared is None:
@@ -137,7 +137,7 @@ class EndpointTarget:
             if self._proxied is None:
                 # the harness names every request's faults, so the proxy draws none of its own
                 self._proxy = FaultProxy(self.endpoint_url, FaultRates()).start()
-                self._proxied = HttpInvoker(self._proxy.url, self.profile, self.scope)
+                self._proxied = HttpInvoker(self._proxy.url, self.profile.name, self.scope)
             return self._proxied
 
     def records(self) -> Sequence[Mapping[str, Any]]:

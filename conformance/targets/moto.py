@@ -17,7 +17,7 @@ from moto.meteringmarketplace.models import meteringmarketplace_backends
 from moto.moto_api._internal import mock_random
 
 from conformance.models.outcomes import Indeterminate
-from conformance.models.profiles import DEFAULT_PROFILE
+from conformance.models.profiles import Profile
 from conformance.models.requests import CallContext, RawRequest, Request
 from conformance.models.world import Fixtures
 from conformance.targets._moto_backend import MOTO_SEED, FrozenClock, subscribe
@@ -30,7 +30,7 @@ class MotoTarget:
     name = "moto"
     capabilities = frozenset({"reset", "clock", "subscriptions"})
 
-    def __init__(self, profile: str = DEFAULT_PROFILE) -> None:
+    def __init__(self, profile: Profile) -> None:
         self.profile = profile
         self._mock: Any = None
         self._clock: FrozenClock | None = None
@@ -46,7 +46,7 @@ class MotoTarget:
         # moto intercepts through a handler it adds to botocore's built-in ones when imported
         # (this module imports it): a session of our own takes it, where the process's shared
         # one may predate the import and send the request to the real endpoint
-        self._session = new_session(self.profile)
+        self._session = new_session(self.profile.name)
         self._mock = mock_aws()
         self._mock.start()
         self._clock = FrozenClock(now)
@@ -71,7 +71,7 @@ class MotoTarget:
             # mock_aws answers boto3 only: a body boto3 cannot send does not reach it
             return Exchange(request, context, Indeterminate("moto in-process takes no raw requests"), None)
         if context not in self._clients:
-            self._clients[context] = make_client(None, context, self.profile, session=self._session)
+            self._clients[context] = make_client(None, context, self.profile.name, session=self._session)
         return call(self._clients[context], request, context)
 
     def close(self) -> None:

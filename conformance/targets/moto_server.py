@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from conformance.models.profiles import DEFAULT_PROFILE
+from conformance.models.profiles import Profile
 from conformance.models.requests import CallContext, Request
 from conformance.models.world import Fixtures
 from conformance.targets._moto_backend import MOTO_SEED, FrozenClock, subscribe
@@ -29,7 +29,7 @@ __all__ = ["MotoServerTarget"]
 class MotoServerTarget:
     name = "moto-server"
 
-    def __init__(self, endpoint_url: str | None = None, profile: str = DEFAULT_PROFILE) -> None:
+    def __init__(self, endpoint_url: str | None, profile: Profile) -> None:
         self.endpoint_url = endpoint_url
         self.profile = profile
         self._started = endpoint_url is None
@@ -89,7 +89,7 @@ class MotoServerTarget:
     def invoke(self, request: Request, context: CallContext) -> Exchange:
         assert self.endpoint_url is not None, "open() first"
         if self._http is None:
-            self._http = HttpInvoker(self.endpoint_url, self.profile)
+            self._http = HttpInvoker(self.endpoint_url, self.profile.name)
         return self._http.invoke(request, context)
 
     def close(self) -> None:

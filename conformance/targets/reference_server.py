@@ -36,7 +36,7 @@ class ReferenceServerTarget:
         ``url``)."""
         self._emulator = Emulator(model, hooks=hooks) if url is None else None
         url = url or self._emulator.url  # type: ignore[union-attr]
-        self._endpoint = EndpointTarget(url, profile=model.profile.name)
+        self._endpoint = EndpointTarget(url, None, model.profile)
         self._endpoint.name = self.name
         self.capabilities = self._endpoint.capabilities
 

@@ -19,7 +19,7 @@ import botocore
 import botocore.loaders
 
 from conformance.models.model import Model
-from conformance.models.profiles import PROFILES, get_profile
+from conformance.models.profiles import get_profile
 from conformance.models.shapes import ShapeIndex
 
 __all__ = [
@@ -75,6 +75,3 @@ def installed_service_dict() -> dict[str, Any]:
 
 def botocore_version() -> str:
     return str(botocore.__version__)
-
-
-assert all(p.service_model for p in PROFILES.values())

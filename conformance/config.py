@@ -1,0 +1,33 @@
+"""What a run is asked to do, built once from the command line or the pytest plugin's options
+and handed down as is: the engine, the campaigns and the report read it, no layer re-parses it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from conformance.models.catalogue import rules_for
+from conformance.models.profiles import Profile
+from conformance.models.rule_ids import RuleId
+from conformance.targets import TargetOptions
+
+__all__ = ["RunConfig"]
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """``profile``: the API version judged, with no default (a forgotten one would silently
+    judge another API). ``faults``: the rate of faults injected between the harness and the
+    target (``FaultRates.spread``; 0 for none), which each campaign draws its own from."""
+
+    target: TargetOptions
+    profile: Profile
+    rules: tuple[RuleId, ...] | None = None
+    budget: str = "standard"
+    seed: int = 0
+    workers: int = 1
+    faults: float = 0.0
+
+    def rule_ids(self) -> list[RuleId]:
+        """The rules to run, in catalogue order: ``rules``, or every rule of the profile."""
+        ids = [rule.id for rule in rules_for(self.profile.name)]
+        return [r for r in ids if r in self.rules] if self.rules else ids
