@@ -60,9 +60,9 @@ from .requests import (
     to_wire,
     wire_size,
 )
+from .response_rules import RawResponse, WireJudgement, error_code, judge_wire, wire_rules
 from .shapes import ShapeIndex, Violation
 from .state import UNKNOWN_ENTRY, Entry, ModelState, UsageKey
-from .wire import RawResponse, WireJudgement, error_code, judge_wire, wire_rules
 from .world import Caller, Customer, FixtureError, Fixtures, Product, RegistrationToken, World
 
 __all__ = [

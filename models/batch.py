@@ -170,7 +170,9 @@ def _record_expectations(
         if plan.key is not None and customer is not None and customer.subscribed:
             by_key.setdefault(plan.key, []).append(i)
     groups = tuple(
-        Group(tuple(ix), state.worlds(key) == frozenset({None})) for key, ix in by_key.items() if len(ix) > 1
+        Group(tuple(ix), state.possible(key) == frozenset({None}))
+        for key, ix in by_key.items()
+        if len(ix) > 1
     )
     expectations = []
     for i, (record, customer, plan) in enumerate(zip(req.usage_records, customers, plans, strict=True)):
@@ -209,17 +211,17 @@ def _record_options(
     now: datetime,
 ) -> tuple[RecordOption, ...]:
     """The answers a record may get: the union over every world the key may be in."""
-    worlds = state.worlds(key)
+    possible = state.possible(key)
     conflicting = len({req.usage_records[i].value() for i in siblings}) > 1
     out: list[RecordOption] = []
-    for world_entry in worlds:
-        if world_entry is None and conflicting:
+    for possible_entry in possible:
+        if possible_entry is None and conflicting:
             # BMU-IN-BATCH-DUPLICATE: one of the conflicting records is honoured.
             out += [
                 RecordOption("BMU-IN-BATCH-DUPLICATE", "Success", IdSpec(fresh=True)),
                 RecordOption("BMU-IN-BATCH-DUPLICATE", "DuplicateRecord"),
             ]
-        elif world_entry is None:
+        elif possible_entry is None:
             # An identical record earlier in the batch is the one this repeats.
             rule: RuleId = (
                 "BMU-IDEMPOTENT"
@@ -227,22 +229,22 @@ def _record_options(
                 else _fresh_rule(model, state, req, record, customer, key, now)
             )
             out.append(RecordOption(rule, "Success", IdSpec(fresh=True)))
-        elif world_entry.quantity is None:
+        elif possible_entry.quantity is None:
             # a record nobody here saw (open world): identical, or BMU-DUPLICATE
             out += [
                 RecordOption("BMU-IDEMPOTENT", "Success", unsure=True),
                 RecordOption("BMU-DUPLICATE", "DuplicateRecord", unsure=True),
             ]
-        elif world_entry.quantity == entry.quantity:
+        elif possible_entry.quantity == entry.quantity:
             # BMU-IDEMPOTENT (QTY-BY-VALUE: the same value in another form)
-            rule = identical_rule("BMU-IDEMPOTENT", world_entry, entry)
-            out.append(RecordOption(rule, "Success", IdSpec(bound=world_entry.record_id)))
-            if world_entry.allocations != entry.allocations:
+            rule = identical_rule("BMU-IDEMPOTENT", possible_entry, entry)
+            out.append(RecordOption(rule, "Success", IdSpec(bound=possible_entry.record_id)))
+            if possible_entry.allocations != entry.allocations:
                 out.append(RecordOption("BMU-IDEMPOTENT", "DuplicateRecord"))
         else:
             # BMU-DUPLICATE
             out.append(RecordOption("BMU-DUPLICATE", "DuplicateRecord"))
-    if any(w is not None and w.pending for w in worlds):
+    if any(w is not None and w.pending for w in possible):
         # RETRY-CONVERGES decides every answer about a key an indeterminate outcome left open.
         out = [replace(o, rule="RETRY-CONVERGES") for o in out]
     return tuple(dict.fromkeys(out))
@@ -280,7 +282,7 @@ def step_batch(state: ModelState, plan: BatchPlan, req: BatchMeterUsage, outcome
     if is_indeterminate(outcome):
         if plan.recordable:
             for key, entry in keyed:
-                state = state.with_worlds(key, maybe_applied(state.worlds(key), entry))
+                state = state.with_possible(key, maybe_applied(state.possible(key), entry))
         return state
     if not isinstance(outcome, BatchMeterUsageResult):
         # BMU-ATOMIC: a refused batch recorded nothing; remember its keys for attribution.
@@ -301,12 +303,12 @@ def step_batch(state: ModelState, plan: BatchPlan, req: BatchMeterUsage, outcome
                 for p in plan.records
                 if p.key == key and p.entry is not None and p.entry.quantity == entry.quantity
             ]
-            worlds = after_success(state.worlds(key), entry, result.metering_record_id, twins)
-            state = state.with_worlds(key, worlds)
+            possible = after_success(state.possible(key), entry, result.metering_record_id, twins)
+            state = state.with_possible(key, possible)
         elif isinstance(result, RecordResult) and result.status == "DuplicateRecord":
-            state = state.with_worlds(key, after_duplicate(state.worlds(key), entry))
+            state = state.with_possible(key, after_duplicate(state.possible(key), entry))
         elif not isinstance(result, RecordResult) and plan.recordable:
-            state = state.with_worlds(key, maybe_applied(state.worlds(key), entry))
+            state = state.with_possible(key, maybe_applied(state.possible(key), entry))
     return state
 
 

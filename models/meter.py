@@ -144,11 +144,11 @@ def allowed_meter(
 def _meter_key_alternatives(
     model: ModelView, state: ModelState, key: UsageKey, entry: Entry, req: MeterUsage, now: datetime
 ) -> list[Alternative]:
-    worlds = state.worlds(key)
-    retry = any(w is not None and w.pending for w in worlds)
+    possible = state.possible(key)
+    retry = any(w is not None and w.pending for w in possible)
     out: list[Alternative] = []
-    for world_entry in worlds:
-        if world_entry is None:
+    for possible_entry in possible:
+        if possible_entry is None:
             # MU-CALLER-ISOLATION when another caller holds the same product/dimension/hour;
             # QTY-DECIMAL for a fresh decimal quantity.
             fresh: RuleId
@@ -159,13 +159,13 @@ def _meter_key_alternatives(
                 if fresh == "MU-ACCEPT" and at_edge(model, "MeterUsage", req.timestamp, now):
                     fresh = "MU-WINDOW"  # MU-WINDOW: the edge itself is inside (the profile says)
             out.append(Accept(fresh, IdSpec(fresh=True)))
-        elif world_entry.quantity is None:
+        elif possible_entry.quantity is None:
             # a record nobody here saw (open world): identical, or MU-HOUR-DUPLICATE
             out += [Accept("MU-IDEMPOTENT", unsure=True), replace(refusal("MU-HOUR-DUPLICATE"), unsure=True)]
-        elif world_entry.quantity == entry.quantity:
-            spec = IdSpec(bound=world_entry.record_id)
-            out.append(Accept(identical_rule("MU-IDEMPOTENT", world_entry, entry), spec))
-            if world_entry.allocations != entry.allocations:
+        elif possible_entry.quantity == entry.quantity:
+            spec = IdSpec(bound=possible_entry.record_id)
+            out.append(Accept(identical_rule("MU-IDEMPOTENT", possible_entry, entry), spec))
+            if possible_entry.allocations != entry.allocations:
                 out.append(refusal("MU-IDEMPOTENT"))
         else:
             # MU-HOUR-DUPLICATE
@@ -184,18 +184,18 @@ def step_meter(state: ModelState, plan: MeterPlan, req: MeterUsage, outcome: Out
     binding = plan.token_binding
     if isinstance(outcome, MeterUsageResult) and plan.recordable:
         if key is not None:
-            state = state.with_worlds(
-                key, after_success(state.worlds(key), entry, outcome.metering_record_id)
+            state = state.with_possible(
+                key, after_success(state.possible(key), entry, outcome.metering_record_id)
             )
         if binding is not None and outcome.metering_record_id:
             state = bind_token(state, binding, outcome.metering_record_id)
         return state
     if is_indeterminate(outcome) and plan.recordable:
         if key is not None:
-            return state.with_worlds(key, maybe_applied(state.worlds(key), entry))
+            return state.with_possible(key, maybe_applied(state.possible(key), entry))
         if binding is not None and plan.agentcore and binding[0] not in state.client_tokens:
             return bind_token(state, binding, "")  # applied or not: a retry settles it
         return state
     if key is not None and isinstance(outcome, ServiceError) and outcome.code in _DUPLICATE_REQUEST:
-        return state.with_worlds(key, after_duplicate(state.worlds(key), entry))
+        return state.with_possible(key, after_duplicate(state.possible(key), entry))
     return state

@@ -46,14 +46,14 @@ __all__ = [
     "Model",
     "OutOfProfile",
     "Window",
-    "faults",
     "hour_of",
     "isolates",
+    "refusing_rules",
     "window_position",
 ]
 
 
-def faults(allowed: Allowed) -> frozenset[RuleId]:
+def refusing_rules(allowed: Allowed) -> frozenset[RuleId]:
     """The rules that refuse ``allowed.request`` as a whole, strictly or leniently (not where
     only a record the harness cannot see would: :attr:`Reject.unsure`). A shape
     rule's either-order ValidationException (WIRE-VALIDATION beside BMU-SIZE-LIMIT, say) is the
@@ -69,7 +69,7 @@ def isolates(rule: RuleId, allowed: Allowed) -> bool:
     """Whether ``allowed.request`` shows ``rule`` alone: it breaks no other rule (a wire rule,
     which judges any answer, takes a request with at most one fault). Only such a request may
     be a counterexample for ``rule``."""
-    found = faults(allowed)
+    found = refusing_rules(allowed)
     if is_wire(rule) and rule != "WIRE-VALIDATION":
         return len(found) <= 1
     return found <= {rule}

@@ -31,11 +31,13 @@ from .outcomes import (
 )
 from .outcomes import RegisterUsageResult as _RegisterResult
 
-__all__ = ["ANY_CLIENT_ERROR", "first", "realize"]
+__all__ = ["DEFAULT_CLIENT_ERROR", "first", "realize"]
 
 T = TypeVar("T")
 
-ANY_CLIENT_ERROR = "ValidationException"
+DEFAULT_CLIENT_ERROR = "ValidationException"
+"""The code the reference answers with where the rules allow any 4xx and suggest none (the
+catalogue's ``ANY_CLIENT_ERROR``, ``*``, is the rule's side: any code is allowed)."""
 
 
 def first(options: Sequence[T]) -> T:
@@ -61,7 +63,9 @@ def realize(
     alternative = validation[0] if validation else pick(allowed.alternatives)
     if isinstance(alternative, Reject):
         codes = (
-            sorted(alternative.codes) if alternative.codes else [alternative.suggested or ANY_CLIENT_ERROR]
+            sorted(alternative.codes)
+            if alternative.codes
+            else [alternative.suggested or DEFAULT_CLIENT_ERROR]
         )
         code = str(pick(codes))
         detail = f": {alternative.detail}" if alternative.detail else ""

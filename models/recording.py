@@ -1,4 +1,4 @@
-"""How recorded usage changes after an answer, for both metering operations: the worlds a
+"""How recorded usage changes after an answer, for both metering operations: the possible a
 usage key may be in after a success, a duplicate or an indeterminate answer, ClientToken
 bindings, and which neighbouring keys a record is judged beside."""
 
@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from .plans import TokenBinding
 from .rule_ids import RuleId
-from .state import UNKNOWN_ENTRY, Entry, ModelState, UsageKey, Worlds
+from .state import UNKNOWN_ENTRY, Entry, ModelState, PossibleEntries, UsageKey
 
 __all__ = ["after_duplicate", "after_success", "bind_token", "identical_rule", "maybe_applied", "neighbour"]
 
@@ -47,39 +47,41 @@ def bind_token(state: ModelState, binding: TokenBinding, record_id: str) -> Mode
     return replace(state, client_tokens=tokens)
 
 
-def after_success(worlds: Worlds, entry: Entry, record_id: str | None, twins: Sequence[Entry] = ()) -> Worlds:
+def after_success(
+    possible: PossibleEntries, entry: Entry, record_id: str | None, twins: Sequence[Entry] = ()
+) -> PossibleEntries:
     """After a success: the record answered with a recorded id is that record, which stands
     (an identical retry changes nothing of it); any other is ``entry``, or any of its ``twins``
     (records sent beside it that the service counts as the same), or a record an indeterminate
     outcome may have left whose id nobody saw and that ``entry`` repeats by value: then this
     answer is its id, and it stands (RETRY-CONVERGES)."""
-    recorded = frozenset(e for e in worlds if e is not None and record_id and e.record_id == record_id)
+    recorded = frozenset(e for e in possible if e is not None and record_id and e.record_id == record_id)
     if recorded:
         return recorded
     unseen = frozenset(
         replace(e, record_id=record_id, pending=False)  # settled: the answer decides the key
-        for e in worlds
+        for e in possible
         if e is not None and e.pending and e.record_id is None and e.quantity == entry.quantity
     )
     return unseen | frozenset(replace(e, record_id=record_id) for e in (entry, *twins))
 
 
-def maybe_applied(worlds: Worlds, entry: Entry) -> Worlds:
+def maybe_applied(possible: PossibleEntries, entry: Entry) -> PossibleEntries:
     """After an indeterminate outcome: where nothing was recorded, the entry may now be.
 
-    Worlds that already hold a record are unchanged: there the request was idempotent or a
+    PossibleEntries that already hold a record are unchanged: there the request was idempotent or a
     duplicate, whether or not it reached the service.
     """
-    if None not in worlds:
-        return worlds
-    return worlds | {replace(entry, pending=True)}
+    if None not in possible:
+        return possible
+    return possible | {replace(entry, pending=True)}
 
 
-def after_duplicate(worlds: Worlds, entry: Entry) -> Worlds:
-    """The target said the key holds another record: keep the worlds where that is so."""
+def after_duplicate(possible: PossibleEntries, entry: Entry) -> PossibleEntries:
+    """The target said the key holds another record: keep the possible where that is so."""
     kept = frozenset(
         w
-        for w in worlds
+        for w in possible
         if w is not None
         and (w.quantity is None or w.quantity != entry.quantity or w.allocations != entry.allocations)
     )

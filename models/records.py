@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .expect import Allowed, Judgement, Mismatch, Problem, ProcessBatch
-from .model import faults, hour_of
+from .model import hour_of, refusing_rules
 from .outcomes import BatchMeterUsageResult, Outcome, ServiceError
 from .requests import (
     BatchMeterUsage,
@@ -59,18 +59,18 @@ def record_differences(
             by_key.setdefault(key, []).append(record)
         else:
             found.add((None, f"a record the model holds nothing like: {_describe(record)}"))
-    certain = {key for key, worlds in state.usage.items() if None not in worlds}
+    certain = {key for key, possible in state.usage.items() if None not in possible}
     for key in sorted(set(by_key) | certain):
         listed = by_key.get(key, [])
-        worlds = state.worlds(key)
+        possible = state.possible(key)
         if len(listed) > 1:
             found.add((key, f"{len(listed)} records of {_name(key)}, where one at most may be"))
         elif not listed:
             found.add((key, f"no record of {_name(key)}, which the target accepted"))
-        elif worlds == {None}:
+        elif possible == {None}:
             found.add((key, f"a record of {_name(key)}, which nothing accepted: {_describe(listed[0])}"))
-        elif not any(_matches(listed[0], entry) for entry in worlds if entry is not None):
-            sent = ", ".join(sorted(_show(entry) for entry in worlds if entry is not None))
+        elif not any(_matches(listed[0], entry) for entry in possible if entry is not None):
+            sent = ", ".join(sorted(_show(entry) for entry in possible if entry is not None))
             found.add(
                 (key, f"the record of {_name(key)} is {_describe(listed[0])}, where the request sent {sent}")
             )
@@ -188,7 +188,7 @@ def _blamed_rules(
     if isinstance(outcome, ServiceError):
         # BMU-ATOMIC: a refused batch records none of its records
         atomic: set[RuleId] = {"BMU-ATOMIC"} if isinstance(request, BatchMeterUsage) else set()
-        return frozenset(faults(allowed) | atomic) or judgement.decided
+        return frozenset(refusing_rules(allowed) | atomic) or judgement.decided
     if isinstance(outcome, BatchMeterUsageResult) and key is not None:
         rules = {
             option.rule

@@ -1,7 +1,7 @@
 """The rules of a seller's own metering code (the ``CLIENT-*`` entries of the catalogue), judged
 from what the code sent and what the service held, never from what the seller meant.
 
-The fault proxy logs every service request a seller's code sends as an :class:`Exchange`: the
+The fault proxy logs every service request a seller's code sends as a :class:`LoggedCall`: the
 parsed request, the faults it met and the answer the code got (none when the connection was
 reset). :func:`judge_log` walks one run's exchanges and returns the :class:`Breach` of each
 log rule; :func:`judge_records` compares the usage the service held after a run under faults
@@ -21,15 +21,16 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
+from .catalogue import CLIENT_RULES
 from .rule_ids import RuleId
 
 __all__ = [
     "LOG_RULES",
     "Breach",
-    "Exchange",
     "Fate",
     "Lapse",
     "LogJudgement",
+    "LoggedCall",
     "Usage",
     "UsageKey",
     "billed",
@@ -54,20 +55,13 @@ _MALFORMED = frozenset(
     }
 )
 
-LOG_RULES: tuple[RuleId, ...] = (
-    "CLIENT-BATCH-SIZE",
-    "CLIENT-WINDOW",
-    "CLIENT-WELL-FORMED",
-    "CLIENT-RETRY-FAILED",
-    "CLIENT-RETRY-UNPROCESSED",
-    "CLIENT-NO-STORM",
-    "CLIENT-IDENTICAL-RETRY",
-)
+_EXACTLY_ONCE: RuleId = "CLIENT-EXACTLY-ONCE"  # decided by judge_records
+LOG_RULES: tuple[RuleId, ...] = tuple(rule.id for rule in CLIENT_RULES if rule.id != _EXACTLY_ONCE)
 """The client rules :func:`judge_log` decides, in catalogue order."""
 
 
 @dataclass(frozen=True)
-class Exchange:
+class LoggedCall:
     """One service request as the fault proxy saw it."""
 
     index: int
@@ -194,7 +188,7 @@ class LogJudgement:
         return tuple(b for b in self.breaches if b.rule == rule)
 
 
-def usages_of(exchange: Exchange) -> tuple[Usage, ...]:
+def usages_of(exchange: LoggedCall) -> tuple[Usage, ...]:
     """The usage a metering request carries (none for a DryRun, another operation or a body
     that is not a JSON object)."""
     body = exchange.request
@@ -229,7 +223,7 @@ def _invariant(value: object) -> object:
     return value
 
 
-def judge_log(exchanges: Sequence[Exchange]) -> LogJudgement:
+def judge_log(exchanges: Sequence[LoggedCall]) -> LogJudgement:
     """The breaches of every rule in :data:`LOG_RULES` in one run's exchanges, in order."""
     breaches: list[Breach] = []
     judged: Counter[RuleId] = Counter()
@@ -291,7 +285,7 @@ def judge_records(
     )
 
 
-def _request_breaches(exchange: Exchange, judged: Counter[RuleId]) -> list[Breach]:
+def _request_breaches(exchange: LoggedCall, judged: Counter[RuleId]) -> list[Breach]:
     found = []
     body = exchange.request or {}
     if exchange.operation == "BatchMeterUsage":
@@ -314,7 +308,7 @@ def _request_breaches(exchange: Exchange, judged: Counter[RuleId]) -> list[Breac
 
 
 def _resend_breaches(
-    exchange: Exchange, usage: Usage, before: Usage, fate: Fate, index: int, judged: Counter[RuleId]
+    exchange: LoggedCall, usage: Usage, before: Usage, fate: Fate, index: int, judged: Counter[RuleId]
 ) -> list[Breach]:
     judged["CLIENT-NO-STORM"] += 1
     if not fate.failed:
@@ -343,7 +337,7 @@ def _resend_breaches(
     ]
 
 
-def _fate(exchange: Exchange, listed_unprocessed: bool) -> Fate:
+def _fate(exchange: LoggedCall, listed_unprocessed: bool) -> Fate:
     if exchange.status is None:
         return Fate.LOST
     if exchange.status >= 500:
@@ -353,7 +347,7 @@ def _fate(exchange: Exchange, listed_unprocessed: bool) -> Fate:
     return Fate.UNPROCESSED if listed_unprocessed else Fate.ANSWERED
 
 
-def _unprocessed(exchange: Exchange) -> frozenset[UsageKey]:
+def _unprocessed(exchange: LoggedCall) -> frozenset[UsageKey]:
     """The usage a batch answered 200 lists in UnprocessedRecords, by key: not the payload,
     since an answer may echo a record reformatted."""
     listed = (exchange.answer or {}).get("UnprocessedRecords") if exchange.status == 200 else None

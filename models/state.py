@@ -16,7 +16,7 @@ from typing import Any
 from .outcomes import ResolveCustomerResult
 from .world import Fixtures, World
 
-__all__ = ["UNKNOWN_ENTRY", "Entry", "ModelState", "UsageKey", "Worlds"]
+__all__ = ["UNKNOWN_ENTRY", "Entry", "ModelState", "PossibleEntries", "UsageKey"]
 
 
 @dataclass(frozen=True, order=True)
@@ -48,13 +48,13 @@ class Entry:
 
 UNKNOWN_ENTRY = Entry(quantity=None)
 
-Worlds = frozenset[Entry | None]
+PossibleEntries = frozenset[Entry | None]
 
 
 @dataclass(frozen=True)
 class ModelState:
     world: World = field(default_factory=World)
-    usage: Mapping[UsageKey, Worlds] = field(default_factory=dict)
+    usage: Mapping[UsageKey, PossibleEntries] = field(default_factory=dict)
     open_world: bool = False
     client_tokens: Mapping[tuple[str, str], tuple[Any, str]] = field(default_factory=dict)
     resolved: Mapping[str, ResolveCustomerResult] = field(default_factory=dict)
@@ -62,15 +62,15 @@ class ModelState:
     registered: frozenset[tuple[str, str]] = frozenset()
     rejected_keys: frozenset[UsageKey] = frozenset()
 
-    def worlds(self, key: UsageKey) -> Worlds:
+    def possible(self, key: UsageKey) -> PossibleEntries:
         """Possible entries for a key: untouched keys hold nothing (closed) or anything (open)."""
         if key in self.usage:
             return self.usage[key]
         return frozenset({None, UNKNOWN_ENTRY}) if self.open_world else frozenset({None})
 
-    def with_worlds(self, key: UsageKey, worlds: Worlds) -> ModelState:
+    def with_possible(self, key: UsageKey, possible: PossibleEntries) -> ModelState:
         usage = dict(self.usage)
-        usage[key] = worlds
+        usage[key] = possible
         return replace(self, usage=usage)
 
     def with_fixtures(self, fixtures: Fixtures) -> ModelState:
@@ -83,8 +83,8 @@ class ModelState:
         }
         ids.update(
             (entry.record_id, key)
-            for key, worlds in self.usage.items()
-            for entry in worlds
+            for key, possible in self.usage.items()
+            for entry in possible
             if entry is not None and entry.record_id
         )
         return ids

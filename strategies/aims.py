@@ -2,11 +2,11 @@
 
 A campaign sends the first drawn request its rule decides, so every candidate the rule does not
 decide is generation spent for nothing. An :class:`Aim` tilts the draws toward the requests
-that reach a rule: the request kind (three draws in four), the faults (half the requests of
-that kind), and the rule itself, which lets a fault narrow its cases (the ALLOC rules each have
+that reach a rule: the request kind (three draws in four), the defects (half the requests of
+that kind), and the rule itself, which lets a defect narrow its cases (the ALLOC rules each have
 their own allocations). Rules reached only through state (duplicates, isolation, idempotency)
 aim at their operation and let the repeats of recorded keys do the rest. Nothing here forbids a
-draw: an aimed campaign still draws every kind and every fault, only less often.
+draw: an aimed campaign still draws every kind and every defect, only less often.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ __all__ = ["AIMS", "Aim", "aim_for"]
 
 @dataclass(frozen=True)
 class Aim:
-    """``kind``: one of ``conformance.strategies.OPERATION_KINDS`` (None: every kind alike). ``faults``:
-    faults of that kind drawn half the time. ``repeat``: records on keys the model holds drawn
+    """``kind``: one of ``conformance.strategies.OPERATION_KINDS`` (None: every kind alike). ``defects``:
+    defects of that kind drawn half the time. ``repeat``: records on keys the model holds drawn
     two times in three, and among them this kind three times as often: ``same`` (the same
     key), ``beside`` (its dimension and hour for another customer or caller) or ``foreign``
     (a key of another product, for a customer of this one). ``zeros``: valid quantities are 0
@@ -39,7 +39,7 @@ class Aim:
     ``rule``: the rule aimed at."""
 
     kind: str | None = None
-    faults: tuple[str, ...] = ()
+    defects: tuple[str, ...] = ()
     repeat: str | None = None
     zeros: bool = False
     heavy: bool = False
@@ -89,12 +89,12 @@ AIMS: dict[RuleId, Aim] = {
     "MU-DRYRUN": Aim("meter", ("dryrun",)),
     # new ClientTokens in one hour: what an AgentCore caller may do and others may not
     "MU-AGENTCORE": Aim("meter", fresh=True, agentcore=True),
-    # usage recorded, then faults: a retry must settle on one record per key
+    # usage recorded, then defects: a retry must settle on one record per key
     "RETRY-CONVERGES": Aim("batch", repeat="same", retry=True),
     "MU-ENTITLEMENT": Aim("meter", ("caller",)),
     "MU-REGION": Aim("meter", ("caller",)),
     "BMU-SIZE-LIMIT": Aim("batch", ("size",)),
-    # a megabyte body costs tens of milliseconds to judge: drawn as often as any fault, no more
+    # a megabyte body costs tens of milliseconds to judge: drawn as often as any defect, no more
     "BMU-PAYLOAD-LIMIT": Aim("batch", heavy=True),
     "BMU-WINDOW": Aim("batch", ("timestamp",), fresh=True, month_end=True),
     "BMU-FUTURE": Aim("batch", ("timestamp",), fresh=True),

@@ -50,7 +50,7 @@ __all__ = [
     "OPERATION_KINDS",
     "Scene",
     "batch_requests",
-    "faults",
+    "defects",
     "fixture_changes",
     "invalid_requests",
     "meter_requests",
@@ -64,7 +64,7 @@ __all__ = [
 Sent = tuple[Request, CallContext]
 SELLER = CallContext()
 _NO_AIM = Aim()
-_MEMO_LIMIT = 4096  # strategies kept per campaign at most (a campaign's worlds and clocks)
+_MEMO_LIMIT = 4096  # strategies kept per campaign at most (a campaign's possible and clocks)
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -149,19 +149,19 @@ class Scene:
         declared = self.state.world.products.get(product)
         return bool(self.model.profile.concurrent_agreements and declared and declared.concurrent_agreements)
 
-    def allocations(self, fault: str | None) -> st.SearchStrategy[Pair]:
-        """Quantities with allocations: valid, or with the ``allocations`` or ``quantity`` fault."""
-        if fault == "allocations":
+    def allocations(self, defect: str | None) -> st.SearchStrategy[Pair]:
+        """Quantities with allocations: valid, or with the ``allocations`` or ``quantity`` defect."""
+        if defect == "allocations":
             return invalid_allocations(self.model.shapes, self.model.profile, self.decimals, self.aim.rule)
-        if fault == "quantity":
+        if defect == "quantity":
             return invalid_quantities()
         if self.aim.zeros:
             zero = st.sampled_from([(0, None), (None, None), *([("0", None)] if self.decimals else [])])
             return st.one_of(zero, valid_allocations(self.decimals))
         return valid_allocations(self.decimals)
 
-    def record_faults(self) -> tuple[str, ...]:
-        return RECORD_FAULTS if self.decimals else tuple(f for f in RECORD_FAULTS if f != "quantity")
+    def record_defects(self) -> tuple[str, ...]:
+        return RECORD_DEFECTS if self.decimals else tuple(f for f in RECORD_DEFECTS if f != "quantity")
 
 
 OPERATION_KINDS = ("batch", "meter", "register", "resolve", "invalid", "raw")
@@ -207,9 +207,9 @@ def _undrawable(scene: Scene) -> set[str]:
     return skipped
 
 
-def faults(*kinds: str, aimed: Sequence[str] = ()) -> st.SearchStrategy[str | None]:
-    """None (a valid request) half the time, else one of the named faults; with ``aimed``
-    faults among ``kinds``, those half the time and None a quarter. Shrinks to None."""
+def defects(*kinds: str, aimed: Sequence[str] = ()) -> st.SearchStrategy[str | None]:
+    """None (a valid request) half the time, else one of the named defects; with ``aimed``
+    defects among ``kinds``, those half the time and None a quarter. Shrinks to None."""
     if not kinds:
         return st.none()
     options: list[str | None] = [None] * len(kinds) + list(kinds)
@@ -224,7 +224,7 @@ def faults(*kinds: str, aimed: Sequence[str] = ()) -> st.SearchStrategy[str | No
 
 def batch_requests(scene: Scene) -> st.SearchStrategy[Sent]:
     """Batches of 1-4 valid records, then (drawn after them, so a shrink can remove it) at
-    most one fault: one of the records made bad (customer, dimension, timestamp or
+    most one defect: one of the records made bad (customer, dimension, timestamp or
     allocations), an unknown product, the batch grown to 25 or 26 records, no records, a
     conflicting copy of the first record, or (built only when drawn, and only in a ``heavy``
     scene) a body of exactly 10^6 - 1, 10^6, 2^20 - 1 or 2^20 bytes. Shrinks toward one valid
@@ -234,45 +234,45 @@ def batch_requests(scene: Scene) -> st.SearchStrategy[Sent]:
     if not products:
         return st.nothing()
     limit = int(scene.model.shapes.limit("UsageRecordList", "max"))
-    bad_records = _once(lambda product, fault: usage_records(scene, product, fault))
+    bad_records = _once(lambda product, defect: usage_records(scene, product, defect))
 
     def with_fault(
-        product: str, base: list[UsageRecord], fault: str | None
+        product: str, base: list[UsageRecord], defect: str | None
     ) -> st.SearchStrategy[BatchMeterUsage]:
         records: st.SearchStrategy[list[UsageRecord]] = st.just(base)
-        if fault in scene.record_faults():
-            bad = bad_records(product, fault)
+        if defect in scene.record_defects():
+            bad = bad_records(product, defect)
             records = st.tuples(bad, st.integers(0, len(base) - 1)).map(
                 lambda bp: [*base[: bp[1]], bp[0], *base[bp[1] + 1 :]]
             )
-        elif fault == "size":
+        elif defect == "size":
             records = st.sampled_from([limit, limit + 1]).map(lambda n: _varied(scene, product, base[0], n))
-        elif fault == "empty":
+        elif defect == "empty":
             records = st.just([])
-        elif fault == "conflict":
+        elif defect == "conflict":
             first = base[0]
             records = st.just([*base, replace(first, quantity=(first.quantity or 0) + 1, allocations=None)])
-        elif fault == "payload":
+        elif defect == "payload":
             return _sized(scene, product, base[0])
-        code = scene.names.unknown("prod") if fault == "product" else product
+        code = scene.names.unknown("prod") if defect == "product" else product
         return records.map(lambda rs: BatchMeterUsage(code, tuple(rs)))
 
     def for_product(product: str) -> st.SearchStrategy[BatchMeterUsage]:
         base = st.lists(usage_records(scene, product), min_size=1, max_size=4)
         kinds = tuple(
             f
-            for f in BATCH_FAULTS
-            if (f != "payload" or scene.heavy) and (f not in RECORD_FAULTS or f in scene.record_faults())
+            for f in BATCH_DEFECTS
+            if (f != "payload" or scene.heavy) and (f not in RECORD_DEFECTS or f in scene.record_defects())
         )
-        return st.tuples(base, faults(*kinds, aimed=scene.aim.faults)).flatmap(
+        return st.tuples(base, defects(*kinds, aimed=scene.aim.defects)).flatmap(
             lambda bf: with_fault(product, *bf)
         )
 
     return st.sampled_from(products).flatmap(_once(for_product)).map(lambda b: (b, SELLER))
 
 
-RECORD_FAULTS = ("customer", "dimension", "timestamp", "allocations", "quantity")
-BATCH_FAULTS = (*RECORD_FAULTS, "product", "size", "empty", "conflict", "payload")
+RECORD_DEFECTS = ("customer", "dimension", "timestamp", "allocations", "quantity")
+BATCH_DEFECTS = (*RECORD_DEFECTS, "product", "size", "empty", "conflict", "payload")
 
 
 def _varied(scene: Scene, product: str, record: UsageRecord, count: int) -> list[UsageRecord]:
@@ -321,25 +321,25 @@ def _sized(scene: Scene, product: str, record: UsageRecord) -> st.SearchStrategy
     )
 
 
-def usage_records(scene: Scene, product: str, fault: str | None = None) -> st.SearchStrategy[UsageRecord]:
+def usage_records(scene: Scene, product: str, defect: str | None = None) -> st.SearchStrategy[UsageRecord]:
     """One record for ``product``.
 
-    Valid (``fault`` None): a subscribed customer (in 2026-11 also named by account id, or with
+    Valid (``defect`` None): a subscribed customer (in 2026-11 also named by account id, or with
     its licence), a known dimension, a timestamp inside the window, valid allocations; or a
-    record on (or beside) a key the model already holds. With a ``fault`` from RECORD_FAULTS:
+    record on (or beside) a key the model already holds. With a ``defect`` from RECORD_DEFECTS:
     an unsubscribed or unknown customer (2026-11: unknown account id, wrong licence, both
     names), an unknown dimension, a timestamp at or past an edge, allocations an ALLOC rule
     refuses, or (2026-11) a quantity the service refuses. For a product on concurrent
     agreements (2026-11) valid records name the customer by account id, and one named by
-    CustomerIdentifier is itself the fault. Shrinks toward a fresh valid record of the first
+    CustomerIdentifier is itself the defect. Shrinks toward a fresh valid record of the first
     subscribed customer.
     """
-    fresh = scene.kept(("records", product, fault), lambda: _fresh_records(scene, product, fault))
-    repeats = _repeat_records(scene, "BatchMeterUsage", product) if fault is None else None
+    fresh = scene.kept(("records", product, defect), lambda: _fresh_records(scene, product, defect))
+    repeats = _repeat_records(scene, "BatchMeterUsage", product) if defect is None else None
     return _fresh_or_repeated(scene, fresh, repeats)
 
 
-def _fresh_records(scene: Scene, product: str, fault: str | None) -> st.SearchStrategy[UsageRecord]:
+def _fresh_records(scene: Scene, product: str, defect: str | None) -> st.SearchStrategy[UsageRecord]:
     names = scene.names
     world_product = scene.state.world.products.get(product)
     dimensions = sorted(world_product.dimensions) if world_product else [names.dimension(0)]
@@ -372,8 +372,8 @@ def _fresh_records(scene: Scene, product: str, fault: str | None) -> st.SearchSt
         )
     dimension = st.sampled_from(dimensions)
     stamp = inside_timestamps(profile, "BatchMeterUsage", scene.now)
-    allocations = scene.allocations(fault)
-    if fault == "customer":
+    allocations = scene.allocations(defect)
+    if defect == "customer":
         unsubscribed = [c.identifier for c in customers if not c.subscribed][:1]
         wrong: list[dict[str, Any]] = [
             {"customer_identifier": i} for i in [*unsubscribed, names.unknown("cust")]
@@ -386,9 +386,9 @@ def _fresh_records(scene: Scene, product: str, fault: str | None) -> st.SearchSt
                 {"customer_identifier": first.identifier, "customer_aws_account_id": first.aws_account_id},
             ]
         naming = st.sampled_from(wrong)
-    elif fault == "dimension":
+    elif defect == "dimension":
         dimension = st.just(names.unknown("dim"))
-    elif fault == "timestamp":
+    elif defect == "timestamp":
         stamp = edge_timestamps(profile, "BatchMeterUsage", scene.now)
     return st.builds(_record, naming, dimension, stamp, allocations)
 
@@ -441,7 +441,7 @@ def _repeat_records(
         # sorted: a frozenset's order follows string hashing, which differs between processes,
         # and the same seed must draw the same requests everywhere
         entries = sorted(
-            (e for e in scene.state.worlds(key) if e is not None and e.quantity is not None),
+            (e for e in scene.state.possible(key) if e is not None and e.quantity is not None),
             key=lambda e: (e.quantity or 0, e.record_id or "", e.quantity_text),
         )
         return (entries[0].quantity or Decimal(0), entries[0].quantity_text) if entries else (Decimal(0), "0")
@@ -506,13 +506,13 @@ def _repeat_records(
 
 
 def meter_requests(scene: Scene) -> st.SearchStrategy[Sent]:
-    """MeterUsage, valid or with one fault.
+    """MeterUsage, valid or with one defect.
 
     Valid: an entitled caller in its region (or an undeclared one, where the scene allows; a
     caller not entitled where the world declares no other) for its product, a known
     dimension, a timestamp inside the window, valid allocations; fresh or on (or beside) a key
     the model holds; in 2026-11 with a decimal quantity and with a ClientToken fresh or reused
-    (an AgentCore caller several times an hour, with and without one). Faults: a caller not
+    (an AgentCore caller several times an hour, with and without one). Defects: a caller not
     entitled, in another region or of another product; an unknown product or dimension; a
     timestamp at or past an edge; allocations an ALLOC rule refuses; DryRun; (2026-11) a
     quantity the service refuses. Shrinks toward a fresh valid request from the first entitled
@@ -533,30 +533,30 @@ def meter_requests(scene: Scene) -> st.SearchStrategy[Sent]:
     ]
     profile = scene.model.profile
 
-    def fresh_core(fault: str | None, key: str, home: str) -> st.SearchStrategy[Any]:
+    def fresh_core(defect: str | None, key: str, home: str) -> st.SearchStrategy[Any]:
         """Product, dimension, timestamp, quantity and allocations, and DryRun (the world's and
         the clock's part of a fresh request)."""
         declared = world.callers.get(key)
         product = st.just(home)
-        if fault == "product":
+        if defect == "product":
             product = st.just(scene.names.unknown("prod"))
         elif (
-            fault == "caller"
+            defect == "caller"
             and declared is not None
             and declared.entitled
             and declared.region == scene.region
         ):
             product = st.sampled_from([p for p in products if p != home] or [home])
         dims = _dimensions(scene, home)
-        dimension = st.just(scene.names.unknown("dim")) if fault == "dimension" else st.sampled_from(dims)
-        stamp = (edge_timestamps if fault == "timestamp" else inside_timestamps)(
+        dimension = st.just(scene.names.unknown("dim")) if defect == "dimension" else st.sampled_from(dims)
+        stamp = (edge_timestamps if defect == "timestamp" else inside_timestamps)(
             profile, "MeterUsage", scene.now
         )
-        allocations = scene.allocations(fault)
-        dry = st.just(True) if fault == "dryrun" else st.sampled_from([None, False])
+        allocations = scene.allocations(defect)
+        dry = st.just(True) if defect == "dryrun" else st.sampled_from([None, False])
         return st.tuples(product, dimension, stamp, allocations, dry)
 
-    def build(fault: str | None, key: str) -> st.SearchStrategy[Sent]:
+    def build(defect: str | None, key: str) -> st.SearchStrategy[Sent]:
         declared = world.callers.get(key)
         home = declared.product_code if declared and declared.product_code in world.products else products[0]
         context = CallContext(key, scene.region)
@@ -566,11 +566,11 @@ def meter_requests(scene: Scene) -> st.SearchStrategy[Sent]:
             integer, decimal = quantity_members(qa[0])
             return MeterUsage(product, stamp, dimension, integer, dry, qa[1], token, decimal), context
 
-        core = scene.kept(("meter", fault, key), lambda: fresh_core(fault, key, home))
+        core = scene.kept(("meter", defect, key), lambda: fresh_core(defect, key, home))
         fresh = st.builds(make, core, _client_tokens(scene, key))
-        if fault is None and declared is not None and declared.platform in profile.agentcore_platforms:
+        if defect is None and declared is not None and declared.platform in profile.agentcore_platforms:
             fresh = _fresh_or_repeated(scene, fresh, _agentcore_again(scene, key, context))
-        repeats = _repeat_records(scene, "MeterUsage", home, key) if fault is None else None
+        repeats = _repeat_records(scene, "MeterUsage", home, key) if defect is None else None
         if repeats is None:
             return fresh
 
@@ -594,21 +594,21 @@ def meter_requests(scene: Scene) -> st.SearchStrategy[Sent]:
 
     agentcore_callers = [k for k in valid_callers if world.callers[k].platform in profile.agentcore_platforms]
 
-    def caller_for(fault: str | None) -> st.SearchStrategy[tuple[str | None, str]]:
-        if fault == "caller":
+    def caller_for(defect: str | None) -> st.SearchStrategy[tuple[str | None, str]]:
+        if defect == "caller":
             pool = bad_callers or valid_callers
         else:
             pool = [*valid_callers, undeclared] if scene.undeclared_callers else valid_callers or bad_callers
         callers = st.sampled_from(pool)
-        if scene.aim.agentcore and agentcore_callers and fault != "caller":
+        if scene.aim.agentcore and agentcore_callers and defect != "caller":
             callers = st.one_of(callers, st.sampled_from(agentcore_callers))
-        return callers.map(lambda k: (fault, k))
+        return callers.map(lambda k: (defect, k))
 
     kinds = ["caller", "product", "dimension", "timestamp", "allocations", "dryrun"]
     if scene.decimals:
         kinds.append("quantity")
     built = _once(build)
-    return faults(*kinds, aimed=scene.aim.faults).flatmap(_once(caller_for)).flatmap(lambda fk: built(*fk))
+    return defects(*kinds, aimed=scene.aim.defects).flatmap(_once(caller_for)).flatmap(lambda fk: built(*fk))
 
 
 def _members(value: Decimal, decimal_form: bool, respell: bool = False) -> dict[str, Any]:
@@ -687,12 +687,12 @@ def resolve_requests(scene: Scene) -> st.SearchStrategy[Sent]:
 
 
 def register_requests(scene: Scene) -> st.SearchStrategy[Sent]:
-    """RegisterUsage, valid or with one fault.
+    """RegisterUsage, valid or with one defect.
 
     Valid: a caller already registered (whatever its entitlement now), an entitled caller on a
     supported platform in its region, or an undeclared one where the scene allows (any declared
     caller where none of these is); its product; a key version the
-    product has; with or without a nonce. Faults: a caller not entitled, on an unsupported
+    product has; with or without a nonce. Defects: a caller not entitled, on an unsupported
     platform or in another region; an unknown product; a key version the product lacks.
     Shrinks toward the first registered (else entitled) caller, version 1, no nonce.
     """
@@ -714,12 +714,12 @@ def register_requests(scene: Scene) -> st.SearchStrategy[Sent]:
     valid = valid or bad
     bad = bad or valid
 
-    def build(fault: str | None, key: str) -> st.SearchStrategy[Sent]:
+    def build(defect: str | None, key: str) -> st.SearchStrategy[Sent]:
         declared = world.callers.get(key)
         home = declared.product_code if declared else scene.products[0].code
         versions = sorted(world.products[home].public_key_versions) if home in world.products else [1]
-        product = scene.names.unknown("prod") if fault == "product" else home
-        version = st.just(max(versions) + 1) if fault == "version" else st.sampled_from(versions)
+        product = scene.names.unknown("prod") if defect == "product" else home
+        version = st.just(max(versions) + 1) if defect == "version" else st.sampled_from(versions)
         return st.builds(
             lambda v, nonce: (RegisterUsage(product, v, nonce), CallContext(key, scene.region)),
             version,
@@ -728,7 +728,7 @@ def register_requests(scene: Scene) -> st.SearchStrategy[Sent]:
 
     built = _once(lambda f, k: scene.kept(("register", f, k), lambda: build(f, k)))
     callers = _once(lambda f: st.sampled_from(bad if f == "caller" else valid).flatmap(lambda k: built(f, k)))
-    return faults("caller", "product", "version", aimed=scene.aim.faults).flatmap(callers)
+    return defects("caller", "product", "version", aimed=scene.aim.defects).flatmap(callers)
 
 
 # -- invalid and raw requests ----------------------------------------------------------------------

@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 
 from conformance.models.catalogue import RULES_BY_ID
 from conformance.models.profiles import get_profile
-from conformance.strategies import AIMS, OPERATION_KINDS, Aim, Scene, aim_for, faults, invalid_allocations
-from conformance.strategies.requests import BATCH_FAULTS
+from conformance.strategies import AIMS, OPERATION_KINDS, Aim, Scene, aim_for, defects, invalid_allocations
+from conformance.strategies.requests import BATCH_DEFECTS
 
-KIND_FAULTS = {
-    "batch": set(BATCH_FAULTS),
+KIND_DEFECTS = {
+    "batch": set(BATCH_DEFECTS),
     "meter": {"caller", "product", "dimension", "timestamp", "allocations", "dryrun", "quantity"},
     "register": {"caller", "product", "version"},
 }
@@ -25,7 +25,7 @@ def test_every_aim_names_a_rule_a_kind_and_faults_of_that_kind(rule):
     aim = AIMS[rule]
     assert rule in RULES_BY_ID
     assert aim.kind in OPERATION_KINDS
-    assert set(aim.faults) <= KIND_FAULTS.get(aim.kind, set()), aim
+    assert set(aim.defects) <= KIND_DEFECTS.get(aim.kind, set()), aim
     assert aim.repeat in (None, "same", "beside", "foreign")
     assert aim_for(rule).rule == rule
 
@@ -49,11 +49,11 @@ def _drawn(strategy, n=300):
 
 
 def test_aimed_faults_are_drawn_about_half_the_time_and_none_stays_the_shrink_target():
-    plain = _drawn(faults("a", "b", "c", "d"))
-    aimed = _drawn(faults("a", "b", "c", "d", aimed=("c",)))
+    plain = _drawn(defects("a", "b", "c", "d"))
+    aimed = _drawn(defects("a", "b", "c", "d", aimed=("c",)))
     assert aimed["c"] / sum(aimed.values()) > 0.4 > plain["c"] / sum(plain.values())
     assert None in aimed and "a" in aimed  # tilted, never narrowed
-    assert _drawn(faults("a", aimed=("zzz",))).keys() <= {None, "a"}
+    assert _drawn(defects("a", aimed=("zzz",))).keys() <= {None, "a"}
 
 
 def test_an_alloc_rule_draws_its_own_cases_three_times_in_four(model):

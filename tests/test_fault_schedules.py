@@ -8,7 +8,7 @@ import json
 import pytest
 
 from conformance.faults import Fault, RequestFaults
-from conformance.models.seller import Exchange, fingerprint
+from conformance.models.seller import LoggedCall, fingerprint
 from conformance.sellers import MeteringService
 from conformance.sellers.shrink import RequestAddressedFaults, addressed_faults, shrink
 from tests.helpers import loopback_client
@@ -88,8 +88,8 @@ def test_a_request_is_in_the_log_as_soon_as_the_client_has_its_answer(monkeypatc
         assert [(e.index, e.status) for e in service.log()] == [(1, 200)]
 
 
-def _met(*faults: tuple[str, str]) -> list[Exchange]:
-    return [Exchange(i, "MeterUsage", {"n": key}, fault) for i, (key, fault) in enumerate(faults, 1)]
+def _met(*faults: tuple[str, str]) -> list[LoggedCall]:
+    return [LoggedCall(i, "MeterUsage", {"n": key}, fault) for i, (key, fault) in enumerate(faults, 1)]
 
 
 def test_faults_are_addressed_by_request_and_send():

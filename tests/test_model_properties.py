@@ -188,9 +188,9 @@ def test_a_key_holds_at_most_one_confirmed_record(model, world, data):
     spelling or allocations it kept may be open, when an answer did not say which of two
     requests for it was recorded)."""
     result = run(model, world, data, honest=True)
-    for key, worlds in result.final.usage.items():
-        confirmed = [e for e in worlds if e is not None and not e.pending]
-        assert len({(e.record_id, e.quantity) for e in confirmed}) <= 1, (key, worlds)
+    for key, possible in result.final.usage.items():
+        confirmed = [e for e in possible if e is not None and not e.pending]
+        assert len({(e.record_id, e.quantity) for e in confirmed}) <= 1, (key, possible)
 
 
 @settings(max_examples=100, deadline=None)

@@ -962,7 +962,7 @@ def test_a_retry_by_value_of_a_record_reported_unprocessed_may_keep_the_first_re
     ok = BatchMeterUsageResult((RecordResult(retry.usage_records[0], "Success", "r-1"),))
     assert allowed.judge(ok).conforms
     (key,) = model.step(state, allowed, ok).usage
-    stands = model.step(state, allowed, ok).worlds(key)
+    stands = model.step(state, allowed, ok).possible(key)
     assert {(bool(e.allocations), e.record_id) for e in stands if e} == {(True, "r-1"), (False, "r-1")}
 
 

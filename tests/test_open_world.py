@@ -4,7 +4,7 @@ answer only such a record explains decides nothing (no rule is passed on it)."""
 from __future__ import annotations
 
 from conformance.models import Fixtures, MeterUsageResult, ServiceError, World
-from conformance.models.model import faults, isolates
+from conformance.models.model import isolates, refusing_rules
 from tests.conftest import NOW, WORLD_2026_JSON, WORLD_JSON
 from tests.helpers import CALLER, SELLER, batch, meter, rec
 
@@ -24,7 +24,7 @@ def test_an_unseen_client_token_may_conflict_only_where_nothing_is_reset(model26
     judged = opened.judge(CONFLICT)
     assert judged.conforms and judged.decided == frozenset()
     # the possible conflict is not a fault of the request: it still shows MU-ACCEPT alone
-    assert "MU-CLIENT-TOKEN" not in faults(opened) and isolates("MU-ACCEPT", opened)
+    assert "MU-CLIENT-TOKEN" not in refusing_rules(opened) and isolates("MU-ACCEPT", opened)
 
 
 def test_a_duplicate_of_a_key_nobody_here_recorded_decides_nothing(model):

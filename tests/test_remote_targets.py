@@ -129,9 +129,12 @@ class OnceWrong(ReferenceTarget):
 
 
 def test_a_divergence_that_does_not_replay_is_flaky(model, monkeypatch):
-    import conformance.targets as targets
+    from dataclasses import replace
 
-    monkeypatch.setattr(targets, "ReferenceTarget", lambda m: OnceWrong(m))
+    from conformance.targets import TARGETS
+
+    once_wrong = replace(TARGETS["reference"], make=lambda options, model, fixtures: OnceWrong(model))
+    monkeypatch.setitem(TARGETS, "reference", once_wrong)
     (result,) = run(
         RunConfig(
             TargetOptions("reference"), get_profile("2025-01"), rules=("BMU-ACCEPT",), budget="quick", seed=1

@@ -192,9 +192,9 @@ def test_bad_input_is_one_line_and_exit_2(argv, message, capsys):
 
 
 def test_a_bad_report_directory_or_url_stops_before_any_campaign(tmp_path, capsys, monkeypatch):
-    import conformance.cli as cli
+    import conformance.cli.run as run_command
 
-    monkeypatch.setattr(cli, "run", lambda *a, **k: pytest.fail("a campaign started"))
+    monkeypatch.setattr(run_command, "run", lambda *a, **k: pytest.fail("a campaign started"))
     a_file = tmp_path / "file"
     a_file.write_text("")
     cases = [

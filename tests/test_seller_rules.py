@@ -10,9 +10,9 @@ import pytest
 from conformance.models.catalogue import CLIENT_RULES, RULES, RULES_BY_ID, Kind, rules_for
 from conformance.models.seller import (
     LOG_RULES,
-    Exchange,
     Fate,
     Lapse,
+    LoggedCall,
     billed,
     fingerprint,
     judge_log,
@@ -34,18 +34,18 @@ def record(
 
 
 def batch(index: int, records: list[dict[str, Any]], fault: str = "none", status: int | None = 200,
-          answer: dict[str, Any] | None = None) -> Exchange:  # fmt: skip
+          answer: dict[str, Any] | None = None) -> LoggedCall:  # fmt: skip
     body = {"ProductCode": "prod-a", "UsageRecords": records}
     if answer is None and status == 200:
         answer = {
             "Results": [{"UsageRecord": r, "Status": "Success"} for r in records],
             "UnprocessedRecords": [],
         }
-    return Exchange(index, "BatchMeterUsage", body, fault, status, answer)
+    return LoggedCall(index, "BatchMeterUsage", body, fault, status, answer)
 
 
 def meter(index: int, timestamp: float = T0 + 60, quantity: int = 1, fault: str = "none",
-          status: int | None = 200, error: str | None = None) -> Exchange:  # fmt: skip
+          status: int | None = 200, error: str | None = None) -> LoggedCall:  # fmt: skip
     body = {
         "ProductCode": "prod-a",
         "UsageDimension": "vcpu",
@@ -53,10 +53,10 @@ def meter(index: int, timestamp: float = T0 + 60, quantity: int = 1, fault: str 
         "UsageQuantity": quantity,
     }
     answer = {"__type": error, "message": "m"} if error else {"MeteringRecordId": "r"}
-    return Exchange(index, "MeterUsage", body, fault, status, answer if status is not None else None)
+    return LoggedCall(index, "MeterUsage", body, fault, status, answer if status is not None else None)
 
 
-def broken(exchanges: list[Exchange]) -> set[str]:
+def broken(exchanges: list[LoggedCall]) -> set[str]:
     return {b.rule for b in judge_log(exchanges).breaches}
 
 
@@ -142,7 +142,7 @@ def test_sending_usage_again_after_it_was_answered_is_a_storm():
     # another hour is other usage
     assert broken([meter(1), meter(2, timestamp=T0 + 3600 + 60)]) == set()
     # a DryRun sends no usage
-    dry = Exchange(
+    dry = LoggedCall(
         1, "MeterUsage", {**meter(1).request, "DryRun": True}, "none", 412, {"__type": "DryRunOperation"}
     )
     assert broken([dry, meter(2)]) == set()

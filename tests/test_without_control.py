@@ -297,7 +297,7 @@ def test_the_clock_of_a_target_is_learned_from_the_date_of_its_answers():
 
     from conformance.engine.clock import TargetClock
     from conformance.models import CallContext, ResolveCustomer
-    from conformance.models.wire import RawResponse
+    from conformance.models.response_rules import RawResponse
     from conformance.targets.client import Exchange
 
     clock = TargetClock()

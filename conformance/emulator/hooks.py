@@ -21,7 +21,7 @@ from conformance.models.expect import Register
 from conformance.models.model import Model
 from conformance.models.outcomes import Outcome
 from conformance.models.requests import CallContext, Request
-from conformance.models.wire import RawResponse
+from conformance.models.response_rules import RawResponse
 
 __all__ = ["NO_HOOKS", "Hooks", "Service", "Turn"]
 

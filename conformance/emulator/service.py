@@ -29,8 +29,8 @@ from conformance.models.requests import (
     epoch,
     wire_value,
 )
+from conformance.models.response_rules import RawResponse
 from conformance.models.state import ModelState
-from conformance.models.wire import RawResponse
 from conformance.models.world import Fixtures, World
 from conformance.wire.protocol import decode_request, encode_outcome
 

@@ -31,9 +31,9 @@ from conformance.models.model import Model, isolates
 from conformance.models.outcomes import Outcome, ServiceError
 from conformance.models.realize import realize
 from conformance.models.requests import BatchMeterUsage, CallContext, Request
+from conformance.models.response_rules import wire_rules
 from conformance.models.rule_ids import RuleId
 from conformance.models.state import UNKNOWN_ENTRY, ModelState, UsageKey
-from conformance.models.wire import wire_rules
 from conformance.models.world import Fixtures, World
 from conformance.reporting.results import Verdict
 from conformance.reporting.trace import TraceStep
@@ -239,7 +239,7 @@ class _Run:
     campaign: Campaign
     progress: _Progress
     names: Names
-    memo: dict[Any, Any]  # strategies of this campaign's worlds and clocks (Scene.kept)
+    memo: dict[Any, Any]  # strategies of this campaign's possible and clocks (Scene.kept)
     told: bool  # the target is told the world; else it knows the declared callers only
     settle: bool  # an indeterminate answer is retried until decided
     # each request's faults are drawn from the example's data, not the target's plan: they are
@@ -398,7 +398,7 @@ class CampaignMachine(RuleBasedStateMachine):
             # a duplicate of a key nothing here recorded: the model holds only "some record"
             unknown = frozenset({UNKNOWN_ENTRY})
             run.progress.recorded_before.update(
-                k for k, worlds in self.state.usage.items() if worlds == unknown
+                k for k, possible in self.state.usage.items() if possible == unknown
             )
         if check.decided:
             run.progress.exercised += 1

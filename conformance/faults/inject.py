@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from conformance.faults.plan import Fault
-from conformance.models.wire import RawResponse
+from conformance.models.response_rules import RawResponse
 
 __all__ = ["FaultInjector"]
 

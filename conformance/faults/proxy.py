@@ -9,7 +9,7 @@ own seeded plan: at most one of ``throttle``, ``internal``, ``reset-before`` and
 
 Control routes (``/_conformance...``) pass through untouched. Every injected fault is counted
 (:meth:`FaultProxy.counts`). With ``log=True`` the proxy also keeps every service request it
-saw as an :class:`conformance.models.seller.Exchange` (:meth:`FaultProxy.log`): how ``conformance
+saw as an :class:`conformance.models.seller.LoggedCall` (:meth:`FaultProxy.log`): how ``conformance
 client`` judges a seller's code. :meth:`FaultProxy.use` swaps where faults come from (a seeded
 plan, or a schedule by request). The proxy binds 127.0.0.1 and serves in a thread.
 """
@@ -27,8 +27,8 @@ from typing import Any, Protocol
 
 from conformance.faults.inject import FaultInjector
 from conformance.faults.plan import FAULT_HEADER, Fault, FaultPlan, FaultRates
-from conformance.models.seller import Exchange
-from conformance.models.wire import RawResponse
+from conformance.models.response_rules import RawResponse
+from conformance.models.seller import LoggedCall
 from conformance.wire.loopback import LoopbackServer, send_status
 
 __all__ = ["FaultProxy", "FaultSource"]
@@ -59,7 +59,7 @@ class FaultProxy(LoopbackServer):
         self._logging = log
         self._lock = threading.Lock()
         self._requests = 0
-        self._log: dict[int, Exchange] = {}  # by request number
+        self._log: dict[int, LoggedCall] = {}  # by request number
         super().__init__(_handler(self), "127.0.0.1", port)
 
     def counts(self) -> dict[str, int]:
@@ -73,7 +73,7 @@ class FaultProxy(LoopbackServer):
             self._source, self._requests, self._log = source, 0, {}
             self.injector = FaultInjector()
 
-    def log(self) -> list[Exchange]:
+    def log(self) -> list[LoggedCall]:
         """The service requests seen since the last :meth:`use`, in the order they arrived
         (``log=True`` only). Reading leaves the log as it is."""
         with self._lock:
@@ -89,7 +89,7 @@ class FaultProxy(LoopbackServer):
             )
             return self._requests, fault
 
-    def _keep(self, exchange: Exchange) -> None:
+    def _keep(self, exchange: LoggedCall) -> None:
         """Log ``exchange`` (in place of what was logged of its request before)."""
         if self._logging:
             with self._lock:
@@ -124,7 +124,7 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 status, parsed = (
                     (None, None) if answer is None else (answer.status, _json_object(answer.body))
                 )
-                proxy._keep(Exchange(index, operation, request, fault.header(), status, parsed))
+                proxy._keep(LoggedCall(index, operation, request, fault.header(), status, parsed))
 
             # logged before the client can see the answer: a client that exits on the answer
             # must find its last request in the log, whoever reads it next

@@ -45,8 +45,8 @@ from conformance.models.requests import (
     UsageRecord,
     from_epoch,
 )
+from conformance.models.response_rules import RawResponse
 from conformance.models.rule_ids import RuleId
-from conformance.models.wire import RawResponse
 
 __all__ = ["CORRECT", "MUTANTS", "Mutant", "Turn"]
 

@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from conformance.faults import Fault, FaultSource, RequestFaults
-from conformance.models.seller import Exchange, LogJudgement, judge_log
+from conformance.models.seller import LoggedCall, LogJudgement, judge_log
 from conformance.sellers.service import MeteringService
 
 __all__ = ["ClientCommandError", "ClientRun", "run_client"]
@@ -32,7 +32,7 @@ class ClientRun:
 
     exit_code: int | None
     """None: it was still running at the timeout and was killed."""
-    exchanges: tuple[Exchange, ...]
+    exchanges: tuple[LoggedCall, ...]
     records: tuple[dict[str, Any], ...]
     seconds: float
     faults: dict[str, int] = field(default_factory=dict)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.models.catalogue import RULES_BY_ID
-from conformance.models.seller import Exchange, usages_of
+from conformance.models.seller import LoggedCall, usages_of
 from conformance.reporting.results import Verdict
 from conformance.sellers.certify import ClientConfig, ClientReport, ClientRuleResult
 from conformance.sellers.command import ClientRun
@@ -64,7 +64,7 @@ def render_client(report: ClientReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def exchange_lines(exchanges: tuple[Exchange, ...]) -> list[str]:
+def exchange_lines(exchanges: tuple[LoggedCall, ...]) -> list[str]:
     """One line per request: number, operation, what it carried, faults met, answer."""
     return [
         f"{e.index:>3} {e.operation or '?':<16} {_carried(e):<11} {_met(e):<22} -> {_answer(e)}"
@@ -72,18 +72,18 @@ def exchange_lines(exchanges: tuple[Exchange, ...]) -> list[str]:
     ]
 
 
-def _carried(exchange: Exchange) -> str:
+def _carried(exchange: LoggedCall) -> str:
     usages = usages_of(exchange)
     if exchange.operation == "BatchMeterUsage":
         return f"{len(usages)} record{'s' * (len(usages) != 1)}"
     return usages[0].key.dimension if usages else ""
 
 
-def _met(exchange: Exchange) -> str:
+def _met(exchange: LoggedCall) -> str:
     return "" if exchange.fault == "none" else f"[{exchange.fault}]"
 
 
-def _answer(exchange: Exchange) -> str:
+def _answer(exchange: LoggedCall) -> str:
     if exchange.status is None:
         return "no answer (connection reset)"
     if exchange.error:
@@ -217,7 +217,7 @@ def write_client_report(report: ClientReport, directory: Path) -> None:
     (directory / "report.md").write_text("```\n" + render_client(report) + "```\n")
 
 
-def _exchange_json(exchange: Exchange) -> dict[str, Any]:
+def _exchange_json(exchange: LoggedCall) -> dict[str, Any]:
     return {
         "index": exchange.index,
         "operation": exchange.operation,

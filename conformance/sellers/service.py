@@ -19,7 +19,7 @@ from typing import Any, Self
 from conformance.emulator.server import Emulator
 from conformance.faults import FaultPlan, FaultProxy, FaultRates, FaultSource, RequestFaults
 from conformance.models.profiles import DEFAULT_PROFILE
-from conformance.models.seller import Exchange, LogJudgement, billed, judge_log
+from conformance.models.seller import LoggedCall, LogJudgement, billed, judge_log
 from conformance.models.world import Fixtures
 from conformance.sellers.wording import breaches_text
 from conformance.targets import load_fixtures_file
@@ -145,7 +145,7 @@ class MeteringService:
         with service.lock:
             return [dict(record) for record in service.records]
 
-    def log(self) -> list[Exchange]:
+    def log(self) -> list[LoggedCall]:
         """The requests seen since the last :meth:`reset`, :meth:`faults` or :meth:`use`, with
         the faults each met and the answer the code got. Reading leaves the log as it is."""
         return self._proxy.log()
@@ -158,7 +158,7 @@ class MeteringService:
         (timestamps, record ids): compare it across a run without faults and one under them."""
         return billed(self.records())
 
-    def judge(self, log: list[Exchange] | None = None) -> LogJudgement:
+    def judge(self, log: list[LoggedCall] | None = None) -> LogJudgement:
         """The client rules judged on ``log`` (default: :meth:`log`, every request since the
         last :meth:`reset`, :meth:`faults` or :meth:`use`)."""
         return judge_log(self.log() if log is None else log)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from conformance.faults import Fault
-from conformance.models.seller import Exchange, fingerprint
+from conformance.models.seller import LoggedCall, fingerprint
 
 __all__ = ["Address", "RequestAddressedFaults", "Shrunk", "addressed_faults", "shrink"]
 
@@ -55,7 +55,7 @@ class RequestAddressedFaults:
         return self.faults.get((key, self._sends[key]), Fault())
 
 
-def addressed_faults(exchanges: Sequence[Exchange]) -> list[tuple[Address, Fault]]:
+def addressed_faults(exchanges: Sequence[LoggedCall]) -> list[tuple[Address, Fault]]:
     """The faults a run met, each addressed by the request it met."""
     sends: Counter[str] = Counter()
     found = []

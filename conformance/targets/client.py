@@ -26,7 +26,7 @@ from botocore.handlers import generate_idempotent_uuid
 
 from conformance.models.outcomes import Indeterminate, Outcome, ServiceError
 from conformance.models.requests import CallContext, RawRequest, Request
-from conformance.models.wire import RawResponse
+from conformance.models.response_rules import RawResponse
 from conformance.wire.protocol import decode_outcome
 from conformance.wire.service_model import SERVICE_NAME, load_service_dict, snapshot_dir
 

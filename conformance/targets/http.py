@@ -22,7 +22,7 @@ from botocore.credentials import Credentials
 from conformance.faults import FAULT_HEADER
 from conformance.models.outcomes import Indeterminate
 from conformance.models.requests import CallContext, RawRequest, Request
-from conformance.models.wire import RawResponse
+from conformance.models.response_rules import RawResponse
 from conformance.targets.client import SECRET_KEY, Exchange, call, make_client
 from conformance.wire.protocol import CONTENT_TYPE, SCOPE_HEADER, decode_outcome
 

@@ -29,7 +29,7 @@ from conformance.faults import Fault, FaultInjector, FaultRates, FaultSchedule
 from conformance.models.model import Model
 from conformance.models.outcomes import Indeterminate
 from conformance.models.requests import BatchMeterUsage, CallContext, RawRequest, Request
-from conformance.models.wire import RawResponse
+from conformance.models.response_rules import RawResponse
 from conformance.models.world import Fixtures
 from conformance.targets.client import Exchange, call, make_client
 from conformance.wire.protocol import caller_of, decode_outcome

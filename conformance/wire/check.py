@@ -9,8 +9,8 @@ from functools import cache
 
 import jsonschema
 
+from conformance.models.response_rules import RawResponse, WireJudgement, judge_wire
 from conformance.models.shapes import ShapeIndex
-from conformance.models.wire import RawResponse, WireJudgement, judge_wire
 
 __all__ = ["check_response", "schema_errors"]
 

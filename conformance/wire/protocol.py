@@ -33,8 +33,8 @@ from conformance.models.requests import (
     to_wire,
     wire_value,
 )
+from conformance.models.response_rules import RawResponse, error_code
 from conformance.models.shapes import OPERATIONS
-from conformance.models.wire import RawResponse, error_code
 
 __all__ = [
     "CONTENT_TYPE",
