@@ -22,11 +22,7 @@ from conformance.options import (
     refuse_existing_report,
 )
 from conformance.reporting.report import check_destination
-from conformance.targets import (
-    TARGET_NAMES,
-    TargetOptions,
-    TargetUsageError,
-)
+from conformance.targets import TARGET_NAMES, TargetOptions, TargetUsageError
 
 T = TypeVar("T")
 

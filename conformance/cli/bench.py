@@ -20,9 +20,7 @@ from conformance.cli._common import (
     profile_argument,
 )
 from conformance.engine.budget import BUDGETS
-from conformance.targets import (
-    TARGETS,
-)
+from conformance.targets import TARGETS
 
 
 def add_parser(sub: Any) -> None:

@@ -24,10 +24,7 @@ from conformance.sellers import (
     render_client,
     write_client_report,
 )
-from conformance.targets import (
-    TargetUsageError,
-    load_fixtures_file,
-)
+from conformance.targets import TargetUsageError, load_fixtures_file
 
 
 def add_parser(sub: Any) -> None:

@@ -10,15 +10,9 @@ from typing import Any
 
 from conformance.cli._common import EXIT_FAILED, EXIT_OK, Help
 from conformance.models.profiles import NEWEST_PROFILE, PROFILES
-from conformance.targets import (
-    TargetUsageError,
-)
+from conformance.targets import TargetUsageError
 from conformance.wire.drift import diff_service_models
-from conformance.wire.service_model import (
-    botocore_version,
-    installed_service_dict,
-    load_service_dict,
-)
+from conformance.wire.service_model import botocore_version, installed_service_dict, load_service_dict
 
 
 def add_parser(sub: Any) -> None:

@@ -8,12 +8,8 @@ from typing import Any
 
 from conformance.cli._common import EXIT_FAILED, EXIT_OK, Help, target_arguments, target_options
 from conformance.engine.replay import diff_lines, replay_file
-from conformance.options import (
-    check_target_options,
-)
-from conformance.targets import (
-    TargetUsageError,
-)
+from conformance.options import check_target_options
+from conformance.targets import TargetUsageError
 
 
 def add_parser(sub: Any) -> None:

@@ -24,16 +24,9 @@ from conformance.cli._common import (
 from conformance.engine.budget import BUDGETS
 from conformance.engine.runner import RuleResult, RunConfig, parallelism, run
 from conformance.models.profiles import get_profile
-from conformance.options import (
-    OptionError,
-    check_rules_in_profile,
-    check_target_options,
-)
+from conformance.options import OptionError, check_rules_in_profile, check_target_options
 from conformance.reporting.report import Report, summary_table
-from conformance.targets import (
-    TargetUsageError,
-    check_faults,
-)
+from conformance.targets import TargetUsageError, check_faults
 from conformance.targets.client import check_client
 
 

@@ -10,14 +10,8 @@ from typing import Any
 from conformance.cli._common import EXIT_OK, RATE_HELP, Help, natural, port, profile_argument, rate
 from conformance.emulator.server import Emulator
 from conformance.faults import FaultProxy, FaultRates
-from conformance.targets import (
-    TargetSetupError,
-    TargetUsageError,
-    load_fixtures_file,
-)
-from conformance.wire.service_model import (
-    model_for,
-)
+from conformance.targets import TargetSetupError, TargetUsageError, load_fixtures_file
+from conformance.wire.service_model import model_for
 
 
 def add_parser(sub: Any) -> None:
