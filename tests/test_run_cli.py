@@ -470,3 +470,11 @@ def test_the_default_profile_is_the_api_of_today_and_says_so(capsys):
     # 2025-01 stays selectable
     assert main([*argv, "--profile", "2025-01"]) == 0
     assert "profile 2025-01" in capsys.readouterr().out.splitlines()[0]
+
+
+def test_the_command_line_runs_as_a_module_too():
+    """``python -m conformance`` and ``python -m conformance.cli`` (the pinned-botocore test
+    runs the latter in a second interpreter)."""
+    for module in ("conformance", "conformance.cli"):
+        done = subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True, text=True)
+        assert done.returncode == 0 and done.stdout.startswith("metering-conformance "), done.stderr

@@ -53,7 +53,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (TargetSetupError, ControlError, ClientModelError) as exc:
         sys.stderr.write(f"conformance {args.command}: target error: {exc}\n")
         return EXIT_TARGET
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

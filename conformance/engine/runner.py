@@ -58,9 +58,9 @@ __all__ = [
 # The clock a clock-controlled target starts at: fixed, so a seed repeats a run exactly.
 START = datetime(2026, 11, 2, 12, 0, 0, tzinfo=UTC)
 
-# Rules whose test is a phase the harness does not have yet: untestable on every target.
 # CONC-LINEARIZABLE sends requests at once from several threads to a target the harness resets
-# and whose clock it sets, and that keeps up with threads (not moto in-process, not AWS).
+# and whose clock it sets, and that keeps up with threads (its registry entry's ``threads``: not
+# moto in-process, not AWS); elsewhere it is untestable, for this reason.
 _NOT_CONCURRENT = (
     "needs concurrent clients on a target the harness resets and sets the clock of "
     "(reference, reference-server, or an endpoint with the control protocol)"
