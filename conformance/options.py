@@ -107,7 +107,7 @@ def check_rules_in_profile(names: tuple[RuleId, ...], profile: str) -> None:
 # what each target reads: an option any other target would silently ignore is refused
 _READS_URL = tuple(name for name, kind in TARGETS.items() if kind.reads_url)
 _READS_FIXTURES = tuple(name for name, kind in TARGETS.items() if kind.reads_fixtures)
-_GUARDED = ("aws",)  # the targets that bill: --allow-real-billing and --max-records are theirs
+_GUARDED = tuple(name for name, kind in TARGETS.items() if kind.bills)  # their guards' options
 
 
 def check_target_options(options: TargetOptions, *others: str) -> None:

@@ -30,6 +30,8 @@ class TargetKind:
     - ``threads``: it keeps up with requests from several threads (CONC-LINEARIZABLE);
     - ``shared``: every worker of a run would share it (campaigns then run one at a time,
       unless it announces scopes);
+    - ``bills``: every record it takes is billed (``--allow-real-billing`` and ``--max-records``
+      are its guards, and only its);
     - ``local``: it runs on this machine, started by the harness (the speed bench measures
       these);
     - ``check(options, fixtures)``: raises TargetUsageError for what it lacks to be made (a
@@ -45,6 +47,7 @@ class TargetKind:
     threads: bool = False
     shared: bool = False
     local: bool = False
+    bills: bool = False
     check: Callable[[TargetOptions, Fixtures | None], None] = lambda options, fixtures: None
 
 
@@ -136,6 +139,6 @@ TARGETS: dict[str, TargetKind] = {
             shared=True,
             check=_needs_url,
         ),
-        TargetKind("aws", _aws, reads_url=True, reads_fixtures=True, shared=True, check=_guarded),
+        TargetKind("aws", _aws, reads_url=True, reads_fixtures=True, shared=True, bills=True, check=_guarded),
     )
 }
