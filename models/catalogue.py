@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 
+from .requests import OPERATION_NAMES
 from .rule_ids import RuleId
 
 __all__ = [
     "ALL_OPERATIONS",
     "ANY_CLIENT_ERROR",
     "CLIENT_RULES",
+    "OPERATION_OF_KIND",
     "RULES",
     "RULES_BY_ID",
     "Kind",
@@ -77,7 +79,18 @@ class Kind(StrEnum):
     """A rule of a seller's code (``conformance client``), judged from what it sent."""
 
 
-ALL_OPERATIONS = ("MeterUsage", "BatchMeterUsage", "ResolveCustomer", "RegisterUsage")
+ALL_OPERATIONS = OPERATION_NAMES
+
+OPERATION_OF_KIND: dict[Kind, str] = {
+    Kind.METER: "MeterUsage",
+    Kind.BATCH: "BatchMeterUsage",
+    Kind.ALLOCATION: "BatchMeterUsage",
+    Kind.QUANTITY: "BatchMeterUsage",
+    Kind.RESOLVE: "ResolveCustomer",
+    Kind.REGISTER: "RegisterUsage",
+}
+"""The operation that exercises a rule of each kind, and that must succeed before anything the
+rule decides can be built (a record check shared by both metering operations: the batch)."""
 
 
 class Need(StrEnum):
@@ -1126,6 +1139,7 @@ CLIENT_RULES: tuple[Rule, ...] = (
         _SDK_WINDOW,
         _SDK_TOOB,
         kind=Kind.CLIENT,
+        errors=("TimestampOutOfBoundsException",),
     ),
     _r(
         "CLIENT-WELL-FORMED",
@@ -1137,6 +1151,16 @@ CLIENT_RULES: tuple[Rule, ...] = (
         _SDK_DIMENSION,
         _SDK_ALLOC,
         kind=Kind.CLIENT,
+        errors=(
+            "ValidationException",
+            "SerializationException",
+            "UnknownOperationException",
+            "InvalidProductCodeException",
+            "InvalidUsageDimensionException",
+            "InvalidCustomerIdentifierException",
+            "InvalidUsageAllocationsException",
+            "InvalidTagException",
+        ),
     ),
     _r(
         "CLIENT-RETRY-FAILED",

@@ -1,7 +1,8 @@
 """The operations the model knows, one entry each: its request type, its plan type, the rules
 that decide what it may answer (``allowed``) and how an answer changes the state (``step``).
 ``Model`` dispatches through this table; a new operation is a request type, a plan type, its
-rule module and one entry here (the strategies and the codec name it by ``name``)."""
+rule module and one entry here; the strategies and the codec name it by ``name`` (a test checks
+each has one)."""
 
 from __future__ import annotations
 
@@ -32,18 +33,22 @@ class Operation(Generic[R, P]):
     """One operation: ``allowed(model, state, request, context, now)`` is every outcome its
     rules allow; ``step(state, plan, request, outcome)`` the state after the target answered."""
 
-    name: str
     request: type[R]
     plan: type[P]
     allowed: Callable[[ModelView, ModelState, R, CallContext, datetime], Allowed]
     step: Callable[[ModelState, P, R, Outcome], ModelState]
 
+    @property
+    def name(self) -> str:
+        """The operation's name (``BatchMeterUsage``), as its request type carries it."""
+        return self.request.operation
+
 
 OPERATIONS: tuple[Operation[Any, Any], ...] = (
-    Operation("MeterUsage", MeterUsage, MeterPlan, allowed_meter, step_meter),
-    Operation("BatchMeterUsage", BatchMeterUsage, BatchPlan, allowed_batch, step_batch),
-    Operation("ResolveCustomer", ResolveCustomer, ResolvePlan, allowed_resolve, step_resolve),
-    Operation("RegisterUsage", RegisterUsage, RegisterPlan, allowed_register, step_register),
+    Operation(MeterUsage, MeterPlan, allowed_meter, step_meter),
+    Operation(BatchMeterUsage, BatchPlan, allowed_batch, step_batch),
+    Operation(ResolveCustomer, ResolvePlan, allowed_resolve, step_resolve),
+    Operation(RegisterUsage, RegisterPlan, allowed_register, step_register),
 )
 _BY_REQUEST = {op.request: op for op in OPERATIONS}
 _BY_PLAN = {op.plan: op for op in OPERATIONS}

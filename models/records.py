@@ -13,21 +13,13 @@ the differences the step made (``conformance.engine.verdict``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from collections.abc import Iterable, Sequence
 
+from .control_record import ControlRecord
 from .expect import Allowed, Judgement, Mismatch, Problem, ProcessBatch
 from .model import hour_of, refusing_rules
 from .outcomes import BatchMeterUsageResult, Outcome, ServiceError
-from .requests import (
-    BatchMeterUsage,
-    MeterUsage,
-    allocations_from_params,
-    allocations_key,
-    from_epoch,
-    quantity_value,
-)
+from .requests import BatchMeterUsage, MeterUsage, allocations_key
 from .rule_ids import RuleId
 from .state import Entry, ModelState, UsageKey
 
@@ -40,16 +32,16 @@ _CLIENT_TOKEN = "client token"  # placed by its ClientToken, not by the hour (Ag
 
 
 def record_differences(
-    state: ModelState, records: Sequence[Mapping[str, Any]], agentcore_platforms: Iterable[str]
+    state: ModelState, records: Sequence[ControlRecord], agentcore_platforms: Iterable[str]
 ) -> frozenset[Difference]:
-    """Every disagreement between ``records`` (record objects of the control protocol) and the
+    """Every disagreement between ``records`` (as the control protocol lists them) and the
     usage ``state`` holds. Empty in an open world, where the model does not know what is
     recorded."""
     if state.open_world:
         return frozenset()
     platforms = frozenset(agentcore_platforms)
     found: set[Difference] = set()
-    by_key: dict[UsageKey, list[Mapping[str, Any]]] = {}
+    by_key: dict[UsageKey, list[ControlRecord]] = {}
     by_token = 0
     for record in records:
         key = _key_of(state, record, platforms)
@@ -81,51 +73,35 @@ def record_differences(
     return frozenset(found)
 
 
-def _key_of(state: ModelState, record: Mapping[str, Any], platforms: frozenset[str]) -> UsageKey | str | None:
-    try:
-        product = str(record["productCode"])
-        dimension = record["dimension"]
-        hour = hour_of(from_epoch(float(record["timestamp"])))
-    except (KeyError, TypeError, ValueError, OverflowError):
+def _key_of(state: ModelState, record: ControlRecord, platforms: frozenset[str]) -> UsageKey | str | None:
+    moment = record.moment
+    if record.product_code is None or record.dimension is None or moment is None:
         return None
+    product, dimension, hour = record.product_code, record.dimension, hour_of(moment)
     world = state.world
-    if record.get("operation") == "MeterUsage":
-        caller_key = record.get("callerAccessKeyId") or ""
+    if record.operation == "MeterUsage":
+        caller_key = record.caller_access_key_id or ""
         declared = world.callers.get(caller_key)
         if declared is not None and declared.platform in platforms:
             return _CLIENT_TOKEN
         return UsageKey("MeterUsage", product, caller_key, dimension, hour)
-    if record.get("customerIdentifier") is not None:
-        customer = world.customers.get((product, record["customerIdentifier"]))
+    if record.customer_identifier is not None:
+        customer = world.customers.get((product, record.customer_identifier))
     else:
-        customer = world.customer_by_account(product, record.get("customerAWSAccountId") or "")
+        customer = world.customer_by_account(product, record.customer_aws_account_id or "")
     if customer is None:
         return None
     return UsageKey("BatchMeterUsage", product, customer.identifier, dimension, hour)
 
 
-def _matches(record: Mapping[str, Any], entry: Entry) -> bool:
-    if entry.quantity is not None and _quantity(record.get("quantity")) != entry.quantity:
+def _matches(record: ControlRecord, entry: Entry) -> bool:
+    if {"quantity", "allocations"} & set(record.unreadable):
         return False
-    if entry.allocations is not None and _allocations(record.get("allocations")) != entry.allocations:
+    if entry.quantity is not None and record.quantity_decimal() != entry.quantity:
         return False
-    return not entry.record_id or record.get("meteringRecordId") == entry.record_id
-
-
-def _quantity(value: Any) -> Decimal | None:
-    try:
-        if isinstance(value, str):
-            return quantity_value(None, value)
-        return quantity_value(value, None) if isinstance(value, int) and not isinstance(value, bool) else None
-    except (InvalidOperation, ValueError):
-        return None
-
-
-def _allocations(value: Any) -> frozenset[Any] | None:
-    try:
-        return allocations_key(allocations_from_params(value or None))
-    except (AttributeError, TypeError, KeyError, InvalidOperation, ValueError):
-        return None
+    if entry.allocations is not None and allocations_key(record.allocations) != entry.allocations:
+        return False
+    return not entry.record_id or record.metering_record_id == entry.record_id
 
 
 def _name(key: UsageKey) -> str:
@@ -136,21 +112,8 @@ def _name(key: UsageKey) -> str:
     )
 
 
-def _describe(record: Mapping[str, Any]) -> str:
-    shown = {
-        k: record[k] for k in ("quantity", "allocations", "meteringRecordId") if record.get(k) is not None
-    }
-    shown.update(
-        (k, record[k])
-        for k in (
-            "productCode",
-            "customerIdentifier",
-            "customerAWSAccountId",
-            "callerAccessKeyId",
-            "dimension",
-        )
-        if record.get(k) is not None
-    )
+def _describe(record: ControlRecord) -> str:
+    shown = record.shown()
     return ", ".join(f"{k} {v}" for k, v in shown.items()) or "an empty record"
 
 

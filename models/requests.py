@@ -15,10 +15,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Literal
 
 __all__ = [
+    "OPERATION_NAMES",
+    "REQUEST_TYPES",
     "Allocation",
     "BatchMeterUsage",
     "CallContext",
     "MeterUsage",
+    "OperationRequest",
     "QuantityForm",
     "RawRequest",
     "RegisterUsage",
@@ -237,6 +240,20 @@ class MeterUsage:
         _put(params, "ClientToken", self.client_token)
         return params
 
+    @classmethod
+    def from_params(cls, params: dict[str, Any], wire: WireFacts | None = None) -> MeterUsage:
+        return cls(
+            product_code=params.get("ProductCode"),
+            timestamp=_timestamp(params.get("Timestamp")),
+            usage_dimension=params.get("UsageDimension"),
+            usage_quantity=params.get("UsageQuantity"),
+            dry_run=params.get("DryRun"),
+            allocations=allocations_from_params(params.get("UsageAllocations")),
+            client_token=params.get("ClientToken"),
+            usage_quantity_decimal=params.get("UsageQuantityAsDecimal"),
+            wire=wire,
+        )
+
     def value(self) -> Decimal | None:
         return quantity_value(self.usage_quantity, self.usage_quantity_decimal)
 
@@ -256,6 +273,14 @@ class BatchMeterUsage:
         _put(params, "ProductCode", self.product_code)
         return params
 
+    @classmethod
+    def from_params(cls, params: dict[str, Any], wire: WireFacts | None = None) -> BatchMeterUsage:
+        return cls(
+            product_code=params.get("ProductCode"),
+            usage_records=tuple(record_from_params(r) for r in params.get("UsageRecords") or ()),
+            wire=wire,
+        )
+
 
 @dataclass(frozen=True)
 class ResolveCustomer:
@@ -267,6 +292,10 @@ class ResolveCustomer:
         params: dict[str, Any] = {}
         _put(params, "RegistrationToken", self.registration_token)
         return params
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any], wire: WireFacts | None = None) -> ResolveCustomer:
+        return cls(registration_token=params.get("RegistrationToken"), wire=wire)
 
 
 @dataclass(frozen=True)
@@ -283,6 +312,15 @@ class RegisterUsage:
         _put(params, "PublicKeyVersion", self.public_key_version)
         _put(params, "Nonce", self.nonce)
         return params
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any], wire: WireFacts | None = None) -> RegisterUsage:
+        return cls(
+            product_code=params.get("ProductCode"),
+            public_key_version=params.get("PublicKeyVersion"),
+            nonce=params.get("Nonce"),
+            wire=wire,
+        )
 
 
 @dataclass(frozen=True)
@@ -302,6 +340,13 @@ class RawRequest:
 
 
 Request = MeterUsage | BatchMeterUsage | ResolveCustomer | RegisterUsage | RawRequest
+OperationRequest = MeterUsage | BatchMeterUsage | ResolveCustomer | RegisterUsage
+
+REQUEST_TYPES: dict[str, type[OperationRequest]] = {
+    cls.operation: cls for cls in (MeterUsage, BatchMeterUsage, ResolveCustomer, RegisterUsage)
+}
+"""Each operation's request type, by the operation's name (in the service model's order)."""
+OPERATION_NAMES: tuple[str, ...] = tuple(REQUEST_TYPES)
 
 
 def to_wire(request: Request) -> dict[str, Any]:
@@ -373,31 +418,6 @@ def record_from_params(params: dict[str, Any]) -> UsageRecord:
 def request_from_params(operation: str, params: dict[str, Any], wire: WireFacts | None = None) -> Request:
     """The typed request for an operation's boto3 params (the inverse of ``to_params``);
     ``wire`` is what the body it was read from showed."""
-    if operation == "MeterUsage":
-        return MeterUsage(
-            product_code=params.get("ProductCode"),
-            timestamp=_timestamp(params.get("Timestamp")),
-            usage_dimension=params.get("UsageDimension"),
-            usage_quantity=params.get("UsageQuantity"),
-            dry_run=params.get("DryRun"),
-            allocations=allocations_from_params(params.get("UsageAllocations")),
-            client_token=params.get("ClientToken"),
-            usage_quantity_decimal=params.get("UsageQuantityAsDecimal"),
-            wire=wire,
-        )
-    if operation == "BatchMeterUsage":
-        return BatchMeterUsage(
-            product_code=params.get("ProductCode"),
-            usage_records=tuple(record_from_params(r) for r in params.get("UsageRecords") or ()),
-            wire=wire,
-        )
-    if operation == "ResolveCustomer":
-        return ResolveCustomer(registration_token=params.get("RegistrationToken"), wire=wire)
-    if operation == "RegisterUsage":
-        return RegisterUsage(
-            product_code=params.get("ProductCode"),
-            public_key_version=params.get("PublicKeyVersion"),
-            nonce=params.get("Nonce"),
-            wire=wire,
-        )
-    raise ValueError(f"unknown operation {operation!r}")
+    if operation not in REQUEST_TYPES:
+        raise ValueError(f"unknown operation {operation!r}")
+    return REQUEST_TYPES[operation].from_params(params, wire)

@@ -2,13 +2,16 @@
 from what the code sent and what the service held, never from what the seller meant.
 
 The fault proxy logs every service request a seller's code sends as a :class:`LoggedCall`: the
-parsed request, the faults it met and the answer the code got (none when the connection was
-reset). :func:`judge_log` walks one run's exchanges and returns the :class:`Breach` of each
-log rule; :func:`judge_records` compares the usage the service held after a run under faults
-with what it held after the same run without faults (CLIENT-EXACTLY-ONCE).
+body sent, read once into the model's request type, the faults it met and the answer the code
+got (none when the connection was reset). :func:`judge_log` walks one run's exchanges and
+returns the :class:`Breach` of each log rule; :func:`judge_records` compares the usage the
+service held after a run under faults with what it held after the same run without faults
+(CLIENT-EXACTLY-ONCE).
 
-Usage is followed by its :class:`UsageKey` (product, customer or caller, dimension, hour): the
-unit the service deduplicates, so two sends of one key are one record's send and retry.
+Usage is followed by the model's :class:`UsageKey` (product, customer, dimension, hour): the
+unit the service deduplicates, so two sends of one key are one record's send and retry. The
+batch limit and the codes that mean a malformed request or a timestamp outside the window come
+from the pinned service model and the catalogue (:class:`ClientLimits`).
 """
 
 from __future__ import annotations
@@ -17,16 +20,22 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from .catalogue import CLIENT_RULES
+from .catalogue import CLIENT_RULES, errors_of
+from .checks import hour_of
+from .control_record import ControlRecord
+from .requests import BatchMeterUsage, MeterUsage, Request, UsageRecord, record_from_params
 from .rule_ids import RuleId
+from .shapes import ShapeIndex
+from .state import UsageKey
 
 __all__ = [
     "LOG_RULES",
     "Breach",
+    "ClientLimits",
     "Fate",
     "Lapse",
     "LogJudgement",
@@ -40,24 +49,33 @@ __all__ = [
     "usages_of",
 ]
 
-MAX_BATCH = 25
 _METERED = ("MeterUsage", "BatchMeterUsage")
-_MALFORMED = frozenset(
-    {
-        "ValidationException",
-        "SerializationException",
-        "UnknownOperationException",
-        "InvalidProductCodeException",
-        "InvalidUsageDimensionException",
-        "InvalidCustomerIdentifierException",
-        "InvalidUsageAllocationsException",
-        "InvalidTagException",
-    }
-)
-
 _EXACTLY_ONCE: RuleId = "CLIENT-EXACTLY-ONCE"  # decided by judge_records
 LOG_RULES: tuple[RuleId, ...] = tuple(rule.id for rule in CLIENT_RULES if rule.id != _EXACTLY_ONCE)
 """The client rules :func:`judge_log` decides, in catalogue order."""
+
+
+@dataclass(frozen=True)
+class ClientLimits:
+    """What the client rules read from the pinned service model and the catalogue."""
+
+    batch_records: tuple[int, int]
+    """The fewest and most usage records a BatchMeterUsage may carry."""
+    malformed: frozenset[str]
+    """The codes that refuse a request as malformed (CLIENT-WELL-FORMED's)."""
+    out_of_window: frozenset[str]
+    """The codes that refuse a timestamp outside the window (CLIENT-WINDOW's)."""
+
+    @classmethod
+    def of(cls, shapes: ShapeIndex) -> ClientLimits:
+        least = shapes.member_limit("BatchMeterUsageRequest", "UsageRecords", "min") or 0
+        most = shapes.member_limit("BatchMeterUsageRequest", "UsageRecords", "max")
+        return cls(
+            # the shape allows an empty batch, which the service may refuse (BMU-EMPTY)
+            (max(1, int(least)), int(most)),
+            errors_of("CLIENT-WELL-FORMED"),
+            errors_of("CLIENT-WINDOW"),
+        )
 
 
 @dataclass(frozen=True)
@@ -68,8 +86,11 @@ class LoggedCall:
     """Its place in the run, from 1, in the order requests reached the proxy."""
     operation: str
     """From ``X-Amz-Target`` (``BatchMeterUsage``); empty when there is none."""
-    request: dict[str, Any] | None
+    body: dict[str, Any] | None
     """The JSON body sent; None when it was not a JSON object."""
+    request: Request | None
+    """The body read as the service reads it (a ``RawRequest`` when it cannot be); None when
+    the proxy was given no service model to read it with."""
     fault: str = "none"
     """The faults met, as an ``X-Conformance-Fault`` value."""
     status: int | None = None
@@ -92,36 +113,23 @@ class LoggedCall:
         return str(code).rpartition("#")[2] or None
 
 
-@dataclass(frozen=True, order=True)
-class UsageKey:
-    """What the service deduplicates on: one product's dimension for one customer (or, for
-    MeterUsage, the caller's product) in one hour."""
-
-    operation: str
-    product: str
-    customer: str
-    dimension: str
-    hour: int | None
-
-    def label(self) -> str:
-        who = f"{self.customer}, " if self.customer else ""
-        return f"{self.product}/{who}{self.dimension} at hour {_hour_text(self.hour)}"
-
-
 @dataclass(frozen=True)
 class Usage:
     """One record of usage in a request: its key and what the service bills of it."""
 
     key: UsageKey
-    timestamp: object
-    quantity: object
+    """What the service deduplicates on; the subject is the customer (a batch's record) or
+    empty (MeterUsage: the code's own caller, the same for every call of a run)."""
+    timestamp: datetime
+    quantity: str
+    """The quantity as sent: the decimal text, else the whole number ("" when omitted)."""
     allocations: str
     """The allocations as canonical JSON (empty when none)."""
 
     @property
     def payload(self) -> tuple[str, str, str]:
         """What an identical retry repeats: timestamp, quantity, allocations."""
-        return (_canonical(self.timestamp), _canonical(self.quantity), self.allocations)
+        return (self.timestamp.isoformat(), self.quantity, self.allocations)
 
 
 class Fate(Enum):
@@ -175,6 +183,8 @@ class Breach:
     """The data of the breach: an error code, a batch's size, the fields that changed, a record."""
     count: int = 1
     """How many times it holds (CLIENT-EXACTLY-ONCE: how many such records)."""
+    allowed: str = ""
+    """What the rule allows, where the service model sets it (CLIENT-BATCH-SIZE: ``1 to 25``)."""
 
 
 @dataclass(frozen=True)
@@ -188,19 +198,22 @@ class LogJudgement:
         return tuple(b for b in self.breaches if b.rule == rule)
 
 
-def usages_of(exchange: LoggedCall) -> tuple[Usage, ...]:
-    """The usage a metering request carries (none for a DryRun, another operation or a body
-    that is not a JSON object)."""
-    body = exchange.request
-    if body is None or exchange.operation not in _METERED or body.get("DryRun") is True:
-        return ()
-    product = str(body.get("ProductCode", ""))
-    if exchange.operation == "MeterUsage":
-        return (_usage("MeterUsage", product, "", body, "UsageDimension", "UsageQuantity"),)
-    records = body.get("UsageRecords")
-    if not isinstance(records, list):
-        return ()
-    return tuple(_batch_usage(product, r) for r in records if isinstance(r, dict))
+def usages_of(call: LoggedCall) -> tuple[Usage, ...]:
+    """The usage a metering request carries: each usage with a timestamp (none for a DryRun,
+    another operation or a request the service cannot read)."""
+    request = call.request
+    if isinstance(request, MeterUsage) and request.dry_run is not True:
+        usage = UsageRecord(
+            request.timestamp,
+            request.usage_dimension,
+            quantity=request.usage_quantity,
+            allocations=request.allocations,
+            quantity_decimal=request.usage_quantity_decimal,
+        )
+        return _usages("MeterUsage", request.product_code, (usage,))
+    if isinstance(request, BatchMeterUsage):
+        return _usages("BatchMeterUsage", request.product_code, request.usage_records)
+    return ()
 
 
 _VARYING = frozenset({"Timestamp", "ClientToken"})
@@ -223,13 +236,13 @@ def _invariant(value: object) -> object:
     return value
 
 
-def judge_log(exchanges: Sequence[LoggedCall]) -> LogJudgement:
+def judge_log(exchanges: Sequence[LoggedCall], limits: ClientLimits) -> LogJudgement:
     """The breaches of every rule in :data:`LOG_RULES` in one run's exchanges, in order."""
     breaches: list[Breach] = []
     judged: Counter[RuleId] = Counter()
     last: dict[UsageKey, tuple[Usage, Fate, int]] = {}
     for exchange in exchanges:
-        breaches.extend(_request_breaches(exchange, judged))
+        breaches.extend(_request_breaches(exchange, limits, judged))
         unprocessed = _unprocessed(exchange)
         for usage in usages_of(exchange):
             fate = _fate(exchange, usage.key in unprocessed)
@@ -249,30 +262,31 @@ def judge_log(exchanges: Sequence[LoggedCall]) -> LogJudgement:
     return LogJudgement(tuple(sorted(breaches, key=_order)), dict(judged))
 
 
-def billed(records: Iterable[Mapping[str, Any]]) -> Counter[str]:
+def billed(records: Iterable[ControlRecord]) -> Counter[str]:
     """The usage the service holds, as the control protocol lists it, without what may differ
     between two runs of the same code (timestamps, record ids): each record's operation,
     product, customer, dimension, quantity and allocations, counted."""
     counted: Counter[str] = Counter()
     for r in records:
-        who = r.get("customerIdentifier") or "/".join(
-            str(r.get(k)) for k in ("customerAWSAccountId", "licenseArn") if r.get(k)
+        who = r.customer_identifier or "/".join(
+            part for part in (r.customer_aws_account_id, r.license_arn) if part
         )
-        shown = [
-            r.get("operation"),
-            r.get("productCode"),
+        shown = (
+            r.operation,
+            r.product_code,
             who,  # never a MeterUsage caller's access key: the same in both runs
-            r.get("dimension"),
-        ]
-        label = " ".join(str(part) for part in shown if part) + f" quantity {r.get('quantity')}"
-        if r.get("allocations"):
-            label += " allocations " + _canonical(r.get("allocations"))
+            r.dimension,
+        )
+        label = " ".join(part for part in shown if part) + f" quantity {r.quantity}"
+        listed = r.to_json()["allocations"]
+        if listed:
+            label += " allocations " + _canonical(listed)
         counted[label] += 1
     return counted
 
 
 def judge_records(
-    without_faults: Iterable[Mapping[str, Any]], with_faults: Iterable[Mapping[str, Any]]
+    without_faults: Iterable[ControlRecord], with_faults: Iterable[ControlRecord]
 ) -> tuple[Breach, ...]:
     """CLIENT-EXACTLY-ONCE: what the service billed under faults against without them, a
     breach per record lost or billed beyond it (``detail``), with how many (``count``)."""
@@ -285,26 +299,41 @@ def judge_records(
     )
 
 
-def _request_breaches(exchange: LoggedCall, judged: Counter[RuleId]) -> list[Breach]:
+def _request_breaches(exchange: LoggedCall, limits: ClientLimits, judged: Counter[RuleId]) -> list[Breach]:
     found = []
-    body = exchange.request or {}
     if exchange.operation == "BatchMeterUsage":
         judged["CLIENT-BATCH-SIZE"] += 1
-        records = body.get("UsageRecords")
-        size = len(records) if isinstance(records, list) else 0
-        if not 1 <= size <= MAX_BATCH:
-            found.append(Breach("CLIENT-BATCH-SIZE", Lapse.BATCH_SIZE, exchange.index, detail=str(size)))
+        size = _batch_size(exchange)
+        least, most = limits.batch_records
+        if not least <= size <= most:
+            found.append(
+                Breach(
+                    "CLIENT-BATCH-SIZE",
+                    Lapse.BATCH_SIZE,
+                    exchange.index,
+                    detail=str(size),
+                    allowed=f"{least} to {most}",
+                )
+            )
     if not exchange.from_service or exchange.operation not in (*_METERED, "ResolveCustomer", "RegisterUsage"):
         return found
     if exchange.operation in _METERED:
         judged["CLIENT-WINDOW"] += 1
     judged["CLIENT-WELL-FORMED"] += 1
     code = exchange.error
-    if code == "TimestampOutOfBoundsException":
+    if code in limits.out_of_window:
         found.append(Breach("CLIENT-WINDOW", Lapse.OUT_OF_WINDOW, exchange.index, detail=code))
-    elif code in _MALFORMED:
+    elif code in limits.malformed:
         found.append(Breach("CLIENT-WELL-FORMED", Lapse.MALFORMED, exchange.index, detail=code))
     return found
+
+
+def _batch_size(exchange: LoggedCall) -> int:
+    """How many usage records a batch carried, read or not (a list of anything counts)."""
+    if isinstance(exchange.request, BatchMeterUsage):
+        return len(exchange.request.usage_records)
+    records = (exchange.body or {}).get("UsageRecords")
+    return len(records) if isinstance(records, list) else 0
 
 
 def _resend_breaches(
@@ -351,45 +380,38 @@ def _unprocessed(exchange: LoggedCall) -> frozenset[UsageKey]:
     """The usage a batch answered 200 lists in UnprocessedRecords, by key: not the payload,
     since an answer may echo a record reformatted."""
     listed = (exchange.answer or {}).get("UnprocessedRecords") if exchange.status == 200 else None
-    if not isinstance(listed, list):
+    if not isinstance(listed, list) or not isinstance(exchange.request, BatchMeterUsage):
         return frozenset()
-    product = str((exchange.request or {}).get("ProductCode", ""))
-    return frozenset(_batch_usage(product, r).key for r in listed if isinstance(r, dict))
+    read = []
+    for params in listed:
+        try:
+            read.append(record_from_params(params))
+        except (AttributeError, TypeError, ValueError, OverflowError):
+            continue  # no usage the code sent can be listed so
+    return frozenset(u.key for u in _usages("BatchMeterUsage", exchange.request.product_code, read))
 
 
-def _batch_usage(product: str, record: Mapping[str, Any]) -> Usage:
-    return _usage("BatchMeterUsage", product, _customer(record), record, "Dimension", "Quantity")
-
-
-def _usage(
-    operation: str, product: str, customer: str, body: Mapping[str, Any], dimension: str, quantity: str
-) -> Usage:
-    timestamp = body.get("Timestamp")
-    allocations = body.get("UsageAllocations")
-    return Usage(
-        UsageKey(operation, product, customer, str(body.get(dimension, "")), _hour(timestamp)),
-        timestamp,
-        body.get(quantity),
-        _canonical(allocations) if allocations is not None else "",
+def _usages(operation: str, product: str | None, records: Iterable[UsageRecord]) -> tuple[Usage, ...]:
+    return tuple(
+        Usage(
+            UsageKey(operation, product or "", _customer(r), r.dimension or "", hour_of(r.timestamp)),
+            r.timestamp,
+            r.quantity_decimal if r.quantity_decimal is not None else _text(r.quantity),
+            _canonical([a.to_params() for a in r.allocations]) if r.allocations is not None else "",
+        )
+        for r in records
+        if r.timestamp is not None
     )
 
 
-def _customer(record: Mapping[str, Any]) -> str:
-    if "CustomerIdentifier" in record:
-        return str(record["CustomerIdentifier"])
-    return "/".join(str(record.get(k, "")) for k in ("CustomerAWSAccountId", "LicenseArn"))
+def _customer(record: UsageRecord) -> str:
+    if record.customer_identifier is not None:
+        return record.customer_identifier
+    return f"{record.customer_aws_account_id or ''}/{record.license_arn or ''}"
 
 
-def _hour(timestamp: object) -> int | None:
-    if isinstance(timestamp, bool) or not isinstance(timestamp, int | float):
-        return None
-    return int(timestamp // 3600)
-
-
-def _hour_text(hour: int | None) -> str:
-    if hour is None:
-        return "?"
-    return datetime.fromtimestamp(hour * 3600, UTC).strftime("%Y-%m-%dT%H:00Z")
+def _text(quantity: object) -> str:
+    return "" if quantity is None else str(quantity)
 
 
 def _canonical(value: object) -> str:

@@ -16,8 +16,6 @@ from typing import Any
 
 __all__ = ["ShapeIndex", "Violation"]
 
-OPERATIONS = ("MeterUsage", "BatchMeterUsage", "ResolveCustomer", "RegisterUsage")
-
 
 @dataclass(frozen=True)
 class Violation:

@@ -10,7 +10,7 @@ from .allocations import invalid_allocations, quantified_allocations, valid_allo
 from .names import Names, check_namespace
 from .payload import sized_batch
 from .requests import (
-    OPERATION_KINDS,
+    REQUEST_KINDS,
     Scene,
     batch_requests,
     defects,
@@ -29,7 +29,7 @@ from .world import fixture_worlds, minimal_world
 
 __all__ = [
     "AIMS",
-    "OPERATION_KINDS",
+    "REQUEST_KINDS",
     "Aim",
     "ConstraintSite",
     "Names",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from conformance.models.catalogue import RULES_BY_ID, Kind
+from conformance.models.catalogue import OPERATION_OF_KIND, RULES_BY_ID
 from conformance.models.rule_ids import RuleId
 
 __all__ = ["AIMS", "Aim", "aim_for"]
@@ -21,7 +21,7 @@ __all__ = ["AIMS", "Aim", "aim_for"]
 
 @dataclass(frozen=True)
 class Aim:
-    """``kind``: one of ``conformance.strategies.OPERATION_KINDS`` (None: every kind alike). ``defects``:
+    """``kind``: one of ``conformance.strategies.REQUEST_KINDS`` (None: every kind alike). ``defects``:
     defects of that kind drawn half the time. ``repeat``: records on keys the model holds drawn
     two times in three, and among them this kind three times as often: ``same`` (the same
     key), ``beside`` (its dimension and hour for another customer or caller) or ``foreign``
@@ -56,16 +56,6 @@ class Aim:
         return self.after_resolve if resolved and self.after_resolve else self.kind
 
 
-# the request kind of a rule's kind (its catalogue entry's), where the rule itself says no more
-_KINDS = {
-    Kind.METER: "meter",
-    Kind.BATCH: "batch",
-    Kind.RESOLVE: "resolve",
-    Kind.REGISTER: "register",
-    Kind.ALLOCATION: "batch",
-    Kind.QUANTITY: "batch",
-}
-
 _ALLOCATION_RULES: tuple[RuleId, ...] = (
     "ALLOC-SUM",
     "ALLOC-UNIQUE-TAGS",
@@ -78,55 +68,55 @@ AIMS: dict[RuleId, Aim] = {
     "WIRE-MALFORMED": Aim("raw"),
     "WIRE-UNKNOWN-OP": Aim("raw"),
     "WIRE-VALIDATION": Aim("invalid"),
-    **{rule: Aim("batch", ("allocations",)) for rule in _ALLOCATION_RULES},
-    "ALLOC-QUANTITY-FORM": Aim("batch", ("quantity",)),
-    "QTY-ONE-FORM": Aim("batch", ("quantity",)),
-    "QTY-DECIMAL": Aim("batch", ("quantity",)),
-    "MU-PRODUCT": Aim("meter", ("product",)),
-    "MU-DIMENSION": Aim("meter", ("dimension",)),
-    "MU-WINDOW": Aim("meter", ("timestamp",), fresh=True),
-    "MU-FUTURE": Aim("meter", ("timestamp",), fresh=True),
-    "MU-DRYRUN": Aim("meter", ("dryrun",)),
+    **{rule: Aim("BatchMeterUsage", ("allocations",)) for rule in _ALLOCATION_RULES},
+    "ALLOC-QUANTITY-FORM": Aim("BatchMeterUsage", ("quantity",)),
+    "QTY-ONE-FORM": Aim("BatchMeterUsage", ("quantity",)),
+    "QTY-DECIMAL": Aim("BatchMeterUsage", ("quantity",)),
+    "MU-PRODUCT": Aim("MeterUsage", ("product",)),
+    "MU-DIMENSION": Aim("MeterUsage", ("dimension",)),
+    "MU-WINDOW": Aim("MeterUsage", ("timestamp",), fresh=True),
+    "MU-FUTURE": Aim("MeterUsage", ("timestamp",), fresh=True),
+    "MU-DRYRUN": Aim("MeterUsage", ("dryrun",)),
     # new ClientTokens in one hour: what an AgentCore caller may do and others may not
-    "MU-AGENTCORE": Aim("meter", fresh=True, agentcore=True),
+    "MU-AGENTCORE": Aim("MeterUsage", fresh=True, agentcore=True),
     # usage recorded, then defects: a retry must settle on one record per key
-    "RETRY-CONVERGES": Aim("batch", repeat="same", retry=True),
-    "MU-ENTITLEMENT": Aim("meter", ("caller",)),
-    "MU-REGION": Aim("meter", ("caller",)),
-    "BMU-SIZE-LIMIT": Aim("batch", ("size",)),
+    "RETRY-CONVERGES": Aim("BatchMeterUsage", repeat="same", retry=True),
+    "MU-ENTITLEMENT": Aim("MeterUsage", ("caller",)),
+    "MU-REGION": Aim("MeterUsage", ("caller",)),
+    "BMU-SIZE-LIMIT": Aim("BatchMeterUsage", ("size",)),
     # a megabyte body costs tens of milliseconds to judge: drawn as often as any defect, no more
-    "BMU-PAYLOAD-LIMIT": Aim("batch", heavy=True),
-    "BMU-WINDOW": Aim("batch", ("timestamp",), fresh=True, month_end=True),
-    "BMU-FUTURE": Aim("batch", ("timestamp",), fresh=True),
-    "BMU-PRODUCT": Aim("batch", ("product",)),
-    "BMU-DIMENSION": Aim("batch", ("dimension",)),
-    "BMU-NOT-SUBSCRIBED": Aim("batch", ("customer",)),
-    "BMU-UNKNOWN-CUSTOMER": Aim("batch", ("customer",)),
-    "BMU-ACCOUNT-ID": Aim("batch", ("customer",)),
-    "BMU-LICENSE": Aim("batch", ("customer",)),
-    "BMU-EMPTY": Aim("batch", ("empty",)),
-    "BMU-IN-BATCH-DUPLICATE": Aim("batch", ("conflict",)),
-    "BMU-IDEMPOTENT": Aim("batch", repeat="same"),
-    "BMU-DUPLICATE": Aim("batch", repeat="same"),
-    "BMU-ATOMIC": Aim("batch", repeat="same"),  # after a refusal, whatever the target refuses
-    "BMU-CUSTOMER-ISOLATION": Aim("batch", repeat="beside"),
-    "BMU-PRODUCT-ISOLATION": Aim("batch", repeat="foreign"),
-    "QTY-BY-VALUE": Aim("batch", repeat="same", respell=True),
-    "MU-IDEMPOTENT": Aim("meter", repeat="same"),
-    "MU-HOUR-DUPLICATE": Aim("meter", repeat="same"),
-    "MU-QUANTITY-DEFAULT": Aim("meter", repeat="same", zeros=True),
-    "MU-CALLER-ISOLATION": Aim("meter", repeat="beside"),
+    "BMU-PAYLOAD-LIMIT": Aim("BatchMeterUsage", heavy=True),
+    "BMU-WINDOW": Aim("BatchMeterUsage", ("timestamp",), fresh=True, month_end=True),
+    "BMU-FUTURE": Aim("BatchMeterUsage", ("timestamp",), fresh=True),
+    "BMU-PRODUCT": Aim("BatchMeterUsage", ("product",)),
+    "BMU-DIMENSION": Aim("BatchMeterUsage", ("dimension",)),
+    "BMU-NOT-SUBSCRIBED": Aim("BatchMeterUsage", ("customer",)),
+    "BMU-UNKNOWN-CUSTOMER": Aim("BatchMeterUsage", ("customer",)),
+    "BMU-ACCOUNT-ID": Aim("BatchMeterUsage", ("customer",)),
+    "BMU-LICENSE": Aim("BatchMeterUsage", ("customer",)),
+    "BMU-EMPTY": Aim("BatchMeterUsage", ("empty",)),
+    "BMU-IN-BATCH-DUPLICATE": Aim("BatchMeterUsage", ("conflict",)),
+    "BMU-IDEMPOTENT": Aim("BatchMeterUsage", repeat="same"),
+    "BMU-DUPLICATE": Aim("BatchMeterUsage", repeat="same"),
+    "BMU-ATOMIC": Aim("BatchMeterUsage", repeat="same"),  # after a refusal, whatever the target refuses
+    "BMU-CUSTOMER-ISOLATION": Aim("BatchMeterUsage", repeat="beside"),
+    "BMU-PRODUCT-ISOLATION": Aim("BatchMeterUsage", repeat="foreign"),
+    "QTY-BY-VALUE": Aim("BatchMeterUsage", repeat="same", respell=True),
+    "MU-IDEMPOTENT": Aim("MeterUsage", repeat="same"),
+    "MU-HOUR-DUPLICATE": Aim("MeterUsage", repeat="same"),
+    "MU-QUANTITY-DEFAULT": Aim("MeterUsage", repeat="same", zeros=True),
+    "MU-CALLER-ISOLATION": Aim("MeterUsage", repeat="beside"),
     # resolve a customer, then meter it: batches once one is resolved to an identifier
-    "RC-METERABLE": Aim("resolve", after_resolve="batch"),
-    "RU-PRODUCT": Aim("register", ("product",)),
-    "RU-KEY-VERSION": Aim("register", ("version",)),
-    "RU-ENTITLEMENT": Aim("register", ("caller",)),
-    "RU-PLATFORM": Aim("register", ("caller",)),
-    "RU-REGION": Aim("register", ("caller",)),
+    "RC-METERABLE": Aim("ResolveCustomer", after_resolve="BatchMeterUsage"),
+    "RU-PRODUCT": Aim("RegisterUsage", ("product",)),
+    "RU-KEY-VERSION": Aim("RegisterUsage", ("version",)),
+    "RU-ENTITLEMENT": Aim("RegisterUsage", ("caller",)),
+    "RU-PLATFORM": Aim("RegisterUsage", ("caller",)),
+    "RU-REGION": Aim("RegisterUsage", ("caller",)),
 }
 
 
 def aim_for(rule: RuleId) -> Aim:
     """The aim of a campaign about ``rule``: its entry in :data:`AIMS`, else its family's kind."""
-    aim = AIMS.get(rule) or Aim(_KINDS.get(RULES_BY_ID[rule].kind))
+    aim = AIMS.get(rule) or Aim(OPERATION_OF_KIND.get(RULES_BY_ID[rule].kind))
     return replace(aim, rule=rule)

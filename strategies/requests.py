@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from conformance.models.model import Model
 from conformance.models.requests import (
+    OPERATION_NAMES,
     BatchMeterUsage,
     CallContext,
     MeterUsage,
@@ -28,7 +29,6 @@ from conformance.models.requests import (
     UsageRecord,
     request_from_params,
 )
-from conformance.models.shapes import OPERATIONS
 from conformance.models.state import ModelState, UsageKey
 from conformance.models.world import SERVICE_REGION, Caller, Customer, Fixtures, Product
 
@@ -47,7 +47,8 @@ from .shapes import one_violation
 from .timestamps import edge_timestamps, inside_timestamps
 
 __all__ = [
-    "OPERATION_KINDS",
+    "REQUEST_KINDS",
+    "REQUEST_STRATEGIES",
     "Scene",
     "batch_requests",
     "defects",
@@ -164,31 +165,30 @@ class Scene:
         return RECORD_DEFECTS if self.decimals else tuple(f for f in RECORD_DEFECTS if f != "quantity")
 
 
-OPERATION_KINDS = ("batch", "meter", "register", "resolve", "invalid", "raw")
+REQUEST_KINDS = (*OPERATION_NAMES, "invalid", "raw")
+"""What :func:`requests` can focus on: an operation (by its name) or a request no SDK sends."""
 
 
 def requests(scene: Scene, focus: str | None = None) -> st.SearchStrategy[Sent]:
     """Any request of the four operations, a shape violation or a raw one.
 
-    ``focus`` (one of OPERATION_KINDS) makes that kind three draws in four, so a campaign
+    ``focus`` (one of REQUEST_KINDS) makes that kind three draws in four, so a campaign
     about one operation builds long sequences of it. Shrinks toward the valid request with the
     fewest choices (a ResolveCustomer of a valid token), or toward the simplest request of the
     focused kind.
     """
-    kinds: dict[str, Any] = {
-        "batch": batch_requests,
-        "meter": meter_requests,
-        "resolve": resolve_requests,
-        "register": register_requests,
+    kinds: dict[str, Callable[[Scene], st.SearchStrategy[Sent]]] = {
+        **REQUEST_STRATEGIES,
         "invalid": invalid_requests,
         "raw": raw_requests,
     }
     if focus is not None and focus not in kinds:
-        raise ValueError(f"focus {focus!r} is not one of {', '.join(OPERATION_KINDS)}")
+        raise ValueError(f"focus {focus!r} is not one of {', '.join(REQUEST_KINDS)}")
     # a world declared in a fixtures file may lack what a kind needs (a product with customers
     # for a batch, any product for MeterUsage and RegisterUsage): that kind is never drawn
     skipped = _undrawable(scene)
-    every = ["batch", "meter", "batch", "meter", "register", "resolve", "invalid", "raw"]
+    batch, meter = BatchMeterUsage.operation, MeterUsage.operation
+    every = [batch, meter, batch, meter, RegisterUsage.operation, ResolveCustomer.operation, "invalid", "raw"]
     weighted = [kind for kind in every if kind not in skipped]
     if focus is not None and focus not in skipped:
         weighted = [focus] * 3 * len(weighted) + weighted
@@ -200,10 +200,10 @@ def _undrawable(scene: Scene) -> set[str]:
     """The request kinds the scene's world gives nothing to draw from."""
     products = scene.products
     if not products:
-        return {"batch", "meter", "register"}
-    skipped = set() if any(scene.customers(p.code) for p in products) else {"batch"}
+        return {BatchMeterUsage.operation, MeterUsage.operation, RegisterUsage.operation}
+    skipped = set() if any(scene.customers(p.code) for p in products) else {BatchMeterUsage.operation}
     if not scene.undeclared_callers and not scene.state.world.callers:
-        skipped |= {"meter", "register"}
+        skipped |= {MeterUsage.operation, RegisterUsage.operation}
     return skipped
 
 
@@ -748,14 +748,14 @@ def invalid_requests(scene: Scene) -> st.SearchStrategy[Sent]:
             ("invalid", op), lambda: one_violation(scene.model.shapes, op).map(lambda pv: typed(op, pv[0]))
         )
     )
-    return st.sampled_from(OPERATIONS).flatmap(by_operation)
+    return st.sampled_from(OPERATION_NAMES).flatmap(by_operation)
 
 
 def raw_requests(scene: Scene) -> st.SearchStrategy[Sent]:
     """A body that is not JSON for a known operation, or a known body for an unknown one."""
     prefix = scene.model.shapes.target_prefix()
     return st.one_of(
-        st.sampled_from(OPERATIONS).map(lambda op: RawRequest(f"{prefix}.{op}", b'{"ProductCode": ')),
+        st.sampled_from(OPERATION_NAMES).map(lambda op: RawRequest(f"{prefix}.{op}", b'{"ProductCode": ')),
         st.sampled_from(["MeterUsages", "DescribeUsage", ""]).map(
             lambda op: RawRequest(f"{prefix}.{op}", b"{}")
         ),
@@ -796,3 +796,12 @@ def fixture_changes(scene: Scene) -> st.SearchStrategy[Fixtures]:
     if tokens:
         options.append(st.sampled_from(tokens).map(lambda t: Fixtures(tokens=(replace(t, state="expired"),))))
     return st.one_of(options) if options else st.nothing()
+
+
+REQUEST_STRATEGIES: dict[str, Callable[[Scene], st.SearchStrategy[Sent]]] = {
+    BatchMeterUsage.operation: batch_requests,
+    MeterUsage.operation: meter_requests,
+    ResolveCustomer.operation: resolve_requests,
+    RegisterUsage.operation: register_requests,
+}
+"""Each operation's requests, by the operation's name (``models.operations``)."""

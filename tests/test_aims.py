@@ -10,13 +10,13 @@ from hypothesis import strategies as st
 
 from conformance.models.catalogue import RULES_BY_ID
 from conformance.models.profiles import get_profile
-from conformance.strategies import AIMS, OPERATION_KINDS, Aim, Scene, aim_for, defects, invalid_allocations
+from conformance.strategies import AIMS, REQUEST_KINDS, Aim, Scene, aim_for, defects, invalid_allocations
 from conformance.strategies.requests import BATCH_DEFECTS
 
 KIND_DEFECTS = {
-    "batch": set(BATCH_DEFECTS),
-    "meter": {"caller", "product", "dimension", "timestamp", "allocations", "dryrun", "quantity"},
-    "register": {"caller", "product", "version"},
+    "BatchMeterUsage": set(BATCH_DEFECTS),
+    "MeterUsage": {"caller", "product", "dimension", "timestamp", "allocations", "dryrun", "quantity"},
+    "RegisterUsage": {"caller", "product", "version"},
 }
 
 
@@ -24,14 +24,14 @@ KIND_DEFECTS = {
 def test_every_aim_names_a_rule_a_kind_and_faults_of_that_kind(rule):
     aim = AIMS[rule]
     assert rule in RULES_BY_ID
-    assert aim.kind in OPERATION_KINDS
+    assert aim.kind in REQUEST_KINDS
     assert set(aim.defects) <= KIND_DEFECTS.get(aim.kind, set()), aim
     assert aim.repeat in (None, "same", "beside", "foreign")
     assert aim_for(rule).rule == rule
 
 
 def test_a_rule_without_an_entry_aims_at_its_family():
-    assert aim_for("RC-RESOLVE") == Aim("resolve", rule="RC-RESOLVE")
+    assert aim_for("RC-RESOLVE") == Aim("ResolveCustomer", rule="RC-RESOLVE")
     assert aim_for("WIRE-JSON") == Aim(rule="WIRE-JSON")
     assert [r for r in RULES_BY_ID if aim_for(r).heavy] == ["BMU-PAYLOAD-LIMIT"]
 
@@ -94,8 +94,8 @@ def test_rc_meterable_meters_what_it_resolved_where_its_old_aim_never_did():
     from conformance.targets import ReferenceTarget, TargetOptions
     from conformance.wire.service_model import model_for
 
-    assert aim_for("RC-METERABLE").kind_in(False) == "resolve"
-    assert aim_for("RC-METERABLE").kind_in(True) == "batch"
+    assert aim_for("RC-METERABLE").kind_in(False) == "ResolveCustomer"
+    assert aim_for("RC-METERABLE").kind_in(True) == "BatchMeterUsage"
     model = model_for("2026-11")
     target = ReferenceTarget(model)
     try:

@@ -116,6 +116,6 @@ def test_two_conflicting_answers_accepted_at_once_are_explained_by_no_order(mode
     assert not explained(model, fixtures, replace(happened, history=both))
     # the records oracle: the same outcomes, with the refused request's usage listed as well
     (record,) = happened.records
-    second = {**record, "quantity": refused[0].request.usage_quantity, "meteringRecordId": "other"}
+    second = replace(record, quantity=refused[0].request.usage_quantity, metering_record_id="other")
     assert not explained(model, fixtures, replace(happened, records=(record, second)))
     assert not explained(model, fixtures, replace(happened, records=()))  # the accepted one missing

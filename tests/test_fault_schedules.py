@@ -59,12 +59,13 @@ def test_the_proxy_injects_a_schedule_by_request_and_logs_each_exchange():
             (3, "MeterUsage", "none", 200),
         ]
         assert log[1].error == "ThrottlingException" and not log[1].from_service
-        assert log[0].request["ProductCode"] == "prod-container"
+        assert log[0].body["ProductCode"] == "prod-container"
+        assert log[0].request.product_code == "prod-container"  # read once, as the service reads it
         assert len(service.records()) == 2
         assert service.log() == log  # reading leaves the log as it is
         service.use(RequestFaults())
         assert service.log() == []  # a new schedule starts a new log
-        text = json.dumps([e.request for e in log] + [e.answer for e in log])
+        text = json.dumps([e.body for e in log] + [e.answer for e in log])
         assert "Authorization" not in text and "AKIA" not in text  # no header is logged
 
 
@@ -89,7 +90,7 @@ def test_a_request_is_in_the_log_as_soon_as_the_client_has_its_answer(monkeypatc
 
 
 def _met(*faults: tuple[str, str]) -> list[LoggedCall]:
-    return [LoggedCall(i, "MeterUsage", {"n": key}, fault) for i, (key, fault) in enumerate(faults, 1)]
+    return [LoggedCall(i, "MeterUsage", {"n": key}, None, fault) for i, (key, fault) in enumerate(faults, 1)]
 
 
 def test_faults_are_addressed_by_request_and_send():

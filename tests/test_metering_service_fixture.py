@@ -78,4 +78,4 @@ def test_fixtures_add_to_the_world(metering_service):
     answer = client.meter_usage(
         ProductCode="prod-new", Timestamp=datetime.now(UTC), UsageDimension="d", UsageQuantity=1
     )
-    assert [r["meteringRecordId"] for r in metering_service.records()] == [answer["MeteringRecordId"]]
+    assert [r.metering_record_id for r in metering_service.records()] == [answer["MeteringRecordId"]]

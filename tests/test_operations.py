@@ -7,10 +7,27 @@ from datetime import UTC, datetime
 
 import pytest
 
-from conformance.models.catalogue import ALL_OPERATIONS
+from conformance.models.catalogue import ALL_OPERATIONS, OPERATION_OF_KIND
 from conformance.models.operations import OPERATIONS, operation_of_plan, operation_of_request
-from conformance.models.outcomes import ServiceError
-from conformance.models.requests import CallContext, RawRequest, RegisterUsage, Request, ResolveCustomer
+from conformance.models.outcomes import (
+    BatchMeterUsageResult,
+    MeterUsageResult,
+    RecordResult,
+    RegisterUsageResult,
+    ResolveCustomerResult,
+    ServiceError,
+)
+from conformance.models.requests import (
+    REQUEST_TYPES,
+    CallContext,
+    RawRequest,
+    RegisterUsage,
+    Request,
+    ResolveCustomer,
+    request_from_params,
+)
+from conformance.strategies.requests import REQUEST_STRATEGIES
+from conformance.wire.protocol import RESULT_CODECS, decode_outcome, encode_outcome
 from conformance.wire.service_model import load_shapes
 from tests.helpers import CALLER, SELLER, batch, meter, rec
 
@@ -50,3 +67,30 @@ def test_a_raw_request_belongs_to_no_operation_and_steps_nothing(model, world):
     allowed = model.allowed(state, raw, SELLER, NOW)
     assert operation_of_plan(allowed.plan) is None
     assert model.step(state, allowed, ServiceError("UnknownOperationException", 400)) is state
+
+
+def test_every_operation_has_one_strategy_one_codec_and_one_request_type_by_its_name():
+    """A new operation is an entry here and one in each table the edges keep by its name: a
+    missing one fails this test, not a campaign."""
+    names = {op.name for op in OPERATIONS}
+    assert set(REQUEST_STRATEGIES) == names
+    assert set(RESULT_CODECS) == names
+    assert {op.name: op.request for op in OPERATIONS} == REQUEST_TYPES
+    assert set(OPERATION_OF_KIND.values()) == names
+    for op in OPERATIONS:
+        request, _ = _sample(op.name)
+        assert request_from_params(op.name, request.to_params()) == request
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda op: op.name)
+def test_a_success_body_decodes_to_the_outcome_it_was_encoded_from(operation):
+    codec = RESULT_CODECS[operation.name]
+    outcomes = {
+        "MeterUsage": MeterUsageResult("r-1"),
+        "BatchMeterUsage": BatchMeterUsageResult((RecordResult(rec(), "Success", "r-1"),), ()),
+        "ResolveCustomer": ResolveCustomerResult("cust-1", "111122223333", "prod-a"),
+        "RegisterUsage": RegisterUsageResult("sig"),
+    }
+    outcome = outcomes[operation.name]
+    assert isinstance(outcome, codec.result)
+    assert decode_outcome(operation.name, encode_outcome(outcome)) == outcome

@@ -57,7 +57,7 @@ def test_aws_cli_batch_meter_usage_then_a_conflicting_resubmission(emulator):
     assert first["Results"][0]["MeteringRecordId"]
     again = aws_cli(emulator, "batch-meter-usage", "--product-code", "prod-a", "--usage-records", records(4))
     assert [r["Status"] for r in again["Results"]] == ["DuplicateRecord"]
-    assert len(emulator.service.records) == 1 and emulator.service.records[0]["quantity"] == 3
+    assert len(emulator.service.records) == 1 and emulator.service.records[0].quantity == 3
 
 
 @pytest.mark.skipif(
@@ -120,7 +120,7 @@ def test_boto3_sends_decimal_quantities_client_tokens_and_reads_agreement_ids(em
     assert again["Status"] == "Success" and again["MeteringRecordId"] == result["MeteringRecordId"]
     resolved = seller.resolve_customer(RegistrationToken="tok-1")
     assert resolved["Metadata"] == {"AgreementId": "agmt-1"} and resolved["CustomerIdentifier"] == "cust-1"
-    assert [r["quantity"] for r in emulator26.service.records] == ["1.5", "1.5", "3.0"]
+    assert [r.quantity for r in emulator26.service.records] == ["1.5", "1.5", "3.0"]
 
 
 def test_aws_cli_meters_a_decimal_quantity_with_a_client_token(emulator26):
@@ -133,7 +133,7 @@ def test_aws_cli_meters_a_decimal_quantity_with_a_client_token(emulator26):
     again = aws_cli(emulator26, *args, "--client-token", "cli-1", env=env)
     other = aws_cli(emulator26, *args, "--client-token", "cli-2", env=env)
     assert first["MeteringRecordId"] == again["MeteringRecordId"] != other["MeteringRecordId"]
-    assert [r["quantity"] for r in emulator26.service.records] == ["0.75", "0.75"]
+    assert [r.quantity for r in emulator26.service.records] == ["0.75", "0.75"]
 
 
 @pytest.mark.skipif(
@@ -149,4 +149,4 @@ def test_javascript_sdk_v3_meters_decimal_quantities_by_client_token(emulator26)
     first, retry, second = (out[k]["ok"]["MeteringRecordId"] for k in ("first", "retry", "second"))
     assert first == retry != second
     assert out["conflict"] == {"error": "IdempotencyConflictException", "status": 400}
-    assert [r["quantity"] for r in emulator26.service.records] == ["1.25", "0.000001"]
+    assert [r.quantity for r in emulator26.service.records] == ["1.25", "0.000001"]

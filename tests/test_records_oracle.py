@@ -13,6 +13,7 @@ from conformance.emulator.hooks import NO_HOOKS
 from conformance.engine import RunConfig, open_target
 from conformance.engine.runner import run_rule
 from conformance.lab.mutants import MUTANTS
+from conformance.models.control_record import ControlRecord
 from conformance.models.profiles import get_profile
 from conformance.models.records import record_differences
 from conformance.models.state import Entry, ModelState, UsageKey
@@ -37,19 +38,21 @@ WORLD = World.of(
 
 
 def _record(customer="cust-1", dimension="users", quantity=3, minute=5, record_id="id-1", allocations=None):
-    return {
-        "operation": "BatchMeterUsage",
-        "productCode": "prod-a",
-        "customerIdentifier": customer,
-        "customerAWSAccountId": None,
-        "licenseArn": None,
-        "callerAccessKeyId": None,
-        "dimension": dimension,
-        "timestamp": HOUR.timestamp() + 60 * minute,
-        "quantity": quantity,
-        "allocations": allocations,
-        "meteringRecordId": record_id,
-    }
+    return ControlRecord.from_json(
+        {
+            "operation": "BatchMeterUsage",
+            "productCode": "prod-a",
+            "customerIdentifier": customer,
+            "customerAWSAccountId": None,
+            "licenseArn": None,
+            "callerAccessKeyId": None,
+            "dimension": dimension,
+            "timestamp": HOUR.timestamp() + 60 * minute,
+            "quantity": quantity,
+            "allocations": allocations,
+            "meteringRecordId": record_id,
+        }
+    )
 
 
 def _state(*entries: Entry | None) -> ModelState:

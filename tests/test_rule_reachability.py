@@ -22,7 +22,7 @@ from conformance.models import (
 )
 from conformance.models.realize import realize
 from conformance.strategies import (
-    OPERATION_KINDS,
+    REQUEST_KINDS,
     Aim,
     Names,
     Scene,
@@ -46,7 +46,7 @@ def walk(model: Model, data: st.DataObject, counts: Counter[str], aim: Aim | Non
     """``aim`` None: one drawn, a request kind or none, as a broad pass wants."""
     names = Names("reach")
     if aim is None:
-        aim = Aim(data.draw(st.sampled_from([None, *OPERATION_KINDS[:4]]), label="focus"))
+        aim = Aim(data.draw(st.sampled_from([None, *REQUEST_KINDS[:4]]), label="focus"))
     world = data.draw(fixture_worlds("reach", model.profile.name), label="world")
     state = model.initial(World.of(world))
     now = NOW

@@ -3,23 +3,45 @@ holds where a correct client's log would make a careless judge cry wolf."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from conformance.models.catalogue import CLIENT_RULES, RULES, RULES_BY_ID, Kind, rules_for
+from conformance.models.control_record import ControlRecord
+from conformance.models.requests import OPERATION_NAMES
+from conformance.models.response_rules import GENERIC_ERRORS
 from conformance.models.seller import (
     LOG_RULES,
+    ClientLimits,
     Fate,
     Lapse,
     LoggedCall,
+    LogJudgement,
     billed,
     fingerprint,
     judge_log,
     judge_records,
 )
+from conformance.wire.protocol import decode_request
+from conformance.wire.service_model import model_for
 
 T0 = 1_764_316_800.0  # an hour boundary
+MODEL = model_for("2025-01")
+LIMITS = ClientLimits.of(MODEL.shapes)
+
+
+def judge(exchanges: list[LoggedCall]) -> LogJudgement:
+    return judge_log(exchanges, LIMITS)
+
+
+def logged(index: int, operation: str, body: dict[str, Any], fault: str = "none", status: int | None = 200,
+           answer: dict[str, Any] | None = None) -> LoggedCall:  # fmt: skip
+    """What the fault proxy logs of a request with ``body``: the body, read as the service reads it."""
+    request = decode_request(f"AWSMPMeteringService.{operation}", json.dumps(body).encode(), MODEL)
+    return LoggedCall(index, operation, body, request, fault, status, answer)
 
 
 def record(
@@ -41,7 +63,7 @@ def batch(index: int, records: list[dict[str, Any]], fault: str = "none", status
             "Results": [{"UsageRecord": r, "Status": "Success"} for r in records],
             "UnprocessedRecords": [],
         }
-    return LoggedCall(index, "BatchMeterUsage", body, fault, status, answer)
+    return logged(index, "BatchMeterUsage", body, fault, status, answer)
 
 
 def meter(index: int, timestamp: float = T0 + 60, quantity: int = 1, fault: str = "none",
@@ -53,11 +75,11 @@ def meter(index: int, timestamp: float = T0 + 60, quantity: int = 1, fault: str 
         "UsageQuantity": quantity,
     }
     answer = {"__type": error, "message": "m"} if error else {"MeteringRecordId": "r"}
-    return LoggedCall(index, "MeterUsage", body, fault, status, answer if status is not None else None)
+    return logged(index, "MeterUsage", body, fault, status, answer if status is not None else None)
 
 
 def broken(exchanges: list[LoggedCall]) -> set[str]:
-    return {b.rule for b in judge_log(exchanges).breaches}
+    return {b.rule for b in judge(exchanges).breaches}
 
 
 def test_client_rules_are_in_the_catalogue_but_no_target_is_judged_by_them():
@@ -70,7 +92,7 @@ def test_client_rules_are_in_the_catalogue_but_no_target_is_judged_by_them():
 
 
 def test_a_clean_log_breaks_nothing_and_counts_what_it_judged():
-    judgement = judge_log([batch(1, [record(), record("cust-b")]), meter(2)])
+    judgement = judge([batch(1, [record(), record("cust-b")]), meter(2)])
     assert judgement.breaches == ()
     assert judgement.judged["CLIENT-BATCH-SIZE"] == 1
     assert judgement.judged["CLIENT-WINDOW"] == 2
@@ -80,7 +102,7 @@ def test_a_clean_log_breaks_nothing_and_counts_what_it_judged():
 @pytest.mark.parametrize("size", [0, 26])
 def test_a_batch_outside_1_to_25_records_breaks_batch_size(size):
     records = [record(f"cust-{i}") for i in range(size)]
-    breach = judge_log([batch(1, records, status=400, answer={"__type": "ValidationException"})]).of(
+    breach = judge([batch(1, records, status=400, answer={"__type": "ValidationException"})]).of(
         "CLIENT-BATCH-SIZE"
     )
     assert [(b.lapse, b.request, b.detail) for b in breach] == [(Lapse.BATCH_SIZE, 1, str(size))]
@@ -112,7 +134,7 @@ def test_service_refusals_break_window_and_well_formed_but_injected_answers_do_n
 )
 def test_a_failed_send_never_sent_again_breaks_retry_failed(fault, status, error, fate):
     failed = meter(1, fault=fault, status=status, error=error)
-    breaches = judge_log([failed]).breaches
+    breaches = judge([failed]).breaches
     assert [(b.rule, b.lapse, b.request, b.detail) for b in breaches] == [
         ("CLIENT-RETRY-FAILED", Lapse.NOT_RETRIED, 1, fate)
     ]
@@ -124,7 +146,7 @@ def test_a_record_listed_unprocessed_must_be_sent_again():
     answer = {"Results": [{"UsageRecord": a, "Status": "Success"}], "UnprocessedRecords": [b]}
     first = batch(1, [a, b], fault="unprocessed=1", answer=answer)
     assert broken([first]) == {"CLIENT-RETRY-UNPROCESSED"}
-    assert judge_log([first]).of("CLIENT-RETRY-UNPROCESSED")[0].usage.customer == "cust-b"
+    assert judge([first]).of("CLIENT-RETRY-UNPROCESSED")[0].usage.subject == "cust-b"
     assert broken([first, batch(2, [b])]) == set()
 
 
@@ -132,18 +154,18 @@ def test_an_unprocessed_record_is_matched_by_key_even_if_the_answer_reformats_it
     a = record("cust-a", timestamp=T0 + 60.25)
     echoed = {**a, "Timestamp": T0 + 60}  # same customer, dimension and hour
     first = batch(1, [a], answer={"Results": [], "UnprocessedRecords": [echoed]})
-    assert judge_log([first, batch(2, [a])]).breaches == ()
+    assert judge([first, batch(2, [a])]).breaches == ()
     assert broken([first]) == {"CLIENT-RETRY-UNPROCESSED"}
 
 
 def test_sending_usage_again_after_it_was_answered_is_a_storm():
-    breaches = judge_log([meter(1), meter(2)]).of("CLIENT-NO-STORM")
+    breaches = judge([meter(1), meter(2)]).of("CLIENT-NO-STORM")
     assert [(b.lapse, b.request, b.earlier) for b in breaches] == [(Lapse.SENT_AFTER_ANSWER, 2, 1)]
     # another hour is other usage
     assert broken([meter(1), meter(2, timestamp=T0 + 3600 + 60)]) == set()
     # a DryRun sends no usage
-    dry = LoggedCall(
-        1, "MeterUsage", {**meter(1).request, "DryRun": True}, "none", 412, {"__type": "DryRunOperation"}
+    dry = logged(
+        1, "MeterUsage", {**meter(1).body, "DryRun": True}, "none", 412, {"__type": "DryRunOperation"}
     )
     assert broken([dry, meter(2)]) == set()
 
@@ -151,11 +173,11 @@ def test_sending_usage_again_after_it_was_answered_is_a_storm():
 def test_a_retry_after_a_lost_answer_must_repeat_timestamp_and_quantity():
     lost = meter(1, fault="reset-after", status=None)
     assert broken([lost, meter(2)]) == set()
-    restamped = judge_log([lost, meter(2, timestamp=T0 + 61)]).of("CLIENT-IDENTICAL-RETRY")
+    restamped = judge([lost, meter(2, timestamp=T0 + 61)]).of("CLIENT-IDENTICAL-RETRY")
     assert [(b.lapse, b.request, b.earlier, b.detail) for b in restamped] == [
         (Lapse.RETRY_CHANGED, 2, 1, "Timestamp")
     ]
-    assert judge_log([lost, meter(2, quantity=5)]).of("CLIENT-IDENTICAL-RETRY")[0].detail == "quantity"
+    assert judge([lost, meter(2, quantity=5)]).of("CLIENT-IDENTICAL-RETRY")[0].detail == "quantity"
 
 
 def test_a_changed_retry_after_a_throttle_is_allowed():
@@ -171,20 +193,20 @@ def test_fates():
 
 
 def test_records_compare_without_timestamps_or_ids():
-    one = {"operation": "MeterUsage", "productCode": "p", "dimension": "d", "quantity": 2, "timestamp": 1.0,
-           "meteringRecordId": "a", "callerAccessKeyId": "AKIA"}  # fmt: skip
-    same = {**one, "timestamp": 2.0, "meteringRecordId": "b"}
+    one = ControlRecord("MeterUsage", "p", dimension="d", quantity=2, timestamp=1.0,
+                        metering_record_id="a", caller_access_key_id="AKIA")  # fmt: skip
+    same = replace(one, timestamp=2.0, metering_record_id="b")
     assert billed([one]) == billed([same])
     assert judge_records([one], [same]) == ()
     lost, extra = judge_records([one, one], [one]), judge_records([one], [one, same])
     assert [(b.lapse, b.count) for b in lost] == [(Lapse.LOST_USAGE, 1)]
     assert [(b.lapse, b.count) for b in extra] == [(Lapse.EXTRA_USAGE, 1)]
-    other = {**one, "quantity": 3}
+    other = replace(one, quantity=3)
     assert {b.lapse for b in judge_records([one], [other])} == {Lapse.LOST_USAGE, Lapse.EXTRA_USAGE}
 
 
 def test_a_fingerprint_ignores_timestamps_and_client_tokens_only():
-    a = meter(1).request
+    a = meter(1).body
     assert fingerprint("MeterUsage", a) == fingerprint("MeterUsage", {**a, "Timestamp": T0 + 99})
     # botocore fills in a new ClientToken for every call (found: a MeterUsage retried by the
     # seller's own loop never met its faults again while shrinking)
@@ -198,12 +220,11 @@ def test_a_fingerprint_ignores_timestamps_and_client_tokens_only():
 def test_a_breach_of_exactly_once_names_every_record_lost_or_the_first_five_and_how_many_more():
     from conformance.sellers.wording import breach_lines
 
-    def held(n: int) -> list[dict[str, Any]]:
+    def held(n: int) -> list[ControlRecord]:
         return [
-            {"operation": "BatchMeterUsage", "productCode": "p", "customerIdentifier": f"c{i}",
-             "dimension": "d", "quantity": 1}
+            ControlRecord("BatchMeterUsage", "p", customer_identifier=f"c{i}", dimension="d", quantity=1)
             for i in range(n)
-        ]  # fmt: skip
+        ]
 
     _, received = breach_lines(judge_records(held(3), []))
     assert received.startswith("3 records lost: ") and all(f"c{i} d" in received for i in range(3))
@@ -222,3 +243,19 @@ def test_a_client_rule_says_what_it_judged_and_in_plain_words_what_no_run_had():
     )
     for rule in CLIENT_RULES:  # every client rule has its words
         assert judged_text(rule.id, 2).startswith("judged 2 ")
+
+
+@pytest.mark.parametrize("profile", ["2025-01", "2026-11"])
+def test_client_limits_come_from_the_pinned_service_model_and_the_catalogue(profile):
+    shapes = model_for(profile).shapes
+    limits = ClientLimits.of(shapes)
+    # the shape's max; at least one record, as an empty batch may be refused (BMU-EMPTY)
+    assert limits.batch_records == (1, shapes.member_limit("BatchMeterUsageRequest", "UsageRecords", "max"))
+    named = set().union(*(shapes.errors(op) for op in OPERATION_NAMES))
+    assert limits.malformed and limits.malformed <= named | GENERIC_ERRORS
+    assert limits.out_of_window == {"TimestampOutOfBoundsException"} <= named
+    assert not limits.malformed & {
+        "ThrottlingException",
+        "DuplicateRequestException",
+        "CustomerNotEntitledException",
+    }

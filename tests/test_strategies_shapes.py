@@ -10,15 +10,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conformance.models import ShapeIndex
-from conformance.models.shapes import OPERATIONS
+from conformance.models.requests import OPERATION_NAMES
 from conformance.strategies.shapes import constraint_sites, one_violation, valid_params, violating_params
 from conformance.wire.service_model import load_service_dict
 
 SHAPES = ShapeIndex(load_service_dict("2026-11"))
-SITES = [(op, site) for op in OPERATIONS for site in constraint_sites(SHAPES, op)]
+SITES = [(op, site) for op in OPERATION_NAMES for site in constraint_sites(SHAPES, op)]
 
 
-@pytest.mark.parametrize("operation", OPERATIONS)
+@pytest.mark.parametrize("operation", OPERATION_NAMES)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_valid_params_break_no_constraint(operation, data):
@@ -74,7 +74,7 @@ def test_the_strategy_follows_a_changed_service_model():
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
-@given(st.sampled_from(OPERATIONS).flatmap(lambda op: one_violation(SHAPES, op).map(lambda v: (op, *v))))
+@given(st.sampled_from(OPERATION_NAMES).flatmap(lambda op: one_violation(SHAPES, op).map(lambda v: (op, *v))))
 def test_one_violation_is_exactly_one(case):
     operation, params, site = case
     violations = SHAPES.violations(SHAPES.input_shape(operation), params)

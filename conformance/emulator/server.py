@@ -278,7 +278,7 @@ def _control_route(
         return 200, {"now": scope.now().timestamp()}
     if method == "GET" and route == "/records":
         with scope.service.lock:
-            return 200, {"records": list(scope.service.records)}
+            return 200, {"records": [record.to_json() for record in scope.service.records]}
     if method == "GET" and route == "/public-key":
         return 200, _public_key(scope, query)
     raise _ControlError(404, f"no control route {method} /_conformance{route}")

@@ -12,10 +12,10 @@ import threading
 import time
 import uuid
 from datetime import datetime
-from typing import Any
 
 from conformance.emulator.hooks import NO_HOOKS, Hooks, Turn
 from conformance.emulator.signing import KeyRing
+from conformance.models.control_record import ControlRecord
 from conformance.models.expect import Register
 from conformance.models.model import Model
 from conformance.models.outcomes import BatchMeterUsageResult, MeterUsageResult, Outcome
@@ -25,9 +25,6 @@ from conformance.models.requests import (
     CallContext,
     MeterUsage,
     Request,
-    UsageRecord,
-    epoch,
-    wire_value,
 )
 from conformance.models.response_rules import RawResponse
 from conformance.models.state import ModelState
@@ -56,7 +53,7 @@ class ReferenceService:
         self._serial = itertools.count(1)
         self._run = uuid.uuid4().hex[:8]
         self.state: ModelState = model.initial(World.of(fixtures or Fixtures()))
-        self.records: list[dict[str, Any]] = []  # accepted usage, in order (control route)
+        self.records: list[ControlRecord] = []  # accepted usage, in order (control route)
         self._seen_ids: set[str] = set()
 
     def reset(self) -> None:
@@ -115,42 +112,13 @@ class ReferenceService:
             rid = outcome.metering_record_id
             if rid is not None and rid not in self._seen_ids:
                 self._seen_ids.add(rid)
-                record = UsageRecord(
-                    request.timestamp,
-                    request.usage_dimension,
-                    quantity=request.usage_quantity,
-                    allocations=request.allocations,
-                    quantity_decimal=request.usage_quantity_decimal,
-                )
-                self.records.append(_record("MeterUsage", request.product_code, record, rid, context))
+                self.records.append(ControlRecord.of_meter(request, rid, context.access_key_id))
         elif isinstance(request, BatchMeterUsage) and isinstance(outcome, BatchMeterUsageResult):
             for result in outcome.results:
                 rid = result.metering_record_id
                 if result.status == "Success" and rid and rid not in self._seen_ids and result.record:
                     self._seen_ids.add(rid)
                     product = request.product_code
-                    self.records.append(_record("BatchMeterUsage", product, result.record, rid, None))
-
-
-def _record(
-    operation: str,
-    product: str | None,
-    record: UsageRecord,
-    record_id: str | None,
-    context: CallContext | None,
-) -> dict[str, Any]:
-    """A record object of the control protocol's ``GET /_conformance/records``."""
-    return {
-        "operation": operation,
-        "productCode": product,
-        "customerIdentifier": record.customer_identifier,
-        "customerAWSAccountId": record.customer_aws_account_id,
-        "licenseArn": record.license_arn,
-        "callerAccessKeyId": context.access_key_id if context else None,
-        "dimension": record.dimension,
-        "timestamp": epoch(record.timestamp) if record.timestamp else None,
-        # a decimal quantity as sent (a string), a whole number as a number
-        "quantity": record.quantity_decimal or (record.quantity if record.quantity is not None else 0),
-        "allocations": wire_value([a.to_params() for a in record.allocations or ()]) or None,
-        "meteringRecordId": record_id,
-    }
+                    self.records.append(
+                        ControlRecord.of_usage("BatchMeterUsage", product, result.record, rid, None)
+                    )

@@ -24,12 +24,12 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from conformance.config import RunConfig
+from conformance.models.control_record import ControlRecord
 from conformance.models.expect import describe_outcome
 from conformance.models.linearizability import HistoryOp, linearize
 from conformance.models.model import Model
@@ -59,7 +59,7 @@ class Happened:
 
     history: tuple[HistoryOp, ...]
     faults: tuple[str | None, ...]
-    records: tuple[Mapping[str, Any], ...] | None  # what the target listed afterwards, if it can
+    records: tuple[ControlRecord, ...] | None  # what the target listed afterwards, if it can
 
 
 def run_at_once(

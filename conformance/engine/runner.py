@@ -29,7 +29,7 @@ from conformance.engine.concurrency import CONCURRENT_RULE, certify_linearizable
 from conformance.engine.minimize import minimize
 from conformance.engine.replay import ReplayResult, replay
 from conformance.faults import FaultRates
-from conformance.models.catalogue import RULES_BY_ID, Kind, Need
+from conformance.models.catalogue import OPERATION_OF_KIND, RULES_BY_ID, Need
 from conformance.models.model import Model
 from conformance.models.needs import PASS_ONLY, lacking, untestable_reason
 from conformance.models.rule_ids import RuleId
@@ -302,17 +302,6 @@ def _parted(replayed: ReplayResult) -> str | None:
     return replayed.steps[-1].step.observed if replayed.steps else None
 
 
-# the operation a rule of each kind needs to succeed before anything it decides can be built
-_OPERATIONS = {
-    Kind.METER: "MeterUsage",
-    Kind.BATCH: "BatchMeterUsage",
-    Kind.ALLOCATION: "BatchMeterUsage",
-    Kind.QUANTITY: "BatchMeterUsage",
-    Kind.RESOLVE: "ResolveCustomer",
-    Kind.REGISTER: "RegisterUsage",
-}
-
-
 def _missing_operation(rule: RuleId, result: CampaignResult) -> str | None:
     """The operation the rule failed or went unreached for because the target does not
     implement it (every answer said so), if that is why."""
@@ -320,14 +309,14 @@ def _missing_operation(rule: RuleId, result: CampaignResult) -> str | None:
         failing = result.steps[-1].request
         operation = failing.operation if failing is not None else None
     else:
-        operation = _OPERATIONS.get(RULES_BY_ID[rule].kind)
+        operation = OPERATION_OF_KIND.get(RULES_BY_ID[rule].kind)
     return operation if operation in result.unimplemented else None
 
 
 def _unreached(
     rule: RuleId, target: Target, budget: str, seconds: float, result: CampaignResult
 ) -> RuleResult:
-    operation = _OPERATIONS.get(RULES_BY_ID[rule].kind)
+    operation = OPERATION_OF_KIND.get(RULES_BY_ID[rule].kind)
     answers = result.answers
     if result.recorded_before:
         # what a target that is not reset leaves: the keys the world allows fill up

@@ -4,14 +4,14 @@ and :func:`exchange_step`, the one place a request goes allowed → invoke → j
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
 
 from conformance.emulator.signing import verify
 from conformance.engine.clock import target_clock
 from conformance.models.catalogue import is_wire
+from conformance.models.control_record import ControlRecord
 from conformance.models.expect import Allowed, Judgement, Mismatch, Problem
 from conformance.models.model import Model, isolates
 from conformance.models.outcomes import Outcome, RegisterUsageResult, ServiceError
@@ -188,7 +188,5 @@ def _signature_oracle(
     return ()
 
 
-def _differences(
-    model: Model, state: ModelState, records: Sequence[Mapping[str, Any]]
-) -> frozenset[Difference]:
+def _differences(model: Model, state: ModelState, records: Sequence[ControlRecord]) -> frozenset[Difference]:
     return record_differences(state, records, model.profile.agentcore_platforms)

@@ -8,10 +8,11 @@ own seeded plan: at most one of ``throttle``, ``internal``, ``reset-before`` and
 (SO_LINGER 0).
 
 Control routes (``/_conformance...``) pass through untouched. Every injected fault is counted
-(:meth:`FaultProxy.counts`). With ``log=True`` the proxy also keeps every service request it
-saw as an :class:`conformance.models.seller.LoggedCall` (:meth:`FaultProxy.log`): how ``conformance
-client`` judges a seller's code. :meth:`FaultProxy.use` swaps where faults come from (a seeded
-plan, or a schedule by request). The proxy binds 127.0.0.1 and serves in a thread.
+(:meth:`FaultProxy.counts`). Given ``read`` (how the service reads a request), the proxy also
+keeps every service request it saw as an :class:`conformance.models.seller.LoggedCall`, its body
+read once (:meth:`FaultProxy.log`): how ``conformance client`` judges a seller's code.
+:meth:`FaultProxy.use` swaps where faults come from (a seeded plan, or a schedule by request).
+The proxy binds 127.0.0.1 and serves in a thread.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ import socket
 import struct
 import threading
 import urllib.parse
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 
 from conformance.faults.inject import FaultInjector
 from conformance.faults.plan import FAULT_HEADER, Fault, FaultPlan, FaultRates
+from conformance.models.requests import Request
 from conformance.models.response_rules import RawResponse
 from conformance.models.seller import LoggedCall
 from conformance.wire.loopback import LoopbackServer, send_status
@@ -42,13 +45,23 @@ class FaultSource(Protocol):
         ...
 
 
+RequestReader = Callable[[str | None, bytes], Request]
+"""How the service reads a request: its ``X-Amz-Target`` and body to a typed request."""
+
+
 class FaultProxy(LoopbackServer):
     """A proxy on a free loopback port in front of ``upstream`` (``http://host:port``). Side
     effects: binds a socket at construction; ``start`` serves in a daemon thread; ``close``
     stops serving and releases the socket."""
 
     def __init__(
-        self, upstream: str, rates: FaultRates, seed: int = 0, port: int = 0, *, log: bool = False
+        self,
+        upstream: str,
+        rates: FaultRates,
+        seed: int = 0,
+        port: int = 0,
+        *,
+        read: RequestReader | None = None,
     ) -> None:
         parts = urllib.parse.urlsplit(upstream)
         if parts.scheme != "http" or not parts.hostname:
@@ -56,7 +69,7 @@ class FaultProxy(LoopbackServer):
         self.upstream = (parts.hostname, parts.port or 80)
         self.injector = FaultInjector()
         self._source: FaultSource = FaultPlan(rates, seed)
-        self._logging = log
+        self._read = read
         self._lock = threading.Lock()
         self._requests = 0
         self._log: dict[int, LoggedCall] = {}  # by request number
@@ -75,7 +88,7 @@ class FaultProxy(LoopbackServer):
 
     def log(self) -> list[LoggedCall]:
         """The service requests seen since the last :meth:`use`, in the order they arrived
-        (``log=True`` only). Reading leaves the log as it is."""
+        (with ``read`` only). Reading leaves the log as it is."""
         with self._lock:
             return [self._log[index] for index in sorted(self._log)]
 
@@ -91,7 +104,7 @@ class FaultProxy(LoopbackServer):
 
     def _keep(self, exchange: LoggedCall) -> None:
         """Log ``exchange`` (in place of what was logged of its request before)."""
-        if self._logging:
+        if self._read is not None:
             with self._lock:
                 self._log[exchange.index] = exchange
 
@@ -118,13 +131,15 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 self._reply(RawResponse(400, "text/plain", str(exc).encode()))
                 return
             answer = proxy.injector.apply(fault, lambda: self._forward(body))
-            request = _json_object(body)
+            sent = _json_object(body)
+            target = self.headers.get("X-Amz-Target")
+            request = proxy._read(target, body) if proxy._read is not None else None
 
             def keep(answer: RawResponse | None) -> None:
                 status, parsed = (
                     (None, None) if answer is None else (answer.status, _json_object(answer.body))
                 )
-                proxy._keep(LoggedCall(index, operation, request, fault.header(), status, parsed))
+                proxy._keep(LoggedCall(index, operation, sent, request, fault.header(), status, parsed))
 
             # logged before the client can see the answer: a client that exits on the answer
             # must find its last request in the log, whoever reads it next

@@ -15,7 +15,7 @@ from __future__ import annotations
 import resource
 import statistics
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +24,7 @@ from typing import Any
 
 from conformance.engine.runner import RunConfig, open_target, run, run_rule
 from conformance.faults import FaultRates
+from conformance.models.control_record import ControlRecord
 from conformance.models.profiles import get_profile
 from conformance.models.requests import CallContext, Request
 from conformance.models.rule_ids import RuleId
@@ -94,7 +95,7 @@ class _Recorder:
         self.calls.append(("faults", (rates, seed)))
         _faulty(self.inner).set_faults(rates, seed)
 
-    def records(self) -> Sequence[Mapping[str, Any]]:
+    def records(self) -> Sequence[ControlRecord]:
         return self.inner.records()  # type: ignore[attr-defined,no-any-return]
 
     def faults_injected(self) -> dict[str, int]:

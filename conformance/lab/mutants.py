@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from conformance.emulator.hooks import Hooks, Service, Turn
+from conformance.emulator.hooks import Hooks, Turn
 from conformance.emulator.signing import KeyRing
+from conformance.models.control_record import ControlRecord
 from conformance.models.expect import Register
 from conformance.models.jwt import decode_unverified
 from conformance.models.model import Model, hour_of
@@ -43,10 +44,10 @@ from conformance.models.requests import (
     RegisterUsage,
     Request,
     UsageRecord,
-    from_epoch,
 )
 from conformance.models.response_rules import RawResponse
 from conformance.models.rule_ids import RuleId
+from conformance.models.state import UsageKey
 
 __all__ = ["CORRECT", "MUTANTS", "Mutant", "Turn"]
 
@@ -170,50 +171,19 @@ def _resolved_elsewhere(member: str) -> Callable[[Outcome, Turn], Outcome]:
     return elsewhere
 
 
-# Duplicate keys compared the wrong way. A usage is (operation, product, subject, dimension,
-# timestamp); the subject is the caller's access key (MeterUsage) or the customer (batch).
-Usage = tuple[str, str, str, str, datetime]
-KeyOf = Callable[[Usage], tuple[Any, ...]]
+# Duplicate keys compared the wrong way. A usage is the record it makes (or made: the service's
+# list), keyed as the service keys it or as a mutant gets it wrong; the subject of a key is the
+# caller's access key (MeterUsage) or the customer as listed (batch).
+KeyOf = Callable[[ControlRecord], object]
 
 
-def _listed(service: Service) -> Iterator[tuple[Usage, dict[str, Any]]]:
-    for record in service.records:
-        subject = (
-            record.get("callerAccessKeyId")
-            or record.get("customerIdentifier")
-            or record.get("customerAWSAccountId")
-            or ""
-        )
-        usage = (
-            record["operation"],
-            record["productCode"],
-            subject,
-            record["dimension"],
-            from_epoch(record["timestamp"]),
-        )
-        yield usage, record
-
-
-def _sent(turn: Turn, record: UsageRecord | None = None) -> Usage | None:
+def _sent(turn: Turn, record: UsageRecord | None = None) -> ControlRecord | None:
+    """The record the request (or the batch's ``record``) would make, if it has a timestamp."""
     request = turn.request
     if isinstance(request, MeterUsage) and request.timestamp is not None:
-        caller = turn.context.access_key_id or ""
-        return (
-            "MeterUsage",
-            request.product_code or "",
-            caller,
-            request.usage_dimension or "",
-            request.timestamp,
-        )
+        return ControlRecord.of_meter(request, None, turn.context.access_key_id)
     if isinstance(request, BatchMeterUsage) and record is not None and record.timestamp is not None:
-        subject = record.customer_identifier or record.customer_aws_account_id or ""
-        return (
-            "BatchMeterUsage",
-            request.product_code or "",
-            subject,
-            record.dimension or "",
-            record.timestamp,
-        )
+        return ControlRecord.of_usage("BatchMeterUsage", request.product_code, record, None, None)
     return None
 
 
@@ -230,9 +200,9 @@ def _deduplicated_by(
     def dedup(outcome: Outcome, turn: Turn) -> Outcome:
         if not only(turn):
             return outcome
-        listed = list(_listed(turn.service))
-        taken = {key_of(usage) for usage, _ in listed}
-        ids = {record.get("meteringRecordId") for _, record in listed}
+        listed = turn.service.records
+        taken = {key_of(record) for record in listed}
+        ids = {record.metering_record_id for record in listed}
         if isinstance(outcome, MeterUsageResult) and outcome.metering_record_id not in ids:
             usage = _sent(turn)
             return _duplicate_error() if usage and key_of(usage) in taken else outcome
@@ -255,15 +225,15 @@ def _deduplicated_by(
 def _by_timestamp(outcome: Outcome, turn: Turn) -> Outcome:
     """Duplicates compared by the exact timestamp, not its hour: another second of a recorded
     hour is a new record."""
-    exact = {usage for usage, _ in _listed(turn.service)}
+    exact = {_exact(record) for record in turn.service.records}
     if isinstance(outcome, ServiceError) and outcome.code == "DuplicateRequestException":
         usage = _sent(turn)
-        return MeterUsageResult(turn.service.new_id()) if usage and usage not in exact else outcome
+        return MeterUsageResult(turn.service.new_id()) if usage and _exact(usage) not in exact else outcome
     if not isinstance(outcome, BatchMeterUsageResult):
         return outcome
     results = tuple(
         replace(r, status="Success", metering_record_id=turn.service.new_id())
-        if r.status == "DuplicateRecord" and (usage := _sent(turn, r.record)) and usage not in exact
+        if r.status == "DuplicateRecord" and (usage := _sent(turn, r.record)) and _exact(usage) not in exact
         else r
         for r in outcome.results
     )
@@ -279,9 +249,7 @@ def _sent_text(value: MeterUsage | UsageRecord) -> str:
 def _compared_as_text(outcome: Outcome, turn: Turn) -> Outcome:
     """An identical retry that writes its quantity another way ("17.00" for 17) is refused as a
     conflicting duplicate: quantities compared as text, not by value."""
-    texts = {
-        record.get("meteringRecordId"): str(record.get("quantity")) for _, record in _listed(turn.service)
-    }
+    texts = {record.metering_record_id: str(record.quantity) for record in turn.service.records}
     request = turn.request
     if isinstance(outcome, MeterUsageResult) and isinstance(request, MeterUsage):
         listed = texts.get(outcome.metering_record_id)
@@ -454,13 +422,13 @@ def _record_retries_again(turn: Turn, outcome: Outcome) -> None:
     if isinstance(outcome, BatchMeterUsageResult):
         answered = {r.metering_record_id for r in outcome.results if r.status == "Success"}
     records = turn.service.records
-    again = [r for r in records[: turn.listed] if r.get("meteringRecordId") in answered]
-    records.extend({**record, "meteringRecordId": turn.service.new_id()} for record in again)
+    again = [r for r in records[: turn.listed] if r.metering_record_id in answered]
+    records.extend(replace(record, metering_record_id=turn.service.new_id()) for record in again)
 
 
 def _overwrite_on_conflict(turn: Turn, outcome: Outcome) -> None:
     """A conflicting quantity in a recorded hour is refused, and written over the first record."""
-    conflicts: list[tuple[Usage | None, str]] = []
+    conflicts: list[tuple[ControlRecord | None, str]] = []
     request = turn.request
     if (
         isinstance(outcome, ServiceError)
@@ -478,26 +446,39 @@ def _overwrite_on_conflict(turn: Turn, outcome: Outcome) -> None:
         if usage is None:
             continue
         records = turn.service.records
-        for i, (listed, record) in enumerate(_listed(turn.service)):
-            if _hourly(listed) == _hourly(usage):
-                records[i] = {**record, "quantity": text if "." in text else int(text)}
+        for i, record in enumerate(records):
+            if _hourly(record) == _hourly(usage):
+                records[i] = replace(record, quantity=text if "." in text else int(text))
 
 
-def _hourly(usage: Usage) -> tuple[Any, ...]:
-    return (*usage[:4], hour_of(usage[4]))
+def _hourly(record: ControlRecord, shift: timedelta = timedelta(0)) -> UsageKey:
+    """The record's key as the service keys usage (the hour its timestamp, moved by ``shift``,
+    falls in)."""
+    moment = record.moment
+    assert moment is not None  # listed and sent records here all have a timestamp
+    operation, product, dimension = record.operation or "", record.product_code or "", record.dimension or ""
+    return UsageKey(operation, product, record.subject, dimension, hour_of(moment + shift))
 
 
-def _without(position: int) -> KeyOf:
-    return lambda usage: tuple(v for i, v in enumerate(_hourly(usage)) if i != position)
+def _exact(record: ControlRecord) -> tuple[UsageKey, datetime | None]:
+    return _hourly(record), record.moment
 
 
-def _nearest_hour(usage: Usage) -> tuple[Any, ...]:
-    return (*usage[:4], hour_of(usage[4] + timedelta(minutes=30)))
+def _without(member: str) -> KeyOf:
+    def key(record: ControlRecord) -> tuple[object, ...]:
+        hourly = _hourly(record)
+        return tuple(getattr(hourly, f.name) for f in fields(hourly) if f.name != member)
+
+    return key
+
+
+def _nearest_hour(record: ControlRecord) -> UsageKey:
+    return _hourly(record, timedelta(minutes=30))
 
 
 _ALLOC: tuple[RuleId, ...] = ("ALLOC-SUM", "ALLOC-UNIQUE-TAGS", "ALLOC-TAG-LIMIT", "ALLOC-TAG-FORMAT")
 _DUPLICATES: tuple[RuleId, ...] = ("MU-HOUR-DUPLICATE", "BMU-DUPLICATE")
-_SUBJECT, _PRODUCT, _DIMENSION = 2, 1, 3  # positions in a usage
+_SUBJECT, _PRODUCT, _DIMENSION = "subject", "product_code", "dimension"  # UsageKey members
 
 MUTANTS: dict[str, Mutant] = {
     m.name: m

@@ -11,10 +11,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 from conformance.faults import Fault, FaultSource, RequestFaults
-from conformance.models.seller import LoggedCall, LogJudgement, judge_log
+from conformance.models.control_record import ControlRecord
+from conformance.models.seller import ClientLimits, LoggedCall, LogJudgement, judge_log
 from conformance.sellers.service import MeteringService
 
 __all__ = ["ClientCommandError", "ClientRun", "run_client"]
@@ -33,7 +33,9 @@ class ClientRun:
     exit_code: int | None
     """None: it was still running at the timeout and was killed."""
     exchanges: tuple[LoggedCall, ...]
-    records: tuple[dict[str, Any], ...]
+    records: tuple[ControlRecord, ...]
+    limits: ClientLimits
+    """What the client rules read from the service's pinned model."""
     seconds: float
     faults: dict[str, int] = field(default_factory=dict)
     output: str = ""
@@ -42,7 +44,7 @@ class ClientRun:
     @cached_property
     def judgement(self) -> LogJudgement:
         """The client rules on its log, judged once however often it is asked."""
-        return judge_log(self.exchanges)
+        return judge_log(self.exchanges, self.limits)
 
     @property
     def schedule(self) -> RequestFaults:
@@ -98,6 +100,7 @@ def run_client(
         exit_code,
         tuple(service.log()),
         tuple(service.records()),
+        service.limits,
         time.monotonic() - started,
         service.fault_counts(),
         "\n".join(tail),

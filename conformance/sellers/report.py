@@ -221,7 +221,7 @@ def _exchange_json(exchange: LoggedCall) -> dict[str, Any]:
     return {
         "index": exchange.index,
         "operation": exchange.operation,
-        "request": exchange.request,
+        "request": exchange.body,
         "fault": exchange.fault,
         "status": exchange.status,
         "answer": exchange.answer,

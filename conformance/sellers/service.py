@@ -18,11 +18,13 @@ from typing import Any, Self
 
 from conformance.emulator.server import Emulator
 from conformance.faults import FaultPlan, FaultProxy, FaultRates, FaultSource, RequestFaults
+from conformance.models.control_record import ControlRecord
 from conformance.models.profiles import DEFAULT_PROFILE
-from conformance.models.seller import LoggedCall, LogJudgement, billed, judge_log
+from conformance.models.seller import ClientLimits, LoggedCall, LogJudgement, billed, judge_log
 from conformance.models.world import Fixtures
 from conformance.sellers.wording import breaches_text
 from conformance.targets import load_fixtures_file
+from conformance.wire.protocol import decode_request
 from conformance.wire.service_model import model_for
 
 __all__ = ["ACCESS_KEY_ID", "Clock", "MeteringService", "default_world"]
@@ -75,8 +77,13 @@ class MeteringService:
     def __init__(self, profile: str = DEFAULT_PROFILE, fixtures: Fixtures | None = None) -> None:
         self.profile = profile
         self.world = default_world() if fixtures is None else fixtures
-        self._emulator = Emulator(model_for(profile), self.world)
-        self._proxy = FaultProxy(self._emulator.url, FaultRates(), log=True)
+        model = model_for(profile)
+        self._emulator = Emulator(model, self.world)
+        self._proxy = FaultProxy(
+            self._emulator.url, FaultRates(), read=lambda target, body: decode_request(target, body, model)
+        )
+        self.limits = ClientLimits.of(model.shapes)
+        """What the client rules read from the profile's pinned service model."""
         self.clock = Clock(self._emulator)
 
     def start(self) -> Self:
@@ -139,11 +146,12 @@ class MeteringService:
             fixtures = load_fixtures_file(fixtures)
         self._emulator.declare(fixtures if isinstance(fixtures, Fixtures) else Fixtures.from_json(fixtures))
 
-    def records(self) -> list[dict[str, Any]]:
-        """The usage records the service accepted, in order (the control protocol's objects)."""
+    def records(self) -> list[ControlRecord]:
+        """The usage records the service accepted, in order (``.to_json()`` of each is the
+        control protocol's object)."""
         service = self._emulator.service
         with service.lock:
-            return [dict(record) for record in service.records]
+            return list(service.records)
 
     def log(self) -> list[LoggedCall]:
         """The requests seen since the last :meth:`reset`, :meth:`faults` or :meth:`use`, with
@@ -161,7 +169,7 @@ class MeteringService:
     def judge(self, log: list[LoggedCall] | None = None) -> LogJudgement:
         """The client rules judged on ``log`` (default: :meth:`log`, every request since the
         last :meth:`reset`, :meth:`faults` or :meth:`use`)."""
-        return judge_log(self.log() if log is None else log)
+        return judge_log(self.log() if log is None else log, self.limits)
 
     def check(self) -> None:
         """Raise AssertionError naming each client rule what the code sent since the last

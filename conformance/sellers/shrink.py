@@ -60,7 +60,7 @@ def addressed_faults(exchanges: Sequence[LoggedCall]) -> list[tuple[Address, Fau
     sends: Counter[str] = Counter()
     found = []
     for exchange in exchanges:
-        key = fingerprint(exchange.operation, exchange.request)
+        key = fingerprint(exchange.operation, exchange.body)
         sends[key] += 1
         if exchange.fault != "none":
             found.append(((key, sends[key]), Fault.parse(exchange.fault)))

@@ -8,6 +8,7 @@ from typing import assert_never
 
 from conformance.models.rule_ids import RuleId
 from conformance.models.seller import Breach, Lapse
+from conformance.models.state import UsageKey
 
 __all__ = ["EXACTLY_ONCE", "breach_lines", "breaches_text", "judged_text"]
 
@@ -78,11 +79,11 @@ def _named(breaches: list[Breach]) -> str:
 
 
 def _breach_text(breach: Breach) -> tuple[str, str]:
-    usage = breach.usage.label() if breach.usage else ""
+    usage = usage_label(breach.usage) if breach.usage else ""
     at, earlier = f"request {breach.request}", f"request {breach.earlier}"
     match breach.lapse:
         case Lapse.BATCH_SIZE:
-            return f"{at}: a BatchMeterUsage of 1 to 25 records", f"{breach.detail} records"
+            return f"{at}: a BatchMeterUsage of {breach.allowed} records", f"{breach.detail} records"
         case Lapse.OUT_OF_WINDOW:
             return f"{at} timestamped inside the window", f"{breach.detail}"
         case Lapse.MALFORMED:
@@ -113,3 +114,9 @@ def breaches_text(breaches: Sequence[Breach]) -> str:
         expected, received = breach_lines([b for b in breaches if b.rule == rule])
         paragraphs.append(f"{rule}\n  Expected: {expected}\n  Received: {received}")
     return "\n".join(paragraphs)
+
+
+def usage_label(key: UsageKey) -> str:
+    """``prod-a/cust-1, users at hour 2026-11-02T10:00Z``: a usage as a seller knows it."""
+    who = f"{key.subject}, " if key.subject else ""
+    return f"{key.product_code}/{who}{key.dimension} at hour {key.hour:%Y-%m-%dT%H:00Z}"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Protocol, cast
 
 from conformance.faults import FaultRates
+from conformance.models.control_record import ControlRecord
 from conformance.models.requests import CallContext, Request
 from conformance.models.world import Fixtures
 from conformance.targets.client import Exchange
@@ -125,7 +126,7 @@ def fault_target(target: Target) -> FaultTarget | None:
 class RecordsTarget(Target, Protocol):
     """A target announcing ``records``: it lists what it has recorded (the records oracle)."""
 
-    def records(self) -> list[Mapping[str, Any]]:
+    def records(self) -> Sequence[ControlRecord]:
         """Every usage record held, as the control protocol's ``GET /records`` lists them."""
 
 

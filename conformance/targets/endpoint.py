@@ -17,12 +17,12 @@ from __future__ import annotations
 import contextlib
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from conformance.faults import FaultProxy, FaultRates, FaultSchedule
+from conformance.models.control_record import ControlRecord
 from conformance.models.profiles import Profile
 from conformance.models.requests import BatchMeterUsage, CallContext, Request, epoch
 from conformance.models.world import Fixtures
@@ -54,7 +54,7 @@ class EndpointTarget:
         self._proxy: FaultProxy | None = None  # started for the first request that meets faults
         self._proxied: HttpInvoker | None = None
         self._starting = threading.Lock()
-        self._records: tuple[Mapping[str, Any], ...] | None = None  # as last read, until a request is sent
+        self._records: tuple[ControlRecord, ...] | None = None  # as last read, until a request is sent
 
     def probe(self) -> None:
         """Ask the server what it can be told. Raises TargetSetupError when nothing answers, or
@@ -140,7 +140,7 @@ class EndpointTarget:
                 self._proxied = HttpInvoker(self._proxy.url, self.profile.name, self.scope)
             return self._proxied
 
-    def records(self) -> Sequence[Mapping[str, Any]]:
+    def records(self) -> Sequence[ControlRecord]:
         """The usage records the server lists (``GET /_conformance/records``, read again only
         after a request was sent)."""
         if self._records is None:

@@ -20,6 +20,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from conformance.faults import FAULT_HEADER
+from conformance.models.control_record import ControlRecord
 from conformance.models.outcomes import Indeterminate
 from conformance.models.requests import CallContext, RawRequest, Request
 from conformance.models.response_rules import RawResponse
@@ -158,8 +159,11 @@ class ControlClient:
     def set_clock(self, now: float | None) -> None:
         self._call("POST", "/clock", {"now": now})
 
-    def records(self) -> list[dict[str, Any]]:
-        return list(self._call("GET", "/records")["records"])
+    def records(self) -> list[ControlRecord]:
+        listed = self._call("GET", "/records").get("records")
+        if not isinstance(listed, list):
+            raise ControlError(f"GET /_conformance/records answered no list of records: {listed!r:.80}")
+        return [ControlRecord.from_json(r if isinstance(r, dict) else {}) for r in listed]
 
     def public_key(self, product_code: str, version: int) -> str:
         query = urllib.parse.urlencode({"productCode": product_code, "version": version})

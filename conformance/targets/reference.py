@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -26,6 +26,7 @@ from conformance.emulator.hooks import NO_HOOKS, Hooks
 from conformance.emulator.service import ReferenceService
 from conformance.emulator.signing import KeyRing
 from conformance.faults import Fault, FaultInjector, FaultRates, FaultSchedule
+from conformance.models.control_record import ControlRecord
 from conformance.models.model import Model
 from conformance.models.outcomes import Indeterminate
 from conformance.models.requests import BatchMeterUsage, CallContext, RawRequest, Request
@@ -115,9 +116,9 @@ class ReferenceTarget:
     def public_key(self, product_code: str, version: int) -> str:
         return self.keys.public_pem(product_code, version)
 
-    def records(self) -> Sequence[Mapping[str, Any]]:
-        """The usage records the service has accepted since its reset, in order (copies)."""
-        return tuple(dict(record) for record in self.service.records)
+    def records(self) -> Sequence[ControlRecord]:
+        """The usage records the service has accepted since its reset, in order."""
+        return tuple(self.service.records)
 
     def close(self) -> None:
         self._clients.clear()

@@ -7,13 +7,13 @@ by a fault proxy between the harness and the emulator, as for ``endpoint``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from conformance.emulator.hooks import NO_HOOKS, Hooks
 from conformance.emulator.server import Emulator
 from conformance.faults import FaultRates
+from conformance.models.control_record import ControlRecord
 from conformance.models.model import Model
 from conformance.models.requests import CallContext, Request
 from conformance.models.world import Fixtures
@@ -73,7 +73,7 @@ class ReferenceServerTarget:
     def public_key(self, product_code: str, version: int) -> str:
         return self._endpoint.public_key(product_code, version)
 
-    def records(self) -> Sequence[Mapping[str, Any]]:
+    def records(self) -> Sequence[ControlRecord]:
         return self._endpoint.records()
 
     def close(self) -> None:

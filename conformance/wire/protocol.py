@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from conformance.models.model import Model
 from conformance.models.outcomes import (
@@ -22,6 +23,7 @@ from conformance.models.outcomes import (
     ServiceError,
 )
 from conformance.models.requests import (
+    OPERATION_NAMES,
     CallContext,
     RawRequest,
     Request,
@@ -34,12 +36,13 @@ from conformance.models.requests import (
     wire_value,
 )
 from conformance.models.response_rules import RawResponse, error_code
-from conformance.models.shapes import OPERATIONS
 
 __all__ = [
     "CONTENT_TYPE",
+    "RESULT_CODECS",
     "SCOPE_HEADER",
     "HttpRequest",
+    "ResultCodec",
     "caller_of",
     "decode_outcome",
     "decode_request",
@@ -50,6 +53,7 @@ __all__ = [
 CONTENT_TYPE = "application/x-amz-json-1.1"
 TARGET_PREFIX = "AWSMPMeteringService"  # every snapshot's metadata.targetPrefix (a test checks)
 SCOPE_HEADER = "X-Conformance-Scope"  # control protocol v1.1: selects an independent instance
+ResultT = TypeVar("ResultT", bound=Outcome)
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/")
 
 
@@ -82,7 +86,7 @@ def decode_request(target: str | None, body: bytes, model: Model) -> Request:
     those members are left out of it, and members the profile ignores (an SDK's idempotency
     token where the profile's API has none) are dropped unremarked."""
     operation = (target or "").removeprefix(f"{TARGET_PREFIX}.")
-    if not target or not target.startswith(f"{TARGET_PREFIX}.") or operation not in OPERATIONS:
+    if not target or not target.startswith(f"{TARGET_PREFIX}.") or operation not in OPERATION_NAMES:
         return RawRequest(target, body)
     try:
         params = json.loads(body or b"{}")
@@ -125,34 +129,97 @@ def encode_outcome(outcome: Outcome) -> RawResponse:
 
 
 def _success_body(outcome: Outcome) -> dict[str, Any]:
-    if isinstance(outcome, MeterUsageResult):
-        return {"MeteringRecordId": outcome.metering_record_id}
-    if isinstance(outcome, BatchMeterUsageResult):
-        return {
-            "Results": [
-                {
-                    "UsageRecord": to_wire_record(r.record),
-                    "Status": r.status,
-                    **({"MeteringRecordId": r.metering_record_id} if r.metering_record_id else {}),
-                }
-                for r in outcome.results
-            ],
-            "UnprocessedRecords": [to_wire_record(r) for r in outcome.unprocessed],
-        }
-    if isinstance(outcome, ResolveCustomerResult):
-        identity: dict[str, Any] = {
-            "CustomerIdentifier": outcome.customer_identifier,
-            "CustomerAWSAccountId": outcome.customer_aws_account_id,
-            "ProductCode": outcome.product_code,
-            "LicenseArn": outcome.license_arn,
-            "Metadata": {"AgreementId": outcome.agreement_id} if outcome.agreement_id else None,
-        }
-        return {k: v for k, v in identity.items() if v is not None}
-    assert isinstance(outcome, RegisterUsageResult)
+    for codec in RESULT_CODECS.values():
+        if isinstance(outcome, codec.result):
+            return codec.encode(outcome)
+    raise ValueError(f"no operation answers {type(outcome).__name__}")
+
+
+def _meter_body(outcome: MeterUsageResult) -> dict[str, Any]:
+    return {"MeteringRecordId": outcome.metering_record_id}
+
+
+def _meter_result(body: dict[str, Any]) -> MeterUsageResult:
+    return MeterUsageResult(body.get("MeteringRecordId"))
+
+
+def _batch_body(outcome: BatchMeterUsageResult) -> dict[str, Any]:
+    return {
+        "Results": [
+            {
+                "UsageRecord": to_wire_record(r.record),
+                "Status": r.status,
+                **({"MeteringRecordId": r.metering_record_id} if r.metering_record_id else {}),
+            }
+            for r in outcome.results
+        ],
+        "UnprocessedRecords": [to_wire_record(r) for r in outcome.unprocessed],
+    }
+
+
+def _batch_result(body: dict[str, Any]) -> BatchMeterUsageResult:
+    return BatchMeterUsageResult(
+        tuple(
+            RecordResult(
+                record_from_params(r["UsageRecord"]) if isinstance(r.get("UsageRecord"), dict) else None,
+                r.get("Status"),
+                r.get("MeteringRecordId"),
+            )
+            for r in body.get("Results") or []
+            if isinstance(r, dict)
+        ),
+        tuple(record_from_params(r) for r in body.get("UnprocessedRecords") or [] if isinstance(r, dict)),
+    )
+
+
+def _resolve_body(outcome: ResolveCustomerResult) -> dict[str, Any]:
+    identity: dict[str, Any] = {
+        "CustomerIdentifier": outcome.customer_identifier,
+        "CustomerAWSAccountId": outcome.customer_aws_account_id,
+        "ProductCode": outcome.product_code,
+        "LicenseArn": outcome.license_arn,
+        "Metadata": {"AgreementId": outcome.agreement_id} if outcome.agreement_id else None,
+    }
+    return {k: v for k, v in identity.items() if v is not None}
+
+
+def _resolve_result(body: dict[str, Any]) -> ResolveCustomerResult:
+    return ResolveCustomerResult(
+        body.get("CustomerIdentifier"),
+        body.get("CustomerAWSAccountId"),
+        body.get("ProductCode"),
+        body.get("LicenseArn"),
+        _agreement_id(body.get("Metadata")),
+    )
+
+
+def _register_body(outcome: RegisterUsageResult) -> dict[str, Any]:
     body: dict[str, Any] = {"Signature": outcome.signature}
     if outcome.public_key_rotation_timestamp is not None:
         body["PublicKeyRotationTimestamp"] = epoch(outcome.public_key_rotation_timestamp)
     return body
+
+
+def _register_result(body: dict[str, Any]) -> RegisterUsageResult:
+    return RegisterUsageResult(body.get("Signature"))
+
+
+@dataclass(frozen=True)
+class ResultCodec(Generic[ResultT]):
+    """An operation's successful answer: its outcome type and its JSON body, both ways."""
+
+    result: type[ResultT]
+    encode: Callable[[ResultT], dict[str, Any]]
+    decode: Callable[[dict[str, Any]], ResultT]
+
+
+RESULT_CODECS: dict[str, ResultCodec[Any]] = {
+    "MeterUsage": ResultCodec(MeterUsageResult, _meter_body, _meter_result),
+    "BatchMeterUsage": ResultCodec(BatchMeterUsageResult, _batch_body, _batch_result),
+    "ResolveCustomer": ResultCodec(ResolveCustomerResult, _resolve_body, _resolve_result),
+    "RegisterUsage": ResultCodec(RegisterUsageResult, _register_body, _register_result),
+}
+"""Each operation's success body codec, by the operation's name (``models.operations``)."""
 
 
 def to_wire_record(record: UsageRecord | None) -> dict[str, Any]:
@@ -183,29 +250,8 @@ def decode_outcome(operation: str, raw: RawResponse) -> Outcome:
         return ServiceError(code, raw.status, message if isinstance(message, str) else None)
     if not isinstance(body, dict):
         return ServiceError("UnreadableResponse", raw.status, "body is not a JSON object")
-    if operation == "MeterUsage":
-        return MeterUsageResult(body.get("MeteringRecordId"))
-    if operation == "BatchMeterUsage":
-        return BatchMeterUsageResult(
-            tuple(
-                RecordResult(
-                    record_from_params(r["UsageRecord"]) if isinstance(r.get("UsageRecord"), dict) else None,
-                    r.get("Status"),
-                    r.get("MeteringRecordId"),
-                )
-                for r in body.get("Results") or []
-                if isinstance(r, dict)
-            ),
-            tuple(record_from_params(r) for r in body.get("UnprocessedRecords") or [] if isinstance(r, dict)),
-        )
-    if operation == "ResolveCustomer":
-        return ResolveCustomerResult(
-            body.get("CustomerIdentifier"),
-            body.get("CustomerAWSAccountId"),
-            body.get("ProductCode"),
-            body.get("LicenseArn"),
-            _agreement_id(body.get("Metadata")),
-        )
-    if operation == "RegisterUsage":
-        return RegisterUsageResult(body.get("Signature"))
-    return ServiceError("UnreadableResponse", raw.status, f"a 200 for unknown operation {operation!r}")
+    codec = RESULT_CODECS.get(operation)
+    if codec is None:
+        return ServiceError("UnreadableResponse", raw.status, f"a 200 for unknown operation {operation!r}")
+    decoded: Outcome = codec.decode(body)
+    return decoded
