@@ -105,13 +105,7 @@ class ControlRecord:
         cls, request: MeterUsage, record_id: str | None, caller_access_key_id: str | None
     ) -> ControlRecord:
         """The record of a MeterUsage accepted under ``record_id``, sent by that caller."""
-        usage = UsageRecord(
-            request.timestamp,
-            request.usage_dimension,
-            quantity=request.usage_quantity,
-            allocations=request.allocations,
-            quantity_decimal=request.usage_quantity_decimal,
-        )
+        usage = request.as_record()
         return cls.of_usage("MeterUsage", request.product_code, usage, record_id, caller_access_key_id)
 
     @classmethod

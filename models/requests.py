@@ -9,10 +9,13 @@ the types do not forbid them. ``to_params`` gives the keyword arguments boto3 ta
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
+
+T = TypeVar("T")
 
 __all__ = [
     "OPERATION_NAMES",
@@ -28,6 +31,7 @@ __all__ = [
     "Request",
     "ResolveCustomer",
     "Tag",
+    "UsagePart",
     "UsageRecord",
     "WireFacts",
     "allocations_from_params",
@@ -41,8 +45,10 @@ __all__ = [
     "record_from_params",
     "request_from_params",
     "to_wire",
+    "usage_parts",
     "wire_size",
     "wire_value",
+    "with_usage_parts",
 ]
 
 
@@ -257,6 +263,16 @@ class MeterUsage:
     def value(self) -> Decimal | None:
         return quantity_value(self.usage_quantity, self.usage_quantity_decimal)
 
+    def as_record(self) -> UsageRecord:
+        """Its usage as a batch's record carries it (no customer: the caller is the subject)."""
+        return UsageRecord(
+            self.timestamp,
+            self.usage_dimension,
+            quantity=self.usage_quantity,
+            allocations=self.allocations,
+            quantity_decimal=self.usage_quantity_decimal,
+        )
+
     def form(self) -> QuantityForm:
         return quantity_form(self.usage_quantity, self.usage_quantity_decimal)
 
@@ -413,6 +429,37 @@ def record_from_params(params: dict[str, Any]) -> UsageRecord:
         license_arn=params.get("LicenseArn"),
         quantity_decimal=params.get("QuantityAsDecimal"),
     )
+
+
+UsagePart = MeterUsage | UsageRecord
+"""A part of a request that carries usage: a MeterUsage itself, or one record of a batch."""
+
+
+def usage_parts(request: Request) -> tuple[UsagePart, ...]:
+    """Where a request's usage is (its timestamps, dimensions and quantities): the MeterUsage,
+    or each record of a batch; none for another operation."""
+    if isinstance(request, MeterUsage):
+        return (request,)
+    if isinstance(request, BatchMeterUsage):
+        return request.usage_records
+    return ()
+
+
+def with_usage_parts(request: Request, change: Callable[[UsagePart], UsagePart]) -> Request:
+    """``request`` with ``change`` applied to each of its :func:`usage_parts`; ``change`` keeps
+    each part's type."""
+    if isinstance(request, MeterUsage):
+        return _as(MeterUsage, change(request))
+    if isinstance(request, BatchMeterUsage):
+        records = tuple(_as(UsageRecord, change(r)) for r in request.usage_records)
+        return replace(request, usage_records=records)
+    return request
+
+
+def _as(kind: type[T], value: object) -> T:
+    if not isinstance(value, kind):
+        raise TypeError(f"a change of a {kind.__name__} returned a {type(value).__name__}")
+    return value
 
 
 def request_from_params(operation: str, params: dict[str, Any], wire: WireFacts | None = None) -> Request:

@@ -203,14 +203,7 @@ def usages_of(call: LoggedCall) -> tuple[Usage, ...]:
     another operation or a request the service cannot read)."""
     request = call.request
     if isinstance(request, MeterUsage) and request.dry_run is not True:
-        usage = UsageRecord(
-            request.timestamp,
-            request.usage_dimension,
-            quantity=request.usage_quantity,
-            allocations=request.allocations,
-            quantity_decimal=request.usage_quantity_decimal,
-        )
-        return _usages("MeterUsage", request.product_code, (usage,))
+        return _usages("MeterUsage", request.product_code, (request.as_record(),))
     if isinstance(request, BatchMeterUsage):
         return _usages("BatchMeterUsage", request.product_code, request.usage_records)
     return ()

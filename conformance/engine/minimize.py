@@ -25,7 +25,16 @@ from typing import Any
 
 from conformance.engine.replay import ReplayResult, replay
 from conformance.models.model import Model
-from conformance.models.requests import BatchMeterUsage, MeterUsage, RegisterUsage, Request, UsageRecord
+from conformance.models.requests import (
+    BatchMeterUsage,
+    MeterUsage,
+    RegisterUsage,
+    Request,
+    UsagePart,
+    UsageRecord,
+    usage_parts,
+    with_usage_parts,
+)
 from conformance.reporting.trace import Trace, TraceStep
 from conformance.targets import Target
 
@@ -86,7 +95,9 @@ _MEMBERS: dict[str, dict[type, str]] = {
 def _values(trace: Trace, kind: str) -> set[Any]:
     """Every value of ``kind`` the trace's requests hold (None left out)."""
     members = _MEMBERS[kind]
-    found = {getattr(o, members[type(o)]) for r in _requests(trace) for o in _owners(r) if type(o) in members}
+    found = {
+        getattr(o, members[type(o)]) for r in _requests(trace) for o in usage_parts(r) if type(o) in members
+    }
     return found - {None}
 
 
@@ -140,7 +151,7 @@ def _replacing(kind: str, old: Any, new: Any) -> Simplify:
     """Every value of ``kind`` equal to ``old`` made ``new``, wherever it occurs."""
     members = _MEMBERS[kind]
 
-    def owner_changed(owner: Any) -> Any:
+    def owner_changed(owner: UsagePart) -> UsagePart:
         member = members.get(type(owner))
         return replace(owner, **{member: new}) if member and getattr(owner, member) == old else owner
 
@@ -160,14 +171,6 @@ def _requests(trace: Trace) -> list[Request]:
     return [s.request for s in trace.steps if s.request is not None]
 
 
-def _owners(request: Request) -> tuple[MeterUsage | UsageRecord, ...]:
-    if isinstance(request, MeterUsage):
-        return (request,)
-    if isinstance(request, BatchMeterUsage):
-        return request.usage_records
-    return ()
-
-
 def _without_plain_defaults(trace: Trace) -> Trace:
     """``DryRun: false`` and RegisterUsage nonces left out."""
 
@@ -181,17 +184,9 @@ def _without_plain_defaults(trace: Trace) -> Trace:
     return _each_request(trace, plain)
 
 
-def _each_owner(trace: Trace, change: Callable[[Any], Any]) -> Trace:
+def _each_owner(trace: Trace, change: Callable[[UsagePart], UsagePart]) -> Trace:
     """``change`` applied to every MeterUsage and every usage record of the trace."""
-
-    def changed(request: Request) -> Request:
-        if isinstance(request, MeterUsage):
-            return change(request)  # type: ignore[no-any-return]
-        if isinstance(request, BatchMeterUsage):
-            return replace(request, usage_records=tuple(change(r) for r in request.usage_records))
-        return request
-
-    return _each_request(trace, changed)
+    return _each_request(trace, lambda request: with_usage_parts(request, change))
 
 
 def _each_request(trace: Trace, change: Callable[[Request], Request]) -> Trace:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from conformance.engine.campaign import WALL_CLOCK_TOLERANCE
 from conformance.models.checks import hour_of
 from conformance.models.profiles import Profile
-from conformance.models.requests import BatchMeterUsage, MeterUsage, Request
+from conformance.models.requests import MeterUsage, Request, usage_parts
 from conformance.reporting.trace import Trace
 
 __all__ = ["wall_clock_shift"]
@@ -141,11 +141,7 @@ def _far_outside(stamp: _Stamp) -> bool:
 
 
 def _timestamps(request: Request) -> list[datetime]:
-    if isinstance(request, MeterUsage):
-        return [request.timestamp] if request.timestamp is not None else []
-    if isinstance(request, BatchMeterUsage):
-        return [r.timestamp for r in request.usage_records if r.timestamp is not None]
-    return []
+    return [part.timestamp for part in usage_parts(request) if part.timestamp is not None]
 
 
 def _side(age: timedelta, edge: timedelta, tolerance: timedelta) -> int:

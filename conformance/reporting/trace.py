@@ -18,15 +18,14 @@ from typing import Any
 
 from conformance.models.expect import Mismatch, Problem
 from conformance.models.requests import (
-    BatchMeterUsage,
     CallContext,
-    MeterUsage,
     RawRequest,
     Request,
     epoch,
     from_epoch,
     request_from_params,
     to_wire,
+    with_usage_parts,
 )
 from conformance.models.rule_ids import RuleId, is_rule_id
 from conformance.models.world import Fixtures
@@ -141,15 +140,9 @@ class Trace:
 
 def shift_request(request: Request, delta: timedelta) -> Request:
     """The same request with every timestamp moved by ``delta`` (replays on wall time)."""
-    if isinstance(request, MeterUsage) and request.timestamp is not None:
-        return replace(request, timestamp=request.timestamp + delta)
-    if isinstance(request, BatchMeterUsage):
-        records = tuple(
-            replace(r, timestamp=r.timestamp + delta) if r.timestamp is not None else r
-            for r in request.usage_records
-        )
-        return replace(request, usage_records=records)
-    return request
+    return with_usage_parts(
+        request, lambda part: replace(part, timestamp=part.timestamp + delta) if part.timestamp else part
+    )
 
 
 class _Aliases:
