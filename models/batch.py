@@ -52,6 +52,8 @@ def allowed_batch(
     model: ModelView, state: ModelState, req: BatchMeterUsage, context: CallContext, now: datetime
 ) -> Allowed:
     checks = Checks()
+    # BMU-API-ENABLED: never refused as disabled in the Region it was sent to
+    checks.forbid("BMU-API-ENABLED", f"BatchMeterUsage is enabled in {context.region}")
     shape_checks(model, req, checks)
     records = req.usage_records
     # BMU-SIZE-LIMIT: botocore's list limit.
@@ -120,7 +122,7 @@ def allowed_batch(
         rule: RuleId = "BMU-PARTITION" if records else "BMU-EMPTY"
         alternatives = [*checks.leading(), ProcessBatch(rule, expectations, groups)]
         plan = BatchPlan(plans, True)
-    return build_allowed(req, context, now, state, alternatives, plan, frozenset(extra))
+    return build_allowed(req, context, now, state, alternatives, plan, frozenset(extra), checks.forbidden)
 
 
 def _batch_customer(

@@ -896,6 +896,19 @@ RULES: tuple[Rule, ...] = (
         errors=_ANY,
         needs=(Need.CONCURRENT_PRODUCT,),
     ),
+    _r(
+        "BMU-API-ENABLED",
+        "BatchMeterUsage",
+        "BatchMeterUsage is enabled in the Region the harness calls: no request is refused with "
+        "DisabledApiException (the service model's error for an API disabled in the Region). "
+        "Any other answer is evidence the rule holds; this one breaks it even where any 4xx "
+        "error is allowed.",
+        "I",
+        ("BOTOCORE", "operations.BatchMeterUsage.errors: DisabledApiException"),
+        ("SDK-V1", "DisabledApiException: The API is disabled in the Region."),
+        kind=Kind.BATCH,
+        errors=("DisabledApiException",),
+    ),
     # ResolveCustomer -----------------------------------------------------------------------------
     _r(
         "RC-RESOLVE",

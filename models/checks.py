@@ -12,8 +12,8 @@ from decimal import Decimal
 from functools import cache, lru_cache
 from typing import Any, Literal
 
-from .catalogue import RULES_BY_ID
-from .expect import Allowed, Alternative, Reject, unique
+from .catalogue import RULES_BY_ID, errors_of
+from .expect import Allowed, Alternative, Forbidden, Reject, unique
 from .plans import Plan
 from .profiles import Profile
 from .requests import Allocation, CallContext, MeterUsage, RawRequest, Request, UsageRecord, wire_size
@@ -117,6 +117,8 @@ class Checks:
     validation: list[Reject] = field(default_factory=list)
     """WIRE-VALIDATION's ValidationException for a shape constraint a specific rule decides:
     allowed beside that rule's error, after it (a service may validate shapes first)."""
+    forbidden: list[Forbidden] = field(default_factory=list)
+    """Errors a rule never allows for this request (see :class:`Forbidden`)."""
 
     def add(
         self,
@@ -130,6 +132,10 @@ class Checks:
         None: any 4xx)."""
         made = refusal(rule, detail) if codes == "catalogue" else Reject(rule, codes, detail=detail)
         (self.lenient if lenient else self.strict).append(made)
+
+    def forbid(self, rule: RuleId, detail: str) -> None:
+        """``rule`` allows none of its catalogue codes as the answer; ``detail``: what it holds."""
+        self.forbidden.append(Forbidden(rule, errors_of(rule), detail))
 
     def refusals(self) -> list[Alternative]:
         """Every refusal allowed, the strictest first (the emulator answers with the first)."""
@@ -282,6 +288,7 @@ def build_allowed(
     alternatives: Sequence[Alternative],
     plan: Plan | None,
     extra: frozenset[RuleId] = frozenset(),
+    forbidden: Sequence[Forbidden] = (),
 ) -> Allowed:
     return Allowed(
         request=request,
@@ -291,6 +298,7 @@ def build_allowed(
         used_ids=frozenset(state.bound_ids()),
         plan=plan,
         extra_rules=extra,
+        forbidden=tuple(forbidden),
     )
 
 

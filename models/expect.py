@@ -232,6 +232,18 @@ class Problem(StrEnum):
     NO_MESSAGE = "no-message"  # an error body without a message string
     RECORDS = "records"  # the target's records disagree with the model: detail
     TEXT = "text"  # detail, as a trace file keeps it
+    FORBIDDEN = "forbidden"  # error received, which the rule never allows here: detail
+
+
+@dataclass(frozen=True)
+class Forbidden:
+    """An error ``rule`` never allows as the answer to a request, whatever else may be answered
+    (an answer naming one of ``codes`` breaks the rule; any other answer is evidence it holds).
+    ``detail``: what the rule holds instead."""
+
+    rule: RuleId
+    codes: frozenset[str]
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -273,11 +285,12 @@ class Allowed:
     plan: Plan | None = field(default=None, repr=False)
     """What the request would change, for ``Model.step`` (None: a raw request, nothing)."""
     extra_rules: frozenset[RuleId] = frozenset()
+    forbidden: tuple[Forbidden, ...] = ()
 
     @property
     def decided(self) -> frozenset[RuleId]:
         """Every rule that decides some part of the answer to this request."""
-        rules: set[RuleId] = set(self.extra_rules)
+        rules: set[RuleId] = set(self.extra_rules) | {f.rule for f in self.forbidden}
         for alt in self.alternatives:
             if _unseen(alt):
                 continue  # allowed for a record nobody here saw: no rule's question
@@ -297,6 +310,16 @@ class Allowed:
         received = describe_outcome(outcome)
         if is_indeterminate(outcome):
             return Judgement(True, True, self.decided, frozenset(), self.describe(), received)
+        if isinstance(outcome, ServiceError):
+            # a forbidden error breaks its rule even where an alternative allows any 4xx
+            broken = tuple(
+                Mismatch(f.rule, Problem.FORBIDDEN, received=outcome.code, detail=f.detail)
+                for f in self.forbidden
+                if outcome.code in f.codes
+            )
+            if broken:
+                blamed = frozenset(m.rule for m in broken)
+                return Judgement(False, False, self.decided, blamed, self.describe(), received, broken)
         found: list[Mismatch] = []
         unseen = False  # only a record nobody here saw explains the answer: it decides nothing
         for alt in self.alternatives:

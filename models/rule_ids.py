@@ -62,6 +62,7 @@ RuleId = Literal[
     "BMU-ACCOUNT-ID",
     "BMU-LICENSE",
     "BMU-CONCURRENT-AGREEMENTS",
+    "BMU-API-ENABLED",
     "RC-RESOLVE",
     "RC-INVALID",
     "RC-EXPIRED",

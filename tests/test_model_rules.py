@@ -486,7 +486,7 @@ def test_client_token_is_not_part_of_the_2025_profile(model, world):
 @fires("BMU-ACCEPT", "BMU-PARTITION")
 def test_batch_accepts_a_subscribed_customer(model, world):
     allowed = model.allowed(model.initial(world), batch(rec()), SELLER, NOW)
-    assert allowed.decided == {"BMU-ACCEPT", "BMU-PARTITION"}
+    assert allowed.decided == {"BMU-ACCEPT", "BMU-PARTITION", "BMU-API-ENABLED"}
     assert record_options(allowed) == {("BMU-ACCEPT", "Success")}
 
 
@@ -537,7 +537,7 @@ def test_identical_records_of_one_batch_share_an_id_under_the_idempotence_rule(m
 @silent("BMU-PARTITION", "BMU-ACCEPT", "BMU-SIZE-LIMIT")
 def test_rejected_batch_is_not_partitioned(model, world):
     allowed = model.allowed(model.initial(world), batch(rec(age=timedelta(hours=7))), SELLER, NOW)
-    assert allowed.decided == {"BMU-WINDOW"}
+    assert allowed.decided == {"BMU-WINDOW", "BMU-API-ENABLED"}
 
 
 @fires("BMU-SIZE-LIMIT")
@@ -624,6 +624,7 @@ def test_timestamp_equal_to_now_is_inside(model, world):
     assert model.allowed(state, batch(rec(age=timedelta(0))), SELLER, NOW).decided == {
         "BMU-ACCEPT",
         "BMU-PARTITION",
+        "BMU-API-ENABLED",
     }
     assert model.allowed(state, meter(age=timedelta(0)), CALLER, NOW).decided == {"MU-ACCEPT"}
 
@@ -660,7 +661,7 @@ def test_a_fresh_valid_batch_is_decided_by_accept_and_partition_alone(model26, w
     allowed = model26.allowed(
         model26.initial(world), batch(rec(), rec(customer="cust-2", quantity=4)), SELLER, NOW
     )
-    assert allowed.decided == {"BMU-ACCEPT", "BMU-PARTITION"}
+    assert allowed.decided == {"BMU-ACCEPT", "BMU-PARTITION", "BMU-API-ENABLED"}
 
 
 @fires("BMU-NOT-SUBSCRIBED")
@@ -735,6 +736,34 @@ def test_same_customer_other_product(model, world):
     target.send(batch(rec(quantity=1)))
     allowed, _ = target.send(batch(rec(quantity=2), product="prod-b"))
     assert record_options(allowed) == {("BMU-PRODUCT-ISOLATION", "Success")}
+
+
+DISABLED = ServiceError("DisabledApiException", 400, "The API is disabled in the Region.")
+
+
+@fires("BMU-API-ENABLED")
+@pytest.mark.parametrize(
+    "request_",
+    [batch(rec()), batch(), batch(rec(), product="no-such-product")],
+    ids=["valid", "empty: any 4xx allowed", "unknown product"],
+)
+def test_disabled_api_breaks_api_enabled_alone_whatever_else_is_allowed(model, world, request_):
+    allowed = model.allowed(model.initial(world), request_, SELLER, NOW)
+    judgement = allowed.judge(DISABLED)
+    assert not judgement.conforms and judgement.blamed == {"BMU-API-ENABLED"}
+    (mismatch,) = judgement.mismatches
+    assert (mismatch.rule, mismatch.received) == ("BMU-API-ENABLED", "DisabledApiException")
+    assert "us-east-1" in (mismatch.detail or "")
+
+
+@silent("BMU-API-ENABLED")
+def test_any_other_answer_is_evidence_the_api_is_enabled(model, world):
+    state = model.initial(world)
+    allowed = model.allowed(state, batch(rec(), product="no-such-product"), SELLER, NOW)
+    refused = allowed.judge(ServiceError("InvalidProductCodeException", 400))
+    assert refused.conforms and "BMU-API-ENABLED" in refused.decided
+    # MeterUsage, ResolveCustomer and RegisterUsage decide nothing of it
+    assert "BMU-API-ENABLED" not in model.allowed(state, meter(), CALLER, NOW).decided
 
 
 @fires("BMU-EMPTY")

@@ -88,9 +88,12 @@ def test_batch_edges_that_are_inside(age, model, model26, world):
 @fires("BMU-WINDOW")
 def test_batch_24_hours_in_2026_and_7_hours_in_2025(model, model26, world):
     at_edge = model26.allowed(model26.initial(world), batch(rec(age=timedelta(hours=24))), SELLER, NOW)
-    assert at_edge.decided == {"BMU-WINDOW"}
+    assert at_edge.decided == {"BMU-WINDOW", "BMU-API-ENABLED"}
     seven = batch(rec(age=timedelta(hours=7)))
-    assert model.allowed(model.initial(world), seven, SELLER, NOW).decided == {"BMU-WINDOW"}
+    assert model.allowed(model.initial(world), seven, SELLER, NOW).decided == {
+        "BMU-WINDOW",
+        "BMU-API-ENABLED",
+    }
     assert "BMU-WINDOW" not in model26.allowed(model26.initial(world), seven, SELLER, NOW).decided
 
 
@@ -113,7 +116,7 @@ def test_month_end_cutoff_not_reached_at_05_59_59(model26, world):
     now = MONTH_START + timedelta(hours=6) - SECOND
     record = rec(age=now - LAST_SECOND_OF_NOVEMBER, now=now)
     allowed = model26.allowed(model26.initial(world), batch(record), SELLER, now)
-    assert allowed.decided == {"BMU-ACCEPT", "BMU-PARTITION"}
+    assert allowed.decided == {"BMU-ACCEPT", "BMU-PARTITION", "BMU-API-ENABLED"}
 
 
 @silent("BMU-WINDOW")
@@ -133,7 +136,10 @@ def test_month_end_cutoff_is_not_part_of_2025(model, world):
     last_month = model.allowed(
         model.initial(world), batch(rec(age=now - LAST_SECOND_OF_NOVEMBER, now=now)), SELLER, now
     )
-    assert last_month.decided == {"BMU-WINDOW"}  # 6 h + 1 s old: the window, not a month rule
+    assert last_month.decided == {
+        "BMU-WINDOW",
+        "BMU-API-ENABLED",
+    }  # 6 h + 1 s old: the window, not a month rule
 
 
 def _window_refusals(allowed):

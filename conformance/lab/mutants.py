@@ -130,6 +130,12 @@ def _code(old: str, new: str) -> Callable[[Outcome, Turn], Outcome]:
     )
 
 
+def _api_disabled(operation: type[Request]) -> Callable[[Outcome, Turn], Outcome]:
+    """Every request of ``operation`` refused with DisabledApiException."""
+    disabled = ServiceError("DisabledApiException", 400, "The API is disabled in the Region.")
+    return lambda outcome, turn: disabled if isinstance(turn.request, operation) else outcome
+
+
 def _accepted(code: str) -> Callable[[Outcome, Turn], Outcome]:
     """The MeterUsage error ``code`` answered with a success instead (a check the service skips)."""
 
@@ -579,6 +585,12 @@ MUTANTS: dict[str, Mutant] = {
             ("BMU-SIZE-LIMIT",),
             "a batch of 26 records is processed (the list limit off by one)",
             outcome=_twenty_six,
+        ),
+        Mutant(
+            "batch-api-disabled",
+            ("BMU-API-ENABLED",),
+            "BatchMeterUsage is switched off, as in a Region that does not offer it",
+            outcome=_api_disabled(BatchMeterUsage),
         ),
         # duplicates and retries
         Mutant(

@@ -38,6 +38,7 @@ _WORDING: dict[Problem, str] = {
     Problem.NO_MESSAGE: "error body has no message string",
     Problem.RECORDS: "the target's records disagree with the model: {detail}",
     Problem.TEXT: "{detail}",
+    Problem.FORBIDDEN: "{received}, which is never the answer here: {detail}",
 }
 
 
