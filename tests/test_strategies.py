@@ -43,6 +43,8 @@ from tests.conftest import NOW
 
 QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 
+EVERY_BATCH = {"BMU-API-ENABLED"}  # decided by any answer to any batch: never refuses one
+
 
 def scene(profile: str, namespace: str = "shrink") -> Scene:
     model = model_for(profile)
@@ -74,7 +76,7 @@ def test_out_of_window_batches_shrink_to_one_record_one_second_past_the_edge(pro
         assert record.timestamp == NOW - window
     # and nothing else is wrong with it: the window is the only rule that decides it
     allowed = s.model.allowed(s.state, found, CallContext(), NOW)
-    assert allowed.decided == {"BMU-WINDOW"}
+    assert allowed.decided == {"BMU-WINDOW", *EVERY_BATCH}
 
 
 def test_any_request_shrinks_to_a_valid_request(shapes):
@@ -105,7 +107,11 @@ def test_batches_that_record_shrink_to_one_plain_record(shapes):
         batch_requests(s), records_something, settings=settings(database=None, suppress_health_check=QUIET)
     )
     assert len(request.usage_records) == 1
-    assert s.model.allowed(s.state, request, context, NOW).decided == {"BMU-ACCEPT", "BMU-PARTITION"}
+    assert s.model.allowed(s.state, request, context, NOW).decided == {
+        "BMU-ACCEPT",
+        "BMU-PARTITION",
+        *EVERY_BATCH,
+    }
 
 
 def test_meter_usage_failures_shrink_to_a_single_fault(shapes):
@@ -166,7 +172,13 @@ def test_sized_batches_are_exact_and_valid(profile):
         )
         allowed = s.model.allowed(s.state, request, CallContext(), NOW)
         assert wire_size(request) == size
-        rules = allowed.decided - {"BMU-ACCEPT", "BMU-PARTITION", "BMU-IDEMPOTENT", "BMU-PAYLOAD-LIMIT"}
+        rules = allowed.decided - {
+            "BMU-ACCEPT",
+            "BMU-PARTITION",
+            "BMU-IDEMPOTENT",
+            "BMU-PAYLOAD-LIMIT",
+            *EVERY_BATCH,
+        }
         assert not rules, rules  # nothing but the payload rule may object
 
 
