@@ -4,6 +4,7 @@ what it saw), addressed by request while shrinking, and shrunk to a 1-minimal se
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -137,3 +138,82 @@ def test_shrinking_stops_at_its_run_budget_with_a_breaking_schedule():
     shrunk = shrink(items, lambda chosen: ("r9", 1) in {a for a, _ in chosen}, max_runs=2)
     assert shrunk.exhausted and shrunk.runs == 2
     assert ("r9", 1) in {a for a, _ in shrunk.faults}
+    # the smallest breaking schedule the search found, not the one it started from: the 2nd
+    # half (8 faults) broke on the 2nd run
+    assert len(shrunk.faults) == 8
+
+
+def _give_up_after(k: int, key: str):
+    """A job whose SDK gives up when ``k`` sends of one request in a row meet a fault."""
+
+    def breaks(chosen):
+        sends = sorted(send for (fingerprint, send), _ in chosen if fingerprint == key)
+        return any(sends[i : i + k] == list(range(sends[i], sends[i] + k)) for i in range(len(sends)))
+
+    return breaks
+
+
+def test_a_streak_of_faults_on_one_request_shrinks_as_a_unit():
+    """The minimal schedule of an SDK's retries running out is k faults in a row on one
+    request: taken away one by one it is never found in fewer runs than as a unit."""
+    items = [(("a", send), Fault("throttle")) for send in range(1, 9)] + [
+        ((f"r{i}", 1), Fault("internal")) for i in range(8)
+    ]
+    breaks = _give_up_after(8, "a")
+    as_units = shrink(items, breaks, max_runs=200, streaks=True)
+    assert as_units.faults == tuple(items[:8]) and not as_units.exhausted
+    one_by_one = shrink(items, breaks, max_runs=200)
+    assert one_by_one.faults == as_units.faults and as_units.runs < one_by_one.runs
+
+
+def test_shrinking_several_candidates_at_once_finds_what_one_at_a_time_finds():
+    items = [((f"r{i}", 1), Fault("throttle")) for i in range(12)]
+    needed = {("r3", 1), ("r10", 1)}
+
+    def breaks(chosen):
+        return needed <= {a for a, _ in chosen}
+
+    batches = []
+
+    def breaks_all(candidates):
+        batches.append(len(candidates))
+        return [breaks(c) for c in candidates]
+
+    alone = shrink(items, breaks, max_runs=100)
+    together = shrink(items, breaks, max_runs=100, at_once=4, breaks_all=breaks_all)
+    assert together.faults == alone.faults and {a for a, _ in together.faults} == needed
+    assert max(batches) > 1 and together.runs == sum(batches)
+
+
+def test_shrinking_stops_when_its_time_is_up_with_the_fewest_breaking_faults_seen():
+    items = [((f"r{i}", 1), Fault("throttle")) for i in range(16)]
+
+    def slow(chosen):
+        time.sleep(0.05)
+        return ("r9", 1) in {a for a, _ in chosen}
+
+    shrunk = shrink(items, slow, max_runs=1000, seconds=0.12)
+    assert shrunk.exhausted and 0 < shrunk.runs <= 4
+    assert ("r9", 1) in {a for a, _ in shrunk.faults} and len(shrunk.faults) < len(items)
+
+
+def test_a_record_listed_unprocessed_is_not_held_and_its_retry_is_billed_once():
+    """As with the service: a record left unprocessed was not stored, so code that drops it
+    loses usage (CLIENT-EXACTLY-ONCE sees it) and its retry is a first send."""
+    from datetime import UTC, datetime, timedelta
+
+    stamp = datetime.now(UTC) - timedelta(minutes=5)
+    records = [
+        {"CustomerIdentifier": who, "Dimension": "users", "Timestamp": stamp, "Quantity": 2}
+        for who in ("cust-acme", "cust-globex")
+    ]
+    with MeteringService() as service:
+        service.use(RequestFaults({1: Fault(None, 0, 1)}))
+        client = _client(service)
+        answer = client.batch_meter_usage(ProductCode="prod-saas", UsageRecords=records)
+        (unprocessed,) = answer["UnprocessedRecords"]
+        held = [r.customer_identifier for r in service.records()]
+        assert len(held) == 1 and unprocessed["CustomerIdentifier"] not in held
+        again = client.batch_meter_usage(ProductCode="prod-saas", UsageRecords=[unprocessed])
+        assert again["Results"][0]["Status"] == "Success"
+        assert sorted(r.customer_identifier for r in service.records()) == ["cust-acme", "cust-globex"]

@@ -19,8 +19,9 @@ from conformance.cli._common import (
 )
 from conformance.sellers import (
     ClientConfig,
-    MeteringService,
+    ServicePool,
     certify_client,
+    default_workers,
     render_client,
     write_client_report,
 )
@@ -62,13 +63,31 @@ def add_parser(sub: Any) -> None:
         "--fixtures", type=Path, metavar="FILE", help="the world (default: conformance/sellers/world.json)"
     )
     client.add_argument(
-        "--runs", type=positive, default=5, metavar="N", help="runs under faults, seeds SEED to SEED+N-1"
+        "--runs",
+        type=positive,
+        default=5,
+        metavar="N",
+        help="runs under faults, each with its own seed derived from SEED",
     )
     client.add_argument(
         "--timeout", type=positive, default=120, metavar="SECONDS", help="kill COMMAND after this"
     )
     client.add_argument(
         "--shrink-runs", type=positive, default=40, metavar="N", help="most runs to shrink one rule's faults"
+    )
+    client.add_argument(
+        "--shrink-time",
+        type=positive,
+        default=60,
+        metavar="SECONDS",
+        help="most time to shrink one rule's faults; a schedule cut short says it may not be minimal",
+    )
+    client.add_argument(
+        "--workers",
+        type=positive,
+        default=default_workers(),
+        metavar="N",
+        help="runs at once, each on its own emulator and proxy (default: two per core)",
     )
     client.add_argument(
         "--report", type=Path, metavar="DIR", help="write report.json, report.md and runs/ here"
@@ -93,16 +112,17 @@ def _client(args: argparse.Namespace) -> int:
     config = ClientConfig(
         tuple(command),
         args.profile,
-        args.faults,
-        seed,
-        args.schedule,
-        args.fixtures,
-        args.timeout,
-        args.shrink_runs,
-        args.runs,
+        rate=args.faults,
+        seed=seed,
+        schedule=args.schedule,
+        fixtures_file=args.fixtures,
+        timeout=args.timeout,
+        shrink_runs=args.shrink_runs,
+        shrink_time=args.shrink_time,
+        runs=args.runs,
     )
-    with MeteringService(args.profile, fixtures) as service:
-        report = certify_client(config, service)
+    with ServicePool(args.profile, fixtures, args.workers) as pool:
+        report = certify_client(config, pool)
     print(render_client(report), end="", flush=True)
     if args.report is not None:
         write_client_report(report, args.report)

@@ -27,7 +27,7 @@ from conformance.models.requests import (
     Request,
 )
 from conformance.models.response_rules import RawResponse
-from conformance.models.state import ModelState
+from conformance.models.state import ModelState, UsageKey
 from conformance.models.world import Fixtures, World
 from conformance.wire.protocol import decode_request, encode_outcome
 
@@ -61,6 +61,17 @@ class ReferenceService:
             self.state = self.model.initial(World())
             self.records.clear()
             self._seen_ids.clear()
+
+    def forget(self, record_id: str) -> None:
+        """Unstore the batch record accepted under ``record_id``, as if it had been left
+        unprocessed: its key holds nothing and the control route no longer lists it (a record
+        of another kind, or an id never given, is left as it is)."""
+        with self.lock:
+            key = self.state.bound_ids().get(record_id)
+            if not isinstance(key, UsageKey) or key.operation != "BatchMeterUsage":
+                return
+            self.state = self.state.with_possible(key, frozenset({None}))
+            self.records[:] = [r for r in self.records if r.metering_record_id != record_id]
 
     def add_fixtures(self, fixtures: Fixtures) -> None:
         with self.lock:

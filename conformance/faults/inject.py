@@ -12,6 +12,9 @@ the request could be the one that makes the service refuse the whole batch (a ti
 the window), and the injector cannot know, so what it sent might be accepted where the batch
 must be refused. A record the service processed and the answer reports unprocessed is what a
 lost answer looks like at the scale of one record, and the retry must converge either way.
+Where the service can be told (``FaultInjector(unstore=...)``: the emulator behind ``conformance
+client``), it then forgets the record, so the record is as unprocessed as the answer says and
+code that drops it loses usage.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from conformance.faults.plan import Fault
 from conformance.models.response_rules import RawResponse
@@ -34,9 +38,14 @@ _JSON = "application/x-amz-json-1.1"
 class FaultInjector:
     """Applies :class:`Fault` values to exchanges and counts what it injected. Thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, unstore: Callable[[str], None] | None = None) -> None:
+        """``unstore``: told the MeteringRecordId of each record an ``unprocessed`` fault moves
+        to UnprocessedRecords, so a service that can (the reference emulator behind
+        ``conformance client``) forgets it, as the service does with a record it leaves
+        unprocessed; without it the record stays stored, as a lost answer leaves it."""
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
+        self._unstore = unstore
 
     def apply(self, fault: Fault, send: Callable[[], RawResponse]) -> RawResponse | None:
         """The answer to a request that meets ``fault``; ``send`` delivers the request and
@@ -58,8 +67,10 @@ class FaultInjector:
                 answer = None
             elif fault.unprocessed is not None and answer.status == 200:
                 answer, lost = _lose_one(answer, fault.unprocessed)
-                if not lost:
+                if lost is None:
                     fault = Fault(None, fault.latency_ms)
+                elif self._unstore is not None and isinstance(lost.get("MeteringRecordId"), str):
+                    self._unstore(lost["MeteringRecordId"])
         with self._lock:
             self._counts.update(fault.kinds)
         return answer
@@ -75,17 +86,17 @@ def _error(status: int, code: str) -> RawResponse:
     return RawResponse(status, _JSON, body.encode())
 
 
-def _lose_one(answer: RawResponse, which: int) -> tuple[RawResponse, bool]:
+def _lose_one(answer: RawResponse, which: int) -> tuple[RawResponse, dict[str, Any] | None]:
     """A BatchMeterUsage answer with one Success result (``which``, modulo their number) moved
-    to UnprocessedRecords; whether there was one to move."""
+    to UnprocessedRecords, and that result (None: there was none to move)."""
     try:
         body = json.loads(answer.body)
         results = body["Results"]
         succeeded = [i for i, r in enumerate(results) if r.get("Status") == "Success" and "UsageRecord" in r]
     except (ValueError, KeyError, TypeError, AttributeError):
-        return answer, False
+        return answer, None
     if not succeeded:
-        return answer, False
-    lost = results.pop(succeeded[which % len(succeeded)])
+        return answer, None
+    lost: dict[str, Any] = results.pop(succeeded[which % len(succeeded)])
     body["UnprocessedRecords"] = [*body.get("UnprocessedRecords", []), lost["UsageRecord"]]
-    return replace(answer, body=json.dumps(body).encode()), True
+    return replace(answer, body=json.dumps(body).encode()), lost

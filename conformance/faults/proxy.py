@@ -50,7 +50,8 @@ RequestReader = Callable[[str | None, bytes], Request]
 
 
 class FaultProxy(LoopbackServer):
-    """A proxy on a free loopback port in front of ``upstream`` (``http://host:port``). Side
+    """A proxy on a free loopback port in front of ``upstream`` (``http://host:port``);
+    ``unstore`` as :class:`FaultInjector` takes it. Side
     effects: binds a socket at construction; ``start`` serves in a daemon thread; ``close``
     stops serving and releases the socket."""
 
@@ -62,12 +63,14 @@ class FaultProxy(LoopbackServer):
         port: int = 0,
         *,
         read: RequestReader | None = None,
+        unstore: Callable[[str], None] | None = None,
     ) -> None:
         parts = urllib.parse.urlsplit(upstream)
         if parts.scheme != "http" or not parts.hostname:
             raise ValueError(f"upstream {upstream!r} must be an http://host:port URL")
         self.upstream = (parts.hostname, parts.port or 80)
-        self.injector = FaultInjector()
+        self._unstore = unstore
+        self.injector = FaultInjector(unstore)
         self._source: FaultSource = FaultPlan(rates, seed)
         self._read = read
         self._lock = threading.Lock()
@@ -84,7 +87,7 @@ class FaultProxy(LoopbackServer):
         an empty log and no faults counted."""
         with self._lock:
             self._source, self._requests, self._log = source, 0, {}
-            self.injector = FaultInjector()
+            self.injector = FaultInjector(self._unstore)
 
     def log(self) -> list[LoggedCall]:
         """The service requests seen since the last :meth:`use`, in the order they arrived

@@ -9,6 +9,7 @@ from conformance.sellers.certify import (
     certify_client,
 )
 from conformance.sellers.command import ClientCommandError, ClientRun, run_client
+from conformance.sellers.pool import ServicePool, default_workers
 from conformance.sellers.report import (
     CLIENT_REPORT_FILES,
     client_replay_command,
@@ -28,8 +29,10 @@ __all__ = [
     "ClientRun",
     "Clock",
     "MeteringService",
+    "ServicePool",
     "certify_client",
     "client_replay_command",
+    "default_workers",
     "default_world",
     "render_client",
     "run_client",

@@ -9,7 +9,9 @@ rules need no intent: each is judged on what the code sent, in every run.
 
 from __future__ import annotations
 
+import hashlib
 import shlex
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,14 +23,20 @@ from conformance.models.catalogue import CLIENT_RULES
 from conformance.models.rule_ids import RuleId
 from conformance.models.seller import Breach, judge_records
 from conformance.reporting.results import Verdict
-from conformance.sellers.command import ClientRun, run_client
-from conformance.sellers.service import MeteringService
+from conformance.sellers.command import ClientRun
+from conformance.sellers.pool import ServicePool
 from conformance.sellers.shrink import Address, RequestAddressedFaults, addressed_faults, shrink
 from conformance.sellers.wording import EXACTLY_ONCE
 
-__all__ = ["BaselineError", "ClientConfig", "ClientReport", "ClientRuleResult", "certify_client"]
+__all__ = ["BaselineError", "ClientConfig", "ClientReport", "ClientRuleResult", "certify_client", "run_seed"]
 
 K = TypeVar("K")
+
+
+def run_seed(seed: int, run: int) -> int:
+    """The fault seed of run ``run`` (from 1) of a certification with ``--seed seed``."""
+    digest = hashlib.sha256(f"conformance client seed {seed} run {run}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
 
 
 class BaselineError(Exception):
@@ -46,11 +54,19 @@ class ClientConfig:
     fixtures_file: Path | None = None
     timeout: float = 120.0
     shrink_runs: int = 40
+    shrink_time: float = 60.0
+    """Seconds a broken rule's faults may shrink for; a schedule cut short says it may not be
+    minimal."""
     runs: int = 5
-    """Runs under faults, with seeds ``seed``, ``seed + 1``, ... (one with a schedule)."""
+    """Runs under faults, each drawing from its own seed derived from ``seed`` (one run with a
+    schedule)."""
 
     def seeds(self) -> tuple[int, ...]:
-        return (self.seed,) if self.schedule is not None else tuple(range(self.seed, self.seed + self.runs))
+        """The fault seed of each run under faults: derived from ``seed`` and the run's number, so
+        no run of one ``--seed`` is a run of another (seed 1's runs are not seed 2's shifted)."""
+        if self.schedule is not None:
+            return (self.seed,)
+        return tuple(run_seed(self.seed, run) for run in range(1, self.runs + 1))
 
     def faults(self, seed: int) -> FaultSource:
         if self.schedule is not None:
@@ -69,7 +85,7 @@ class ClientRuleResult:
     schedule: RequestFaults | None = None
     """The minimal schedule that breaks it (empty: it breaks without faults)."""
     seed: int | None = None
-    """The seed of the run under faults that broke it first."""
+    """The fault seed of the run under faults that broke it first (:func:`run_seed`)."""
     run: ClientRun | None = None
     shrink_runs: int = 0
     exhausted: bool = False
@@ -93,26 +109,26 @@ class ClientReport:
         return 1 if any(r.verdict in (Verdict.FAIL, Verdict.FLAKY) for r in self.results) else 0
 
 
-def certify_client(config: ClientConfig, service: MeteringService) -> ClientReport:
-    """Judge ``config.command`` on ``service``. Raises BaselineError when it fails without
-    faults, ClientCommandError when it cannot be started. Side effects: runs the command once
-    without faults, once per seed under faults, and once per candidate schedule while shrinking,
-    resetting the service each time."""
+def certify_client(config: ClientConfig, pool: ServicePool) -> ClientReport:
+    """Judge ``config.command`` on the services of ``pool``. Raises BaselineError when it fails
+    without faults, ClientCommandError when it cannot be started. Side effects: runs the command
+    once without faults and once per seed under faults, all at once as far as the pool has
+    services, then the candidate schedules of each broken rule, as many at once; each run
+    resets the service it runs on."""
     started = time.monotonic()
-    baseline = run_client(service, config.command, RequestFaults(), config.timeout)
+    counted = _Counter()
+
+    def run_all(sources: list[FaultSource]) -> list[ClientRun]:
+        counted.add(len(sources))
+        return pool.run_all(config.command, sources, config.timeout)
+
+    baseline, *rest = run_all([RequestFaults(), *(config.faults(seed) for seed in config.seeds())])
     if baseline.exit_code != 0:
         raise BaselineError(
             f"{shlex.join(config.command)} {baseline.ended} without faults (its last line: "
             f"{baseline.last_line}); make it run cleanly against the emulator first"
         )
-    faulty = tuple(
-        run_client(service, config.command, config.faults(seed), config.timeout) for seed in config.seeds()
-    )
-    runs = [1 + len(faulty)]
-
-    def run(faults: FaultSource) -> ClientRun:
-        runs[0] += 1
-        return run_client(service, config.command, faults, config.timeout)
+    faulty = tuple(rest)
 
     logs = [r.judgement for r in (baseline, *faulty)]
     results = []
@@ -125,8 +141,9 @@ def certify_client(config: ClientConfig, service: MeteringService) -> ClientRepo
         tried = zip(config.seeds(), faulty, strict=True)
         # a given --schedule is a replay: its one run is the answer, shrunk already
         shrink_runs = config.shrink_runs if config.schedule is None else None
-        results.append(_judge(rule.id, judged, baseline, tried, breaks, run, shrink_runs))
-    return ClientReport(config, baseline, faulty, tuple(results), time.monotonic() - started, runs[0])
+        budget = _Budget(shrink_runs, config.shrink_time, pool.workers) if shrink_runs is not None else None
+        results.append(_judge(rule.id, judged, baseline, tried, breaks, run_all, budget))
+    return ClientReport(config, baseline, faulty, tuple(results), time.monotonic() - started, counted.total)
 
 
 def _breaches_of(rule: RuleId, baseline: ClientRun) -> Callable[[ClientRun], tuple[Breach, ...]]:
@@ -136,41 +153,82 @@ def _breaches_of(rule: RuleId, baseline: ClientRun) -> Callable[[ClientRun], tup
     return lambda candidate: candidate.judgement.of(rule)
 
 
+@dataclass(frozen=True)
+class _Budget:
+    """What shrinking one rule's faults may take: runs, seconds, and runs at once."""
+
+    runs: int
+    seconds: float
+    at_once: int
+
+
+class _Counter:
+    """Runs of the command so far (thread-safe)."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self._lock = threading.Lock()
+
+    def add(self, n: int) -> None:
+        with self._lock:
+            self.total += n
+
+
 def _judge(
     rule: RuleId,
     judged: int,
     baseline: ClientRun,
     faulty: Iterable[tuple[int, ClientRun]],
     breaks: Callable[[ClientRun], tuple[Breach, ...]],
-    run: Callable[[FaultSource], ClientRun],
-    max_runs: int | None,
+    run_all: Callable[[list[FaultSource]], list[ClientRun]],
+    budget: _Budget | None,
 ) -> ClientRuleResult:
-    """``max_runs``: the runs shrinking may take; None: the faults met are not shrunk (a
-    replay of a given schedule), and the run that broke the rule is the one reported."""
+    """``budget``: what shrinking may take; None: the faults met are not shrunk (a replay of a
+    given schedule), and the run that broke the rule is the one reported."""
     if rule != EXACTLY_ONCE and (found := breaks(baseline)):
         return ClientRuleResult(rule, Verdict.FAIL, judged, found, RequestFaults(), None, baseline)
     seed, first = next(((seed, r) for seed, r in faulty if breaks(r)), (None, None))
     if first is None:
         return ClientRuleResult(rule, Verdict.PASS if judged else Verdict.NOT_REACHED, judged)
-    if max_runs is None:
+    if budget is None:
         return ClientRuleResult(
             rule, Verdict.FAIL, judged, breaks(first), first.schedule, seed, first, shrunk=False
         )
+    started = time.monotonic()
     start = tuple(addressed_faults(first.exchanges))
-    by_request: _Trials[Address] = _Trials(lambda chosen: run(RequestAddressedFaults(start, chosen)), breaks)
+    by_request: _Trials[Address] = _Trials(
+        lambda chosen: run_all([RequestAddressedFaults(start, c) for c in chosen]), breaks
+    )
     if not by_request.breaks(start):  # the same faults did not break it again
         return ClientRuleResult(rule, Verdict.FLAKY, judged, breaks(first), first.schedule, seed, first, 1)
-    shrunk = shrink(start, by_request.breaks, max_runs)
+    shrunk = shrink(
+        start,
+        by_request.breaks,
+        budget.runs,
+        seconds=budget.seconds,
+        at_once=budget.at_once,
+        breaks_all=by_request.breaks_all,
+        streaks=True,
+    )
     minimal, runs, exhausted = by_request.runs[shrunk.faults], shrunk.runs, shrunk.exhausted
     if len(minimal.schedule) > 1 and not exhausted:
         # By number too: a fault whose request an earlier fault changed (a batch regrouped
         # after UnprocessedRecords) may break the rule alone, on the request it met.
-        by_number: _Trials[int] = _Trials(lambda chosen: run(RequestFaults(dict(chosen))), breaks)
-        again = shrink(tuple(minimal.schedule.faults.items()), by_number.breaks, max_runs - runs)
+        by_number: _Trials[int] = _Trials(
+            lambda chosen: run_all([RequestFaults(dict(c)) for c in chosen]), breaks
+        )
+        again = shrink(
+            tuple(minimal.schedule.faults.items()),
+            by_number.breaks,
+            budget.runs - runs,
+            seconds=budget.seconds - (time.monotonic() - started),
+            at_once=budget.at_once,
+            breaks_all=by_number.breaks_all,
+        )
         if len(again.faults) < len(minimal.schedule):
             minimal = by_number.runs[again.faults]
         runs, exhausted = runs + again.runs, again.exhausted
-    replayed = run(minimal.schedule)  # as the report's replay command will run it
+    (replayed,) = run_all([minimal.schedule])  # as the report's replay command will run it
     verdict = Verdict.FAIL if breaks(replayed) else Verdict.FLAKY
     return ClientRuleResult(
         rule, verdict, judged, breaks(minimal), minimal.schedule, seed, minimal, runs + 2, exhausted
@@ -178,18 +236,22 @@ def _judge(
 
 
 class _Trials(Generic[K]):
-    """Runs of the code under chosen faults, each choice run once: ``breaks(chosen)`` says
-    whether its run breaks the rule; ``runs`` keeps every run by its choice."""
+    """Runs of the code under chosen faults, each choice run once: ``breaks_all(choices)``
+    says whether the run of each breaks the rule (running those not run yet together);
+    ``runs`` keeps every run by its choice."""
 
     def __init__(
         self,
-        run: Callable[[tuple[tuple[K, Fault], ...]], ClientRun],
+        run_all: Callable[[list[tuple[tuple[K, Fault], ...]]], list[ClientRun]],
         breaks: Callable[[ClientRun], tuple[Breach, ...]],
     ) -> None:
-        self._run, self._breaks = run, breaks
+        self._run_all, self._breaks = run_all, breaks
         self.runs: dict[tuple[tuple[K, Fault], ...], ClientRun] = {}
 
+    def breaks_all(self, choices: list[tuple[tuple[K, Fault], ...]]) -> list[bool]:
+        fresh = [c for c in dict.fromkeys(choices) if c not in self.runs]
+        self.runs.update(zip(fresh, self._run_all(fresh), strict=True))
+        return [bool(self._breaks(self.runs[c])) for c in choices]
+
     def breaks(self, chosen: tuple[tuple[K, Fault], ...]) -> bool:
-        if chosen not in self.runs:
-            self.runs[chosen] = self._run(chosen)
-        return bool(self._breaks(self.runs[chosen]))
+        return self.breaks_all([chosen])[0]

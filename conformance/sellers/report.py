@@ -103,14 +103,14 @@ def _setup_line(report: ClientReport) -> str:
 
 
 def _runs_line(report: ClientReport) -> str:
-    seeds = report.config.seeds()
-    which = "" if report.config.schedule is not None else f" (seed{'s' * (len(seeds) > 1)} {_span(seeds)})"
+    runs = len(report.faulty)
+    which = (
+        ""
+        if report.config.schedule is not None
+        else f" ({runs} run{'s' * (runs != 1)} of seed {report.config.seed})"
+    )
     clean, faulty = _run_summary((report.baseline,)), _run_summary(report.faulty)
     return f"Without faults: {clean}. Under faults{which}: {faulty}."
-
-
-def _span(seeds: tuple[int, ...]) -> str:
-    return str(seeds[0]) if len(seeds) == 1 else f"{seeds[0]} to {seeds[-1]}"
 
 
 def _run_summary(runs: tuple[ClientRun, ...]) -> str:
@@ -164,7 +164,8 @@ def report_json(report: ClientReport) -> dict[str, Any]:
         "seconds": round(report.seconds, 3),
         "withoutFaults": _run_json(report.baseline),
         "underFaults": [
-            {"seed": seed, **_run_json(run)} for seed, run in zip(config.seeds(), report.faulty, strict=True)
+            {"run": number, "seed": seed, **_run_json(run)}
+            for number, (seed, run) in enumerate(zip(config.seeds(), report.faulty, strict=True), 1)
         ],
         "exitCode": report.exit_code,
         "rules": [_result_json(config, r) for r in report.results],

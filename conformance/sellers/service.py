@@ -80,7 +80,11 @@ class MeteringService:
         model = model_for(profile)
         self._emulator = Emulator(model, self.world)
         self._proxy = FaultProxy(
-            self._emulator.url, FaultRates(), read=lambda target, body: decode_request(target, body, model)
+            self._emulator.url,
+            FaultRates(),
+            read=lambda target, body: decode_request(target, body, model),
+            # a record an injected fault lists unprocessed is not stored, as with the service
+            unstore=lambda record_id: self._emulator.service.forget(record_id),
         )
         self.limits = ClientLimits.of(model.shapes)
         """What the client rules read from the profile's pinned service model."""
