@@ -73,6 +73,14 @@ def add_parser(sub: Any) -> None:
         "--timeout", type=positive, default=120, metavar="SECONDS", help="kill COMMAND after this"
     )
     client.add_argument(
+        "--reruns",
+        type=natural,
+        default=ClientConfig.reruns,
+        metavar="N",
+        help="start a run under faults again when COMMAND exits non-zero, N times at most, as a "
+        "scheduler reruns a job that failed; its records are judged after the last",
+    )
+    client.add_argument(
         "--shrink-runs", type=positive, default=40, metavar="N", help="most runs to shrink one rule's faults"
     )
     client.add_argument(
@@ -120,6 +128,7 @@ def _client(args: argparse.Namespace) -> int:
         shrink_runs=args.shrink_runs,
         shrink_time=args.shrink_time,
         runs=args.runs,
+        reruns=args.reruns,
     )
     with ServicePool(args.profile, fixtures, args.workers) as pool:
         report = certify_client(config, pool)

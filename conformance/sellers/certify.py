@@ -54,6 +54,9 @@ class ClientConfig:
     fixtures_file: Path | None = None
     timeout: float = 120.0
     shrink_runs: int = 40
+    reruns: int = 2
+    """How often a run under faults that exits non-zero is started again (as cron or a queue's
+    redrive would rerun a job that said it failed); the records are judged after the last."""
     shrink_time: float = 60.0
     """Seconds a broken rule's faults may shrink for; a schedule cut short says it may not be
     minimal."""
@@ -120,9 +123,10 @@ def certify_client(config: ClientConfig, pool: ServicePool) -> ClientReport:
 
     def run_all(sources: list[FaultSource]) -> list[ClientRun]:
         counted.add(len(sources))
-        return pool.run_all(config.command, sources, config.timeout)
+        return pool.run_all(config.command, sources, config.timeout, config.reruns)
 
-    baseline, *rest = run_all([RequestFaults(), *(config.faults(seed) for seed in config.seeds())])
+    baseline, *rest = _first_runs(pool, config)
+    counted.add(1 + len(rest))
     if baseline.exit_code != 0:
         raise BaselineError(
             f"{shlex.join(config.command)} {baseline.ended} without faults (its last line: "
@@ -144,6 +148,21 @@ def certify_client(config: ClientConfig, pool: ServicePool) -> ClientReport:
         budget = _Budget(shrink_runs, config.shrink_time, pool.workers) if shrink_runs is not None else None
         results.append(_judge(rule.id, judged, baseline, tried, breaks, run_all, budget))
     return ClientReport(config, baseline, faulty, tuple(results), time.monotonic() - started, counted.total)
+
+
+_CLEAN = RequestFaults()
+
+
+def _first_runs(pool: ServicePool, config: ClientConfig) -> list[ClientRun]:
+    """The run without faults (no rerun: it must exit 0 as it is) and one per seed under
+    faults, as many at once as the pool has services."""
+    sources: list[FaultSource] = [_CLEAN, *(config.faults(seed) for seed in config.seeds())]
+    return pool.map(
+        lambda faults: pool.run(
+            config.command, faults, config.timeout, 0 if faults is _CLEAN else config.reruns
+        ),
+        sources,
+    )
 
 
 def _breaches_of(rule: RuleId, baseline: ClientRun) -> Callable[[ClientRun], tuple[Breach, ...]]:

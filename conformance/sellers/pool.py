@@ -66,20 +66,21 @@ class ServicePool:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def run(self, command: Sequence[str], faults: FaultSource, timeout: float) -> ClientRun:
-        """One run of ``command`` under ``faults`` on a free service (waits for one). Raises
-        ClientCommandError if the command cannot be started."""
+    def run(self, command: Sequence[str], faults: FaultSource, timeout: float, reruns: int = 0) -> ClientRun:
+        """One run of ``command`` under ``faults`` on a free service (waits for one), with up
+        to ``reruns`` reruns (:func:`run_client`). Raises ClientCommandError if the command
+        cannot be started."""
         service = self._free.get()
         try:
-            return run_client(service, command, faults, timeout)
+            return run_client(service, command, faults, timeout, reruns)
         finally:
             self._free.put(service)
 
     def run_all(
-        self, command: Sequence[str], sources: Sequence[FaultSource], timeout: float
+        self, command: Sequence[str], sources: Sequence[FaultSource], timeout: float, reruns: int = 0
     ) -> list[ClientRun]:
         """A run per fault source, as many at once as there are services, in the order given."""
-        return self.map(lambda faults: self.run(command, faults, timeout), sources)
+        return self.map(lambda faults: self.run(command, faults, timeout, reruns), sources)
 
     def map(self, work: Callable[[T], ClientRun], items: Sequence[T]) -> list[ClientRun]:
         """``work`` on each item, as many at once as there are services, results in order."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.models.catalogue import RULES_BY_ID
-from conformance.models.seller import LoggedCall, usages_of
+from conformance.models.seller import LoggedCall, fingerprint, usages_of
 from conformance.reporting.results import Verdict
 from conformance.sellers.certify import ClientConfig, ClientReport, ClientRuleResult
 from conformance.sellers.command import ClientRun
@@ -36,6 +36,8 @@ def client_replay_command(config: ClientConfig, result: ClientRuleResult) -> str
     parts = ["conformance", "client", "--profile", config.profile]
     if config.fixtures_file is not None:
         parts += ["--fixtures", str(config.fixtures_file)]
+    if config.reruns != ClientConfig.reruns:
+        parts += ["--reruns", str(config.reruns)]
     parts += ["--schedule", result.schedule.text() if result.schedule else "", "--", *config.command]
     return shlex.join(parts)
 
@@ -53,7 +55,7 @@ def render_client(report: ClientReport) -> str:
         lines += [f"  {rule.statement}", f"  Expected: {expected}", f"  Received: {received}"]
         lines.append("  " + _schedule_line(result))
         if result.run is not None:
-            lines += [f"    {line}" for line in exchange_lines(result.run.exchanges)]
+            lines += [f"    {line}" for line in run_lines(result.run)]
         if result.verdict is Verdict.FLAKY:
             lines.append(
                 "  The same faults by request did not break it again: the code sends differently run to run."
@@ -62,6 +64,42 @@ def render_client(report: ClientReport) -> str:
     counts = Counter(r.verdict for r in report.results)
     lines += ["", ", ".join(f"{n} {v.value}" for v, n in sorted(counts.items(), key=lambda kv: kv[0].value))]
     return "\n".join(lines) + "\n"
+
+
+def run_lines(run: ClientRun) -> list[str]:
+    """The requests of a run, one a line, and where a start of the command ended other than
+    with exit 0: how, after which faults in a row, and the last lines it printed."""
+    lines: list[str] = []
+    sent = 0
+    for number, attempt in enumerate(run.attempts):
+        lines += exchange_lines(run.exchanges[sent : attempt.requests])
+        sent = attempt.requests
+        if attempt.exit_code == 0:
+            continue
+        streak = _fault_streak(run.exchanges[: attempt.requests])
+        after = f" after {streak} faults in a row on one request's sends" if streak > 1 else ""
+        what = "the run" if number == 0 else f"rerun {number}"
+        lines.append(f"--- {what} {attempt.ended}{after}; its last lines:")
+        lines += [f"      {line}" for line in attempt.output.splitlines()[-_TAIL:]] or ["      (nothing)"]
+    return lines
+
+
+_TAIL = 5  # lines of a start's output shown where it ended non-zero
+
+
+def _fault_streak(exchanges: tuple[LoggedCall, ...]) -> int:
+    """How many of the last sends of the last request sent met a fault in a row."""
+    if not exchanges:
+        return 0
+    last = fingerprint(exchanges[-1].operation, exchanges[-1].body)
+    streak = 0
+    for exchange in reversed(exchanges):
+        if fingerprint(exchange.operation, exchange.body) != last:
+            continue
+        if exchange.fault == "none":
+            break
+        streak += 1
+    return streak
 
 
 def exchange_lines(exchanges: tuple[LoggedCall, ...]) -> list[str]:
@@ -175,6 +213,7 @@ def report_json(report: ClientReport) -> dict[str, Any]:
 def _run_json(run: ClientRun) -> dict[str, Any]:
     return {
         "exitCode": run.exit_code,
+        "starts": [{"exitCode": a.exit_code, "requests": a.requests} for a in run.attempts],
         "seconds": round(run.seconds, 3),
         "requests": len(run.exchanges),
         "records": len(run.records),
