@@ -159,3 +159,39 @@ def test_the_runs_of_one_seed_are_none_of_another_seeds():
     seeds = [ClientConfig(("job",), "2025-01", 0.2, seed).seeds() for seed in (1, 2, 3)]
     assert len({s for runs in seeds for s in runs}) == 15
     assert ClientConfig(("job",), "2025-01", 0.2, 2).seeds() == seeds[1]
+
+
+GIVE_UP = ",".join(f"{n}:internal" for n in range(1, 9))  # botocore's standard mode: 8 attempts
+
+
+def test_a_job_that_gives_up_loudly_and_recovers_on_its_rerun_is_correct(tmp_path, capsys):
+    code, report = certify(tmp_path, "--schedule", GIVE_UP, *python_example("sdk_retries.py"))
+    assert code == 0, report
+    (run,) = report["underFaults"]
+    assert [start["exitCode"] for start in run["starts"]] == [1, 0]
+    assert run["starts"][0]["requests"] == 8  # it gave up on the 8th send of its first batch
+    assert "exited 1, then exited 0 on rerun 1" in capsys.readouterr().out
+
+
+def test_a_job_that_gives_up_with_no_rerun_loses_usage_and_says_how_it_ended(tmp_path, capsys):
+    code, report = certify(
+        tmp_path, "--reruns", "0", "--schedule", GIVE_UP, *python_example("sdk_retries.py")
+    )
+    assert code == 1
+    assert {r["id"] for r in report["rules"] if r["verdict"] == "fail"} == {
+        "CLIENT-EXACTLY-ONCE",
+        "CLIENT-RETRY-FAILED",
+    }
+    out = capsys.readouterr().out
+    assert "--- the run exited 1 after 8 faults in a row on one request's sends; its last lines:" in out
+    assert "reached max retries: 7" in out  # botocore's own words, from the job's stderr
+    assert "--reruns 0 --schedule" in out  # the replay reruns as this run did
+
+
+@pytest.mark.parametrize("seed", range(1, 11))
+def test_a_job_on_the_sdks_standard_retries_passes_at_a_fault_rate_of_0_2(tmp_path, seed):
+    code, report = certify(
+        tmp_path, "--faults", "0.2", "--seed", str(seed), *python_example("sdk_retries.py")
+    )
+    assert code == 0, report
+    assert verdicts(report)["CLIENT-EXACTLY-ONCE"] == "pass"
