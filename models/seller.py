@@ -16,6 +16,7 @@ from the pinned service model and the catalogue (:class:`ClientLimits`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -217,8 +218,10 @@ keep one only across their own retries)."""
 
 def fingerprint(operation: str, request: Mapping[str, Any] | None) -> str:
     """What stays the same when code sends a request again, even re-stamped or through a new
-    SDK call: the operation and its body without timestamps or ClientToken."""
-    return operation + " " + _canonical(_invariant(request))
+    SDK call: a digest (8 hex digits) of the operation and its body without timestamps or
+    ClientToken. A fault schedule addresses a request by it (``1f3a9c02/2``: its 2nd send)."""
+    text = operation + " " + _canonical(_invariant(request))
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 def _invariant(value: object) -> object:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conformance.faults import Fault, RequestFaults
+from conformance.faults import Fault, RequestFaults, Sent
 from conformance.models.seller import LoggedCall, fingerprint
 from conformance.sellers import MeteringService
 from conformance.sellers.shrink import RequestAddressedFaults, addressed_faults, shrink
@@ -21,9 +21,22 @@ def test_a_schedule_reads_back_what_it_writes():
     assert RequestFaults.parse(schedule.text()) == schedule
     assert RequestFaults.parse("") == RequestFaults() and not RequestFaults()
     assert RequestFaults({2: Fault()}) == RequestFaults()  # no fault is no entry
+    by_content = RequestFaults({("1f3a9c02", 2): Fault("internal"), 1: Fault("throttle")})
+    assert by_content.text() == "1:throttle,1f3a9c02/2:internal"
+    assert RequestFaults.parse(by_content.text()) == by_content
 
 
-@pytest.mark.parametrize("text", ["x", "0:throttle", "3:throttle,3:internal", "2:boom", "3"])
+def test_a_schedule_by_content_meets_the_same_send_of_the_same_request_in_any_order():
+    schedule = RequestFaults({("1f3a9c02", 2): Fault("internal")})
+    assert schedule.fault(Sent(9, "MeterUsage", b"{}", "1f3a9c02", 2)) == Fault("internal")
+    assert schedule.fault(Sent(2, "MeterUsage", b"{}", "1f3a9c02", 1)) == Fault()
+    assert schedule.fault(Sent(2, "MeterUsage", b"{}", "0000beef", 2)) == Fault()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["x", "0:throttle", "3:throttle,3:internal", "2:boom", "3", "1f3a9c02/0:throttle", "1F3A/1:internal"],
+)
 def test_a_bad_schedule_is_refused(text):
     with pytest.raises(ValueError):
         RequestFaults.parse(text)
@@ -108,7 +121,9 @@ def test_taking_a_fault_away_takes_its_send_away():
     met = addressed_faults(_met(("a", "throttle"), ("a", "reset-after"), ("a", "none")))
     source = RequestAddressedFaults(met, met[1:])  # the reset alone
     body = json.dumps({"n": "a"}).encode()
-    assert [source.fault(i, "MeterUsage", body) for i in (1, 2)] == [Fault("reset-after"), Fault()]
+    key = fingerprint("MeterUsage", {"n": "a"})
+    sent = [Sent(i, "MeterUsage", body, key, i) for i in (1, 2)]
+    assert [source.fault(one) for one in sent] == [Fault("reset-after"), Fault()]
 
 
 def test_shrinking_finds_the_one_fault_that_matters_and_drops_needless_latency():

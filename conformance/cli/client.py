@@ -56,8 +56,9 @@ def add_parser(sub: Any) -> None:
         "--schedule",
         type=schedule,
         metavar="FAULTS",
-        help="inject exactly these faults by request, e.g. '3:reset-after,7:unprocessed=0' (a "
-        "report's replay command gives it), instead of drawing them",
+        help="inject exactly these faults instead of drawing them: by request number, or by a "
+        "request's fingerprint and which send of it, as a report gives them (its replay command), "
+        "e.g. '3:reset-after,1f3a9c02/2:unprocessed=0'",
     )
     client.add_argument(
         "--fixtures", type=Path, metavar="FILE", help="the world (default: conformance/sellers/world.json)"

@@ -12,6 +12,7 @@ from conformance.faults.plan import (
     FaultRates,
     FaultSchedule,
     RequestFaults,
+    Sent,
     draw_fault,
     parse_rate,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "FaultSchedule",
     "FaultSource",
     "RequestFaults",
+    "Sent",
     "draw_fault",
     "parse_rate",
 ]

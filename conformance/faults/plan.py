@@ -11,7 +11,9 @@ replay injects exactly those again. A request without the header (any other clie
 from __future__ import annotations
 
 import random
+import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = [
@@ -23,6 +25,8 @@ __all__ = [
     "FaultRates",
     "FaultSchedule",
     "RequestFaults",
+    "ScheduleKey",
+    "Sent",
     "draw_fault",
     "parse_rate",
 ]
@@ -156,6 +160,23 @@ def draw_fault(rates: FaultRates, batch: bool, rng: random.Random) -> Fault:
     return Fault(blocking, latency, rng.randrange(25) if lose else None)
 
 
+@dataclass(frozen=True)
+class Sent:
+    """A request as a fault source sees it: its number in the run (from 1), its operation and
+    body, and its address by content: the fingerprint of what it carries
+    (:func:`conformance.models.seller.fingerprint`) and which send of that it is (from 1)."""
+
+    index: int
+    operation: str
+    body: bytes
+    key: str = ""
+    send: int = 1
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return (self.key, self.send)
+
+
 class FaultPlan:
     """Faults drawn from ``seed`` at ``rates``, one :class:`Fault` per request. Thread-safe."""
 
@@ -168,9 +189,9 @@ class FaultPlan:
         with self._lock:
             return draw_fault(self.rates, batch, self._random)
 
-    def fault(self, index: int, operation: str, body: bytes) -> Fault:
+    def fault(self, sent: Sent) -> Fault:
         """The next request's faults, whatever it is."""
-        return self.draw(operation == "BatchMeterUsage")
+        return self.draw(sent.operation == "BatchMeterUsage")
 
 
 class FaultSchedule:
@@ -202,16 +223,24 @@ class FaultSchedule:
         return fault
 
 
+ScheduleKey = int | tuple[str, int]
+"""Where a scheduled fault strikes: the request of that number, or by content, the ``send``-th
+send of the request whose fingerprint is ``key``."""
+_BY_CONTENT = re.compile(r"^([0-9a-f]{8})/([1-9][0-9]*)$")
+
+
 class RequestFaults:
     """Faults by request: the ``n``-th request a proxy forwards (from 1) meets ``faults[n]``,
+    and the ``s``-th send of a request whose fingerprint is ``k`` meets ``faults[(k, s)]``;
     every other request none. How a client run under faults is repeated, and shrunk: a fault
-    schedule is a :class:`RequestFaults`. Written ``3:reset-after,7:unprocessed=0``."""
+    schedule is a :class:`RequestFaults`. Written ``3:reset-after,1f3a9c02/2:unprocessed=0``:
+    by content, a schedule meets the same usage however the code orders its requests."""
 
-    def __init__(self, faults: dict[int, Fault] | None = None) -> None:
-        self.faults = {n: f for n, f in sorted((faults or {}).items()) if f != Fault()}
+    def __init__(self, faults: Mapping[ScheduleKey, Fault] | None = None) -> None:
+        self.faults = {k: f for k, f in sorted((faults or {}).items(), key=_order) if f != Fault()}
 
-    def fault(self, index: int, operation: str, body: bytes) -> Fault:
-        return self.faults.get(index, Fault())
+    def fault(self, sent: Sent) -> Fault:
+        return self.faults.get(sent.index) or self.faults.get(sent.address) or Fault()
 
     def __len__(self) -> int:
         return len(self.faults)
@@ -224,15 +253,35 @@ class RequestFaults:
 
     def text(self) -> str:
         """The schedule as ``--schedule`` takes it (empty: no fault)."""
-        return ",".join(f"{n}:{f.header()}" for n, f in self.faults.items())
+        return ",".join(f"{_key_text(k)}:{f.header()}" for k, f in self.faults.items())
 
     @classmethod
     def parse(cls, text: str) -> RequestFaults:
         """The inverse of :meth:`text`; raises ValueError naming the bad part."""
-        faults: dict[int, Fault] = {}
+        faults: dict[ScheduleKey, Fault] = {}
         for part in filter(None, (p.strip() for p in text.split(","))):
-            index, colon, named = part.partition(":")
-            if not colon or not index.strip().isdigit() or int(index) < 1 or int(index) in faults:
-                raise ValueError(f"{part!r} is not REQUEST:FAULT with a new request number from 1")
-            faults[int(index)] = Fault.parse(named)
+            where, colon, named = part.partition(":")
+            key = _parse_key(where.strip())
+            if not colon or key is None or key in faults:
+                raise ValueError(
+                    f"{part!r} is not REQUEST:FAULT, with a new request number from 1 or a "
+                    "request's fingerprint and send (1f3a9c02/2)"
+                )
+            faults[key] = Fault.parse(named)
         return cls(faults)
+
+
+def _parse_key(text: str) -> ScheduleKey | None:
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    match = _BY_CONTENT.match(text)
+    return (match.group(1), int(match.group(2))) if match else None
+
+
+def _key_text(key: ScheduleKey) -> str:
+    return str(key) if isinstance(key, int) else f"{key[0]}/{key[1]}"
+
+
+def _order(item: tuple[ScheduleKey, Fault]) -> tuple[int, str, int]:
+    key = item[0]
+    return (0, "", key) if isinstance(key, int) else (1, key[0], key[1])  # by number first

@@ -23,15 +23,16 @@ import socket
 import struct
 import threading
 import urllib.parse
+from collections import Counter
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 
 from conformance.faults.inject import FaultInjector
-from conformance.faults.plan import FAULT_HEADER, Fault, FaultPlan, FaultRates
+from conformance.faults.plan import FAULT_HEADER, Fault, FaultPlan, FaultRates, Sent
 from conformance.models.requests import Request
 from conformance.models.response_rules import RawResponse
-from conformance.models.seller import LoggedCall
+from conformance.models.seller import LoggedCall, fingerprint
 from conformance.wire.loopback import LoopbackServer, send_status
 
 __all__ = ["FaultProxy", "FaultSource"]
@@ -40,8 +41,8 @@ _TIMEOUT = 30
 
 
 class FaultSource(Protocol):
-    def fault(self, index: int, operation: str, body: bytes) -> Fault:
-        """The faults of request ``index`` (from 1), an ``operation`` sending ``body``."""
+    def fault(self, sent: Sent) -> Fault:
+        """The faults of the request ``sent`` (its number, content and address)."""
         ...
 
 
@@ -75,6 +76,7 @@ class FaultProxy(LoopbackServer):
         self._read = read
         self._lock = threading.Lock()
         self._requests = 0
+        self._sends: Counter[str] = Counter()  # sends of each fingerprint since the last use()
         self._log: dict[int, LoggedCall] = {}  # by request number
         super().__init__(_handler(self), "127.0.0.1", port)
 
@@ -87,6 +89,7 @@ class FaultProxy(LoopbackServer):
         an empty log and no faults counted."""
         with self._lock:
             self._source, self._requests, self._log = source, 0, {}
+            self._sends = Counter()
             self.injector = FaultInjector(self._unstore)
 
     def log(self) -> list[LoggedCall]:
@@ -96,13 +99,12 @@ class FaultProxy(LoopbackServer):
             return [self._log[index] for index in sorted(self._log)]
 
     def _next(self, named: str | None, operation: str, body: bytes) -> tuple[int, Fault]:
+        key = fingerprint(operation, _json_object(body))
         with self._lock:
             self._requests += 1
-            fault = (
-                Fault.parse(named)
-                if named is not None
-                else self._source.fault(self._requests, operation, body)
-            )
+            self._sends[key] += 1
+            sent = Sent(self._requests, operation, body, key, self._sends[key])
+            fault = Fault.parse(named) if named is not None else self._source.fault(sent)
             return self._requests, fault
 
     def _keep(self, exchange: LoggedCall) -> None:

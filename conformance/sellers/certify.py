@@ -237,7 +237,7 @@ def _judge(
             lambda chosen: run_all([RequestFaults(dict(c)) for c in chosen]), breaks
         )
         again = shrink(
-            tuple(minimal.schedule.faults.items()),
+            tuple((n, f) for n, f in minimal.schedule_by_number.faults.items() if isinstance(n, int)),
             by_number.breaks,
             budget.runs - runs,
             seconds=budget.seconds - (time.monotonic() - started),

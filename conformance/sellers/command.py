@@ -17,6 +17,7 @@ from conformance.faults import Fault, FaultSource, RequestFaults
 from conformance.models.control_record import ControlRecord
 from conformance.models.seller import ClientLimits, LoggedCall, LogJudgement, judge_log
 from conformance.sellers.service import MeteringService
+from conformance.sellers.shrink import addressed_faults
 
 __all__ = ["RUN_DIR_ENV", "Attempt", "ClientCommandError", "ClientRun", "run_client"]
 
@@ -84,7 +85,14 @@ class ClientRun:
 
     @property
     def schedule(self) -> RequestFaults:
-        """The faults its requests met, by request: run again, the same code meets them again."""
+        """The faults its requests met, each addressed by the content of the request it met and
+        which send of it that was: run again, the same code meets them again on the same
+        usage, in whatever order it sends its requests."""
+        return RequestFaults(dict(addressed_faults(self.exchanges)))
+
+    @property
+    def schedule_by_number(self) -> RequestFaults:
+        """The faults its requests met, by the number of the request each met."""
         return RequestFaults({e.index: Fault.parse(e.fault) for e in self.exchanges})
 
     @property

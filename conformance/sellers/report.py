@@ -69,10 +69,11 @@ def render_client(report: ClientReport) -> str:
 def run_lines(run: ClientRun) -> list[str]:
     """The requests of a run, one a line, and where a start of the command ended other than
     with exit 0: how, after which faults in a row, and the last lines it printed."""
+    every = exchange_lines(run.exchanges)
     lines: list[str] = []
     sent = 0
     for number, attempt in enumerate(run.attempts):
-        lines += exchange_lines(run.exchanges[sent : attempt.requests])
+        lines += every[sent : attempt.requests]
         sent = attempt.requests
         if attempt.exit_code == 0:
             continue
@@ -103,11 +104,16 @@ def _fault_streak(exchanges: tuple[LoggedCall, ...]) -> int:
 
 
 def exchange_lines(exchanges: tuple[LoggedCall, ...]) -> list[str]:
-    """One line per request: number, operation, what it carried, faults met, answer."""
-    return [
-        f"{e.index:>3} {e.operation or '?':<16} {_carried(e):<11} {_met(e):<22} -> {_answer(e)}"
-        for e in exchanges
-    ]
+    """One line per request: number, operation, what it carried, faults met (with the address
+    a schedule gives them: the request's fingerprint and which send of it), answer."""
+    sends: Counter[str] = Counter()
+    lines = []
+    for e in exchanges:
+        key = fingerprint(e.operation, e.body)
+        sends[key] += 1
+        met = "" if e.fault == "none" else f"{key}/{sends[key]} [{e.fault}]"
+        lines.append(f"{e.index:>3} {e.operation or '?':<16} {_carried(e):<11} {met:<33} -> {_answer(e)}")
+    return lines
 
 
 def _carried(exchange: LoggedCall) -> str:
@@ -115,10 +121,6 @@ def _carried(exchange: LoggedCall) -> str:
     if exchange.operation == "BatchMeterUsage":
         return f"{len(usages)} record{'s' * (len(usages) != 1)}"
     return usages[0].key.dimension if usages else ""
-
-
-def _met(exchange: LoggedCall) -> str:
-    return "" if exchange.fault == "none" else f"[{exchange.fault}]"
 
 
 def _answer(exchange: LoggedCall) -> str:

@@ -11,14 +11,13 @@ by number, which replay the same way.
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from conformance.faults import Fault
+from conformance.faults import Fault, Sent
 from conformance.models.seller import LoggedCall, fingerprint
 
 __all__ = ["Address", "RequestAddressedFaults", "Shrunk", "addressed_faults", "shrink"]
@@ -32,8 +31,7 @@ class RequestAddressedFaults:
     """A fault source: the faults ``chosen`` of those a run met (``met``, by
     :func:`addressed_faults`), each meeting its request again. A send taken out of ``met`` is
     taken out of its request's sends, since the retry it caused will not happen: with a throttle
-    on a request's 1st send and a reset on its 2nd, the reset alone meets the 1st. One run each:
-    it counts the sends it has seen."""
+    on a request's 1st send and a reset on its 2nd, the reset alone meets the 1st."""
 
     def __init__(self, met: Sequence[tuple[Address, Fault]], chosen: Sequence[tuple[Address, Fault]]) -> None:
         kept = dict(chosen)
@@ -44,16 +42,9 @@ class RequestAddressedFaults:
                 self.faults[(key, send - taken[key])] = kept[(key, send)]
             else:
                 taken[key] += 1
-        self._sends: Counter[str] = Counter()
 
-    def fault(self, index: int, operation: str, body: bytes) -> Fault:
-        try:
-            request = json.loads(body)
-        except ValueError:
-            request = None
-        key = fingerprint(operation, request if isinstance(request, dict) else None)
-        self._sends[key] += 1
-        return self.faults.get((key, self._sends[key]), Fault())
+    def fault(self, sent: Sent) -> Fault:
+        return self.faults.get(sent.address, Fault())
 
 
 def addressed_faults(exchanges: Sequence[LoggedCall]) -> list[tuple[Address, Fault]]:
