@@ -41,9 +41,7 @@ def python_example(name: str) -> list[str]:
     ("rate", "seed"), [(0.4, seed) for seed in range(1, 11)] + [(MAX_RATE, seed) for seed in range(11, 21)]
 )
 def test_the_correct_seller_passes_every_rule_under_faults(tmp_path, rate, seed):
-    code, report = certify(
-        tmp_path, "--faults", str(rate), "--seed", str(seed), *python_example("good.py")
-    )
+    code, report = certify(tmp_path, "--faults", str(rate), "--seed", str(seed), *python_example("good.py"))
     assert code == 0, report
     assert set(verdicts(report).values()) <= {"pass", "not-reached"}
     assert verdicts(report)["CLIENT-EXACTLY-ONCE"] == "pass"
