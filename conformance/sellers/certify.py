@@ -13,7 +13,7 @@ import hashlib
 import shlex
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -21,7 +21,7 @@ from typing import Generic, TypeVar
 from conformance.faults import Fault, FaultPlan, FaultRates, FaultSource, RequestFaults
 from conformance.models.catalogue import CLIENT_RULES
 from conformance.models.rule_ids import RuleId
-from conformance.models.seller import Breach, judge_records
+from conformance.models.seller import Breach, fingerprint, judge_records
 from conformance.reporting.results import Verdict
 from conformance.sellers.command import ClientRun
 from conformance.sellers.pool import ServicePool
@@ -106,6 +106,9 @@ class ClientReport:
     seconds: float
     runs: int = 2
     """Every run of the command: those compared and those that shrank."""
+    aimed: tuple[RuleId, ...] = ()
+    """The rules the last runs of :attr:`faulty` were aimed at, one each, after the drawn runs
+    (a rule no drawn run reached)."""
 
     @property
     def exit_code(self) -> int:
@@ -132,7 +135,10 @@ def certify_client(config: ClientConfig, pool: ServicePool) -> ClientReport:
             f"{shlex.join(config.command)} {baseline.ended} without faults (its last line: "
             f"{baseline.last_line}); make it run cleanly against the emulator first"
         )
-    faulty = tuple(rest)
+    # a rule the drawn runs never reached gets a run aimed at it (a replay gets none)
+    unreached = [] if config.schedule is not None else _unreached(baseline, rest)
+    aimed = tuple(rule for rule, _ in unreached)
+    faulty = (*rest, *run_all([schedule for _, schedule in unreached]))
 
     logs = [r.judgement for r in (baseline, *faulty)]
     results = []
@@ -142,12 +148,13 @@ def certify_client(config: ClientConfig, pool: ServicePool) -> ClientReport:
         else:
             judged = sum(log.judged.get(rule.id, 0) for log in logs)
         breaks = _breaches_of(rule.id, baseline)
-        tried = zip(config.seeds(), faulty, strict=True)
+        tried = zip((*config.seeds(), *(None for _ in aimed)), faulty, strict=True)
         # a given --schedule is a replay: its one run is the answer, shrunk already
         shrink_runs = config.shrink_runs if config.schedule is None else None
         budget = _Budget(shrink_runs, config.shrink_time, pool.workers) if shrink_runs is not None else None
         results.append(_judge(rule.id, judged, baseline, tried, breaks, run_all, budget))
-    return ClientReport(config, baseline, faulty, tuple(results), time.monotonic() - started, counted.total)
+    seconds = time.monotonic() - started
+    return ClientReport(config, baseline, faulty, tuple(results), seconds, counted.total, aimed)
 
 
 _CLEAN = RequestFaults()
@@ -163,6 +170,35 @@ def _first_runs(pool: ServicePool, config: ClientConfig) -> list[ClientRun]:
         ),
         sources,
     )
+
+
+# The fault that reaches each rule, met on the first send of each request of these operations
+_AIMS: dict[RuleId, tuple[tuple[str, ...], Fault]] = {
+    "CLIENT-RETRY-FAILED": (("MeterUsage", "BatchMeterUsage"), Fault("throttle")),
+    "CLIENT-RETRY-UNPROCESSED": (("BatchMeterUsage",), Fault(None, 0, 0)),
+    "CLIENT-NO-STORM": (("MeterUsage", "BatchMeterUsage"), Fault("throttle")),
+    "CLIENT-IDENTICAL-RETRY": (("MeterUsage", "BatchMeterUsage"), Fault("reset-after")),
+}
+
+
+def _unreached(baseline: ClientRun, drawn: Sequence[ClientRun]) -> list[tuple[RuleId, RequestFaults]]:
+    """Each rule no drawn run reached, with a schedule that meets every first send of the
+    baseline's requests it concerns with the fault that reaches it (by content, so the same
+    requests of a run under faults meet it); one schedule for rules that share one."""
+    aimed: list[tuple[RuleId, RequestFaults]] = []
+    for rule, (operations, fault) in _AIMS.items():
+        if any(run.judgement.judged.get(rule, 0) for run in (baseline, *drawn)):
+            continue
+        schedule = RequestFaults(
+            {
+                (fingerprint(e.operation, e.body), 1): fault
+                for e in baseline.exchanges
+                if e.operation in operations
+            }
+        )
+        if schedule and all(schedule != other for _, other in aimed):
+            aimed.append((rule, schedule))
+    return aimed
 
 
 def _breaches_of(rule: RuleId, baseline: ClientRun) -> Callable[[ClientRun], tuple[Breach, ...]]:
@@ -197,7 +233,7 @@ def _judge(
     rule: RuleId,
     judged: int,
     baseline: ClientRun,
-    faulty: Iterable[tuple[int, ClientRun]],
+    faulty: Iterable[tuple[int | None, ClientRun]],
     breaks: Callable[[ClientRun], tuple[Breach, ...]],
     run_all: Callable[[list[FaultSource]], list[ClientRun]],
     budget: _Budget | None,

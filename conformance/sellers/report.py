@@ -143,11 +143,12 @@ def _setup_line(report: ClientReport) -> str:
 
 
 def _runs_line(report: ClientReport) -> str:
-    runs = len(report.faulty)
+    drawn = len(report.faulty) - len(report.aimed)
+    aimed = "".join(f", 1 aimed at {rule}" for rule in report.aimed)
     which = (
         ""
         if report.config.schedule is not None
-        else f" ({runs} run{'s' * (runs != 1)} of seed {report.config.seed})"
+        else f" ({drawn} run{'s' * (drawn != 1)} of seed {report.config.seed}{aimed})"
     )
     clean, faulty = _run_summary((report.baseline,)), _run_summary(report.faulty)
     return f"Without faults: {clean}. Under faults{which}: {faulty}."
@@ -204,12 +205,17 @@ def report_json(report: ClientReport) -> dict[str, Any]:
         "seconds": round(report.seconds, 3),
         "withoutFaults": _run_json(report.baseline),
         "underFaults": [
-            {"run": number, "seed": seed, **_run_json(run)}
-            for number, (seed, run) in enumerate(zip(config.seeds(), report.faulty, strict=True), 1)
+            {"run": number, **label, **_run_json(run)}
+            for number, (label, run) in enumerate(zip(_labels(report), report.faulty, strict=True), 1)
         ],
         "exitCode": report.exit_code,
         "rules": [_result_json(config, r) for r in report.results],
     }
+
+
+def _labels(report: ClientReport) -> list[dict[str, Any]]:
+    """What drew each run's faults: its seed, or the rule it was aimed at."""
+    return [{"seed": seed} for seed in report.config.seeds()] + [{"aimedAt": rule} for rule in report.aimed]
 
 
 def _run_json(run: ClientRun) -> dict[str, Any]:

@@ -14,7 +14,9 @@ What makes it exactly-once:
 - a record the service answered is never sent again.
 
 The backoff here is short so a certification run is quick; a production job would start
-higher. The bugs in ``drops_unprocessed.py`` and ``restamps_on_retry.py`` are one method each.
+higher. Each buggy variant beside it (``drops_unprocessed.py``, ``restamps_on_retry.py``,
+``drops_throttled.py``, ``sums_on_retry.py``, ``batch_of_30.py``, ``backfills_7_hours.py``) changes
+one method or one setting.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 from botocore.config import Config
@@ -42,6 +44,9 @@ RETRYABLE_CODES = {"ThrottlingException", "InternalServiceErrorException"}
 
 
 class Job:
+    max_batch = MAX_BATCH
+    retryable: ClassVar[set[str]] = RETRYABLE_CODES
+
     def __init__(self) -> None:
         # botocore's own retries are off: this job retries itself, with a shorter backoff
         config = Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=10)
@@ -71,7 +76,7 @@ class Job:
         for _ in range(MAX_ROUNDS):
             if not pending:
                 return
-            batch, pending = pending[:MAX_BATCH], pending[MAX_BATCH:]
+            batch, pending = pending[: self.max_batch], pending[self.max_batch :]
             params = {"ProductCode": SAAS_PRODUCT, "UsageRecords": batch}
             answer = self.call(self.client.batch_meter_usage, params)
             for result in answer.get("Results", []):
@@ -111,7 +116,7 @@ class Job:
             except ClientError as error:
                 code = error.response["Error"]["Code"]
                 status = error.response["ResponseMetadata"].get("HTTPStatusCode", 0)
-                if code not in RETRYABLE_CODES and status < 500:
+                if code not in self.retryable and status < 500:
                     raise
             except (ConnectionError, HTTPClientError):
                 pass  # the request may or may not have been recorded: send the same one again
