@@ -46,6 +46,10 @@ SOURCE_NAMES = {
     "SELLER-GUIDE": "AWS Marketplace Seller Guide: SaaS, container and custom metering pages",
     "AWS-JSON": "Smithy awsJson1_1 protocol description",
     "CONTROL": "metering-conformance control protocol v1.1 (docs in the README)",
+    "BOTOCORE-RETRY": (
+        "botocore retries/standard.py, ExponentialBackoff: the delay of its standard and adaptive "
+        "retry modes (botocore 1.44.8)"
+    ),
     "SELLERS": (
         "seller code read in 2026: the aws-samples serverless SaaS integration (metering-sqs.js) "
         "and the metered-container sample"
@@ -1207,6 +1211,22 @@ CLIENT_RULES: tuple[Rule, ...] = (
         "answer, or listed unprocessed): calls per record are at most one more than its failures.",
         "I",
         ("SDK-V1", "Results: ... Invalid records should be fixed before being resubmitted."),
+        kind=Kind.CLIENT,
+    ),
+    _r(
+        "CLIENT-BACKOFF",
+        _METERED,
+        "After a ThrottlingException the code waits before sending the same usage again: of "
+        "three sends in a row of one usage that each follow a throttle of the send before, at "
+        "least one comes 20 ms or more after that throttle (an SDK's standard or adaptive retries "
+        "wait a random part of 1, 2, 4 s ...; an immediate resend does not).",
+        "I",
+        (
+            "BOTOCORE-RETRY",
+            "t_i = rand(0, 1) * min(base_scale * 2 ** i, MAX_BACKOFF) ... base_scale is 1 second "
+            "for throttling errors",
+        ),
+        ("SDK-V1", "ThrottlingException: The calls to the API are throttled."),
         kind=Kind.CLIENT,
     ),
     _r(

@@ -52,6 +52,11 @@ __all__ = [
 
 _METERED = ("MeterUsage", "BatchMeterUsage")
 _EXACTLY_ONCE: RuleId = "CLIENT-EXACTLY-ONCE"  # decided by judge_records
+BACKOFF_STREAK = 3
+"""CLIENT-BACKOFF: quick resends in a row after throttles that break it."""
+BACKOFF_MIN_SECONDS = 0.020
+"""CLIENT-BACKOFF: a resend sooner than this after a throttle is quick (botocore waits a random
+part of 1 s, then 2 s, ...: three quick ones in a row come about once in 10^6 streaks)."""
 LOG_RULES: tuple[RuleId, ...] = tuple(rule.id for rule in CLIENT_RULES if rule.id != _EXACTLY_ONCE)
 """The client rules :func:`judge_log` decides, in catalogue order."""
 
@@ -98,6 +103,10 @@ class LoggedCall:
     """The answer's status; None when the code got no answer (a reset connection)."""
     answer: dict[str, Any] | None = None
     """The JSON body of the answer, if it had one."""
+    received: float = 0.0
+    """When the proxy got the request (``time.monotonic()`` seconds)."""
+    answered: float | None = None
+    """When the proxy answered it (or reset the connection): None while it has not."""
 
     @property
     def from_service(self) -> bool:
@@ -164,6 +173,7 @@ class Lapse(Enum):
     UNPROCESSED_DROPPED = "unprocessed-dropped"
     SENT_AFTER_ANSWER = "sent-after-answer"
     RETRY_CHANGED = "retry-changed"
+    NO_BACKOFF = "no-backoff"
     LOST_USAGE = "lost-usage"
     EXTRA_USAGE = "extra-usage"
 
@@ -237,6 +247,8 @@ def judge_log(exchanges: Sequence[LoggedCall], limits: ClientLimits) -> LogJudge
     breaches: list[Breach] = []
     judged: Counter[RuleId] = Counter()
     last: dict[UsageKey, tuple[Usage, Fate, int]] = {}
+    quick: Counter[UsageKey] = Counter()  # CLIENT-BACKOFF: quick resends in a row after throttles
+    answered_at = {e.index: e.answered for e in exchanges}
     for exchange in exchanges:
         breaches.extend(_request_breaches(exchange, limits, judged))
         unprocessed = _unprocessed(exchange)
@@ -245,6 +257,7 @@ def judge_log(exchanges: Sequence[LoggedCall], limits: ClientLimits) -> LogJudge
             before = last.get(usage.key)
             if before is not None:
                 breaches.extend(_resend_breaches(exchange, usage, *before, judged))
+                breaches.extend(_backoff_breach(exchange, usage.key, before, answered_at, quick, judged))
             if fate.failed:
                 judged["CLIENT-RETRY-UNPROCESSED" if fate is Fate.UNPROCESSED else "CLIENT-RETRY-FAILED"] += 1
             last[usage.key] = (usage, fate, exchange.index)
@@ -358,6 +371,40 @@ def _resend_breaches(
             index,
             usage.key,
             ", ".join(changed),
+        )
+    ]
+
+
+def _backoff_breach(
+    exchange: LoggedCall,
+    key: UsageKey,
+    before: tuple[Usage, Fate, int],
+    answered_at: Mapping[int, float | None],
+    quick: Counter[UsageKey],
+    judged: Counter[RuleId],
+) -> list[Breach]:
+    """CLIENT-BACKOFF for a resend of ``key``: the BACKOFF_STREAK-th quick resend in a row after
+    a throttle breaks it (once a streak)."""
+    _, fate, index = before
+    throttled_at = answered_at.get(index)
+    if fate is not Fate.THROTTLED or throttled_at is None:
+        quick[key] = 0
+        return []
+    judged["CLIENT-BACKOFF"] += 1
+    waited = exchange.received - throttled_at
+    quick[key] = quick[key] + 1 if waited < BACKOFF_MIN_SECONDS else 0
+    if quick[key] != BACKOFF_STREAK:
+        return []
+    return [
+        Breach(
+            "CLIENT-BACKOFF",
+            Lapse.NO_BACKOFF,
+            exchange.index,
+            index,
+            key,
+            detail=f"{waited * 1000:.0f} ms",
+            count=BACKOFF_STREAK,
+            allowed=f"{BACKOFF_MIN_SECONDS * 1000:.0f} ms",
         )
     ]
 

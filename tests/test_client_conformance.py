@@ -15,6 +15,7 @@ import pytest
 
 from conformance.cli import main
 from conformance.faults.plan import MAX_RATE
+from conformance.models.seller import BACKOFF_STREAK
 from conformance.sellers.certify import ClientConfig, run_seed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,8 +47,9 @@ def test_the_correct_seller_passes_every_rule_under_faults(tmp_path, rate, seed)
     assert set(verdicts(report).values()) <= {"pass", "not-reached"}
     assert verdicts(report)["CLIENT-EXACTLY-ONCE"] == "pass"
     assert any(sum(run["faults"].values()) > 0 for run in report["underFaults"])  # they met faults
-    runs = [(run["run"], run["seed"]) for run in report["underFaults"]]
-    assert runs == [(n, run_seed(seed, n)) for n in range(1, 6)]  # the default: five runs
+    runs = [(run["run"], run.get("seed"), run.get("aimedAt")) for run in report["underFaults"]]
+    # the default: five runs drawn from seeds of their own, and one that throttles in a row
+    assert runs[:6] == [*((n, run_seed(seed, n), None) for n in range(1, 6)), (6, None, "CLIENT-BACKOFF")]
     assert report["withoutFaults"]["records"] == 39
 
 
@@ -199,23 +201,25 @@ def test_jobs_on_the_sdks_retries_pass_at_a_fault_rate_of_0_2(tmp_path, job, see
 
 
 # each buggy variant of good.py, and the rules it must fail (at the default rate, seed 1)
+# (0 faults: it breaks without faults; BACKOFF needs throttles in a row)
 VARIANTS = [
-    ("drops_throttled.py", {"CLIENT-RETRY-FAILED", "CLIENT-EXACTLY-ONCE"}),
-    ("sums_on_retry.py", {"CLIENT-IDENTICAL-RETRY", "CLIENT-EXACTLY-ONCE"}),
-    ("batch_of_30.py", {"CLIENT-BATCH-SIZE", "CLIENT-WELL-FORMED"}),
-    ("backfills_7_hours.py", {"CLIENT-WINDOW"}),
+    ("drops_throttled.py", {"CLIENT-RETRY-FAILED", "CLIENT-EXACTLY-ONCE"}, 1),
+    ("sums_on_retry.py", {"CLIENT-IDENTICAL-RETRY", "CLIENT-EXACTLY-ONCE"}, 1),
+    ("batch_of_30.py", {"CLIENT-BATCH-SIZE", "CLIENT-WELL-FORMED"}, 0),
+    ("backfills_7_hours.py", {"CLIENT-WINDOW"}, 0),
+    ("retry_storm.py", {"CLIENT-BACKOFF"}, BACKOFF_STREAK),
 ]
 
 
-@pytest.mark.parametrize(("job", "rules"), VARIANTS)
-def test_each_buggy_variant_fails_its_rules_with_a_minimal_schedule(tmp_path, job, rules):
+@pytest.mark.parametrize(("job", "rules", "faults"), VARIANTS)
+def test_each_buggy_variant_fails_its_rules_with_a_minimal_schedule(tmp_path, job, rules, faults):
     code, report = certify(tmp_path, "--seed", "1", *python_example(job))
     assert code == 1
     failed = {r["id"]: r for r in report["rules"] if r["verdict"] == "fail"}
     assert set(failed) == rules, failed
     for found in failed.values():
         assert found["minimal"], found
-        assert found["schedule"].count(":") <= 1  # one fault, or none: it breaks without faults
+        assert found["schedule"].count(":") == faults, found["schedule"]
 
 
 def test_a_rule_no_drawn_run_reached_gets_a_run_aimed_at_it(tmp_path):
@@ -224,6 +228,6 @@ def test_a_rule_no_drawn_run_reached_gets_a_run_aimed_at_it(tmp_path):
     code, report = certify(tmp_path, "--seed", "2", *python_example("drops_unprocessed.py"))
     assert code == 1
     runs = report["underFaults"]
-    assert [run.get("aimedAt") for run in runs] == [None] * 5 + ["CLIENT-RETRY-UNPROCESSED"]
+    assert [run.get("aimedAt") for run in runs] == [None] * 5 + ["CLIENT-BACKOFF", "CLIENT-RETRY-UNPROCESSED"]
     assert sum(run["faults"].get("unprocessed", 0) for run in runs[:5]) == 0
     assert verdicts(report)["CLIENT-RETRY-UNPROCESSED"] == "fail"

@@ -25,6 +25,7 @@ from conformance.models.seller import (
     judge_log,
     judge_records,
 )
+from conformance.sellers.wording import breach_lines
 from conformance.wire.protocol import decode_request
 from conformance.wire.service_model import model_for
 
@@ -218,8 +219,6 @@ def test_a_fingerprint_ignores_timestamps_and_client_tokens_only():
 
 
 def test_a_breach_of_exactly_once_names_every_record_lost_or_the_first_five_and_how_many_more():
-    from conformance.sellers.wording import breach_lines
-
     def held(n: int) -> list[ControlRecord]:
         return [
             ControlRecord("BatchMeterUsage", "p", customer_identifier=f"c{i}", dimension="d", quantity=1)
@@ -259,3 +258,48 @@ def test_client_limits_come_from_the_pinned_service_model_and_the_catalogue(prof
         "DuplicateRequestException",
         "CustomerNotEntitledException",
     }
+
+
+def _timed(exchanges: list[LoggedCall], gaps_ms: list[float]) -> list[LoggedCall]:
+    """The exchanges, each sent ``gaps_ms[i]`` after the one before was answered (1 ms each)."""
+    timed, clock = [], 100.0
+    for exchange, gap in zip(exchanges, [0.0, *gaps_ms], strict=True):
+        clock += gap / 1000
+        timed.append(replace(exchange, received=clock, answered=clock + 0.001))
+        clock += 0.001
+    return timed
+
+
+THROTTLED = {"fault": "throttle", "status": 400, "error": "ThrottlingException"}
+
+
+def test_resending_at_once_after_throttles_in_a_row_breaks_backoff():
+    sends = [meter(i, **THROTTLED) for i in (1, 2, 3)] + [meter(4)]
+    breaches = judge(_timed(sends, [2, 2, 2])).of("CLIENT-BACKOFF")
+    assert [(b.lapse, b.request, b.earlier, b.detail) for b in breaches] == [(Lapse.NO_BACKOFF, 4, 3, "2 ms")]
+    _, received = breach_lines(breaches)
+    assert (
+        received
+        == "request 4 sent it 2 ms after request 3's throttle: 3 resends in a row, each sooner than 20 ms"
+    )
+
+
+@pytest.mark.parametrize(
+    "gaps_ms",
+    [
+        [2, 2, 25],  # one wait of 20 ms or more in the three is a backoff
+        [25, 2, 2],
+        [2, 2],  # two quick resends are no streak
+    ],
+)
+def test_a_wait_after_a_throttle_or_a_short_streak_is_no_storm(gaps_ms):
+    sends = [meter(i, **THROTTLED) for i in range(1, len(gaps_ms) + 1)] + [meter(len(gaps_ms) + 1)]
+    judgement = judge(_timed(sends, gaps_ms))
+    assert judgement.of("CLIENT-BACKOFF") == ()
+    assert judgement.judged["CLIENT-BACKOFF"] == len(gaps_ms)
+
+
+def test_a_quick_resend_after_a_server_error_is_no_backoff_matter():
+    sends = [meter(i, fault="internal", status=500, error="InternalServiceErrorException") for i in (1, 2, 3)]
+    judgement = judge(_timed([*sends, meter(4)], [1, 1, 1]))
+    assert judgement.of("CLIENT-BACKOFF") == () and "CLIENT-BACKOFF" not in judgement.judged

@@ -22,6 +22,7 @@ import json
 import socket
 import struct
 import threading
+import time
 import urllib.parse
 from collections import Counter
 from collections.abc import Callable
@@ -135,6 +136,7 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             except ValueError as exc:
                 self._reply(RawResponse(400, "text/plain", str(exc).encode()))
                 return
+            received = time.monotonic()
             answer = proxy.injector.apply(fault, lambda: self._forward(body))
             sent = _json_object(body)
             target = self.headers.get("X-Amz-Target")
@@ -144,7 +146,19 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 status, parsed = (
                     (None, None) if answer is None else (answer.status, _json_object(answer.body))
                 )
-                proxy._keep(LoggedCall(index, operation, sent, request, fault.header(), status, parsed))
+                proxy._keep(
+                    LoggedCall(
+                        index,
+                        operation,
+                        sent,
+                        request,
+                        fault.header(),
+                        status,
+                        parsed,
+                        received,
+                        time.monotonic(),
+                    )
+                )
 
             # logged before the client can see the answer: a client that exits on the answer
             # must find its last request in the log, whoever reads it next

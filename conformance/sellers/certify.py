@@ -21,7 +21,7 @@ from typing import Generic, TypeVar
 from conformance.faults import Fault, FaultPlan, FaultRates, FaultSource, RequestFaults
 from conformance.models.catalogue import CLIENT_RULES
 from conformance.models.rule_ids import RuleId
-from conformance.models.seller import Breach, fingerprint, judge_records
+from conformance.models.seller import BACKOFF_STREAK, Breach, fingerprint, judge_records
 from conformance.reporting.results import Verdict
 from conformance.sellers.command import ClientRun
 from conformance.sellers.pool import ServicePool
@@ -137,7 +137,7 @@ def certify_client(config: ClientConfig, pool: ServicePool) -> ClientReport:
         )
     # a rule the drawn runs never reached gets a run aimed at it (a replay gets none)
     unreached = [] if config.schedule is not None else _unreached(baseline, rest)
-    aimed = tuple(rule for rule, _ in unreached)
+    aimed = (*(() if config.schedule is not None else (_BACKOFF,)), *(rule for rule, _ in unreached))
     faulty = (*rest, *run_all([schedule for _, schedule in unreached]))
 
     logs = [r.judgement for r in (baseline, *faulty)]
@@ -158,12 +158,18 @@ def certify_client(config: ClientConfig, pool: ServicePool) -> ClientReport:
 
 
 _CLEAN = RequestFaults()
+_BACKOFF: RuleId = "CLIENT-BACKOFF"
+# CLIENT-BACKOFF is reached only by throttles in a row, which drawn faults seldom give: a run
+# throttles the first three requests, the first request's retries in a job that sends in order
+_THROTTLED_IN_A_ROW = RequestFaults({n: Fault("throttle") for n in range(1, BACKOFF_STREAK + 1)})
 
 
 def _first_runs(pool: ServicePool, config: ClientConfig) -> list[ClientRun]:
     """The run without faults (no rerun: it must exit 0 as it is) and one per seed under
     faults, as many at once as the pool has services."""
     sources: list[FaultSource] = [_CLEAN, *(config.faults(seed) for seed in config.seeds())]
+    if config.schedule is None:
+        sources.append(_THROTTLED_IN_A_ROW)
     return pool.map(
         lambda faults: pool.run(
             config.command, faults, config.timeout, 0 if faults is _CLEAN else config.reruns

@@ -26,6 +26,7 @@ _JUDGED: dict[RuleId, tuple[str, str]] = {
         "records listed in UnprocessedRecords",
     ),
     "CLIENT-NO-STORM": ("usage sent again", "usages sent again"),
+    "CLIENT-BACKOFF": ("send after a throttle", "sends after a throttle"),
     "CLIENT-IDENTICAL-RETRY": (
         "usage sent again after a server error or a lost answer",
         "usages sent again after a server error or a lost answer",
@@ -99,6 +100,13 @@ def _breach_text(breach: Breach) -> tuple[str, str]:
             return (
                 f"{at} repeating {usage} as {earlier} sent it (its answer was lost or a server error)",
                 f"its {breach.detail} changed",
+            )
+        case Lapse.NO_BACKOFF:
+            return (
+                f"{usage} sent again {breach.allowed} or more after a throttle, at least once in "
+                f"{breach.count} resends after throttles in a row",
+                f"{at} sent it {breach.detail} after request {breach.earlier}'s throttle: "
+                f"{breach.count} resends in a row, each sooner than {breach.allowed}",
             )
         case Lapse.LOST_USAGE | Lapse.EXTRA_USAGE:
             return "", breach.detail  # worded whole by the exactly-once text, record by record

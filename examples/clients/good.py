@@ -9,13 +9,15 @@ usage (MeterUsage). It runs against the world ``conformance client`` starts with
 What makes it exactly-once:
 - every record is stamped once, when the usage is collected, and a retry sends it unchanged,
   so the service recognises a retry of a request it already recorded;
-- throttling, 5xx answers and lost connections are retried (with a short, jittered backoff);
+- throttling, 5xx answers and lost connections are retried, after a short exponential backoff
+  with jitter;
 - records a BatchMeterUsage answer lists in UnprocessedRecords are sent again;
 - a record the service answered is never sent again.
 
 The backoff here is short so a certification run is quick; a production job would start
 higher. Each buggy variant beside it (``drops_unprocessed.py``, ``restamps_on_retry.py``,
-``drops_throttled.py``, ``sums_on_retry.py``, ``batch_of_30.py``, ``backfills_7_hours.py``) changes
+``drops_throttled.py``, ``sums_on_retry.py``, ``batch_of_30.py``, ``backfills_7_hours.py``,
+``retry_storm.py``) changes
 one method or one setting.
 """
 
@@ -109,7 +111,7 @@ class Job:
         sent = params
         for attempt in range(MAX_ATTEMPTS):
             if attempt:
-                time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
+                time.sleep(self.backoff(attempt))
                 sent = self.retry_params(params, first)
             try:
                 return operation(**sent)
@@ -121,6 +123,12 @@ class Job:
             except (ConnectionError, HTTPClientError):
                 pass  # the request may or may not have been recorded: send the same one again
         raise SystemExit(f"gave up after {MAX_ATTEMPTS} attempts")
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait before retry ``attempt``: exponential, with "equal jitter" (at least
+        half the ceiling, so never a resend at once after a throttle)."""
+        ceiling = min(0.4, 0.025 * 2**attempt)
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
 
     def retry_params(self, params: dict[str, Any], first_attempt: datetime) -> dict[str, Any]:
         """What a retry sends: exactly what the first attempt sent."""
