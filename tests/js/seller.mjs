@@ -34,6 +34,12 @@ for (let age = 0; age < 3; age++) {
   );
 }
 
+// exponential, with "equal jitter": at least half the ceiling, so never a resend at once
+function backoff(attempt) {
+  const ceiling = Math.min(400, 25 * 2 ** attempt);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
 function retryable(error) {
   const status = error.$metadata?.httpStatusCode ?? 0;
   if (RETRYABLE.has(error.name) || status >= 500) return true;
@@ -42,7 +48,7 @@ function retryable(error) {
 
 async function send(command) {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    if (attempt) await new Promise((done) => setTimeout(done, Math.random() * Math.min(200, 5 * 2 ** attempt)));
+    if (attempt) await new Promise((done) => setTimeout(done, backoff(attempt)));
     try {
       return await client.send(command);
     } catch (error) {
