@@ -226,4 +226,8 @@ def test_cli_lists_the_client_rules_apart(capsys):
     assert listed == [r.id for r in CLIENT_RULES] and all(i.startswith("CLIENT-") for i in listed)
     assert main(["rules", "--client"]) == 0
     out = capsys.readouterr().out
-    assert f"{len(CLIENT_RULES)} client rules" in out and "CLIENT-IDENTICAL-RETRY" in out and "BMU-WINDOW" not in out
+    assert (
+        f"{len(CLIENT_RULES)} client rules" in out
+        and "CLIENT-IDENTICAL-RETRY" in out
+        and "BMU-WINDOW" not in out
+    )
