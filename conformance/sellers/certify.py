@@ -165,17 +165,19 @@ _THROTTLED_IN_A_ROW = RequestFaults({n: Fault("throttle") for n in range(1, BACK
 
 
 def _first_runs(pool: ServicePool, config: ClientConfig) -> list[ClientRun]:
-    """The run without faults (no rerun: it must exit 0 as it is) and one per seed under
-    faults, as many at once as the pool has services."""
-    sources: list[FaultSource] = [_CLEAN, *(config.faults(seed) for seed in config.seeds())]
-    if config.schedule is None:
-        sources.append(_THROTTLED_IN_A_ROW)
-    return pool.map(
+    """The run without faults (no rerun: it must exit 0 as it is), one per seed under faults
+    and (but for a replay) the run that throttles in a row, in that order, as many at once as
+    the pool has services. The throttled run starts first: an SDK's backoff makes it the
+    longest."""
+    drawn: list[FaultSource] = [config.faults(seed) for seed in config.seeds()]
+    throttled: list[FaultSource] = [] if config.schedule is not None else [_THROTTLED_IN_A_ROW]
+    baseline, *rest = pool.map(
         lambda faults: pool.run(
             config.command, faults, config.timeout, 0 if faults is _CLEAN else config.reruns
         ),
-        sources,
+        [_CLEAN, *throttled, *drawn],
     )
+    return [baseline, *rest[len(throttled) :], *rest[: len(throttled)]]
 
 
 # The fault that reaches each rule, met on the first send of each request of these operations

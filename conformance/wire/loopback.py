@@ -11,6 +11,8 @@ from typing import Any, Self
 
 __all__ = ["LoopbackServer", "send_status"]
 
+_POLL_SECONDS = 0.02
+
 
 def send_status(handler: BaseHTTPRequestHandler, status: int, date: str | None) -> None:
     """The status line, ``Server`` and ``Date`` (``date``: the service's own, as an HTTP date;
@@ -85,7 +87,10 @@ class LoopbackServer:
 
     def start(self) -> Self:
         if self._thread is None:
-            self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+            # shutdown() waits for the loop to look again: 0.5 s by default, for every close
+            self._thread = threading.Thread(
+                target=self.server.serve_forever, kwargs={"poll_interval": _POLL_SECONDS}, daemon=True
+            )
             self._thread.start()
         return self
 
