@@ -172,6 +172,7 @@ class Lapse(Enum):
     NOT_RETRIED = "not-retried"
     UNPROCESSED_DROPPED = "unprocessed-dropped"
     SENT_AFTER_ANSWER = "sent-after-answer"
+    TWICE_IN_ONE_REQUEST = "twice-in-one-request"
     RETRY_CHANGED = "retry-changed"
     NO_BACKOFF = "no-backoff"
     LOST_USAGE = "lost-usage"
@@ -349,6 +350,8 @@ def _resend_breaches(
     exchange: LoggedCall, usage: Usage, before: Usage, fate: Fate, index: int, judged: Counter[RuleId]
 ) -> list[Breach]:
     judged["CLIENT-NO-STORM"] += 1
+    if index == exchange.index:  # the same usage twice in one batch
+        return [Breach("CLIENT-NO-STORM", Lapse.TWICE_IN_ONE_REQUEST, exchange.index, index, usage.key)]
     if not fate.failed:
         return [Breach("CLIENT-NO-STORM", Lapse.SENT_AFTER_ANSWER, exchange.index, index, usage.key)]
     if not fate.indeterminate:

@@ -232,3 +232,21 @@ def test_a_record_listed_unprocessed_is_not_held_and_its_retry_is_billed_once():
         again = client.batch_meter_usage(ProductCode="prod-saas", UsageRecords=[unprocessed])
         assert again["Results"][0]["Status"] == "Success"
         assert sorted(r.customer_identifier for r in service.records()) == ["cust-acme", "cust-globex"]
+
+
+def test_a_flaky_rule_says_how_the_run_that_held_differed():
+    from conformance.models.seller import ClientLimits
+    from conformance.sellers.certify import _unlike
+    from conformance.sellers.command import Attempt, ClientRun
+    from conformance.wire.service_model import model_for
+
+    limits = ClientLimits.of(model_for("2025-01").shapes)
+
+    def run(*keys: str, exit_code: int | None = 0) -> ClientRun:
+        calls = tuple(LoggedCall(i, "MeterUsage", {"n": k}, None) for i, k in enumerate(keys, 1))
+        return ClientRun((Attempt(exit_code, len(calls)),), calls, (), limits, 1.0)
+
+    assert "killed at the timeout" in _unlike(run("a", exit_code=None), run("a"))
+    assert "in another order" in _unlike(run("a", "b"), run("b", "a"))
+    assert "other requests" in _unlike(run("a", "b"), run("a", "c"))
+    assert "same requests under the same faults" in _unlike(run("a"), run("a"))

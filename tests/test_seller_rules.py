@@ -303,3 +303,13 @@ def test_a_quick_resend_after_a_server_error_is_no_backoff_matter():
     sends = [meter(i, fault="internal", status=500, error="InternalServiceErrorException") for i in (1, 2, 3)]
     judgement = judge(_timed([*sends, meter(4)], [1, 1, 1]))
     assert judgement.of("CLIENT-BACKOFF") == () and "CLIENT-BACKOFF" not in judgement.judged
+
+
+def test_a_batch_carrying_one_usage_twice_is_named_as_such():
+    breaches = judge([batch(1, [record("cust-a"), record("cust-a", timestamp=T0 + 120)])]).of(
+        "CLIENT-NO-STORM"
+    )
+    assert [(b.lapse, b.request, b.earlier) for b in breaches] == [(Lapse.TWICE_IN_ONE_REQUEST, 1, 1)]
+    expected, received = breach_lines(breaches)
+    assert "once in request 1" in expected
+    assert received == "request 1 carries it twice (the same customer, dimension and hour)"

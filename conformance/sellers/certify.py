@@ -94,6 +94,8 @@ class ClientRuleResult:
     exhausted: bool = False
     shrunk: bool = True
     """False for a schedule given with ``--schedule``: its run is reported as it broke the rule."""
+    unlike: str = ""
+    """For a flaky rule: how the run under the same faults that did not break it differed."""
 
 
 @dataclass(frozen=True)
@@ -263,7 +265,18 @@ def _judge(
         lambda chosen: run_all([RequestAddressedFaults(start, c) for c in chosen]), breaks
     )
     if not by_request.breaks(start):  # the same faults did not break it again
-        return ClientRuleResult(rule, Verdict.FLAKY, judged, breaks(first), first.schedule, seed, first, 1)
+        held = by_request.runs[start]
+        return ClientRuleResult(
+            rule,
+            Verdict.FLAKY,
+            judged,
+            breaks(first),
+            first.schedule,
+            seed,
+            first,
+            1,
+            unlike=_unlike(first, held),
+        )
     shrunk = shrink(
         start,
         by_request.breaks,
@@ -292,10 +305,36 @@ def _judge(
             minimal = by_number.runs[again.faults]
         runs, exhausted = runs + again.runs, again.exhausted
     (replayed,) = run_all([minimal.schedule])  # as the report's replay command will run it
-    verdict = Verdict.FAIL if breaks(replayed) else Verdict.FLAKY
+    if breaks(replayed):
+        return ClientRuleResult(
+            rule, Verdict.FAIL, judged, breaks(minimal), minimal.schedule, seed, minimal, runs + 2, exhausted
+        )
     return ClientRuleResult(
-        rule, verdict, judged, breaks(minimal), minimal.schedule, seed, minimal, runs + 2, exhausted
+        rule,
+        Verdict.FLAKY,
+        judged,
+        breaks(minimal),
+        minimal.schedule,
+        seed,
+        minimal,
+        runs + 2,
+        exhausted,
+        unlike=_unlike(minimal, replayed),
     )
+
+
+def _unlike(broke: ClientRun, held: ClientRun) -> str:
+    """Why the same faults broke a rule in one run and not in another: what differed."""
+    for run, which in ((broke, "the run that broke it"), (held, "the run that did not")):
+        if run.exit_code is None:
+            return f"{which} was killed at the timeout: give the job a longer --timeout"
+    sent = [fingerprint(e.operation, e.body) for e in broke.exchanges]
+    again = [fingerprint(e.operation, e.body) for e in held.exchanges]
+    if sent != again:
+        if sorted(sent) == sorted(again):
+            return "the job sent the same requests in another order (threads, or an order of its own)"
+        return "the job sent other requests under the same faults: they depend on more than the faults"
+    return "the job sent the same requests under the same faults: their timing decided the rest"
 
 
 class _Trials(Generic[K]):

@@ -57,9 +57,7 @@ def render_client(report: ClientReport) -> str:
         if result.run is not None:
             lines += [f"    {line}" for line in run_lines(result.run)]
         if result.verdict is Verdict.FLAKY:
-            lines.append(
-                "  The same faults by request did not break it again: the code sends differently run to run."
-            )
+            lines.append(f"  The same faults did not break it again: {result.unlike}.")
         lines.append(f"  Replay: {client_replay_command(config, result)}")
     counts = Counter(r.verdict for r in report.results)
     lines += ["", ", ".join(f"{n} {v.value}" for v, n in sorted(counts.items(), key=lambda kv: kv[0].value))]

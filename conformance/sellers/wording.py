@@ -94,6 +94,8 @@ def _breach_text(breach: Breach) -> tuple[str, str]:
             return f"{usage} sent again after {at} was {fate}", "it was never sent again"
         case Lapse.UNPROCESSED_DROPPED:
             return f"{usage} sent again after {at} listed it in UnprocessedRecords", "it was never sent again"
+        case Lapse.TWICE_IN_ONE_REQUEST:
+            return f"{usage} once in {at}", f"{at} carries it twice (the same customer, dimension and hour)"
         case Lapse.SENT_AFTER_ANSWER:
             return f"{usage} not sent again once {earlier} answered it", f"{at} sent it again"
         case Lapse.RETRY_CHANGED:
