@@ -231,3 +231,30 @@ def test_a_rule_no_drawn_run_reached_gets_a_run_aimed_at_it(tmp_path):
     assert [run.get("aimedAt") for run in runs] == [None] * 5 + ["CLIENT-BACKOFF", "CLIENT-RETRY-UNPROCESSED"]
     assert sum(run["faults"].get("unprocessed", 0) for run in runs[:5]) == 0
     assert verdicts(report)["CLIENT-RETRY-UNPROCESSED"] == "fail"
+
+
+def _container_world(tmp_path: Path, entitled: bool) -> Path:
+    world = json.loads((CLIENTS / "container-world.json").read_text())
+    world["callers"][0]["entitled"] = entitled
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "world.json"
+    path.write_text(json.dumps(world))
+    return path
+
+
+def test_a_container_task_meters_as_the_caller_the_fixtures_declare(tmp_path, capsys):
+    job = ["--caller", "AKIACONTAINERTASK001", *python_example("container.py")]
+    code, report = certify(tmp_path, "--fixtures", str(_container_world(tmp_path, True)), "--seed", "1", *job)
+    assert code == 0, report
+    assert report["withoutFaults"]["records"] == 3
+    assert "--caller AKIACONTAINERTASK001" not in capsys.readouterr().out  # nothing broke: no replay
+    # the same task, declared without entitlement: the service refuses it, as it would
+    world = _container_world(tmp_path / "not", False)
+    assert main(["client", "--fixtures", str(world), "--seed", "1", *job]) == 3
+    assert "CustomerNotEntitledException" in capsys.readouterr().err
+
+
+def test_a_caller_the_fixtures_do_not_declare_is_bad_usage(capsys):
+    assert main(["client", "--caller", "AKIANOBODY", *python_example("container.py")]) == 2
+    err = capsys.readouterr().err
+    assert "--caller AKIANOBODY: the fixtures declare no caller" in err and "Traceback" not in err

@@ -64,6 +64,12 @@ def add_parser(sub: Any) -> None:
         "--fixtures", type=Path, metavar="FILE", help="the world (default: conformance/sellers/world.json)"
     )
     client.add_argument(
+        "--caller",
+        metavar="ACCESS_KEY_ID",
+        help="sign as this caller, one the fixtures declare (a container or AMI product's workload, "
+        "judged with its entitlement, platform and Region); default: a throwaway key",
+    )
+    client.add_argument(
         "--runs",
         type=positive,
         default=5,
@@ -125,13 +131,18 @@ def _client(args: argparse.Namespace) -> int:
         seed=seed,
         schedule=args.schedule,
         fixtures_file=args.fixtures,
+        caller=args.caller,
         timeout=args.timeout,
         shrink_runs=args.shrink_runs,
         shrink_time=args.shrink_time,
         runs=args.runs,
         reruns=args.reruns,
     )
-    with ServicePool(args.profile, fixtures, args.workers) as pool:
+    try:
+        pool = ServicePool(args.profile, fixtures, args.workers, args.caller)
+    except ValueError as error:
+        raise TargetUsageError(str(error)) from None
+    with pool:
         report = certify_client(config, pool)
     print(render_client(report), end="", flush=True)
     if args.report is not None:

@@ -52,6 +52,8 @@ class ClientConfig:
     schedule: RequestFaults | None = None
     """Given (``--schedule``): the faults of the run, instead of drawing them at ``rate``."""
     fixtures_file: Path | None = None
+    caller: str | None = None
+    """The access key the code signs with (a caller the fixtures declare); None: a throwaway one."""
     timeout: float = 120.0
     shrink_runs: int = 40
     reruns: int = 2

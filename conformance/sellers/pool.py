@@ -34,10 +34,12 @@ class ServicePool:
     """``workers`` services of one profile and world. Side effects: :meth:`start` binds and
     serves two loopback sockets per service; :meth:`close` releases them."""
 
-    def __init__(self, profile: str, fixtures: Fixtures | None, workers: int) -> None:
+    def __init__(
+        self, profile: str, fixtures: Fixtures | None, workers: int, caller: str | None = None
+    ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, not {workers}")
-        self._services = [MeteringService(profile, fixtures) for _ in range(workers)]
+        self._services = [MeteringService(profile, fixtures, caller) for _ in range(workers)]
         self._free: queue.Queue[MeteringService] = queue.Queue()
         for service in self._services:
             self._free.put(service)

@@ -36,6 +36,8 @@ def client_replay_command(config: ClientConfig, result: ClientRuleResult) -> str
     parts = ["conformance", "client", "--profile", config.profile]
     if config.fixtures_file is not None:
         parts += ["--fixtures", str(config.fixtures_file)]
+    if config.caller is not None:
+        parts += ["--caller", config.caller]
     if config.reruns != ClientConfig.reruns:
         parts += ["--reruns", str(config.reruns)]
     parts += ["--schedule", result.schedule.text() if result.schedule else "", "--", *config.command]

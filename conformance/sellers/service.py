@@ -71,12 +71,25 @@ class Clock:
 
 class MeteringService:
     """The reference emulator of ``profile`` holding ``fixtures`` (default: :func:`default_world`),
-    behind a logging fault proxy, both on 127.0.0.1. Side effects: binds two sockets at
-    construction; :meth:`start` serves them in threads; :meth:`close` releases them."""
+    behind a logging fault proxy, both on 127.0.0.1. The code is given ``caller``'s access key
+    (one the fixtures declare: a container or AMI product's workload, judged with that caller's
+    entitlement, platform and Region), else :data:`ACCESS_KEY_ID`. Raises ValueError for a
+    caller the fixtures do not declare. Side effects: binds two sockets at construction;
+    :meth:`start` serves them in threads; :meth:`close` releases them."""
 
-    def __init__(self, profile: str = DEFAULT_PROFILE, fixtures: Fixtures | None = None) -> None:
+    def __init__(
+        self, profile: str = DEFAULT_PROFILE, fixtures: Fixtures | None = None, caller: str | None = None
+    ) -> None:
         self.profile = profile
         self.world = default_world() if fixtures is None else fixtures
+        declared = {c.access_key_id for c in self.world.callers}
+        if caller is not None and caller not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            raise ValueError(
+                f"--caller {caller}: the fixtures declare no caller of that access key id (declared: "
+                f'{known}); add it under "callers" in the --fixtures file'
+            )
+        self.access_key_id = caller or ACCESS_KEY_ID
         model = model_for(profile)
         self._emulator = Emulator(model, self.world)
         self._proxy = FaultProxy(
@@ -117,7 +130,7 @@ class MeteringService:
         return {
             "AWS_ENDPOINT_URL_MARKETPLACE_METERING": self.endpoint_url,
             "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "AWS_ACCESS_KEY_ID": self.access_key_id,
             "AWS_SECRET_ACCESS_KEY": _SECRET,
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
