@@ -10,7 +10,6 @@ fails CLIENT-WINDOW without any fault.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -32,12 +31,9 @@ class BackfillsSevenHours(good.Job):
         super().run()
         self.meter_container(self.collected_at - timedelta(hours=7), quantity=9)  # the bug again
 
-    def call(self, operation: Callable[..., dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
-        try:
-            return super().call(operation, params)
-        except ClientError as error:
-            print(f"refused: {error.response['Error']['Code']}")  # logged, and the job goes on
-            return {}
+    def refused(self, error: ClientError) -> dict[str, Any]:
+        print(f"refused: {error.response['Error']['Code']}")  # logged, and the job goes on
+        return {}
 
 
 if __name__ == "__main__":

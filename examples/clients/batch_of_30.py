@@ -10,7 +10,6 @@ fault.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import good
@@ -20,12 +19,9 @@ from botocore.exceptions import ClientError
 class BatchOf30(good.Job):
     max_batch = 30  # the bug: BatchMeterUsage takes 25 records at most
 
-    def call(self, operation: Callable[..., dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
-        try:
-            return super().call(operation, params)
-        except ClientError as error:
-            print(f"refused: {error.response['Error']['Code']}")  # logged, and the job goes on
-            return {}
+    def refused(self, error: ClientError) -> dict[str, Any]:
+        print(f"refused: {error.response['Error']['Code']}")  # logged, and the job goes on
+        return {}
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ fails CLIENT-RETRY-FAILED and CLIENT-EXACTLY-ONCE with a one-fault schedule.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import good
@@ -19,14 +18,11 @@ from botocore.exceptions import ClientError
 class DropsThrottled(good.Job):
     retryable: ClassVar[set[str]] = {"InternalServiceErrorException"}  # the bug: a throttle is final
 
-    def call(self, operation: Callable[..., dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
-        try:
-            return super().call(operation, params)
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ThrottlingException":
-                raise
-            print("throttled: dropping the request")
-            return {}
+    def refused(self, error: ClientError) -> dict[str, Any]:
+        if error.response["Error"]["Code"] != "ThrottlingException":
+            raise error
+        print("throttled: dropping the request")
+        return {}
 
 
 if __name__ == "__main__":

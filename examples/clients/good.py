@@ -119,10 +119,14 @@ class Job:
                 code = error.response["Error"]["Code"]
                 status = error.response["ResponseMetadata"].get("HTTPStatusCode", 0)
                 if code not in self.retryable and status < 500:
-                    raise
+                    return self.refused(error)
             except (ConnectionError, HTTPClientError):
                 pass  # the request may or may not have been recorded: send the same one again
         raise SystemExit(f"gave up after {MAX_ATTEMPTS} attempts")
+
+    def refused(self, error: ClientError) -> dict[str, Any]:
+        """What a refusal the job does not retry does: here, it stops the job."""
+        raise error
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait before retry ``attempt``: exponential, with "equal jitter" (at least
