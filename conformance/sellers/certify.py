@@ -132,17 +132,17 @@ def certify_client(config: ClientConfig, pool: ServicePool) -> ClientReport:
         counted.add(len(sources))
         return pool.run_all(config.command, sources, config.timeout, config.reruns)
 
-    baseline, *rest = _first_runs(pool, config)
-    counted.add(1 + len(rest))
+    baseline, drawn, throttled = _first_runs(pool, config)
+    counted.add(1 + len(drawn) + len(throttled))
     if baseline.exit_code != 0:
         raise BaselineError(
             f"{shlex.join(config.command)} {baseline.ended} without faults (its last line: "
             f"{baseline.last_line}); make it run cleanly against the emulator first"
         )
     # a rule the drawn runs never reached gets a run aimed at it (a replay gets none)
-    unreached = [] if config.schedule is not None else _unreached(baseline, rest)
-    aimed = (*(() if config.schedule is not None else (_BACKOFF,)), *(rule for rule, _ in unreached))
-    faulty = (*rest, *run_all([schedule for _, schedule in unreached]))
+    unreached = [] if config.schedule is not None else _unreached(baseline, (*drawn, *throttled))
+    aimed = (*(_BACKOFF for _ in throttled), *(rule for rule, _ in unreached))
+    faulty = (*drawn, *throttled, *run_all([schedule for _, schedule in unreached]))
 
     logs = [r.judgement for r in (baseline, *faulty)]
     results = []
@@ -168,20 +168,21 @@ _BACKOFF: RuleId = "CLIENT-BACKOFF"
 _THROTTLED_IN_A_ROW = RequestFaults({n: Fault("throttle") for n in range(1, BACKOFF_STREAK + 1)})
 
 
-def _first_runs(pool: ServicePool, config: ClientConfig) -> list[ClientRun]:
-    """The run without faults (no rerun: it must exit 0 as it is), one per seed under faults
-    and (but for a replay) the run that throttles in a row, in that order, as many at once as
-    the pool has services. The throttled run starts first: an SDK's backoff makes it the
-    longest."""
-    drawn: list[FaultSource] = [config.faults(seed) for seed in config.seeds()]
+def _first_runs(
+    pool: ServicePool, config: ClientConfig
+) -> tuple[ClientRun, tuple[ClientRun, ...], tuple[ClientRun, ...]]:
+    """The run without faults (no rerun: it must exit 0 as it is), one per seed under faults,
+    and (but for a replay) the run that throttles in a row, as many at once as the pool has
+    services. The throttled run starts first: an SDK's backoff makes it the longest."""
     throttled: list[FaultSource] = [] if config.schedule is not None else [_THROTTLED_IN_A_ROW]
-    baseline, *rest = pool.map(
+    sources = [_CLEAN, *throttled, *(config.faults(seed) for seed in config.seeds())]
+    runs = pool.map(
         lambda faults: pool.run(
             config.command, faults, config.timeout, 0 if faults is _CLEAN else config.reruns
         ),
-        [_CLEAN, *throttled, *drawn],
+        sources,
     )
-    return [baseline, *rest[len(throttled) :], *rest[: len(throttled)]]
+    return runs[0], tuple(runs[1 + len(throttled) :]), tuple(runs[1 : 1 + len(throttled)])
 
 
 # The fault that reaches each rule, met on the first send of each request of these operations
