@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from conformance.models.catalogue import RULES_BY_ID
-from conformance.models.seller import LoggedCall, fingerprint, usages_of
+from conformance.models.seller import LoggedCall, usages_of
 from conformance.reporting.results import Verdict
 from conformance.sellers.certify import ClientConfig, ClientReport, ClientRuleResult
 from conformance.sellers.command import ClientRun
+from conformance.sellers.shrink import addresses
 from conformance.sellers.wording import EXACTLY_ONCE, breach_lines, judged_text
 
 __all__ = [
@@ -90,12 +91,13 @@ _TAIL = 5  # lines of a start's output shown where it ended non-zero
 
 def _fault_streak(exchanges: tuple[LoggedCall, ...]) -> int:
     """How many of the last sends of the last request sent met a fault in a row."""
-    if not exchanges:
+    sent = list(zip(exchanges, addresses(exchanges), strict=True))
+    if not sent:
         return 0
-    last = fingerprint(exchanges[-1].operation, exchanges[-1].body)
+    last = sent[-1][1][0]
     streak = 0
-    for exchange in reversed(exchanges):
-        if fingerprint(exchange.operation, exchange.body) != last:
+    for exchange, (key, _) in reversed(sent):
+        if key != last:
             continue
         if exchange.fault == "none":
             break
@@ -106,12 +108,9 @@ def _fault_streak(exchanges: tuple[LoggedCall, ...]) -> int:
 def exchange_lines(exchanges: tuple[LoggedCall, ...]) -> list[str]:
     """One line per request: number, operation, what it carried, faults met (with the address
     a schedule gives them: the request's fingerprint and which send of it), answer."""
-    sends: Counter[str] = Counter()
     lines = []
-    for e in exchanges:
-        key = fingerprint(e.operation, e.body)
-        sends[key] += 1
-        met = "" if e.fault == "none" else f"{key}/{sends[key]} [{e.fault}]"
+    for e, (key, send) in zip(exchanges, addresses(exchanges), strict=True):
+        met = "" if e.fault == "none" else f"{key}/{send} [{e.fault}]"
         lines.append(f"{e.index:>3} {e.operation or '?':<16} {_carried(e):<11} {met:<33} -> {_answer(e)}")
     return lines
 

@@ -20,7 +20,7 @@ from typing import Generic, TypeVar
 from conformance.faults import Fault, Sent
 from conformance.models.seller import LoggedCall, fingerprint
 
-__all__ = ["Address", "RequestAddressedFaults", "Shrunk", "addressed_faults", "shrink"]
+__all__ = ["Address", "RequestAddressedFaults", "Shrunk", "addressed_faults", "addresses", "shrink"]
 
 T = TypeVar("T")
 Address = tuple[str, int]
@@ -47,16 +47,25 @@ class RequestAddressedFaults:
         return self.faults.get(sent.address, Fault())
 
 
-def addressed_faults(exchanges: Sequence[LoggedCall]) -> list[tuple[Address, Fault]]:
-    """The faults a run met, each addressed by the request it met."""
+def addresses(exchanges: Sequence[LoggedCall]) -> list[Address]:
+    """Each exchange's address: its request's fingerprint and which send of it (from 1), as
+    the proxy counted them when the run sent them."""
     sends: Counter[str] = Counter()
     found = []
     for exchange in exchanges:
         key = fingerprint(exchange.operation, exchange.body)
         sends[key] += 1
-        if exchange.fault != "none":
-            found.append(((key, sends[key]), Fault.parse(exchange.fault)))
+        found.append((key, sends[key]))
     return found
+
+
+def addressed_faults(exchanges: Sequence[LoggedCall]) -> list[tuple[Address, Fault]]:
+    """The faults a run met, each addressed by the request it met."""
+    return [
+        (address, Fault.parse(exchange.fault))
+        for exchange, address in zip(exchanges, addresses(exchanges), strict=True)
+        if exchange.fault != "none"
+    ]
 
 
 K = TypeVar("K")
