@@ -308,13 +308,10 @@ def _judge(
             minimal = by_number.runs[again.faults]
         runs, exhausted = runs + again.runs, again.exhausted
     (replayed,) = run_all([minimal.schedule])  # as the report's replay command will run it
-    if breaks(replayed):
-        return ClientRuleResult(
-            rule, Verdict.FAIL, judged, breaks(minimal), minimal.schedule, seed, minimal, runs + 2, exhausted
-        )
+    flaky = not breaks(replayed)
     return ClientRuleResult(
         rule,
-        Verdict.FLAKY,
+        Verdict.FLAKY if flaky else Verdict.FAIL,
         judged,
         breaks(minimal),
         minimal.schedule,
@@ -322,7 +319,7 @@ def _judge(
         minimal,
         runs + 2,
         exhausted,
-        unlike=_unlike(minimal, replayed),
+        unlike=_unlike(minimal, replayed) if flaky else "",
     )
 
 
