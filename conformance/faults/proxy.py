@@ -99,8 +99,11 @@ class FaultProxy(LoopbackServer):
         with self._lock:
             return [self._log[index] for index in sorted(self._log)]
 
-    def _next(self, named: str | None, operation: str, body: bytes) -> tuple[int, Fault]:
-        key = fingerprint(operation, _json_object(body))
+    def _next(
+        self, named: str | None, operation: str, body: bytes, parsed: dict[str, Any] | None
+    ) -> tuple[int, Fault]:
+        """The next request's number and faults; ``parsed``: its body as a JSON object."""
+        key = fingerprint(operation, parsed)
         with self._lock:
             self._requests += 1
             self._sends[key] += 1
@@ -130,16 +133,16 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             if self.path.startswith("/_conformance"):
                 self._pass(body)
                 return
-            operation = (self.headers.get("X-Amz-Target") or "").rpartition(".")[2]
+            target = self.headers.get("X-Amz-Target")
+            operation = (target or "").rpartition(".")[2]
+            sent = _json_object(body)
             try:
-                index, fault = proxy._next(self.headers.get(FAULT_HEADER), operation, body)
+                index, fault = proxy._next(self.headers.get(FAULT_HEADER), operation, body, sent)
             except ValueError as exc:
                 self._reply(RawResponse(400, "text/plain", str(exc).encode()))
                 return
             received = time.monotonic()
             answer = proxy.injector.apply(fault, lambda: self._forward(body))
-            sent = _json_object(body)
-            target = self.headers.get("X-Amz-Target")
             request = proxy._read(target, body) if proxy._read is not None else None
 
             def keep(answer: RawResponse | None) -> None:
