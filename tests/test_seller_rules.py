@@ -280,15 +280,15 @@ def test_resending_at_once_after_throttles_in_a_row_breaks_backoff():
     _, received = breach_lines(breaches)
     assert (
         received
-        == "request 4 sent it 2 ms after request 3's throttle: 3 resends in a row, each sooner than 20 ms"
+        == "request 4 sent it 2 ms after request 3's throttle: 3 resends in a row, each sooner than 50 ms"
     )
 
 
 @pytest.mark.parametrize(
     "gaps_ms",
     [
-        [2, 2, 25],  # one wait of 20 ms or more in the three is a backoff
-        [25, 2, 2],
+        [2, 2, 55],  # one wait of 50 ms or more in the three is a backoff
+        [55, 2, 2],
         [2, 2],  # two quick resends are no streak
     ],
 )
