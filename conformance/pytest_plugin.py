@@ -43,8 +43,9 @@ _OPTIONS = (
     (
         "faults",
         "0",
-        "inject faults: a request is blocked with chance RATE, 0 to 0.5; each blocking kind, latency "
-        "and a batch record reported unprocessed has RATE/4 (reference, reference-server, endpoint)",
+        "inject faults: a request meets one with chance RATE, 0 to 0.5 (a throttle, a 5xx, a reset "
+        "before or after, latency, a batch record reported unprocessed, evenly; reference, "
+        "reference-server, endpoint)",
     ),
 )
 

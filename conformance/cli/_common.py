@@ -142,7 +142,7 @@ positive = typed(parse_positive)
 port = typed(parse_port)
 rate = typed(parse_rate)
 RATE_HELP = (
-    "a request is blocked (throttle, 5xx, reset before or after, evenly) with chance RATE, 0 to "
-    "0.5; each of those, latency and a batch record reported unprocessed has RATE/4"
+    "a request meets a fault with chance RATE, 0 to 0.5: a throttle, a 5xx, a reset before or "
+    "after, latency, or for a batch a record reported unprocessed, evenly"
 )
 schedule = typed(parse_schedule)

@@ -57,7 +57,7 @@ def add_parser(sub: Any) -> None:
         help="inject faults between the harness and the target in every campaign (reference in "
         "process; reference-server and endpoint through a proxy on loopback): "
         + RATE_HELP
-        + " (RETRY-CONVERGES injects 0.8 of its own)",
+        + " (RETRY-CONVERGES injects faults into every request of its own)",
     )
     run.set_defaults(handler=_run)
 

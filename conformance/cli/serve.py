@@ -104,7 +104,7 @@ def _proxy(args: argparse.Namespace) -> int:
         raise TargetSetupError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror}") from None
     print(
         f"conformance proxy: listening on {proxy.url}, forwarding to {args.upstream}, "
-        f"faults at {args.faults} (a request blocked with chance {args.faults}), seed {args.seed}",
+        f"faults at {args.faults} (a request meets a fault with chance {args.faults}), seed {args.seed}",
         flush=True,
     )
     try:

@@ -64,6 +64,9 @@ class Divergence(AssertionError):
         self.reasons = reasons
 
 
+_NO_FAULTS = FaultRates()
+
+
 @dataclass
 class Campaign:
     """One rule's search against one target. ``start`` None: the target's clock cannot be set,
@@ -81,7 +84,7 @@ class Campaign:
     seed: int = 0
     open_world: bool = False
     phases: tuple[Phase, ...] = tuple(Phase)
-    faults: float = 0.0
+    faults: FaultRates = _NO_FAULTS
 
     @property
     def aim(self) -> Aim:
@@ -255,8 +258,8 @@ class _Run:
             Names(campaign.namespace),
             {},
             "world" in campaign.target.capabilities,
-            campaign.aim.retry or campaign.faults > 0,
-            FaultRates.spread(campaign.faults) if campaign.faults else None,
+            campaign.aim.retry or campaign.faults.any,
+            campaign.faults if campaign.faults.any else None,
         )
 
 

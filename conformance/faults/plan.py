@@ -37,15 +37,15 @@ FAULT_KINDS = (*BLOCKING, "latency", "unprocessed")
 _MAX_LATENCY_MS = 50
 
 
-# ``--faults RATE`` is the chance that a request is blocked (throttled, failed, or reset before or
-# after the target saw it); each of those four kinds, and each harmless fault (latency, a batch
-# record reported unprocessed), has a quarter of it. At most half: a correct client's retries
-# (and a campaign's, which settles an indeterminate answer in a few sends) still get through.
+# ``--faults RATE`` is the chance that a request meets a fault, one kind drawn evenly from those
+# that apply to it: throttled, failed, reset before or after the target saw it, delayed, and for a
+# batch a record reported unprocessed. At most half: a correct client's retries (and a
+# campaign's, which settles an indeterminate answer in a few sends) still get through.
 MAX_RATE = 0.5
 
 
 def parse_rate(text: str) -> float:
-    """``--faults RATE``: the chance that a request is blocked, from 0 to MAX_RATE (see
+    """``--faults RATE``: the chance that a request meets a fault, from 0 to MAX_RATE (see
     :meth:`FaultRates.spread`). Raises ValueError saying so."""
     try:
         rate = float(text)
@@ -53,16 +53,17 @@ def parse_rate(text: str) -> float:
         rate = -1.0
     if not 0 <= rate <= MAX_RATE:
         raise ValueError(
-            f"{text!r} is not a fault rate from 0 to {MAX_RATE} (the chance that a request is blocked)"
+            f"{text!r} is not a fault rate from 0 to {MAX_RATE} (the chance that a request meets a fault)"
         )
     return rate
 
 
 @dataclass(frozen=True)
 class FaultRates:
-    """The chance of each fault kind per service request. At most one blocking kind meets a
-    request, so those rates together are at most 1 and their sum is the chance that a request
-    is blocked; latency and a record reported unprocessed are drawn on their own."""
+    """The chance of each fault kind per service request. A request meets at most one fault, so
+    the rates together (:attr:`total`) are at most 1 and are the chance that a request meets a
+    fault. A request that is not a batch cannot have a record reported unprocessed: it meets a
+    fault with the same total chance, its kind drawn from the others in their proportions."""
 
     throttle: float = 0.0
     internal: float = 0.0
@@ -73,23 +74,30 @@ class FaultRates:
 
     @classmethod
     def spread(cls, rate: float) -> FaultRates:
-        """What ``--faults RATE`` means: a request is blocked with chance ``rate``, its kind
-        drawn evenly from the four; each kind, latency and a record reported unprocessed (for a
-        batch not blocked) included, has chance ``rate / 4``."""
-        each = rate / len(BLOCKING)
-        return cls(each, each, each, each, each, each)
+        """What ``--faults RATE`` means: a request meets a fault with chance ``rate``, its kind
+        drawn evenly from the six (from five for a request that is not a batch)."""
+        each = rate / len(FAULT_KINDS)
+        return cls(*(each for _ in FAULT_KINDS))
+
+    @classmethod
+    def blocking(cls, blocked: float) -> FaultRates:
+        """Every request meets a fault: blocked with chance ``blocked`` (the four blocking kinds
+        evenly), else delayed or, for a batch, a record reported unprocessed. What a campaign
+        that needs answers lost injects (RETRY-CONVERGES's)."""
+        each, rest = blocked / len(BLOCKING), (1 - blocked) / 2
+        return cls(each, each, each, each, rest, rest)
 
     def of(self, kind: str) -> float:
         return float(getattr(self, kind.replace("-", "_")))
 
     @property
-    def blocked(self) -> float:
-        """The chance that a request is blocked."""
-        return sum(self.of(kind) for kind in BLOCKING)
+    def total(self) -> float:
+        """The chance that a request meets a fault (rounded: the rate ``--faults`` was given)."""
+        return round(sum(self.of(kind) for kind in FAULT_KINDS), 9)
 
     def __post_init__(self) -> None:
-        if any(not 0 <= self.of(kind) <= 1 for kind in FAULT_KINDS) or self.blocked > 1 + 1e-9:
-            raise ValueError("fault rates must be in [0, 1], the blocking ones together at most 1")
+        if any(not 0 <= self.of(kind) <= 1 for kind in FAULT_KINDS) or self.total > 1:
+            raise ValueError("fault rates must be in [0, 1], and together at most 1")
 
     @property
     def any(self) -> bool:
@@ -144,20 +152,26 @@ class Fault:
 
 
 def draw_fault(rates: FaultRates, batch: bool, rng: random.Random) -> Fault:
-    """The faults of one request (``batch``: a BatchMeterUsage) at ``rates``, drawn from
-    ``rng`` (a seeded Random, or Hypothesis's ``st.randoms()``: then the faults are part of the
+    """The fault of one request (``batch``: a BatchMeterUsage) at ``rates``, drawn from ``rng``
+    (a seeded Random, or Hypothesis's ``st.randoms()``: then the faults are part of the
     example, and replay with it)."""
     pick = rng.random()
-    blocking = None
-    for kind in BLOCKING:
-        pick -= rates.of(kind)
+    kinds = FAULT_KINDS if batch else tuple(k for k in FAULT_KINDS if k != "unprocessed")
+    weight = sum(rates.of(kind) for kind in kinds)
+    if pick >= rates.total or not weight:
+        return Fault()
+    pick *= weight / rates.total  # the same total chance, spread over the kinds that apply
+    kind = kinds[-1]
+    for candidate in kinds:
+        pick -= rates.of(candidate)
         if pick < 0:
-            blocking = kind
+            kind = candidate
             break
-    delayed = rng.random() < rates.latency
-    latency = rng.randint(1, _MAX_LATENCY_MS) if delayed else 0
-    lose = batch and blocking is None and rng.random() < rates.unprocessed
-    return Fault(blocking, latency, rng.randrange(25) if lose else None)
+    if kind == "latency":
+        return Fault(latency_ms=rng.randint(1, _MAX_LATENCY_MS))
+    if kind == "unprocessed":
+        return Fault(unprocessed=rng.randrange(25))
+    return Fault(blocking=kind)
 
 
 @dataclass(frozen=True)

@@ -180,7 +180,8 @@ class Report:
                     by_rate.setdefault(r.fault_rate, []).append(r.id)
             parts = [f"{base} in every campaign"] if base else []
             parts += [f"{rate} in {', '.join(ids)}" for rate, ids in sorted(by_rate.items())]
-            lines += [f"Faults injected (chance a request is blocked: {'; '.join(parts)}): {injected}.", ""]
+            chances = "; ".join(parts)
+            lines += [f"Faults injected (chance a request meets a fault: {chances}): {injected}.", ""]
         histories = self.histories()
         if histories["checked"]:
             sizes = [n for r in self.results for n in r.histories]

@@ -40,6 +40,6 @@ class RuleResult:
     replayed: str | None = None
     seconds: float = 0.0
     faults: tuple[tuple[str, int], ...] = ()  # faults injected during the campaign, by kind
-    fault_rate: float = 0.0  # the campaign's fault rate: the chance a request is blocked
+    fault_rate: float = 0.0  # the campaign's fault rate: the chance a request meets a fault
     histories: tuple[int, ...] = ()  # concurrent histories checked: how many requests each had
     operation: str | None = None  # unimplemented: the operation the target does not implement

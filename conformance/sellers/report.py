@@ -136,7 +136,9 @@ def _setup_line(report: ClientReport) -> str:
     if config.schedule is not None:
         faults = f"the schedule {config.schedule.text() or '(none)'}"
     else:
-        faults = f"faults at {config.rate} (a request blocked with chance {config.rate}), seed {config.seed}"
+        faults = (
+            f"faults at {config.rate} (a request meets a fault with chance {config.rate}), seed {config.seed}"
+        )
     runs = f"{report.runs} runs of the command in {report.seconds:.1f} s"
     return f"profile {config.profile}; faults: {faults}; {runs}"
 

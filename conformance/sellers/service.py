@@ -146,8 +146,8 @@ class MeteringService:
         return {**kept, **self.env}
 
     def faults(self, rate: float, seed: int = 0) -> None:
-        """Inject faults at ``rate`` from now on (as ``--faults RATE``: a request is blocked with
-        chance ``rate``; 0: none), drawn from ``seed``. Side effect: numbers requests from 1
+        """Inject faults at ``rate`` from now on (as ``--faults RATE``: a request meets a fault
+        with chance ``rate``; 0: none), drawn from ``seed``. Side effect: numbers requests from 1
         again and empties the log."""
         self.use(FaultPlan(FaultRates.spread(rate), seed))
 
