@@ -20,7 +20,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -108,6 +108,8 @@ class LoggedCall:
     """When the proxy got the request (``time.monotonic()`` seconds)."""
     answered: float | None = None
     """When the proxy answered it (or reset the connection): None while it has not."""
+    clock: datetime | None = None
+    """The service's clock when it answered (its ``Date``); None when it did not answer."""
 
     @property
     def from_service(self) -> bool:
@@ -198,6 +200,15 @@ class Breach:
     """How many times it holds (CLIENT-EXACTLY-ONCE: how many such records)."""
     allowed: str = ""
     """What the rule allows, where the service model sets it (CLIENT-BATCH-SIZE: ``1 to 25``)."""
+    timestamp: datetime | None = None
+    """CLIENT-WINDOW: the timestamp of the request's record furthest from :attr:`clock` (that
+    record is :attr:`usage`), of :attr:`count` records."""
+    clock: datetime | None = None
+    """CLIENT-WINDOW: the service's clock when it refused the request."""
+    later: int = 0
+    """CLIENT-RETRY-FAILED: a later exchange that sent usage differing from the one never sent
+    again only in its hour (:attr:`alike`): perhaps its retry, restamped into another hour."""
+    alike: UsageKey | None = None
 
 
 @dataclass(frozen=True)
@@ -251,6 +262,8 @@ def judge_log(exchanges: Sequence[LoggedCall], limits: ClientLimits) -> LogJudge
     last: dict[UsageKey, tuple[Usage, Fate, int]] = {}
     quick: Counter[UsageKey] = Counter()  # CLIENT-BACKOFF: quick resends in a row after throttles
     answered_at = {e.index: e.answered for e in exchanges}
+    by_index = {e.index: e for e in exchanges}
+    sent: list[tuple[int, Usage]] = []
     for exchange in exchanges:
         breaches.extend(_request_breaches(exchange, limits, judged))
         unprocessed = _unprocessed(exchange)
@@ -258,19 +271,44 @@ def judge_log(exchanges: Sequence[LoggedCall], limits: ClientLimits) -> LogJudge
             fate = _fate(exchange, usage.key in unprocessed)
             before = last.get(usage.key)
             if before is not None:
-                breaches.extend(_resend_breaches(exchange, usage, *before, judged))
+                breaches.extend(_resend_breaches(exchange, usage, *before, by_index, judged))
                 breaches.extend(_backoff_breach(exchange, usage.key, before, answered_at, quick, judged))
             if fate.failed:
                 judged["CLIENT-RETRY-UNPROCESSED" if fate is Fate.UNPROCESSED else "CLIENT-RETRY-FAILED"] += 1
             last[usage.key] = (usage, fate, exchange.index)
-    for key, (_, fate, index) in sorted(last.items(), key=lambda item: item[1][2]):
+            sent.append((exchange.index, usage))
+    for key, (usage, fate, index) in sorted(last.items(), key=lambda item: item[1][2]):
         if fate is Fate.UNPROCESSED:
             breaches.append(Breach("CLIENT-RETRY-UNPROCESSED", Lapse.UNPROCESSED_DROPPED, index, usage=key))
         elif fate.failed:
+            later, alike = _alike_later(usage, index, sent)
             breaches.append(
-                Breach("CLIENT-RETRY-FAILED", Lapse.NOT_RETRIED, index, usage=key, detail=fate.value)
+                Breach(
+                    "CLIENT-RETRY-FAILED",
+                    Lapse.NOT_RETRIED,
+                    index,
+                    usage=key,
+                    detail=fate.value,
+                    later=later,
+                    alike=alike,
+                )
             )
     return LogJudgement(tuple(sorted(breaches, key=_order)), dict(judged))
+
+
+def _alike_later(usage: Usage, index: int, sent: Sequence[tuple[int, Usage]]) -> tuple[int, UsageKey | None]:
+    """The first usage sent after exchange ``index`` that differs from ``usage`` only in its
+    hour (same operation, product, customer, dimension, quantity, allocations), of an hour not
+    sent until then: what a retry restamped into another hour looks like, though it may be
+    usage of its own; (0, None) when there is none."""
+    before = {u.key for i, u in sent if i <= index}
+    for later, other in sent:
+        if later <= index or other.key in before:
+            continue
+        same = replace(other.key, hour=usage.key.hour) == usage.key
+        if same and (other.quantity, other.allocations) == (usage.quantity, usage.allocations):
+            return later, other.key
+    return 0, None
 
 
 def billed(records: Iterable[ControlRecord]) -> Counter[str]:
@@ -333,10 +371,30 @@ def _request_breaches(exchange: LoggedCall, limits: ClientLimits, judged: Counte
     judged["CLIENT-WELL-FORMED"] += 1
     code = exchange.error
     if code in limits.out_of_window:
-        found.append(Breach("CLIENT-WINDOW", Lapse.OUT_OF_WINDOW, exchange.index, detail=code))
+        found.append(_window_breach(exchange, code))
     elif code in limits.malformed:
         found.append(Breach("CLIENT-WELL-FORMED", Lapse.MALFORMED, exchange.index, detail=code))
     return found
+
+
+def _window_breach(exchange: LoggedCall, code: str) -> Breach:
+    """CLIENT-WINDOW for a request refused for its timestamps: with the record furthest from the
+    service's clock, where the answer said what its clock was."""
+    usages = usages_of(exchange)
+    clock = exchange.clock
+    if clock is None or not usages:
+        return Breach("CLIENT-WINDOW", Lapse.OUT_OF_WINDOW, exchange.index, detail=code)
+    furthest = max(usages, key=lambda u: abs((u.timestamp - clock).total_seconds()))
+    return Breach(
+        "CLIENT-WINDOW",
+        Lapse.OUT_OF_WINDOW,
+        exchange.index,
+        usage=furthest.key,
+        detail=code,
+        count=len(usages),
+        timestamp=furthest.timestamp,
+        clock=clock,
+    )
 
 
 def _batch_size(exchange: LoggedCall) -> int:
@@ -348,13 +406,20 @@ def _batch_size(exchange: LoggedCall) -> int:
 
 
 def _resend_breaches(
-    exchange: LoggedCall, usage: Usage, before: Usage, fate: Fate, index: int, judged: Counter[RuleId]
+    exchange: LoggedCall,
+    usage: Usage,
+    before: Usage,
+    fate: Fate,
+    index: int,
+    by_index: Mapping[int, LoggedCall],
+    judged: Counter[RuleId],
 ) -> list[Breach]:
     judged["CLIENT-NO-STORM"] += 1
     if index == exchange.index:  # the same usage twice in one batch
         return [Breach("CLIENT-NO-STORM", Lapse.TWICE_IN_ONE_REQUEST, exchange.index, index, usage.key)]
     if not fate.failed:
-        return [Breach("CLIENT-NO-STORM", Lapse.SENT_AFTER_ANSWER, exchange.index, index, usage.key)]
+        said = _answered(by_index[index], usage.key)
+        return [Breach("CLIENT-NO-STORM", Lapse.SENT_AFTER_ANSWER, exchange.index, index, usage.key, said)]
     if not fate.indeterminate:
         return []
     judged["CLIENT-IDENTICAL-RETRY"] += 1
@@ -413,6 +478,25 @@ def _backoff_breach(
     ]
 
 
+def _answered(exchange: LoggedCall, key: UsageKey) -> str:
+    """What the service answered of the usage ``key`` in ``exchange``: its error code, a batch
+    result's Status (``CustomerNotSubscribed``), or ``Success``; empty if it cannot be read."""
+    if exchange.error:
+        return exchange.error
+    if exchange.operation != "BatchMeterUsage" or not isinstance(exchange.request, BatchMeterUsage):
+        return "Success" if exchange.status == 200 else ""
+    results = (exchange.answer or {}).get("Results")
+    for result in results if isinstance(results, list) else ():
+        try:
+            record = record_from_params(result["UsageRecord"])
+        except (AttributeError, KeyError, TypeError, ValueError, OverflowError):
+            continue
+        read = _usages("BatchMeterUsage", exchange.request.product_code, [record])
+        if read and read[0].key == key:
+            return str(result.get("Status") or "")
+    return ""
+
+
 def _fate(exchange: LoggedCall, listed_unprocessed: bool) -> Fate:
     if exchange.status is None:
         return Fate.LOST
@@ -454,7 +538,8 @@ def _usages(operation: str, product: str | None, records: Iterable[UsageRecord])
 def _customer(record: UsageRecord) -> str:
     if record.customer_identifier is not None:
         return record.customer_identifier
-    return f"{record.customer_aws_account_id or ''}/{record.license_arn or ''}"
+    # the account and license of a 2026-11 batch record; neither for MeterUsage (the caller's own)
+    return "/".join(part for part in (record.customer_aws_account_id, record.license_arn) if part)
 
 
 def _text(quantity: object) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -265,3 +266,26 @@ def test_a_caller_the_fixtures_do_not_declare_is_bad_usage(capsys):
     assert main(["client", "--caller", "AKIANOBODY", *python_example("container.py")]) == 2
     err = capsys.readouterr().err
     assert "--caller AKIANOBODY: the fixtures declare no caller" in err and "Traceback" not in err
+
+
+def test_a_buggy_threaded_job_gets_a_schedule_by_content_that_breaks_it_on_every_replay(tmp_path):
+    """Four threads send six customers' batches in a new order each run: the minimal schedule
+    names the batch by content, so each replay meets the same batch, whatever its number."""
+    code, report = certify(
+        tmp_path, "--faults", "0.2", "--seed", "2", *python_example("threaded_drops_unprocessed.py")
+    )
+    assert code == 1
+    failed = {r["id"]: r for r in report["rules"] if r["verdict"] == "fail"}
+    assert set(failed) == {"CLIENT-RETRY-UNPROCESSED", "CLIENT-EXACTLY-ONCE"}, failed
+    found = failed["CLIENT-RETRY-UNPROCESSED"]
+    assert found["minimal"] and re.fullmatch(r"[0-9a-f]{8}/1:unprocessed=\d+", found["schedule"]), found
+    orders = set()
+    for replay in range(3):
+        code, replayed = certify(tmp_path / f"replay-{replay}", *shlex.split(found["replay"])[2:])
+        again = {r["id"]: r for r in replayed["rules"]}["CLIENT-RETRY-UNPROCESSED"]
+        assert code == 1 and again["verdict"] == "fail" and again["schedule"] == found["schedule"]
+        run = json.loads((tmp_path / f"replay-{replay}" / "report" / again["run"]).read_text())
+        (hit,) = [request for request in run["requests"] if request["fault"] != "none"]
+        orders.add(hit["index"])
+        assert hit["fault"] == found["schedule"].partition(":")[2]
+    print("the faulted batch was request", sorted(orders), "of the replays")

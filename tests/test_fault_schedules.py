@@ -181,6 +181,19 @@ def test_a_streak_of_faults_on_one_request_shrinks_as_a_unit():
     assert one_by_one.faults == as_units.faults and as_units.runs < one_by_one.runs
 
 
+def test_a_streak_that_breaks_with_one_of_its_faults_shrinks_to_that_one():
+    """The simplest schedule, not only a minimal set of streaks: a job that breaks when any send
+    of request "a" fails is shown one fault, though the run met two in a row on "a"."""
+    items = [(("a", 1), Fault("internal")), (("a", 2), Fault("internal"))]
+    items += [((f"r{i}", 1), Fault("throttle")) for i in range(6)]
+
+    def breaks(chosen):
+        return any(address[0] == "a" for address, _ in chosen)
+
+    shrunk = shrink(items, breaks, max_runs=60, streaks=True)
+    assert len(shrunk.faults) == 1 and shrunk.faults[0][0][0] == "a" and not shrunk.exhausted
+
+
 def test_shrinking_several_candidates_at_once_finds_what_one_at_a_time_finds():
     items = [((f"r{i}", 1), Fault("throttle")) for i in range(12)]
     needed = {("r3", 1), ("r10", 1)}

@@ -313,3 +313,64 @@ def test_a_batch_carrying_one_usage_twice_is_named_as_such():
     expected, received = breach_lines(breaches)
     assert "once in request 1" in expected
     assert received == "request 1 carries it twice (the same customer, dimension and hour)"
+
+
+def test_a_storm_names_what_the_service_answered_the_usage_it_kept_sending():
+    a, b = record("cust-a"), record("cust-b")
+    answer = {
+        "Results": [
+            {"UsageRecord": a, "Status": "Success"},
+            {"UsageRecord": b, "Status": "CustomerNotSubscribed"},
+        ],
+        "UnprocessedRecords": [],
+    }
+    breaches = judge([batch(1, [a, b], answer=answer), batch(2, [b])]).of("CLIENT-NO-STORM")
+    assert [(b.request, b.earlier, b.usage.subject, b.detail) for b in breaches] == [
+        (2, 1, "cust-b", "CustomerNotSubscribed")
+    ]
+    expected, received = breach_lines(breaches)
+    assert expected.endswith("not sent again once request 1 answered it (CustomerNotSubscribed)")
+    assert received == "request 2 sent it again"
+    refused = meter(1, status=400, error="CustomerNotEntitledException")
+    assert judge([refused, meter(2)]).of("CLIENT-NO-STORM")[0].detail == "CustomerNotEntitledException"
+    assert judge([meter(1), meter(2)]).of("CLIENT-NO-STORM")[0].detail == "Success"
+
+
+def test_a_retry_stamped_into_another_hour_is_named_beside_the_usage_never_sent_again():
+    lost = meter(1, timestamp=T0 + 3500, fault="reset-before", status=None)
+    moved = meter(2, timestamp=T0 + 3700)  # the same usage, restamped past the hour
+    breaches = judge([lost, moved]).of("CLIENT-RETRY-FAILED")
+    assert [(b.request, b.later, b.alike.hour.hour - b.usage.hour.hour) for b in breaches] == [(1, 2, 1)]
+    _, received = breach_lines(breaches)
+    assert received.startswith("it was never sent again at that hour; request 2 sent prod-a/vcpu at hour ")
+    assert "if that was its retry, its new timestamp moved it into another hour" in received
+    # another quantity, or an hour the job had sent before the failure, is not alike: its own usage
+    assert judge([lost, meter(2, timestamp=T0 + 3700, quantity=5)]).of("CLIENT-RETRY-FAILED")[0].alike is None
+    earlier = meter(1, timestamp=T0 + 3700)
+    again = [earlier, replace(lost, index=2), replace(meter(3, timestamp=T0 + 3700), index=3)]
+    assert judge(again).of("CLIENT-RETRY-FAILED")[0].alike is None
+    _, received = breach_lines(judge([lost]).of("CLIENT-RETRY-FAILED"))
+    assert received == "it was never sent again"
+
+
+def test_a_refusal_for_the_window_names_the_record_furthest_from_the_services_clock():
+    from datetime import UTC, datetime
+
+    clock = datetime.fromtimestamp(T0 + 7 * 3600 + 180, UTC)
+    records = [record(f"cust-{i}", timestamp=T0 + 6 * 3600 + 60 * i) for i in range(20)]
+    records[13] = record("cust-13", timestamp=T0)  # 7 h 03 min before the clock
+    refused = replace(
+        batch(1, records, status=400, answer={"__type": "TimestampOutOfBoundsException"}), clock=clock
+    )
+    (breach,) = judge([refused]).of("CLIENT-WINDOW")
+    assert (breach.usage.subject, breach.count, breach.clock) == ("cust-13", 20, clock)
+    _, received = breach_lines([breach])
+    assert received == (
+        "TimestampOutOfBoundsException: of its 20 records, the furthest from it, prod-a/cust-13, "
+        "users at hour 2025-11-28T08:00Z is stamped 2025-11-28T08:00:00Z, 7 h 03 min before the "
+        "service's clock (15:03:00Z)"
+    )
+    # without the service's clock (no Date), the refusal alone
+    assert breach_lines(judge([replace(refused, clock=None)]).of("CLIENT-WINDOW"))[1] == (
+        "TimestampOutOfBoundsException"
+    )

@@ -26,6 +26,8 @@ import time
 import urllib.parse
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 
@@ -118,6 +120,16 @@ class FaultProxy(LoopbackServer):
                 self._log[exchange.index] = exchange
 
 
+def _clock(answer: RawResponse | None) -> datetime | None:
+    """The service's clock as its answer's ``Date`` says (none on an injected error)."""
+    if answer is None or not answer.date:
+        return None
+    try:
+        return parsedate_to_datetime(answer.date)
+    except (TypeError, ValueError):
+        return None
+
+
 def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -160,6 +172,7 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                         parsed,
                         received,
                         time.monotonic(),
+                        _clock(answer),
                     )
                 )
 

@@ -86,18 +86,19 @@ def _breach_text(breach: Breach) -> tuple[str, str]:
         case Lapse.BATCH_SIZE:
             return f"{at}: a BatchMeterUsage of {breach.allowed} records", f"{breach.detail} records"
         case Lapse.OUT_OF_WINDOW:
-            return f"{at} timestamped inside the window", f"{breach.detail}"
+            return f"{at} timestamped inside the window", _window_text(breach)
         case Lapse.MALFORMED:
             return f"{at} well formed", f"{breach.detail}"
         case Lapse.NOT_RETRIED:
             fate = _FATES.get(breach.detail, breach.detail)
-            return f"{usage} sent again after {at} was {fate}", "it was never sent again"
+            return f"{usage} sent again after {at} was {fate}", _not_retried_text(breach)
         case Lapse.UNPROCESSED_DROPPED:
             return f"{usage} sent again after {at} listed it in UnprocessedRecords", "it was never sent again"
         case Lapse.TWICE_IN_ONE_REQUEST:
             return f"{usage} once in {at}", f"{at} carries it twice (the same customer, dimension and hour)"
         case Lapse.SENT_AFTER_ANSWER:
-            return f"{usage} not sent again once {earlier} answered it", f"{at} sent it again"
+            said = f" ({breach.detail})" if breach.detail else ""
+            return f"{usage} not sent again once {earlier} answered it{said}", f"{at} sent it again"
         case Lapse.RETRY_CHANGED:
             return (
                 f"{at} repeating {usage} as {earlier} sent it (its answer was lost or a server error)",
@@ -114,6 +115,33 @@ def _breach_text(breach: Breach) -> tuple[str, str]:
             return "", breach.detail  # worded whole by the exactly-once text, record by record
         case unknown:
             assert_never(unknown)
+
+
+def _window_text(breach: Breach) -> str:
+    """The refusal, and the record furthest from the service's clock where it is known."""
+    if breach.usage is None or breach.timestamp is None or breach.clock is None:
+        return breach.detail
+    off = breach.timestamp - breach.clock
+    side = "before" if off.total_seconds() < 0 else "after"
+    minutes = round(abs(off.total_seconds()) / 60)
+    which = "its record" if breach.count == 1 else f"of its {breach.count} records, the furthest from it,"
+    return (
+        f"{breach.detail}: {which} {usage_label(breach.usage)} is stamped "
+        f"{breach.timestamp:%Y-%m-%dT%H:%M:%SZ}, {minutes // 60} h {minutes % 60:02d} min {side} the "
+        f"service's clock ({breach.clock:%H:%M:%SZ})"
+    )
+
+
+def _not_retried_text(breach: Breach) -> str:
+    """Never sent again; and a later send alike but for the hour, where there is one: perhaps
+    the retry, stamped anew into another hour."""
+    if breach.alike is None:
+        return "it was never sent again"
+    return (
+        f"it was never sent again at that hour; request {breach.later} sent "
+        f"{usage_label(breach.alike)}, the same usage but for the hour: if that was its retry, its "
+        "new timestamp moved it into another hour, which the service bills as new usage"
+    )
 
 
 def breaches_text(breaches: Sequence[Breach]) -> str:
