@@ -45,6 +45,7 @@ BUGGY = {
     "retry_storm.py": {"CLIENT-BACKOFF"},
     "batch_of_30.py": {"CLIENT-BATCH-SIZE", "CLIENT-WELL-FORMED"},
     "backfills_7_hours.py": {"CLIENT-WINDOW"},
+    "threaded_drops_unprocessed.py": {"CLIENT-RETRY-UNPROCESSED", "CLIENT-EXACTLY-ONCE"},
 }
 
 

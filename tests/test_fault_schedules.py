@@ -9,7 +9,7 @@ import time
 import pytest
 
 from conformance.faults import Fault, RequestFaults, Sent
-from conformance.models.seller import LoggedCall, fingerprint
+from conformance.models.seller import BACKOFF_MIN_SECONDS, BACKOFF_STREAK, LoggedCall, fingerprint
 from conformance.sellers import MeteringService
 from conformance.sellers.shrink import RequestAddressedFaults, addressed_faults, shrink
 from tests.helpers import loopback_client
@@ -263,3 +263,27 @@ def test_a_flaky_rule_says_how_the_run_that_held_differed():
     assert "in another order" in _unlike(run("a", "b"), run("b", "a"))
     assert "other requests" in _unlike(run("a", "b"), run("a", "c"))
     assert "same requests under the same faults" in _unlike(run("a"), run("a"))
+
+
+def test_the_backoff_run_throttles_the_first_request_only_while_it_comes_back_quickly(monkeypatch):
+    from conformance.sellers import certify
+
+    clock = [100.0]
+    monkeypatch.setattr(certify.time, "monotonic", lambda: clock[0])
+
+    def sends(gaps, key="a"):
+        source, met = certify.ThrottledWhileQuick(), []
+        for send, gap in enumerate(gaps, 1):
+            clock[0] += gap
+            met.append(source.fault(Sent(send, "MeterUsage", b"{}", key, send)).blocking)
+            if send == 1:  # another request, sent meanwhile, is never throttled
+                assert source.fault(Sent(99, "MeterUsage", b"{}", "b", 1)) == Fault()
+        return met
+
+    at_once = sends([0, 0.001, 0.001, 0.001, 0.001])
+    assert at_once == ["throttle"] * BACKOFF_STREAK + [None, None]
+    backs_off = sends([0, 0.8, 0.001, 0.001])  # a late resend ends the streak, for good
+    assert backs_off == ["throttle", None, None, None]
+    window = certify.ThrottledWhileQuick.STREAK_WINDOW
+    assert window > BACKOFF_MIN_SECONDS  # whatever the rule counts quick continues the streak
+    assert sends([0, BACKOFF_MIN_SECONDS, BACKOFF_MIN_SECONDS]) == ["throttle"] * 3
