@@ -1216,10 +1216,10 @@ CLIENT_RULES: tuple[Rule, ...] = (
     _r(
         "CLIENT-BACKOFF",
         _METERED,
-        "After a ThrottlingException the code waits before sending the same usage again: of "
-        "three sends in a row of one usage that each follow a throttle of the send before, at "
-        "least one comes 50 ms or more after that throttle (an SDK's standard or adaptive retries "
-        "wait a random part of 1, 2, 4 s ...; an immediate resend does not).",
+        "After a ThrottlingException the code waits before sending the same usage again: three "
+        "sends in a row of one usage that each follow a throttle of the send before wait 100 ms "
+        "or more after those throttles in all (an SDK's standard or adaptive retries wait a random "
+        "part of 1, 2, 4 s ...; immediate resends do not).",
         "I",
         (
             "BOTOCORE-RETRY",

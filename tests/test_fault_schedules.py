@@ -7,9 +7,10 @@ import json
 import time
 
 import pytest
+from botocore.exceptions import ClientError
 
 from conformance.faults import Fault, RequestFaults, Sent
-from conformance.models.seller import BACKOFF_MIN_SECONDS, BACKOFF_STREAK, LoggedCall, fingerprint
+from conformance.models.seller import BACKOFF_STREAK, BACKOFF_TOTAL_SECONDS, LoggedCall, fingerprint
 from conformance.sellers import MeteringService
 from conformance.sellers.shrink import RequestAddressedFaults, addressed_faults, shrink
 from tests.helpers import loopback_client
@@ -265,25 +266,40 @@ def test_a_flaky_rule_says_how_the_run_that_held_differed():
     assert "same requests under the same faults" in _unlike(run("a"), run("a"))
 
 
-def test_the_backoff_run_throttles_the_first_request_only_while_it_comes_back_quickly(monkeypatch):
-    from conformance.sellers import certify
+def test_the_backoff_run_throttles_the_first_request_only_while_it_comes_back_quickly():
+    from conformance.sellers.certify import ThrottledWhileQuick
 
-    clock = [100.0]
-    monkeypatch.setattr(certify.time, "monotonic", lambda: clock[0])
-
-    def sends(gaps, key="a"):
-        source, met = certify.ThrottledWhileQuick(), []
-        for send, gap in enumerate(gaps, 1):
-            clock[0] += gap
-            met.append(source.fault(Sent(send, "MeterUsage", b"{}", key, send)).blocking)
+    def sends(waits, key="a"):
+        """The faults of the sends of request ``key``, each ``wait`` s after the answer before."""
+        source, met = ThrottledWhileQuick(), []
+        for send, wait in enumerate(waits, 1):
+            met.append(source.fault(Sent(send, "MeterUsage", b"{}", key, send, wait)).blocking)
             if send == 1:  # another request, sent meanwhile, is never throttled
                 assert source.fault(Sent(99, "MeterUsage", b"{}", "b", 1)) == Fault()
         return met
 
-    at_once = sends([0, 0.001, 0.001, 0.001, 0.001])
-    assert at_once == ["throttle"] * BACKOFF_STREAK + [None, None]
-    backs_off = sends([0, 0.8, 0.001, 0.001])  # a late resend ends the streak, for good
-    assert backs_off == ["throttle", None, None, None]
-    window = certify.ThrottledWhileQuick.STREAK_WINDOW
-    assert window > BACKOFF_MIN_SECONDS  # whatever the rule counts quick continues the streak
-    assert sends([0, BACKOFF_MIN_SECONDS, BACKOFF_MIN_SECONDS]) == ["throttle"] * 3
+    assert sends([None, 0.001, 0.001, 0.001, 0.001]) == ["throttle"] * BACKOFF_STREAK + [None, None]
+    # a late resend ends the streak for good: the rule can no longer break on it
+    assert sends([None, 0.8, 0.001, 0.001]) == ["throttle", None, None, None]
+    # waits the rule could still count as a storm continue the streak, until they add up
+    assert sends([None, 0.045, 0.045]) == ["throttle"] * 3
+    assert sends([None, 0.06, BACKOFF_TOTAL_SECONDS - 0.059]) == ["throttle", "throttle", None]
+
+
+def test_the_proxy_tells_a_fault_source_how_long_after_its_answer_a_request_came_back():
+    seen = []
+
+    class Recording:
+        def fault(self, sent):
+            seen.append((sent.send, sent.since_answer))
+            return Fault("throttle") if sent.send == 1 else Fault()
+
+    with MeteringService() as service:
+        service.use(Recording())
+        client = _client(service)
+        with pytest.raises(ClientError, match="ThrottlingException"):
+            _meter(client)  # a client that never retries
+        time.sleep(0.2)
+        _meter(client)  # the same usage again (a new timestamp): its second send
+    assert seen[0] == (1, None)
+    assert seen[1][0] == 2 and 0.2 <= seen[1][1] < 5

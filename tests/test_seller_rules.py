@@ -273,22 +273,32 @@ def _timed(exchanges: list[LoggedCall], gaps_ms: list[float]) -> list[LoggedCall
 THROTTLED = {"fault": "throttle", "status": 400, "error": "ThrottlingException"}
 
 
-def test_resending_at_once_after_throttles_in_a_row_breaks_backoff():
+@pytest.mark.parametrize(
+    ("gaps_ms", "total"),
+    [
+        ([2, 2, 2], "6 ms"),
+        ([2, 90, 2], "94 ms"),  # one resend slowed by a loaded machine is still a storm
+    ],
+)
+def test_resending_at_once_after_throttles_in_a_row_breaks_backoff(gaps_ms, total):
     sends = [meter(i, **THROTTLED) for i in (1, 2, 3)] + [meter(4)]
-    breaches = judge(_timed(sends, [2, 2, 2])).of("CLIENT-BACKOFF")
-    assert [(b.lapse, b.request, b.earlier, b.detail) for b in breaches] == [(Lapse.NO_BACKOFF, 4, 3, "2 ms")]
-    _, received = breach_lines(breaches)
-    assert (
-        received
-        == "request 4 sent it 2 ms after request 3's throttle: 3 resends in a row, each sooner than 50 ms"
+    breaches = judge(_timed(sends, gaps_ms)).of("CLIENT-BACKOFF")
+    assert [(b.lapse, b.request, b.earlier, b.detail) for b in breaches] == [(Lapse.NO_BACKOFF, 4, 3, total)]
+    expected, received = breach_lines(breaches)
+    assert expected.endswith(
+        "sent again after throttles with a backoff: 3 resends in a row waiting 100 ms or more in all"
+    )
+    assert received == (
+        "request 4 was the 3rd resend in a row right after a throttle (the last, request 3's): "
+        f"the 3 waited {total} in all"
     )
 
 
 @pytest.mark.parametrize(
     "gaps_ms",
     [
-        [2, 2, 55],  # one wait of 50 ms or more in the three is a backoff
-        [55, 2, 2],
+        [2, 2, 120],  # waits of 100 ms or more in all are a backoff
+        [60, 30, 20],
         [2, 2],  # two quick resends are no streak
     ],
 )

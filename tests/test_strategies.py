@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 from datetime import timedelta
 from decimal import Decimal
 
@@ -134,7 +135,14 @@ def test_meter_usage_failures_shrink_to_a_single_fault(shapes):
 def test_namespaces_never_share_a_name(data):
     a, b = data.draw(
         st.lists(
-            st.from_regex(r"[a-z0-9][a-z0-9-]{0,12}", fullmatch=True), min_size=2, max_size=2, unique=True
+            st.from_regex(
+                r"[a-z0-9][a-z0-9-]{0,12}",
+                fullmatch=True,
+                alphabet=string.ascii_lowercase + string.digits + "-",
+            ),
+            min_size=2,
+            max_size=2,
+            unique=True,
         )
     )
     world_a, world_b = data.draw(fixture_worlds(a, "2025-01")), data.draw(fixture_worlds(b, "2025-01"))

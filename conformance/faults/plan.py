@@ -185,6 +185,9 @@ class Sent:
     body: bytes
     key: str = ""
     send: int = 1
+    since_answer: float | None = None
+    """Seconds since the code was answered the send before this one of the same request (None
+    for a first send, or while that one is unanswered): the wait CLIENT-BACKOFF judges, or less."""
 
     @property
     def address(self) -> tuple[str, int]:

@@ -81,6 +81,8 @@ class FaultProxy(LoopbackServer):
         self._requests = 0
         self._sends: Counter[str] = Counter()  # sends of each fingerprint since the last use()
         self._log: dict[int, LoggedCall] = {}  # by request number
+        self._keys: dict[int, str] = {}  # each request's fingerprint, by number
+        self._answered: dict[str, float] = {}  # when the last send of each fingerprint was answered
         super().__init__(_handler(self), "127.0.0.1", port)
 
     def counts(self) -> dict[str, int]:
@@ -92,7 +94,7 @@ class FaultProxy(LoopbackServer):
         an empty log and no faults counted."""
         with self._lock:
             self._source, self._requests, self._log = source, 0, {}
-            self._sends = Counter()
+            self._sends, self._keys, self._answered = Counter(), {}, {}
             self.injector = FaultInjector(self._unstore)
 
     def log(self) -> list[LoggedCall]:
@@ -109,7 +111,10 @@ class FaultProxy(LoopbackServer):
         with self._lock:
             self._requests += 1
             self._sends[key] += 1
-            sent = Sent(self._requests, operation, body, key, self._sends[key])
+            self._keys[self._requests] = key
+            answered = self._answered.pop(key, None)
+            since = None if answered is None else time.monotonic() - answered
+            sent = Sent(self._requests, operation, body, key, self._sends[key], since)
             fault = Fault.parse(named) if named is not None else self._source.fault(sent)
             return self._requests, fault
 
@@ -118,6 +123,9 @@ class FaultProxy(LoopbackServer):
         if self._read is not None:
             with self._lock:
                 self._log[exchange.index] = exchange
+                key = self._keys.get(exchange.index)
+                if key is not None and exchange.answered is not None:
+                    self._answered[key] = exchange.answered
 
 
 def _clock(answer: RawResponse | None) -> datetime | None:

@@ -21,7 +21,13 @@ from typing import Generic, TypeVar
 from conformance.faults import Fault, FaultPlan, FaultRates, FaultSource, RequestFaults, Sent
 from conformance.models.catalogue import CLIENT_RULES
 from conformance.models.rule_ids import RuleId
-from conformance.models.seller import BACKOFF_MIN_SECONDS, BACKOFF_STREAK, Breach, fingerprint, judge_records
+from conformance.models.seller import (
+    BACKOFF_STREAK,
+    BACKOFF_TOTAL_SECONDS,
+    Breach,
+    fingerprint,
+    judge_records,
+)
 from conformance.reporting.results import Verdict
 from conformance.sellers.command import ClientRun
 from conformance.sellers.pool import ServicePool
@@ -175,34 +181,33 @@ _BACKOFF: RuleId = "CLIENT-BACKOFF"
 
 class ThrottledWhileQuick:
     """CLIENT-BACKOFF's run, which drawn faults seldom give: the sends of the run's first request
-    are throttled in a row, BACKOFF_STREAK at most, for as long as each comes back quickly (within
-    STREAK_WINDOW of the throttle before it). A job that resends at once meets the whole streak
-    and breaks the rule; one that backs off is throttled once and goes on: its late resend ends
-    every streak that could break the rule, and no more of its own sleeps are waited for (an SDK
-    sleeps up to 1, 2, 4 s after throttles in a row). Thread-safe."""
-
-    STREAK_WINDOW = 5 * BACKOFF_MIN_SECONDS
-    """Wider than what the rule counts quick: the proxy's clock starts before its answer leaves."""
+    are throttled in a row, BACKOFF_STREAK at most, for as long as the resends come back quickly:
+    their waits since the throttles before them (as the proxy measures the waits the rule adds up,
+    or less) less than BACKOFF_TOTAL_SECONDS in all. A job that resends at once meets the whole
+    streak and breaks the rule; one that backs off is throttled once and goes on: its late resend
+    ends every streak that could break the rule, and no more of its own sleeps are waited for (an
+    SDK sleeps up to 1, 2, 4 s after throttles in a row). Thread-safe."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._first: str | None = None
         self._throttled = 0
-        self._last = 0.0
+        self._waited = 0.0
         self._over = False
 
     def fault(self, sent: Sent) -> Fault:
         with self._lock:
-            now = time.monotonic()
             if self._first is None:
                 self._first = sent.key
             elif sent.key != self._first or self._over:
                 return Fault()
-            elif self._throttled >= BACKOFF_STREAK or now - self._last >= self.STREAK_WINDOW:
-                self._over = True
-                return Fault()
+            else:
+                waited = sent.since_answer if sent.since_answer is not None else BACKOFF_TOTAL_SECONDS
+                self._waited += waited
+                if self._throttled >= BACKOFF_STREAK or self._waited >= BACKOFF_TOTAL_SECONDS:
+                    self._over = True
+                    return Fault()
             self._throttled += 1
-            self._last = now
             return Fault("throttle")
 
 

@@ -106,15 +106,20 @@ def _breach_text(breach: Breach) -> tuple[str, str]:
             )
         case Lapse.NO_BACKOFF:
             return (
-                f"{usage} sent again {breach.allowed} or more after a throttle, at least once in "
-                f"{breach.count} resends after throttles in a row",
-                f"{at} sent it {breach.detail} after request {breach.earlier}'s throttle: "
-                f"{breach.count} resends in a row, each sooner than {breach.allowed}",
+                f"{usage} sent again after throttles with a backoff: {breach.count} resends in a "
+                f"row waiting {breach.allowed} or more in all",
+                f"{at} was the {_ordinal(breach.count)} resend in a row right after a throttle "
+                f"(the last, request {breach.earlier}'s): the {breach.count} waited {breach.detail} "
+                "in all",
             )
         case Lapse.LOST_USAGE | Lapse.EXTRA_USAGE:
             return "", breach.detail  # worded whole by the exactly-once text, record by record
         case unknown:
             assert_never(unknown)
+
+
+def _ordinal(n: int) -> str:
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
 
 
 def _window_text(breach: Breach) -> str:
