@@ -1216,7 +1216,7 @@ CLIENT_RULES: tuple[Rule, ...] = (
     _r(
         "CLIENT-BACKOFF",
         _METERED,
-        "After a ThrottlingException the code waits before sending the same usage again: three "
+        "After a ThrottlingException the code waits before sending the same usage again: four "
         "sends in a row of one usage that each follow a throttle of the send before wait 100 ms "
         "or more after those throttles in all (an SDK's standard or adaptive retries wait a random "
         "part of 1, 2, 4 s ...; immediate resends do not).",

@@ -52,14 +52,15 @@ __all__ = [
 
 _METERED = ("MeterUsage", "BatchMeterUsage")
 _EXACTLY_ONCE: RuleId = "CLIENT-EXACTLY-ONCE"  # decided by judge_records
-BACKOFF_STREAK = 3
+BACKOFF_STREAK = 4
 """CLIENT-BACKOFF: resends in a row, each after a throttle, whose waits it adds up."""
 BACKOFF_TOTAL_SECONDS = 0.100
 """CLIENT-BACKOFF: BACKOFF_STREAK resends in a row after throttles that wait less than this in
-all break it. Botocore waits a random part of 1 s, then 2 s, 4 s: three that add up to less than
-100 ms come about once in 48,000 streaks (0.1 ** 3 / (6 * 1 * 2 * 4)). An immediate resend takes
-2-3 ms, but on a loaded machine one of three took over 50 ms (a storm missed in CI when each
-wait had to be under 50 ms): a sum lets one slow resend by."""
+all break it. Botocore waits a random part of 1, 2, 4, 8 s: four that add up to less than 100 ms
+come once in 15 million streaks (0.1 ** 4 / 24 / (1 * 2 * 4 * 8)); the JavaScript SDK v3, from
+0.5 s for throttles, once in a million. An immediate resend takes 2-3 ms, but on a loaded
+machine one took over 50 ms (a storm missed in CI when each of three waits had to be under
+50 ms): a sum lets a slow resend by."""
 LOG_RULES: tuple[RuleId, ...] = tuple(rule.id for rule in CLIENT_RULES if rule.id != _EXACTLY_ONCE)
 """The client rules :func:`judge_log` decides, in catalogue order."""
 

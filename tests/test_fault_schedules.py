@@ -278,11 +278,11 @@ def test_the_backoff_run_throttles_the_first_request_only_while_it_comes_back_qu
                 assert source.fault(Sent(99, "MeterUsage", b"{}", "b", 1)) == Fault()
         return met
 
-    assert sends([None, 0.001, 0.001, 0.001, 0.001]) == ["throttle"] * BACKOFF_STREAK + [None, None]
+    assert sends([None, 0.001, 0.001, 0.001, 0.001, 0.001]) == ["throttle"] * BACKOFF_STREAK + [None, None]
     # a late resend ends the streak for good: the rule can no longer break on it
     assert sends([None, 0.8, 0.001, 0.001]) == ["throttle", None, None, None]
     # waits the rule could still count as a storm continue the streak, until they add up
-    assert sends([None, 0.045, 0.045]) == ["throttle"] * 3
+    assert sends([None, 0.03, 0.03, 0.03]) == ["throttle"] * 4
     assert sends([None, 0.06, BACKOFF_TOTAL_SECONDS - 0.059]) == ["throttle", "throttle", None]
 
 

@@ -276,30 +276,32 @@ THROTTLED = {"fault": "throttle", "status": 400, "error": "ThrottlingException"}
 @pytest.mark.parametrize(
     ("gaps_ms", "total"),
     [
-        ([2, 2, 2], "6 ms"),
-        ([2, 90, 2], "94 ms"),  # one resend slowed by a loaded machine is still a storm
+        ([2, 2, 2, 2], "8 ms"),
+        ([2, 90, 2, 2], "96 ms"),  # one resend slowed by a loaded machine is still a storm
+        ([200, 2, 2, 2, 2], "8 ms"),  # the last four in a row
     ],
 )
 def test_resending_at_once_after_throttles_in_a_row_breaks_backoff(gaps_ms, total):
-    sends = [meter(i, **THROTTLED) for i in (1, 2, 3)] + [meter(4)]
+    last = len(gaps_ms) + 1
+    sends = [meter(i, **THROTTLED) for i in range(1, last)] + [meter(last)]
     breaches = judge(_timed(sends, gaps_ms)).of("CLIENT-BACKOFF")
-    assert [(b.lapse, b.request, b.earlier, b.detail) for b in breaches] == [(Lapse.NO_BACKOFF, 4, 3, total)]
+    assert [(b.lapse, b.request, b.earlier, b.detail) for b in breaches] == [
+        (Lapse.NO_BACKOFF, last, last - 1, total)
+    ]
     expected, received = breach_lines(breaches)
-    assert expected.endswith(
-        "sent again after throttles with a backoff: 3 resends in a row waiting 100 ms or more in all"
-    )
+    assert expected.endswith("with a backoff: 4 resends in a row waiting 100 ms or more in all")
     assert received == (
-        "request 4 was the 3rd resend in a row right after a throttle (the last, request 3's): "
-        f"the 3 waited {total} in all"
+        f"request {last} was the 4th resend in a row right after a throttle "
+        f"(the last, request {last - 1}'s): the 4 waited {total} in all"
     )
 
 
 @pytest.mark.parametrize(
     "gaps_ms",
     [
-        [2, 2, 120],  # waits of 100 ms or more in all are a backoff
-        [60, 30, 20],
-        [2, 2],  # two quick resends are no streak
+        [2, 2, 2, 120],  # waits of 100 ms or more in all are a backoff
+        [60, 30, 10, 10],
+        [2, 2, 2],  # three quick resends are no streak
     ],
 )
 def test_a_wait_after_a_throttle_or_a_short_streak_is_no_storm(gaps_ms):
