@@ -119,13 +119,14 @@ class FaultProxy(LoopbackServer):
             return self._requests, fault
 
     def _keep(self, exchange: LoggedCall) -> None:
-        """Log ``exchange`` (in place of what was logged of its request before)."""
-        if self._read is not None:
-            with self._lock:
+        """Log ``exchange`` (given ``read``; in place of what was logged of its request before), and
+        note when its request was answered, for the next send's :attr:`Sent.since_answer`."""
+        with self._lock:
+            if self._read is not None:
                 self._log[exchange.index] = exchange
-                key = self._keys.get(exchange.index)
-                if key is not None and exchange.answered is not None:
-                    self._answered[key] = exchange.answered
+            key = self._keys.get(exchange.index)
+            if key is not None and exchange.answered is not None:
+                self._answered[key] = exchange.answered
 
 
 def _clock(answer: RawResponse | None) -> datetime | None:
