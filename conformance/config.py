@@ -26,6 +26,11 @@ class RunConfig:
     seed: int = 0
     workers: int = 1
     faults: float = 0.0
+    corpus: str | None = None
+    """Where failing examples are saved and replayed first (``--corpus``: a directory or a
+    ``redis://`` URL; :mod:`conformance.engine.corpus`)."""
+    shared_corpus: tuple[str, ...] = ()
+    """Corpora replayed first but never written (``--shared-corpus``)."""
 
     def rule_ids(self) -> list[RuleId]:
         """The rules to run, in catalogue order: ``rules``, or every rule of the profile."""

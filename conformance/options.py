@@ -27,6 +27,7 @@ __all__ = [
     "check_rules_in_profile",
     "check_target_options",
     "parse_budget",
+    "parse_corpus",
     "parse_natural",
     "parse_port",
     "parse_positive",
@@ -155,9 +156,20 @@ def refuse_existing_report(directory: Path) -> None:
 
 
 def parse_rate(text: str) -> float:
-    """A fault rate, 0 to 0.25 (the fault package's own parser)."""
+    """A fault rate, 0 to 0.5 (the fault package's own parser)."""
     try:
         return _parse_rate(text)
+    except ValueError as exc:
+        raise OptionError(str(exc)) from None
+
+
+def parse_corpus(text: str) -> str:
+    """``--corpus`` / ``--shared-corpus``: a directory or a ``redis://`` URL (the engine's own
+    check)."""
+    from conformance.engine.corpus import check_location
+
+    try:
+        return check_location(text)
     except ValueError as exc:
         raise OptionError(str(exc)) from None
 

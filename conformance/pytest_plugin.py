@@ -47,6 +47,13 @@ _OPTIONS = (
         "before or after, latency, a batch record reported unprocessed, evenly; reference, "
         "reference-server, endpoint)",
     ),
+    (
+        "corpus",
+        None,
+        "save the example that breaks a rule here and replay this corpus first: a directory or "
+        "redis://HOST:PORT[/DB]",
+    ),
+    ("shared-corpus", None, "comma-separated corpora replayed first, never written"),
 )
 
 
@@ -117,6 +124,7 @@ def _checked_run_config(config: pytest.Config, workerinput: Any) -> Any:
     from conformance.options import (
         check_target_options,
         parse_budget,
+        parse_corpus,
         parse_natural,
         parse_profile,
         parse_rate,
@@ -139,6 +147,8 @@ def _checked_run_config(config: pytest.Config, workerinput: Any) -> Any:
     budget = parsed("budget", parse_budget)
     rules = parsed("rules", parse_rules, profile)
     rate = parsed("faults", parse_rate) or 0.0
+    corpus = parsed("corpus", parse_corpus)
+    shared = parsed("shared-corpus", lambda text: tuple(map(parse_corpus, filter(None, text.split(",")))))
     if workerinput is not None:
         seed = int(workerinput["conformance_seed"])
     else:
@@ -151,7 +161,16 @@ def _checked_run_config(config: pytest.Config, workerinput: Any) -> Any:
         check_faults(target, rate)
     except ValueError as exc:  # the CLI's words, with the plugin's option names
         raise ValueError(_PLUGIN_FLAGS.sub(r"--conformance-\1", str(exc))) from None
-    return RunConfig(options, get_profile(profile), rules, budget, seed, faults=rate)
+    return RunConfig(
+        options,
+        get_profile(profile),
+        rules,
+        budget,
+        seed,
+        faults=rate,
+        corpus=corpus,
+        shared_corpus=shared or (),
+    )
 
 
 _PLUGIN_FLAGS = re.compile(r"--(" + "|".join(re.escape(name) for name, _, _ in _OPTIONS) + r")\b")

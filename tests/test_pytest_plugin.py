@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -96,6 +97,9 @@ def test_bad_fault_options_stop_the_session_in_one_line(pytester):
         assert len(err) == 1 and expected in err[0], err
 
 
+A_FILE = Path(__file__).resolve()
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -114,6 +118,8 @@ def test_bad_fault_options_stop_the_session_in_one_line(pytester):
          "--conformance-endpoint-url does nothing with --conformance-target moto"),
         (["--conformance-target=reference", "--conformance-faults=x"],
          "--conformance-faults: 'x' is not a fault rate"),
+        (["--conformance-target=reference", f"--conformance-shared-corpus=corpus,{A_FILE}"],
+         f"--conformance-shared-corpus: {A_FILE} is a file, not a corpus directory"),
     ],
 )  # fmt: skip
 def test_a_bad_option_stops_the_session_with_one_line(pytester, args, message):

@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from conformance.cli._common import (
+    CORPUS_HELP,
     RATE_HELP,
+    SHARED_CORPUS_HELP,
     Help,
     check_report,
     cores,
+    corpus_location,
     natural,
     positive,
     profile_argument,
@@ -59,6 +62,15 @@ def add_parser(sub: Any) -> None:
         + RATE_HELP
         + " (RETRY-CONVERGES injects faults into every request of its own)",
     )
+    run.add_argument("--corpus", type=corpus_location, metavar="LOCATION", help=CORPUS_HELP)
+    run.add_argument(
+        "--shared-corpus",
+        type=corpus_location,
+        action="append",
+        default=[],
+        metavar="LOCATION",
+        help=SHARED_CORPUS_HELP,
+    )
     run.set_defaults(handler=_run)
 
 
@@ -75,7 +87,17 @@ def _run(args: argparse.Namespace) -> int:
     check_target_options(options)
     check_faults(args.target, args.faults)
     profile = get_profile(args.profile)
-    config = RunConfig(options, profile, rules, args.budget, seed, args.workers, args.faults)
+    config = RunConfig(
+        options,
+        profile,
+        rules,
+        args.budget,
+        seed,
+        args.workers,
+        args.faults,
+        args.corpus,
+        tuple(args.shared_corpus),
+    )
     check_client(args.profile)  # a botocore that cannot send the profile's API fails here, exit 3
     total = len(config.rule_ids())
     workers, why = parallelism(config)

@@ -17,12 +17,14 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
+from hypothesis.database import ExampleDatabase
 from hypothesis.errors import FlakyFailure, FlakyStrategyDefinition
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 
 from conformance.engine._repeatable import without_source_constants
 from conformance.engine.budget import BUDGETS, Budget
 from conformance.engine.clock import target_clock
+from conformance.engine.corpus import corpus_key
 from conformance.engine.verdict import exchange_step, not_implemented
 from conformance.faults import FaultRates, draw_fault
 from conformance.models.catalogue import RULES_BY_ID, is_wire
@@ -85,6 +87,9 @@ class Campaign:
     open_world: bool = False
     phases: tuple[Phase, ...] = tuple(Phase)
     faults: FaultRates = _NO_FAULTS
+    database: ExampleDatabase | None = None
+    """The corpus (:mod:`conformance.engine.corpus`): failing examples are saved in it, and
+    its examples of this campaign's rule, profile and target are replayed first."""
 
     @property
     def aim(self) -> Aim:
@@ -106,6 +111,9 @@ class CampaignResult:
     # on a target that is not reset: the usage keys found holding a record nothing in this
     # campaign sent (an earlier campaign's or run's)
     recorded_before: int = 0
+    # a failure: the example it was found in, counted from 1 over every round (a corpus's
+    # examples are replayed first)
+    found_in: int = 0
 
 
 def run_campaign(campaign: Campaign) -> CampaignResult:
@@ -124,18 +132,23 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
     round_number = 0
     while round_number < rounds:
         round_seed = campaign.seed + round_number
+        factory = seed(round_seed)(_factory(campaign, progress))
+        # what Hypothesis saves the campaign's examples under (the machine's digest)
+        factory._hypothesis_internal_add_digest = corpus_key(  # type: ignore[attr-defined]
+            campaign.rule, campaign.model.profile.name, campaign.target.name
+        )
+        reuse = (Phase.reuse,) if campaign.database is not None and round_number == 0 else ()
         try:
             run_state_machine_as_test(  # type: ignore[no-untyped-call,unused-ignore]
-                # a factory is documented, and typed as a class only
-                seed(round_seed)(_factory(campaign, progress)),  # type: ignore[arg-type]
+                factory,  # type: ignore[arg-type]  # a factory is documented, typed as a class only
                 settings=settings(
                     max_examples=budget.examples * 2**round_number,  # a hard rule gets longer rounds
                     stateful_step_count=budget.steps,
                     deadline=None,
-                    database=None,
+                    database=campaign.database,
                     suppress_health_check=list(HealthCheck),
                     print_blob=False,
-                    phases=campaign.phases,
+                    phases=tuple(dict.fromkeys((*reuse, *campaign.phases))),
                 ),
             )
         except (Divergence, FlakyFailure, FlakyStrategyDefinition) as ended:
@@ -153,6 +166,7 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
                     round_seed,
                     progress.answers,
                     progress.unimplemented(),
+                    found_in=progress.found_in,
                 )
             if isinstance(ended, FlakyFailure):
                 raise RuntimeError(f"campaign {campaign.rule}: {ended}") from ended
@@ -219,6 +233,8 @@ class _Progress:
 
     exercised: int = 0  # requests that decided the rule
     first: Divergence | None = None  # the first divergence seen, whatever Hypothesis does next
+    examples: int = 0  # examples started, over every round
+    found_in: int = 0  # the example the first divergence was seen in (0: none)
     # per operation sent: whether it ever succeeded, and the first answer when it had not yet
     answers: dict[str, tuple[bool, str]] = field(default_factory=dict)
     implemented: dict[str, bool] = field(default_factory=dict)
@@ -280,6 +296,7 @@ class CampaignMachine(RuleBasedStateMachine):
     def __init__(self, run: _Run) -> None:
         super().__init__()
         self.run = run
+        run.progress.examples += 1
         campaign = run.campaign
         self.now = campaign.start or target_clock(campaign.target).now()
         self.state: ModelState = campaign.model.initial(
@@ -410,6 +427,7 @@ class CampaignMachine(RuleBasedStateMachine):
             divergence = Divergence(campaign.rule, list(self.steps), list(check.divergence))
             if run.progress.first is None:
                 run.progress.first = divergence
+                run.progress.found_in = run.progress.examples
             raise divergence
         if run.settle and check.judgement.indeterminate and tries < _SETTLE_TRIES:
             # the identical request again until an answer decides it: what RETRY-CONVERGES

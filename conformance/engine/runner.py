@@ -26,6 +26,7 @@ from conformance.engine.budget import BUDGETS
 from conformance.engine.campaign import Campaign, CampaignResult, judging_model, run_campaign
 from conformance.engine.clock import target_clock
 from conformance.engine.concurrency import CONCURRENT_RULE, certify_linearizable
+from conformance.engine.corpus import corpus_database
 from conformance.engine.minimize import minimize
 from conformance.engine.replay import ReplayResult, replay
 from conformance.faults import FaultRates
@@ -260,6 +261,7 @@ def _run_rule(config: RunConfig, rule: RuleId, model: Model, target: Target, rat
         open_world="reset" not in target.capabilities,
         phases=(Phase.explicit, Phase.generate),  # minimized by replays instead: see minimize.py
         faults=rates,
+        database=corpus_database(config.corpus, config.shared_corpus),
     )
     result = run_campaign(campaign)
     seconds = (datetime.now(UTC) - started).total_seconds()
@@ -283,7 +285,13 @@ def _run_rule(config: RunConfig, rule: RuleId, model: Model, target: Target, rat
     failing = trace.steps[-1]
     trace = replace(trace, reasons=failing.divergence)
     again = replay(trace, target, model)
-    common = {"trace": trace, "expected": failing.expected, "received": failing.observed, "seconds": seconds}
+    common = {
+        "trace": trace,
+        "expected": failing.expected,
+        "received": failing.observed,
+        "seconds": seconds,
+        "found_in": result.found_in,
+    }
     if again.reproduced:
         return RuleResult(rule, Verdict.FAIL, result.exercised, "; ".join(failing.divergence), **common)  # type: ignore[arg-type]
     replayed = _parted(again)

@@ -43,3 +43,4 @@ class RuleResult:
     fault_rate: float = 0.0  # the campaign's fault rate: the chance a request meets a fault
     histories: tuple[int, ...] = ()  # concurrent histories checked: how many requests each had
     operation: str | None = None  # unimplemented: the operation the target does not implement
+    found_in: int = 0  # fail / flaky: the campaign's example it was found in, from 1 (a corpus's first)
