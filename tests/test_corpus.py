@@ -6,6 +6,7 @@ written."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,7 +39,9 @@ print(json.dumps([result.verdict.value, result.found_in]))
 """
 
 
-def _campaign(tmp_path: Path, seed: int, corpus: Path | None = None, shared: tuple[Path, ...] = ()) -> list:
+def _campaign(
+    tmp_path: Path, seed: int, corpus: Path | str | None = None, shared: tuple[Path | str, ...] = ()
+) -> list:
     argument = json.dumps([str(corpus) if corpus else None, [str(s) for s in shared], seed])
     done = subprocess.run(
         [sys.executable, "-c", _CAMPAIGN, argument], cwd=tmp_path, capture_output=True, text=True, timeout=300
@@ -93,3 +96,47 @@ def test_a_bad_corpus_is_one_line_and_exit_2(capsys, monkeypatch, argv, says):
         main(["run", "--target", "reference", *argv])
     err = capsys.readouterr().err.strip().splitlines()
     assert exited.value.code == 2 and says in err[-1], err
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path):
+    """A real redis-server on a loopback port of its own, saving nothing to disk."""
+    import shutil
+    import socket
+    import time
+
+    server_binary = shutil.which("redis-server")
+    if server_binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is missing: .ci/run installs it")
+        pytest.skip(
+            "no redis-server (apt-get install redis-server; .ci/run does, and in CI this never skips)"
+        )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [server_binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_a_failure_saved_in_redis_is_replayed_first_by_a_fresh_process(tmp_path, redis_url):
+    """The corpus on a real redis-server, as two machines reaching it would share it."""
+    verdict, found_in = _campaign(tmp_path, 1, redis_url)
+    assert verdict == "fail" and found_in > 1
+    assert _campaign(tmp_path, 2, redis_url) == ["fail", 1]
+    assert _campaign(tmp_path, 3, tmp_path / "local", (redis_url,)) == ["fail", 1]
