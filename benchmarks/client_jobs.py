@@ -18,10 +18,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = ROOT / "examples" / "clients"
+T = TypeVar("T")
 JS = ROOT / "tests" / "js" / "seller.mjs"
 
 CORRECT = {
@@ -74,6 +77,14 @@ def certify(command: list[str], *options: str) -> tuple[int, dict, float]:
         return done.returncode, json.loads((report / "report.json").read_text()), wall
 
 
+def _chosen(jobs: dict[str, T], only: list[str] | None, seeds: int) -> Iterator[tuple[str, T, int]]:
+    """Each job (of ``only``, when given) with what it needs, once per seed 1..``seeds``."""
+    for name, value in jobs.items():
+        if not only or name in only:
+            for seed in range(1, seeds + 1):
+                yield name, value, seed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -85,40 +96,30 @@ def main() -> int:
     bad = 0
     print("| correct job | seed | exit | no-fault run s | certification s | bound s (3x + 5) | within |")
     print("|---|---:|---:|---:|---:|---:|---|")
-    for name, command in CORRECT.items():
-        if args.jobs and name not in args.jobs:
-            continue
-        for seed in range(1, args.correct + 1):
-            code, report, wall = certify(
-                command, *OPTIONS.get(name, []), "--faults", "0.2", "--seed", str(seed)
-            )
-            clean = report["withoutFaults"]["seconds"]
-            bound = 3 * clean + 5
-            ok = code == 0 and wall <= bound
-            bad += not ok
-            within = "yes" if ok else "NO"
-            print(f"| {name} | {seed} | {code} | {clean:.2f} | {wall:.1f} | {bound:.1f} | {within} |")
+    for name, command, seed in _chosen(CORRECT, args.jobs, args.correct):
+        code, report, wall = certify(command, *OPTIONS.get(name, []), "--faults", "0.2", "--seed", str(seed))
+        clean = report["withoutFaults"]["seconds"]
+        bound = 3 * clean + 5
+        ok = code == 0 and wall <= bound
+        bad += not ok
+        within = "yes" if ok else "NO"
+        print(f"| {name} | {seed} | {code} | {clean:.2f} | {wall:.1f} | {bound:.1f} | {within} |")
     print()
     print("| buggy job | seed | exit | rules failed | schedule sizes | minimal | seconds |")
     print("|---|---:|---:|---|---|---|---:|")
-    for name, rules in BUGGY.items():
-        if args.jobs and name not in args.jobs:
-            continue
-        for seed in range(1, args.buggy + 1):
-            code, report, wall = certify([sys.executable, str(CLIENTS / name)], "--seed", str(seed))
-            failed = {
-                r["id"]: r
-                for r in report["rules"]
-                if r["verdict"] != "pass" and r["verdict"] != "not-reached"
-            }
-            sizes = ",".join(
-                str(len([p for p in (r["schedule"] or "").split(",") if p])) for r in failed.values()
-            )
-            minimal = all(r.get("minimal") for r in failed.values())
-            ok = code == 1 and set(failed) == rules and minimal and wall <= 60
-            bad += not ok
-            names = ", ".join(sorted(failed))
-            print(f"| {name} | {seed} | {code} | {names} | {sizes} | {minimal} | {wall:.1f} |")
+    for name, rules, seed in _chosen(BUGGY, args.jobs, args.buggy):
+        code, report, wall = certify([sys.executable, str(CLIENTS / name)], "--seed", str(seed))
+        failed = {
+            r["id"]: r for r in report["rules"] if r["verdict"] != "pass" and r["verdict"] != "not-reached"
+        }
+        sizes = ",".join(
+            str(len([p for p in (r["schedule"] or "").split(",") if p])) for r in failed.values()
+        )
+        minimal = all(r.get("minimal") for r in failed.values())
+        ok = code == 1 and set(failed) == rules and minimal and wall <= 60
+        bad += not ok
+        names = ", ".join(sorted(failed))
+        print(f"| {name} | {seed} | {code} | {names} | {sizes} | {minimal} | {wall:.1f} |")
     return 1 if bad else 0
 
 

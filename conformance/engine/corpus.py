@@ -31,7 +31,7 @@ def check_location(text: str) -> str:
         import importlib.util
 
         if importlib.util.find_spec("redis") is None:
-            raise ValueError(f"{text}: a Redis corpus needs the redis package (pip install redis)") from None
+            raise ValueError(f"{text}: a Redis corpus needs the redis package (pip install redis)")
         return text
     if Path(text).exists() and not Path(text).is_dir():
         raise ValueError(f"{text} is a file, not a corpus directory; give a directory or redis://HOST:PORT")
