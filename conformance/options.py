@@ -13,7 +13,7 @@ import importlib.util
 from dataclasses import replace
 from pathlib import Path
 
-from conformance.engine.budget import BUDGETS
+from conformance.engine.budget import BUDGETS, is_duration
 from conformance.faults import RequestFaults
 from conformance.faults import parse_rate as _parse_rate
 from conformance.models.catalogue import rules_for
@@ -55,7 +55,13 @@ def parse_profile(text: str) -> str:
 
 
 def parse_budget(text: str) -> str:
-    return _one_of(text, sorted(BUDGETS), "budget")
+    """A level (quick, standard, deep) or a duration for the whole run (90s, 10m, 1h30m)."""
+    if text in BUDGETS or is_duration(text):
+        return text
+    raise OptionError(
+        f"{text!r} is not a budget; use one of {', '.join(sorted(BUDGETS))}, or a duration "
+        "for the whole run such as 90s, 10m or 1h30m"
+    )
 
 
 def parse_target(text: str) -> str:

@@ -34,7 +34,12 @@ _OPTIONS = (
         NEWEST_PROFILE,
         f"rule profile: 2025-01 or 2026-11 (default: {NEWEST_PROFILE}, the API today)",
     ),
-    ("budget", "quick", "campaign budget: quick, standard or deep"),
+    (
+        "budget",
+        "quick",
+        "campaign budget: quick, standard or deep; or a duration (90s, 10m, 1h30m) shared evenly "
+        "by the rules",
+    ),
     ("seed", None, "seed of the campaigns (default: random, printed in the header)"),
     ("rules", None, "comma-separated rule IDs (default: every rule of the profile)"),
     ("endpoint-url", None, "endpoint / moto-server: where the target listens"),
@@ -254,12 +259,20 @@ class RuleItem(pytest.Item):
         self.run_config = run_config
 
     def runtest(self) -> None:
-        from conformance.engine.runner import run_rule
+        from conformance.engine.budget import duration_seconds
+        from conformance.engine.runner import run_rule, run_rule_for
         from conformance.reporting.report import failure_text
         from conformance.reporting.results import Verdict
 
         model, target = _open(self.run_config)
-        result = run_rule(self.run_config, self.rule, model, target)
+        duration = duration_seconds(self.run_config.budget)
+        if duration is None:
+            result = run_rule(self.run_config, self.rule, model, target)
+        else:
+            # pytest runs each rule as a test of its own: the time cannot move between rules,
+            # so each gets an even share of it (workers share the rules, not the time)
+            share = duration / len(self.run_config.rule_ids())
+            result = run_rule_for(self.run_config, self.rule, model, target, share)
         if result.verdict == Verdict.UNTESTABLE:
             pytest.skip(f"untestable: {result.reason}")
         if result.verdict == Verdict.UNIMPLEMENTED:  # no trace to show: the operation is missing

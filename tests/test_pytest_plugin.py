@@ -104,7 +104,7 @@ A_FILE = Path(__file__).resolve()
     ("args", "message"),
     [
         (["--conformance-target=reference", "--conformance-budget=huge"],
-         "--conformance-budget: 'huge' is not a budget; use one of deep, quick, standard"),
+         "--conformance-budget: 'huge' is not a budget; use one of deep, quick, standard, or a duration"),
         (["--conformance-target=reference", "--conformance-seed=abc"],
          "--conformance-seed: 'abc' is not a whole number >= 0"),
         (["--conformance-target=mooto"], "--conformance-target: 'mooto' is not a target; use one of"),

@@ -13,6 +13,7 @@ from typing import NoReturn, TypeVar
 from conformance.models.profiles import NEWEST_PROFILE, PROFILES
 from conformance.options import (
     OptionError,
+    parse_budget,
     parse_corpus,
     parse_natural,
     parse_port,
@@ -138,6 +139,12 @@ def check_report(args: argparse.Namespace) -> None:
 
 
 rule_list = typed(parse_rules)
+budget = typed(parse_budget)
+BUDGET_HELP = (
+    "how long each campaign searches: quick, standard or deep; or a duration for the whole "
+    "run (90s, 10m, 1h30m), spread over the rules and given to those still finding new "
+    "behaviours"
+)
 natural = typed(parse_natural)
 positive = typed(parse_positive)
 port = typed(parse_port)

@@ -13,6 +13,7 @@ from conformance.cli._common import (
     EXIT_OK,
     Help,
     Parser,
+    budget,
     cores,
     names_type,
     natural,
@@ -51,7 +52,13 @@ def add_parser(sub: Any) -> None:
         formatter_class=Help,
     )
     mutants.add_argument("--seeds", type=positive, default=5, help="certify with seeds 1..N")
-    mutants.add_argument("--budget", choices=sorted(BUDGETS), default="quick", help="each campaign's budget")
+    mutants.add_argument(
+        "--budget",
+        type=budget,
+        default="quick",
+        help="each campaign's budget, or a duration for each mutant's rules (30s, 2m): its time "
+        "to detect is then its time to kill, the search time of every slice up to the first that failed",
+    )
     mutants.add_argument(
         "--mutants",
         type=names_type(_mutant_names, "mutant", "see conformance/lab/mutants.py"),

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from conformance.cli._common import (
+    BUDGET_HELP,
     CORPUS_HELP,
     RATE_HELP,
     SHARED_CORPUS_HELP,
     Help,
+    budget,
     check_report,
     cores,
     corpus_location,
@@ -24,8 +26,9 @@ from conformance.cli._common import (
     target_arguments,
     target_options,
 )
-from conformance.engine.budget import BUDGETS
+from conformance.engine.budget import is_duration
 from conformance.engine.runner import RuleResult, RunConfig, parallelism, run
+from conformance.engine.timed import SliceDone
 from conformance.models.profiles import get_profile
 from conformance.options import OptionError, check_rules_in_profile, check_target_options
 from conformance.reporting.report import Report, summary_table
@@ -38,9 +41,7 @@ def add_parser(sub: Any) -> None:
     target_arguments(run, single=True)
     profile_argument(run)
     run.add_argument("--rules", type=rule_list, help="comma-separated rule IDs (default: all)")
-    run.add_argument(
-        "--budget", choices=sorted(BUDGETS), default="standard", help="how long each campaign searches"
-    )
+    run.add_argument("--budget", type=budget, default="standard", help=BUDGET_HELP)
     run.add_argument("--seed", type=natural, default=None, help="repeat a run (default: random)")
     run.add_argument(
         "--workers",
@@ -109,15 +110,27 @@ def _run(args: argparse.Namespace) -> int:
     done = [0]
     started = datetime.now(UTC)
 
+    timed = is_duration(args.budget)
+
     def progress(result: RuleResult) -> None:
         done[0] += 1
+        slices = f"  {result.slices} slices, {len(result.behaviours)} behaviours" if timed else ""
         print(
             f"[{done[0]:>3}/{total}] {result.id:<24} {result.verdict:<12} "
-            f"{result.exercised:>5} decided  {result.seconds:5.1f} s",
+            f"{result.exercised:>5} decided  {result.seconds:5.1f} s{slices}",
             flush=True,
         )
 
-    results = run(config, progress, workers)
+    def sliced(done: SliceDone) -> None:
+        # a rule's later slices, when they find something new: where the time is going
+        if done.number and done.new and not done.final:
+            print(
+                f"      {done.elapsed:5.0f} s  {done.rule:<24} slice {done.number + 1}: "
+                f"+{done.new} behaviours ({done.behaviours} in {done.seconds:.1f} s)",
+                flush=True,
+            )
+
+    results = run(config, progress, workers, sliced)
     report = Report(config, tuple(results), started, (datetime.now(UTC) - started).total_seconds())
     print()
     print(summary_table(results))

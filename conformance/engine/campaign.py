@@ -10,6 +10,7 @@ not by Hypothesis's shrinker, which would replay every candidate draw of the sea
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -28,9 +29,9 @@ from conformance.engine.corpus import corpus_key
 from conformance.engine.verdict import exchange_step, not_implemented
 from conformance.faults import FaultRates, draw_fault
 from conformance.models.catalogue import RULES_BY_ID, is_wire
-from conformance.models.expect import Allowed
+from conformance.models.expect import Allowed, Judgement
 from conformance.models.model import Model, isolates
-from conformance.models.outcomes import Outcome, ServiceError
+from conformance.models.outcomes import BatchMeterUsageResult, Outcome, ServiceError
 from conformance.models.realize import realize
 from conformance.models.requests import BatchMeterUsage, CallContext, Request
 from conformance.models.response_rules import wire_rules
@@ -47,6 +48,7 @@ __all__ = [
     "Campaign",
     "CampaignResult",
     "Divergence",
+    "behaviour",
     "judging_model",
     "run_campaign",
 ]
@@ -90,6 +92,11 @@ class Campaign:
     database: ExampleDatabase | None = None
     """The corpus (:mod:`conformance.engine.corpus`): failing examples are saved in it, and
     its examples of this campaign's rule, profile and target are replayed first."""
+    first_round: int = 0
+    """The round to start at: slice k of a run on a duration is round k (its seed, its length)."""
+    short: bool = False
+    """Every round the length of the first (a slice of a run on a duration that is not owed to
+    the rule's verdict: :mod:`conformance.engine.timed`), not twice the round before's."""
 
     @property
     def aim(self) -> Aim:
@@ -114,6 +121,8 @@ class CampaignResult:
     # a failure: the example it was found in, counted from 1 over every round (a corpus's
     # examples are replayed first)
     found_in: int = 0
+    # what the model made of each request sent (:func:`behaviour`), and how many sends showed it
+    behaviours: Counter[str] = field(default_factory=Counter)
 
 
 def run_campaign(campaign: Campaign) -> CampaignResult:
@@ -129,7 +138,8 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
     round_seed = campaign.seed
     # a target that cannot be told everything may make the rule unreachable: no longer rounds
     rounds = budget.rounds if set(CAPABILITIES) <= campaign.target.capabilities else 1
-    round_number = 0
+    round_number = campaign.first_round
+    rounds += round_number
     while round_number < rounds:
         round_seed = campaign.seed + round_number
         factory = seed(round_seed)(_factory(campaign, progress))
@@ -137,12 +147,15 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
         factory._hypothesis_internal_add_digest = corpus_key(  # type: ignore[attr-defined]
             campaign.rule, campaign.model.profile.name, campaign.target.name
         )
-        reuse = (Phase.reuse,) if campaign.database is not None and round_number == 0 else ()
+        reuse = (
+            (Phase.reuse,) if campaign.database is not None and round_number == campaign.first_round else ()
+        )
         try:
             run_state_machine_as_test(  # type: ignore[no-untyped-call,unused-ignore]
                 factory,  # type: ignore[arg-type]  # a factory is documented, typed as a class only
                 settings=settings(
-                    max_examples=budget.examples * 2**round_number,  # a hard rule gets longer rounds
+                    # a hard rule gets longer rounds
+                    max_examples=budget.examples * 2 ** (0 if campaign.short else round_number),
                     stateful_step_count=budget.steps,
                     deadline=None,
                     database=campaign.database,
@@ -167,13 +180,20 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
                     progress.answers,
                     progress.unimplemented(),
                     found_in=progress.found_in,
+                    behaviours=progress.behaviours,
                 )
             if isinstance(ended, FlakyFailure):
                 raise RuntimeError(f"campaign {campaign.rule}: {ended}") from ended
             if not progress.exercised and rounds < budget.rounds:
                 rounds += 1  # the target cut the round short, it was not spent: another one
         if progress.exercised:
-            return CampaignResult(campaign.rule, Verdict.PASS, progress.exercised, seed=round_seed)
+            return CampaignResult(
+                campaign.rule,
+                Verdict.PASS,
+                progress.exercised,
+                seed=round_seed,
+                behaviours=progress.behaviours,
+            )
         round_number += 1
     return CampaignResult(
         campaign.rule,
@@ -183,12 +203,33 @@ def run_campaign(campaign: Campaign) -> CampaignResult:
         answers=progress.answers,
         unimplemented=progress.unimplemented(),
         recorded_before=len(progress.recorded_before),
+        behaviours=progress.behaviours,
     )
 
 
 # How many times a campaign (aimed at retries, or on a target with injected faults) sends one
 # request while its answers are indeterminate (with 10 % of each fault, four in ten are).
 _SETTLE_TRIES = 8
+
+
+def behaviour(request: Request, judgement: Judgement, outcome: Outcome) -> str:
+    """What the model made of one request and its answer, as a run on a duration counts it
+    (:mod:`conformance.engine.timed`): the operation, the rules that decided the answer, and
+    the kind of answer (an error's code; a batch's record statuses). Two sends show the same
+    behaviour when they took the same branches of the model's decision to the same kind of
+    answer, whatever their values."""
+    if judgement.indeterminate:
+        kind = "indeterminate"
+    elif isinstance(outcome, ServiceError):
+        kind = outcome.code
+    elif isinstance(outcome, BatchMeterUsageResult):
+        statuses = sorted(
+            {str(r.status) for r in outcome.results} | ({"unprocessed"} if outcome.unprocessed else set())
+        )
+        kind = "+".join(statuses) or "no results"
+    else:
+        kind = "ok"
+    return f"{request.operation} [{','.join(sorted(judgement.decided))}] {kind}"
 
 
 def _builds_state(model: Model, state: ModelState, allowed: Allowed) -> bool:
@@ -240,6 +281,7 @@ class _Progress:
     implemented: dict[str, bool] = field(default_factory=dict)
     # on a target that is not reset: usage keys found holding a record nothing here sent
     recorded_before: set[UsageKey] = field(default_factory=set)
+    behaviours: Counter[str] = field(default_factory=Counter)  # see CampaignResult.behaviours
 
     def answered(self, operation: str, outcome: Outcome, observed: str) -> None:
         ever, first = self.answers.get(operation, (False, observed))
@@ -409,6 +451,7 @@ class CampaignMachine(RuleBasedStateMachine):
             campaign.rule, campaign.model, target, self.state, request, context, self.now, allowed
         )
         check = stepped.check
+        run.progress.behaviours[behaviour(request, check.judgement, stepped.outcome)] += 1
         if not check.judgement.indeterminate:
             run.progress.answered(request.operation, stepped.outcome, stepped.step.observed)
         self.steps.append(stepped.step)

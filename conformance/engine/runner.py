@@ -22,17 +22,18 @@ from hypothesis import Phase
 
 from conformance.config import RunConfig
 from conformance.emulator import Emulator
-from conformance.engine.budget import BUDGETS
+from conformance.engine.budget import BUDGETS, SLICE, Budget, duration_seconds, is_duration
 from conformance.engine.campaign import Campaign, CampaignResult, judging_model, run_campaign
 from conformance.engine.clock import target_clock
 from conformance.engine.concurrency import CONCURRENT_RULE, certify_linearizable
 from conformance.engine.corpus import corpus_database
 from conformance.engine.minimize import minimize
 from conformance.engine.replay import ReplayResult, replay
+from conformance.engine.timed import Slice, SliceDone, at_once, run_on_duration
 from conformance.faults import FaultRates
 from conformance.models.catalogue import OPERATION_OF_KIND, RULES_BY_ID, Need
 from conformance.models.model import Model
-from conformance.models.needs import PASS_ONLY, lacking, untestable_reason
+from conformance.models.needs import PASS_ONLY, Lack, lacking, untestable_reason
 from conformance.models.rule_ids import RuleId
 from conformance.models.world import SERVICE_REGION, World
 from conformance.reporting.results import RuleResult, Verdict
@@ -54,6 +55,7 @@ __all__ = [
     "parallelism",
     "run",
     "run_rule",
+    "run_rule_for",
 ]
 
 # The clock a clock-controlled target starts at: fixed, so a seed repeats a run exactly.
@@ -95,24 +97,27 @@ def _init_worker(config: RunConfig) -> None:
     _worker = _Worker(config)
 
 
-def _run_in_worker(rule: RuleId) -> RuleResult:
+def _run_in_worker(rule: RuleId, part: Slice | None = None) -> RuleResult:
     assert _worker is not None
-    return run_rule(_worker.config, rule, _worker.model, _worker.target)
+    return run_rule(_worker.config, rule, _worker.model, _worker.target, part)
 
 
 def run(
     config: RunConfig,
     on_result: Callable[[RuleResult], None] = lambda _: None,
     workers: int | None = None,
+    on_slice: Callable[[SliceDone], None] = lambda _: None,
 ) -> list[RuleResult]:
     """Run every campaign of ``config``; ``on_result`` sees each verdict as it comes;
-    ``workers``: what :func:`parallelism` answered, where the caller asked already. Raises
-    TargetSetupError when the target cannot be reached or set up."""
+    ``workers``: what :func:`parallelism` answered, where the caller asked already; on a
+    duration (``config.budget`` such as ``10m``: :mod:`conformance.engine.timed`) ``on_slice``
+    sees each slice as it ends. Raises TargetSetupError when the target cannot be reached or
+    set up."""
     ids = config.rule_ids()
     results: dict[RuleId, RuleResult] = {}
     if workers is None:
         workers, _ = parallelism(config)
-    for result in _results(config, ids, workers):
+    for result in _results(config, ids, workers, on_slice):
         results[result.id] = result
         on_result(result)
     return [results[r] for r in ids]
@@ -151,13 +156,19 @@ def check_reachable(config: RunConfig) -> frozenset[str]:
     return frozenset()
 
 
-def _results(config: RunConfig, rules: list[RuleId], workers: int) -> Iterator[RuleResult]:
+def _results(
+    config: RunConfig, rules: list[RuleId], workers: int, on_slice: Callable[[SliceDone], None]
+) -> Iterator[RuleResult]:
     if not rules:
         return
+    seconds = duration_seconds(config.budget) if is_duration(config.budget) else None
     if workers == 1:
         _init_worker(config)
         try:
-            yield from (_run_in_worker(rule) for rule in rules)
+            if seconds is None:
+                yield from (_run_in_worker(rule) for rule in rules)
+            else:
+                yield from run_on_duration(rules, seconds, at_once(_run_in_worker), 1, on_slice)
         finally:
             assert _worker is not None
             _worker.target.close()
@@ -167,6 +178,11 @@ def _results(config: RunConfig, rules: list[RuleId], workers: int) -> Iterator[R
         # mock, a frozen clock, server threads), whoever calls run (the CLI, the plugin, a test)
         spawn = get_context("spawn")
         with ProcessPoolExecutor(workers, spawn, initializer=_init_worker, initargs=(config,)) as pool:
+            if seconds is not None:
+                yield from run_on_duration(
+                    rules, seconds, lambda rule, k: pool.submit(_run_in_worker, rule, k), workers, on_slice
+                )
+                return
             futures = [pool.submit(_run_in_worker, r) for r in rules]
             yield from (done.result() for done in as_completed(futures))
 
@@ -209,10 +225,14 @@ def needs_faults(rule: RuleId) -> bool:
     return Need.INJECTED_FAULTS in RULES_BY_ID[rule].needs
 
 
-def run_rule(config: RunConfig, rule: RuleId, model: Model, target: Target) -> RuleResult:
+def run_rule(
+    config: RunConfig, rule: RuleId, model: Model, target: Target, part: Slice | None = None
+) -> RuleResult:
     """One campaign, its verdict, and for a failure the trace replayed once; with the faults
-    injected meanwhile. Side effects: the target's faults are set for the campaign (a target
-    that cannot meet faults gets none, and a rule that needs them is untestable)."""
+    injected meanwhile. ``part``: in a run on a duration, the campaign is that slice of the
+    rule (:data:`conformance.engine.budget.SLICE`), not one of ``config.budget``. Side
+    effects: the target's faults are set for the campaign (a target that cannot meet faults
+    gets none, and a rule that needs them is untestable)."""
     target_clock(target)  # a target whose clock cannot be set is read before faults are set
     faulty = fault_target(target)
     rates = fault_rates(config, rule) if faulty is not None else FaultRates()
@@ -222,21 +242,37 @@ def run_rule(config: RunConfig, rule: RuleId, model: Model, target: Target) -> R
         faulty.set_faults(rates, rule_seed(config.seed, rule))
     injected = faulty.faults_injected if faulty is not None else dict
     before = Counter(injected())
-    result = _run_rule(config, rule, model, target, rates)
+    result = _run_rule(config, rule, model, target, rates, part)
     during = Counter(injected())
     during.subtract(before)
     injected_now = tuple(sorted((k, n) for k, n in during.items() if n > 0))
-    return replace(result, faults=injected_now, fault_rate=rates.total)
+    return replace(result, faults=injected_now, fault_rate=rates.total, slices=1)
 
 
-def _run_rule(config: RunConfig, rule: RuleId, model: Model, target: Target, rates: FaultRates) -> RuleResult:
+def run_rule_for(config: RunConfig, rule: RuleId, model: Model, target: Target, seconds: float) -> RuleResult:
+    """``rule`` alone on a duration of ``seconds``: its slices (:mod:`conformance.engine.timed`)
+    in this process. Side effects: those of :func:`run_rule`."""
+    slices = run_on_duration(
+        [rule], seconds, at_once(lambda r, part: run_rule(config, r, model, target, part))
+    )
+    return next(iter(slices))
+
+
+def _run_rule(
+    config: RunConfig, rule: RuleId, model: Model, target: Target, rates: FaultRates, part: Slice | None
+) -> RuleResult:
     if rule == CONCURRENT_RULE:
         if not TARGETS[config.target.name].threads or not {"reset", "clock"} <= target.capabilities:
             return RuleResult(rule, Verdict.UNTESTABLE, 0, _NOT_CONCURRENT)
         fixtures = target.world(minimal_world(rule.lower(), config.profile.name))
-        budget = BUDGETS[config.budget]
         return certify_linearizable(
-            config, model, target, fixtures, START, rule_seed(config.seed, rule), budget.examples
+            config,
+            model,
+            target,
+            fixtures,
+            START,
+            rule_seed(config.seed, rule),
+            _budget(config, part).examples,
         )
     started = datetime.now(UTC)
     clock = "clock" in target.capabilities
@@ -256,15 +292,32 @@ def _run_rule(config: RunConfig, rule: RuleId, model: Model, target: Target, rat
         target.world(declared),
         START if clock else None,
         namespace=rule.lower(),
-        budget=BUDGETS[config.budget],
+        budget=_budget(config, part),
         seed=rule_seed(config.seed, rule),
         open_world="reset" not in target.capabilities,
         phases=(Phase.explicit, Phase.generate),  # minimized by replays instead: see minimize.py
         faults=rates,
         database=corpus_database(config.corpus, config.shared_corpus),
+        first_round=part.number if part else 0,
+        short=part is not None and not part.owed,
     )
     result = run_campaign(campaign)
-    seconds = (datetime.now(UTC) - started).total_seconds()
+    judged = _verdict(config, campaign, result, lacks, (datetime.now(UTC) - started).total_seconds())
+    return replace(judged, behaviours=tuple(sorted(result.behaviours.items())))
+
+
+def _budget(config: RunConfig, part: Slice | None) -> Budget:
+    """A campaign's budget: the run's level, or on a duration one slice."""
+    return SLICE if part is not None or is_duration(config.budget) else BUDGETS[config.budget]
+
+
+def _verdict(
+    config: RunConfig, campaign: Campaign, result: CampaignResult, lacks: tuple[Lack, ...], seconds: float
+) -> RuleResult:
+    """The rule's result from its campaign's: for a failure, the trace minimized and replayed."""
+    rule, target, model = campaign.rule, campaign.target, campaign.model
+    clock = campaign.start is not None
+    file = str(config.target.fixtures_file) if config.target.fixtures_file else None
     if result.verdict == Verdict.PASS and lacks:
         # what it could judge held, but a pass needs what it lacks (a key to verify signatures)
         reason = f"{untestable_reason(lacks, file, target.name)} (nothing else it judged was wrong)"
@@ -346,9 +399,8 @@ def _unreached(
         told = "; ".join(CAPABILITIES[m] for m in missing)
         reason = f"no request this target's world allows decided it (target {target.name} cannot: {told})"
         return RuleResult(rule, Verdict.UNTESTABLE, 0, reason, seconds=seconds)
-    reason = (
-        f"budget {budget} never produced a request this rule decides (a harness failure; try --budget deep)"
-    )
+    longer = "a longer --budget" if is_duration(budget) else "--budget deep"
+    reason = f"budget {budget} never produced a request this rule decides (a harness failure; try {longer})"
     return RuleResult(rule, Verdict.NOT_REACHED, 0, reason, seconds=seconds)
 
 

@@ -19,12 +19,14 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 
+from conformance.engine.budget import duration_seconds
 from conformance.engine.runner import START, RunConfig, run, run_rule
+from conformance.engine.timed import Slice, at_once, run_on_duration
 from conformance.lab.mutants import MUTANTS, Mutant
 from conformance.models.catalogue import rules_for
 from conformance.models.profiles import get_profile
 from conformance.models.rule_ids import RuleId
-from conformance.reporting.results import Verdict
+from conformance.reporting.results import RuleResult, Verdict
 from conformance.strategies import minimal_world
 from conformance.targets import ReferenceTarget, TargetOptions
 from conformance.wire.service_model import model_for
@@ -62,7 +64,9 @@ def _rules(mutant: Mutant, profile: str, all_rules: bool) -> list[RuleId]:
 
 
 def certify(name: str, profile: str, seed: int, budget: str = "quick", all_rules: bool = False) -> Certified:
-    """Certify mutant ``name`` once. Side effects: none beyond this process (in-process target)."""
+    """Certify mutant ``name`` once: its rules one after another, or on a duration
+    (``budget`` such as ``30s``) sliced as a run on a duration slices them. Side effects: none
+    beyond this process (in-process target)."""
     mutant = MUTANTS[name]
     model = model_for(profile)
     rules = _rules(mutant, profile, all_rules)
@@ -70,13 +74,35 @@ def certify(name: str, profile: str, seed: int, budget: str = "quick", all_rules
     failed: list[str] = []
     spent = 0.0
     first_seconds = first_steps = None
-    for rule in rules:
+
+    def run_slice(rule: RuleId, part: Slice | None = None) -> RuleResult:
+        """One campaign (or slice) of ``rule`` on a fresh target carrying the mutant."""
         target = ReferenceTarget(model, hooks=mutant)
         target.open(minimal_world("setup", profile), START)
         try:
-            result = run_rule(config, rule, model, target)
+            return run_rule(config, rule, model, target, part)
         finally:
             target.close()
+
+    def searched(rule: RuleId, part: Slice) -> RuleResult:
+        nonlocal spent
+        result = run_slice(rule, part)
+        spent += result.seconds  # searching, not minimizing: as for a campaign below
+        return result
+
+    seconds = duration_seconds(budget)
+    if seconds is not None:
+        for result in run_on_duration(rules, seconds, at_once(searched)):
+            if result.verdict == Verdict.FAIL:
+                if not failed:
+                    first_seconds = spent  # every slice up to the failing one
+                    first_steps = len(result.trace.steps) if result.trace else None
+                failed.append(result.id)
+                if not all_rules:
+                    break
+        return Certified(name, profile, seed, tuple(failed), first_seconds, first_steps)
+    for rule in rules:
+        result = run_slice(rule)
         spent += result.seconds
         if result.verdict == Verdict.FAIL:
             if not failed:
@@ -186,6 +212,15 @@ def _cell(value: float | None, fmt: str) -> str:
     return "–" if value is None else format(value, fmt)
 
 
+def _every_kill(rows: Sequence[MutantRow]) -> str:
+    """The time until every mutant was killed in every seed: the slowest first detection."""
+    slowest = max((t for r in rows for t in r.seconds), default=None)
+    missed = sum(len(r.runs) - r.kills for r in rows)
+    if missed or slowest is None:
+        return f"Not every mutant was killed in every seed: {missed} runs were not."
+    return f"Time until every mutant is killed in every seed (the slowest first detection): {slowest:.2f} s."
+
+
 def render_mutants(rows: Sequence[MutantRow], seeds: int, unmutated: Sequence[Unmutated]) -> str:
     """The table, then the totals."""
     lines = [
@@ -210,6 +245,7 @@ def render_mutants(rows: Sequence[MutantRow], seeds: int, unmutated: Sequence[Un
         f"Mutants (per profile): {len(rows)}.",
         f"Killed under a named rule with every seed ({seeds}): {len(every_seed)}/{len(rows)}; "
         f"with some seed: {len(some_seed)}/{len(rows)}.",
+        _every_kill(rows),
         f"Time to first detection, median over mutants of the median: {_cell(_median(medians), '.2f')} s; "
         f"worst median {_cell(max(medians, default=None), '.2f')} s.",
         f"Minimal trace, median over mutants of the median: {_cell(_median(steps), '.1f')} steps; "

@@ -19,6 +19,7 @@ from typing import Any
 
 from conformance import __version__
 from conformance.config import RunConfig
+from conformance.engine.budget import is_duration
 from conformance.models.catalogue import RULES_BY_ID
 from conformance.models.rule_ids import RuleId
 from conformance.reporting.render import labelled, render_step
@@ -101,6 +102,9 @@ class Report:
                     "fault_rate": r.fault_rate,
                     "histories": len(r.histories),
                     "operation": r.operation,
+                    "seconds": round(r.seconds, 2),
+                    "slices": r.slices,
+                    "behaviours": len(r.behaviours),
                 }
                 for r in self.results
             ],
@@ -192,6 +196,27 @@ class Report:
             ]
         return lines
 
+    def _time_lines(self) -> list[str]:
+        """On a duration: how the time went, the rules given the most first."""
+        if not is_duration(self.config.budget):
+            return []
+        spent = sum(r.seconds for r in self.results) or 1.0
+        ranked = sorted(self.results, key=lambda r: -r.seconds)
+        lines = [
+            f"**How the {self.config.budget} went** ({self.seconds:.0f} s of wall time; "
+            f"{sum(r.slices for r in self.results)} slices; every rule got its verdict first, "
+            "then the time went to the rules still finding new behaviours):",
+            "",
+            "| Rule | Seconds | Share | Slices | Behaviours |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {r.id} | {r.seconds:.1f} | {100 * r.seconds / spent:.0f} % | {r.slices} "
+            f"| {len(r.behaviours)} |"
+            for r in ranked
+        ]
+        return [*lines, ""]
+
     def first_failure(self) -> RuleResult | None:
         """The rule a reader should look at first: the first that failed, else the first flaky,
         else the first whose operation the target does not implement, else the first not reached."""
@@ -230,6 +255,7 @@ class Report:
             f"{self.seconds:.0f} s.",
             "",
             *self._fault_lines(),
+            *self._time_lines(),
             *_unimplemented_lines(self.results),
             "| Rule | Verdict | Decided | Note |",
             "|---|---|---:|---|",

@@ -44,3 +44,6 @@ class RuleResult:
     histories: tuple[int, ...] = ()  # concurrent histories checked: how many requests each had
     operation: str | None = None  # unimplemented: the operation the target does not implement
     found_in: int = 0  # fail / flaky: the campaign's example it was found in, from 1 (a corpus's first)
+    slices: int = 0  # campaigns run for it (one, or on a duration as many as it was given)
+    # what the model made of the requests sent (engine.campaign.behaviour), with how many showed each
+    behaviours: tuple[tuple[str, int], ...] = ()
