@@ -147,3 +147,11 @@ def test_a_wire_failure_says_what_on_the_wire_differs():
     assert result.verdict == "fail"
     assert result.expected != result.received
     assert "on the wire: Content-Type 'text/plain', expected application/x-amz-json-1.1" in result.received
+
+
+def test_a_500_to_an_unknown_operation_fails_wire_status_not_unimplemented():
+    # seed 3's first request names an operation the service lacks, and the mutant answers
+    # UnknownOperationException with a 500: the right error in the wrong class. "Unknown
+    # operation" is what a raw request asks for, never a sign that an operation is missing.
+    certified = certify("error-with-500", "2025-01", 3)
+    assert certified.failed == ("WIRE-STATUS",) and certified.first_steps == 1

@@ -167,3 +167,15 @@ def test_an_unreachable_endpoint_stops_the_session_in_one_line(pytester):
     errors = [line for line in result.stderr.lines if line.strip()]
     assert len(errors) == 1 and "cannot be reached" in errors[0], errors
     assert len(result.stdout.lines) < 10 and "Traceback" not in result.stdout.str()
+
+
+def test_a_duration_is_shared_evenly_by_the_rules(pytester):
+    # pytest runs each rule as a test of its own: each gets its share of the duration
+    rules = "BMU-WINDOW,RC-RESOLVE"
+    result = run(pytester, "--conformance-target=reference", "--conformance-budget=6s",
+                 f"--conformance-rules={rules}", "--conformance-seed=3", "--durations=0", "-v")  # fmt: skip
+    result.assert_outcomes(passed=2)
+    text = result.stdout.str()
+    assert "budget 6s, seed 3" in text
+    spent = [float(m) for m in re.findall(r"^([0-9.]+)s call\s+conformance::test_rule", text, re.M)]
+    assert len(spent) == 2 and all(2.5 < s < 3 + 10 for s in spent), spent  # 3 s each; it stops

@@ -33,7 +33,7 @@ from conformance.models.expect import Allowed, Judgement
 from conformance.models.model import Model, isolates
 from conformance.models.outcomes import BatchMeterUsageResult, Outcome, ServiceError
 from conformance.models.realize import realize
-from conformance.models.requests import BatchMeterUsage, CallContext, Request
+from conformance.models.requests import BatchMeterUsage, CallContext, RawRequest, Request
 from conformance.models.response_rules import wire_rules
 from conformance.models.rule_ids import RuleId
 from conformance.models.state import UNKNOWN_ENTRY, ModelState, UsageKey
@@ -286,6 +286,11 @@ class _Progress:
     def answered(self, operation: str, outcome: Outcome, observed: str) -> None:
         ever, first = self.answers.get(operation, (False, observed))
         self.answers[operation] = (ever or not isinstance(outcome, ServiceError), first)
+        if operation == RawRequest.operation:
+            # a raw request names an unknown operation on purpose, or sends a body no operation
+            # takes: "unknown operation" is its right answer, never a sign of a missing one (a
+            # target answering it with a 500 was reported unimplemented, not failing WIRE-STATUS)
+            return
         self.implemented[operation] = self.implemented.get(operation, False) or not not_implemented(outcome)
 
     def unimplemented(self) -> frozenset[str]:
