@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from functools import lru_cache
 
 from hypothesis import strategies as st
 
@@ -56,6 +57,7 @@ def decimal_text(value: Decimal) -> str:
     return text if text != "-0" else "0"
 
 
+@lru_cache(maxsize=64)
 def valid_allocations(decimals: bool = False) -> st.SearchStrategy[Pair]:
     """A quantity with no allocations (0 sometimes omitted: MU-QUANTITY-DEFAULT) or with a
     correct split over distinct tag sets; with ``decimals`` (2026-11) also decimal quantities
@@ -74,6 +76,7 @@ def valid_allocations(decimals: bool = False) -> st.SearchStrategy[Pair]:
     return st.one_of(plain, parts.map(_split), decimal_plain, decimal_parts.map(_split_decimal), traps)
 
 
+@lru_cache(maxsize=64)
 def invalid_quantities() -> st.SearchStrategy[Pair]:
     """(2026-11) A quantity the service refuses: a decimal string the pattern refuses (leading
     zero, exponent, seven decimals, eleven integer digits, a sign, a bare point), both members
@@ -93,6 +96,7 @@ def invalid_quantities() -> st.SearchStrategy[Pair]:
     return st.sampled_from(bad)
 
 
+@lru_cache(maxsize=64)
 def invalid_allocations(
     shapes: ShapeIndex, profile: Profile, decimals: bool = False, rule: RuleId | None = None
 ) -> st.SearchStrategy[Pair]:

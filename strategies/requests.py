@@ -768,11 +768,15 @@ def raw_requests(scene: Scene) -> st.SearchStrategy[Sent]:
 def fixture_changes(scene: Scene) -> st.SearchStrategy[Fixtures]:
     """One declared object replaced: a registered caller's entitlement revoked (RU-FIRST-CALL-ONLY),
     a subscription revoked or restored, a caller's entitlement toggled, a token expired."""
+    registered = frozenset(key for key, _ in scene.state.registered)
+    return scene.kept(("fixtures", registered), lambda: _fixture_changes(scene, registered))
+
+
+def _fixture_changes(scene: Scene, registered: frozenset[str]) -> st.SearchStrategy[Fixtures]:
     world = scene.state.world
     customers: Sequence[Customer] = sorted(
         world.customers.values(), key=lambda c: (c.product_code, c.identifier)
     )
-    registered = {key for key, _ in scene.state.registered}
     callers = sorted(
         world.callers.values(), key=lambda c: (c.access_key_id not in registered, c.access_key_id)
     )

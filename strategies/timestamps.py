@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from hypothesis import strategies as st
 
@@ -38,6 +39,7 @@ def _specials(
     return list(dict.fromkeys(inside)), list(dict.fromkeys(edges)), window
 
 
+@lru_cache(maxsize=512)
 def inside_timestamps(profile: Profile, operation: str, now: datetime) -> st.SearchStrategy[datetime]:
     """Timestamps strictly inside the window (never at the edge, never in the future): the
     start of the current hour, now, one second inside the edge, either side of the previous hour
@@ -48,6 +50,7 @@ def inside_timestamps(profile: Profile, operation: str, now: datetime) -> st.Sea
     return st.one_of(st.sampled_from(inside), st.just(now - window + SECOND), anywhere)
 
 
+@lru_cache(maxsize=512)
 def edge_timestamps(profile: Profile, operation: str, now: datetime) -> st.SearchStrategy[datetime]:
     """Timestamps a window rule decides: exactly at the edge, one second, one minute and half an
     hour past it, one second and one hour in the future, the last second of the previous month
@@ -65,6 +68,7 @@ def edge_timestamps(profile: Profile, operation: str, now: datetime) -> st.Searc
     return st.sampled_from([*sharp * 3, *edges])
 
 
+@lru_cache(maxsize=512)
 def timestamps(profile: Profile, operation: str, now: datetime) -> st.SearchStrategy[datetime]:
     """Every timestamp of :func:`inside_timestamps` and :func:`edge_timestamps`, in one list:
     shrinks toward the start of the current hour; among out-of-window values, toward one
@@ -76,6 +80,7 @@ def timestamps(profile: Profile, operation: str, now: datetime) -> st.SearchStra
     )
 
 
+@lru_cache(maxsize=512)
 def clock_moves(profile: Profile, now: datetime, month_end: bool = False) -> st.SearchStrategy[datetime]:
     """The next ``now``: never earlier. Covers staying put, +1 s, to the next hour boundary
     (and 1 s before it), +1 h, + the window, and 05:59:59 / 06:00:00 / 06:00:01 / 06:30:00 UTC on

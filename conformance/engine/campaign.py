@@ -312,6 +312,9 @@ class _Run:
     # part of the example, so Hypothesis replays an example with the faults it met (a plan the
     # target keeps would go on drawing, and a replayed example meet other faults: flaky rounds)
     rates: FaultRates | None
+    # the campaign's world, one object for every example: strategies kept per world (Scene.kept)
+    # then serve every example, where a world built per example missed at every first send
+    world: World
 
     @classmethod
     def of(cls, campaign: Campaign, progress: _Progress) -> _Run:
@@ -323,6 +326,7 @@ class _Run:
             "world" in campaign.target.capabilities,
             campaign.aim.retry or campaign.faults.any,
             campaign.faults if campaign.faults.any else None,
+            World.of(campaign.fixtures),
         )
 
 
@@ -346,9 +350,7 @@ class CampaignMachine(RuleBasedStateMachine):
         run.progress.examples += 1
         campaign = run.campaign
         self.now = campaign.start or target_clock(campaign.target).now()
-        self.state: ModelState = campaign.model.initial(
-            World.of(campaign.fixtures), open_world=campaign.open_world
-        )
+        self.state: ModelState = campaign.model.initial(run.world, open_world=campaign.open_world)
         self.steps: list[TraceStep] = []
         self.sent: list[Sent] = []
         self.reached = 0
