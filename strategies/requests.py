@@ -491,7 +491,12 @@ def _repeat_records(
         options["beside"] = st.builds(
             other_customer, st.sampled_from(own), st.integers(0, 59), st.integers(0, 7)
         )
-    foreign = [k for k in keys if k.product_code != product and k.subject in subscribed]
+    # another product's keys of a customer this product has too, on a dimension this product
+    # has (on another, the record would be refused for its dimension, never judged for isolation)
+    dimensions = world.products[product].dimensions if product in world.products else ()
+    foreign = [
+        k for k in keys if k.product_code != product and k.subject in subscribed and k.dimension in dimensions
+    ]
     if foreign:
         options["foreign"] = st.sampled_from(foreign).flatmap(
             lambda k: st.integers(0, 59).map(lambda m: beside(k, m, k.subject))
