@@ -3,6 +3,7 @@ and handed down as is: the engine, the campaigns and the report read it, no laye
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from conformance.models.catalogue import rules_for
@@ -10,7 +11,24 @@ from conformance.models.profiles import Profile
 from conformance.models.rule_ids import RuleId
 from conformance.targets import TargetOptions
 
-__all__ = ["RunConfig"]
+__all__ = ["RunConfig", "duration_seconds", "is_duration"]
+
+_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def duration_seconds(text: str) -> int | None:
+    """The seconds ``text`` gives (``45s``, ``10m``, ``2h``, ``1h30m``), None if it is none."""
+    found = _DURATION.fullmatch(text)
+    if not text or found is None:
+        return None
+    hours, minutes, seconds = (int(part or 0) for part in found.groups())
+    total = 3600 * hours + 60 * minutes + seconds
+    return total or None
+
+
+def is_duration(budget: str) -> bool:
+    """Whether ``budget`` is a duration (``90s``, ``10m``, ``1h30m``) rather than a level."""
+    return duration_seconds(budget) is not None  # no level (quick, standard, deep) reads as one
 
 
 @dataclass(frozen=True)

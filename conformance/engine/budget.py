@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from conformance.config import duration_seconds, is_duration
 
 __all__ = ["BUDGETS", "SLICE", "Budget", "duration_seconds", "is_duration"]
 
@@ -33,20 +34,3 @@ SLICE = Budget("slice", examples=12, steps=8, rounds=1, search=12)
 budget's length. Slice k of a rule is its round k, with that round's seed; the slices owed to
 a rule's verdict double their examples as the quick budget's rounds do, so they are those
 rounds (:mod:`conformance.engine.timed`)."""
-
-_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
-
-
-def is_duration(budget: str) -> bool:
-    """Whether ``budget`` is a duration (``90s``, ``10m``, ``1h30m``) rather than a level."""
-    return budget not in BUDGETS and duration_seconds(budget) is not None
-
-
-def duration_seconds(text: str) -> int | None:
-    """The seconds ``text`` gives (``45s``, ``10m``, ``2h``, ``1h30m``), None if it is none."""
-    found = _DURATION.fullmatch(text)
-    if not text or found is None:
-        return None
-    hours, minutes, seconds = (int(part or 0) for part in found.groups())
-    total = 3600 * hours + 60 * minutes + seconds
-    return total or None

@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance import __version__
-from conformance.config import RunConfig
-from conformance.engine.budget import is_duration
+from conformance.config import RunConfig, is_duration
 from conformance.models.catalogue import RULES_BY_ID
 from conformance.models.rule_ids import RuleId
 from conformance.reporting.render import labelled, render_step
