@@ -5,6 +5,10 @@ Every strategy here draws a ``(quantity, allocations)`` pair, because the record
 must be chosen with its allocations (ALLOC-SUM). A quantity is an ``int`` (the whole-number
 member), a ``str`` (the decimal member, 2026-11), both as a tuple (QTY-ONE-FORM), or None
 (omitted); :func:`quantity_members` splits it into the two members.
+
+Each strategy here is built once per arguments (``lru_cache``): Hypothesis validates every new
+strategy object, which cost more than drawing from it, and one object draws the same values
+from the same choices.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""Timestamps and clock moves around every edge a rule cares about, relative to ``now``."""
+"""Timestamps and clock moves around every edge a rule cares about, relative to ``now``.
+
+Each strategy here is built once per arguments (``lru_cache``): Hypothesis validates every new
+strategy object, which cost more than drawing from it, and one object draws the same values
+from the same choices.
+"""
 
 from __future__ import annotations
 
