@@ -161,7 +161,7 @@ def _results(
 ) -> Iterator[RuleResult]:
     if not rules:
         return
-    seconds = duration_seconds(config.budget) if is_duration(config.budget) else None
+    seconds = duration_seconds(config.budget)  # None: a level, not a duration
     if workers == 1:
         _init_worker(config)
         try:
