@@ -478,3 +478,17 @@ def test_the_command_line_runs_as_a_module_too():
     for module in ("conformance", "conformance.cli"):
         done = subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True, text=True)
         assert done.returncode == 0 and done.stdout.startswith("metering-conformance "), done.stderr
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly_with_141():
+    # `conformance rules | head -1`, with the reader gone before the command writes a byte
+    command = subprocess.Popen(
+        [sys.executable, "-m", "conformance", "rules", "--profile", "2026-11"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert command.stdout is not None and command.stderr is not None
+    command.stdout.close()
+    err = command.stderr.read().decode()
+    assert command.wait(timeout=60) == 141
+    assert err == ""  # no traceback, no "Exception ignored"
