@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from conformance.helptext import CORPUS_HELP, RATE_HELP
 from conformance.models.profiles import NEWEST_PROFILE, get_profile
 from conformance.models.rule_ids import RuleId
 
@@ -45,19 +46,8 @@ _OPTIONS = (
     ("endpoint-url", None, "endpoint / moto-server: where the target listens"),
     ("fixtures", None, "fixture file for a target without the control protocol"),
     ("report", None, "directory for failing rules' traces (default: conformance/ in pytest's cache)"),
-    (
-        "faults",
-        "0",
-        "inject faults: a request meets one with chance RATE, 0 to 0.5 (a throttle, a 5xx, a reset "
-        "before or after, latency, a batch record reported unprocessed, evenly; reference, "
-        "reference-server, endpoint)",
-    ),
-    (
-        "corpus",
-        None,
-        "save the example that breaks a rule here and replay this corpus first: a directory or "
-        "redis://HOST:PORT[/DB]",
-    ),
+    ("faults", "0", f"inject faults (reference, reference-server, endpoint): {RATE_HELP}"),
+    ("corpus", None, CORPUS_HELP),
     ("shared-corpus", None, "comma-separated corpora replayed first, never written"),
 )
 

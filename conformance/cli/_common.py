@@ -151,13 +151,5 @@ positive = typed(parse_positive)
 port = typed(parse_port)
 rate = typed(parse_rate)
 corpus_location = typed(parse_corpus)
-CORPUS_HELP = (
-    "save the example that breaks a rule here, and replay this corpus's examples first: a "
-    "directory (shared storage works) or redis://HOST:PORT[/DB]"
-)
 SHARED_CORPUS_HELP = "replay this corpus's examples first, never writing to it (repeatable)"
-RATE_HELP = (
-    "a request meets a fault with chance RATE, 0 to 0.5: a throttle, a 5xx, a reset before or "
-    "after, latency, or for a batch a record reported unprocessed, evenly"
-)
 schedule = typed(parse_schedule)

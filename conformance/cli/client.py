@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from conformance.cli._common import (
-    RATE_HELP,
     Help,
     check_report,
     natural,
@@ -17,6 +16,7 @@ from conformance.cli._common import (
     schedule,
     seed_of,
 )
+from conformance.helptext import RATE_HELP
 from conformance.sellers import (
     ClientConfig,
     ServicePool,

@@ -9,8 +9,6 @@ from typing import Any
 
 from conformance.cli._common import (
     BUDGET_HELP,
-    CORPUS_HELP,
-    RATE_HELP,
     SHARED_CORPUS_HELP,
     Help,
     budget,
@@ -29,6 +27,7 @@ from conformance.cli._common import (
 from conformance.engine.budget import is_duration
 from conformance.engine.runner import RuleResult, RunConfig, parallelism, run
 from conformance.engine.timed import SliceDone
+from conformance.helptext import CORPUS_HELP, RATE_HELP
 from conformance.models.profiles import get_profile
 from conformance.options import OptionError, check_rules_in_profile, check_target_options
 from conformance.reporting.report import Report, summary_table

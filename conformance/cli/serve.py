@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conformance.cli._common import EXIT_OK, RATE_HELP, Help, natural, port, profile_argument, rate
+from conformance.cli._common import EXIT_OK, Help, natural, port, profile_argument, rate
 from conformance.emulator.server import Emulator
 from conformance.faults import FaultProxy, FaultRates
+from conformance.helptext import RATE_HELP
 from conformance.targets import TargetSetupError, TargetUsageError, load_fixtures_file
 from conformance.wire.service_model import model_for
 
