@@ -43,6 +43,8 @@ def _run(python: Path | str, tmp: Path, name: str, *args: str) -> dict[str, obje
     assert done.returncode in (0, 1), done.stderr
     data = json.loads((report / "report.json").read_text())
     del data["started"], data["seconds"]  # wall-clock facts of the run, not verdicts
+    for rule in data["rules"]:
+        del rule["seconds"]
     traces = report / "traces"
     files = sorted(traces.iterdir()) if traces.exists() else []
     return {"report": data, "traces": {f.name: f.read_bytes() for f in files}}
