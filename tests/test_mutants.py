@@ -104,6 +104,9 @@ def test_the_bench_table_counts_kills_times_and_false_failures():
         "False failures of the unmutated reference (every rule, 2 profile-seed runs): 1 (2025-01 seed 2: R9)."
         in lines
     )
+    assert "Not every mutant was killed in every seed: 3 runs were not." in lines
+    killed = render_mutants(rows[:1], 2, []).splitlines()
+    assert "Time until every mutant is killed in every seed (the slowest first detection): 1.50 s." in killed
 
 
 def test_bench_mutants_prints_the_table(capsys):
