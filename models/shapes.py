@@ -8,7 +8,7 @@ Schema follows. This module only interprets it (standard library only).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -38,10 +38,11 @@ class ShapeIndex:
     the model's uid rather than the whole service description.
     """
 
-    __slots__ = ("model",)
+    __slots__ = ("_checks", "model")
 
     def __init__(self, model: Mapping[str, Any]) -> None:
         self.model = model
+        self._checks: dict[str, _Check] = {}
 
     def __repr__(self) -> str:
         return f"ShapeIndex({self.model.get('metadata', {}).get('uid', '?')!r})"
@@ -91,91 +92,19 @@ class ShapeIndex:
     ) -> list[Violation]:
         """Every broken constraint of ``value`` (boto3 params form) against ``shape``."""
         out: list[Violation] = []
-        self._check(shape, value, path, "", out)
+        self._checker(shape)(value, path or None, "", out)
         return out
 
-    def _check(
-        self,
-        name: str,
-        value: Any,
-        path: str,
-        member: str,
-        out: list[Violation],
-    ) -> None:
-        # the hot path of every judged request (a megabyte batch holds tens of thousands of
-        # values): no closure per call, one lookup of the shapes
-        shapes = self.model["shapes"]
-        shape = shapes[name]
-        kind = shape["type"]
-        if kind == "structure":
-            if not isinstance(value, Mapping):
-                out.append(Violation(path or name, name, member, "type", "must be an object"))
-                return
-            for req in sorted(shape.get("required", ())):
-                if value.get(req) is None:
-                    child = f"{path}.{req}" if path else req
-                    out.append(Violation(child, name, req, "required", "required member missing"))
-            members = shape["members"]
-            for key, item in value.items():
-                child = f"{path}.{key}" if path else key
-                if key not in members:
-                    out.append(Violation(child, name, key, "unknown", "member not in the shape"))
-                elif item is not None:
-                    self._check(members[key]["shape"], item, child, key, out)
-        elif kind == "list":
-            if not isinstance(value, list | tuple):
-                out.append(Violation(path or name, name, member, "type", "must be a list"))
-                return
-            self._bounds(len(value), shape, "items", path or name, name, member, out)
-            item_shape = shape["member"]["shape"]
-            for i, item in enumerate(value):
-                self._check(item_shape, item, f"{path}[{i}]", member, out)
-        elif kind == "string":
-            if not isinstance(value, str):
-                out.append(Violation(path or name, name, member, "type", "must be a string"))
-                return
-            pattern = shape.get("pattern")
-            # One problem per value: a length failure masks the pattern (an empty string would
-            # otherwise break both ``min`` and a ``+`` pattern).
-            in_bounds = self._bounds(len(value), shape, "characters", path or name, name, member, out)
-            if in_bounds and pattern is not None and not _compiled(pattern).search(value):
-                out.append(Violation(path or name, name, member, "pattern", f"does not match {pattern}"))
-        elif kind in ("integer", "long"):
-            if isinstance(value, bool) or not isinstance(value, int):
-                out.append(Violation(path or name, name, member, "type", "must be an integer"))
-                return
-            if "min" in shape and value < shape["min"]:
-                out.append(
-                    Violation(path or name, name, member, "min", f"{value} is less than {shape['min']}")
-                )
-            if "max" in shape and value > shape["max"]:
-                out.append(
-                    Violation(path or name, name, member, "max", f"{value} is more than {shape['max']}")
-                )
-        elif kind == "boolean" and not isinstance(value, bool):
-            out.append(Violation(path or name, name, member, "type", "must be a boolean"))
-        elif kind == "timestamp" and (
-            isinstance(value, bool) or not isinstance(value, datetime | int | float)
-        ):
-            out.append(Violation(path or name, name, member, "type", "must be a timestamp"))
-
-    @staticmethod
-    def _bounds(
-        size: int,
-        shape: Mapping[str, Any],
-        unit: str,
-        path: str,
-        name: str,
-        member: str,
-        out: list[Violation],
-    ) -> bool:
-        if "min" in shape and size < shape["min"]:
-            out.append(Violation(path, name, member, "min", f"{size} {unit}, fewer than {shape['min']}"))
-            return False
-        if "max" in shape and size > shape["max"]:
-            out.append(Violation(path, name, member, "max", f"{size} {unit}, more than {shape['max']}"))
-            return False
-        return True
+    def _checker(self, name: str) -> _Check:
+        """The check of one shape, made once per shape: the hot path of every judged request (a
+        megabyte batch holds tens of thousands of values), so each check holds its shape's
+        constraints and its members' checks, and a value's path is spelled only for a violation."""
+        checks: dict[str, _Check] = self._checks
+        found = checks.get(name)
+        if found is None:
+            # members' checks are made at their first use, so a shape may contain itself
+            found = checks[name] = _make_check(name, self.model["shapes"], self._checker)
+        return found
 
     def json_schema(self, shape: str) -> dict[str, Any]:
         """A JSON Schema (draft 2020-12) for the wire form of a shape: timestamps are numbers.
@@ -237,3 +166,127 @@ def _copy_bound(shape: Mapping[str, Any], schema: dict[str, Any], src: str, dst:
 @cache
 def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
+
+
+# Where a value sits: None (the root), a root path given by the caller, or (parent, member name
+# or list index). Spelled as ``UsageRecords[0].Dimension`` only when a violation needs it.
+_Where = tuple[Any, str | int] | str | None
+_Check = Callable[[Any, _Where, str, list[Violation]], None]
+
+
+def _spell(where: _Where) -> str:
+    if where is None:
+        return ""
+    if isinstance(where, str):
+        return where
+    parent, key = where
+    above = _spell(parent)
+    if isinstance(key, int):
+        return f"{above}[{key}]"
+    return f"{above}.{key}" if above else key
+
+
+def _make_check(name: str, shapes: Mapping[str, Any], checker: Callable[[str], _Check]) -> _Check:
+    shape = shapes[name]
+    kind = shape["type"]
+    low, high = shape.get("min"), shape.get("max")
+
+    def at(where: _Where) -> str:
+        return _spell(where) or name
+
+    def bounds(size: int, unit: str, where: _Where, member: str, out: list[Violation]) -> bool:
+        if low is not None and size < low:
+            out.append(Violation(at(where), name, member, "min", f"{size} {unit}, fewer than {low}"))
+            return False
+        if high is not None and size > high:
+            out.append(Violation(at(where), name, member, "max", f"{size} {unit}, more than {high}"))
+            return False
+        return True
+
+    if kind == "structure":
+        required = sorted(shape.get("required", ()))
+        members = {key: spec["shape"] for key, spec in shape["members"].items()}
+        member_checks: dict[str, _Check] = {}
+
+        def check_structure(value: Any, where: _Where, member: str, out: list[Violation]) -> None:
+            if not isinstance(value, Mapping):
+                out.append(Violation(at(where), name, member, "type", "must be an object"))
+                return
+            for req in required:
+                if value.get(req) is None:
+                    out.append(
+                        Violation(_spell((where, req)), name, req, "required", "required member missing")
+                    )
+            for key, item in value.items():
+                if key not in members:
+                    out.append(
+                        Violation(_spell((where, key)), name, key, "unknown", "member not in the shape")
+                    )
+                elif item is not None:
+                    child = member_checks.get(key)
+                    if child is None:
+                        child = member_checks[key] = checker(members[key])
+                    child(item, (where, key), key, out)
+
+        return check_structure
+    if kind == "list":
+        item_shape = shape["member"]["shape"]
+        items: list[_Check] = []
+
+        def check_list(value: Any, where: _Where, member: str, out: list[Violation]) -> None:
+            if not isinstance(value, list | tuple):
+                out.append(Violation(at(where), name, member, "type", "must be a list"))
+                return
+            bounds(len(value), "items", where, member, out)
+            if not items:
+                items.append(checker(item_shape))
+            check_item = items[0]
+            for i, item in enumerate(value):
+                check_item(item, (where, i), member, out)
+
+        return check_list
+    if kind == "string":
+        pattern = shape.get("pattern")
+        search = _compiled(pattern).search if pattern is not None else None
+
+        def check_string(value: Any, where: _Where, member: str, out: list[Violation]) -> None:
+            if not isinstance(value, str):
+                out.append(Violation(at(where), name, member, "type", "must be a string"))
+                return
+            # One problem per value: a length failure masks the pattern (an empty string would
+            # otherwise break both ``min`` and a ``+`` pattern).
+            if (
+                bounds(len(value), "characters", where, member, out)
+                and search is not None
+                and not search(value)
+            ):
+                out.append(Violation(at(where), name, member, "pattern", f"does not match {pattern}"))
+
+        return check_string
+    if kind in ("integer", "long"):
+
+        def check_integer(value: Any, where: _Where, member: str, out: list[Violation]) -> None:
+            if isinstance(value, bool) or not isinstance(value, int):
+                out.append(Violation(at(where), name, member, "type", "must be an integer"))
+                return
+            if low is not None and value < low:
+                out.append(Violation(at(where), name, member, "min", f"{value} is less than {low}"))
+            if high is not None and value > high:
+                out.append(Violation(at(where), name, member, "max", f"{value} is more than {high}"))
+
+        return check_integer
+    if kind == "boolean":
+
+        def check_boolean(value: Any, where: _Where, member: str, out: list[Violation]) -> None:
+            if not isinstance(value, bool):
+                out.append(Violation(at(where), name, member, "type", "must be a boolean"))
+
+        return check_boolean
+    if kind == "timestamp":
+
+        def check_timestamp(value: Any, where: _Where, member: str, out: list[Violation]) -> None:
+            if isinstance(value, bool) or not isinstance(value, datetime | int | float):
+                out.append(Violation(at(where), name, member, "type", "must be a timestamp"))
+
+        return check_timestamp
+    return lambda value, where, member, out: None

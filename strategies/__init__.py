@@ -12,6 +12,7 @@ from .payload import sized_batch
 from .requests import (
     REQUEST_KINDS,
     Scene,
+    aim_ready,
     batch_requests,
     defects,
     fixture_changes,
@@ -35,6 +36,7 @@ __all__ = [
     "Names",
     "Scene",
     "aim_for",
+    "aim_ready",
     "batch_requests",
     "check_namespace",
     "clock_moves",

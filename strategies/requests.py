@@ -50,6 +50,7 @@ __all__ = [
     "REQUEST_KINDS",
     "REQUEST_STRATEGIES",
     "Scene",
+    "aim_ready",
     "batch_requests",
     "defects",
     "fixture_changes",
@@ -422,8 +423,7 @@ def _repeat_records(
     (BMU-ATOMIC). With ``subject`` (a MeterUsage caller), that caller's own keys are drawn half
     the time.
     """
-    recorded = {k for k in scene.state.usage if k.operation == operation and scene.state.recorded(k)}
-    keys = sorted(recorded | {k for k in scene.state.rejected_keys if k.operation == operation})
+    keys = _held_keys(scene.state, operation)
     if not keys:
         return None
     own = [k for k in keys if k.product_code == product]
@@ -491,12 +491,7 @@ def _repeat_records(
         options["beside"] = st.builds(
             other_customer, st.sampled_from(own), st.integers(0, 59), st.integers(0, 7)
         )
-    # another product's keys of a customer this product has too, on a dimension this product
-    # has (on another, the record would be refused for its dimension, never judged for isolation)
-    dimensions = world.products[product].dimensions if product in world.products else ()
-    foreign = [
-        k for k in keys if k.product_code != product and k.subject in subscribed and k.dimension in dimensions
-    ]
+    foreign = _foreign_keys(scene, keys, product, subscribed)
     if foreign:
         options["foreign"] = st.sampled_from(foreign).flatmap(
             lambda k: st.integers(0, 59).map(lambda m: beside(k, m, k.subject))
@@ -505,6 +500,47 @@ def _repeat_records(
         return None
     aimed = options.get(scene.aim.repeat or "")
     return st.one_of(*options.values(), *([aimed] * 3 if aimed is not None else []))
+
+
+def _held_keys(state: ModelState, operation: str) -> list[UsageKey]:
+    """The keys of ``operation`` the model holds a record for, or that a refused batch named."""
+    recorded = {k for k in state.usage if k.operation == operation and state.recorded(k)}
+    return sorted(recorded | {k for k in state.rejected_keys if k.operation == operation})
+
+
+def _foreign_keys(
+    scene: Scene, keys: Sequence[UsageKey], product: str, subscribed: Sequence[str]
+) -> list[UsageKey]:
+    """Another product's keys of a customer ``product`` has too, on a dimension ``product`` has
+    (on another, the record would be refused for its dimension, never judged for isolation)."""
+    world = scene.state.world
+    dimensions = world.products[product].dimensions if product in world.products else ()
+    return [
+        k for k in keys if k.product_code != product and k.subject in subscribed and k.dimension in dimensions
+    ]
+
+
+def aim_ready(scene: Scene) -> bool:
+    """Whether the model's state holds what the scene's aim needs before its rule can be
+    decided (True for an aim that needs nothing): a customer resolved, for an aim at what comes
+    after ResolveCustomer; for an aimed repeat, a key of the aimed kind's operation, one
+    holding 0 for an aim at zeros, one another product shares a customer and dimension with for
+    ``foreign``. A campaign searches no longer than after reaching its rule while it is not."""
+    aim, state = scene.aim, scene.state
+    if aim.after_resolve and not state.resolved_customers:
+        return False
+    operation = aim.kind_in(bool(state.resolved_customers))
+    if aim.repeat is None or operation not in (BatchMeterUsage.operation, MeterUsage.operation):
+        return True
+    keys = _held_keys(state, operation)
+    if aim.zeros:
+        keys = [k for k in keys if any(e is not None and e.quantity == 0 for e in state.possible(k))]
+    if aim.repeat != "foreign" or not keys:
+        return bool(keys)
+    return any(
+        _foreign_keys(scene, keys, p.code, [c.identifier for c in scene.customers(p.code) if c.subscribed])
+        for p in scene.products
+    )
 
 
 # -- MeterUsage ------------------------------------------------------------------------------------

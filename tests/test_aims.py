@@ -12,6 +12,7 @@ from conformance.models.catalogue import RULES_BY_ID
 from conformance.models.profiles import get_profile
 from conformance.strategies import AIMS, REQUEST_KINDS, Aim, Scene, aim_for, defects, invalid_allocations
 from conformance.strategies.requests import BATCH_DEFECTS
+from tests.conftest import NOW
 
 KIND_DEFECTS = {
     "BatchMeterUsage": set(BATCH_DEFECTS),
@@ -67,7 +68,6 @@ def test_an_alloc_rule_draws_its_own_cases_three_times_in_four(model):
 
 def test_kept_builds_once_per_world_clock_and_key(model, world):
     from conformance.strategies import Names
-    from tests.conftest import NOW
 
     memo: dict = {}
     scene = Scene(model, model.initial(world), NOW, Names("t"), memo=memo)
@@ -104,3 +104,58 @@ def test_rc_meterable_meters_what_it_resolved_where_its_old_aim_never_did():
     finally:
         target.close()
     assert result.verdict is Verdict.PASS and result.exercised > 0
+
+
+def _recorded(model, state, request, context):
+    """The state after the reference answer to ``request``."""
+    from conformance.models.realize import realize
+
+    allowed = model.allowed(state, request, context, NOW)
+    return model.step(state, allowed, realize(allowed, new_id=lambda: "id-1", sign=lambda _: "signed"))
+
+
+def test_an_aim_is_ready_once_the_state_holds_what_its_rule_needs(model, world):
+    from datetime import timedelta
+
+    from conformance.models.requests import (
+        BatchMeterUsage,
+        CallContext,
+        MeterUsage,
+        ResolveCustomer,
+        UsageRecord,
+    )
+    from conformance.strategies import Names, aim_ready
+
+    def ready(rule, state):
+        return aim_ready(Scene(model, state, NOW, Names("t"), aim=aim_for(rule)))
+
+    stamp = NOW - timedelta(minutes=1)
+    fresh = model.initial(world)
+    assert ready("BMU-WINDOW", fresh) and ready("MU-ACCEPT", fresh)  # aims that need no state
+    assert not any(ready(r, fresh) for r in ("BMU-DUPLICATE", "BMU-PRODUCT-ISOLATION", "RC-METERABLE"))
+
+    # cust-1's usage of prod-b on "users": prod-a has cust-1 and "users" too
+    shared = _recorded(
+        model,
+        fresh,
+        BatchMeterUsage("prod-b", (UsageRecord(stamp, "users", "cust-1", quantity=1),)),
+        CallContext(),
+    )
+    assert ready("BMU-DUPLICATE", shared) and ready("BMU-PRODUCT-ISOLATION", shared)
+    assert not ready("MU-IDEMPOTENT", shared)  # a batch's key is no MeterUsage key
+    # prod-a's "gb" for cust-2: no other product has either
+    own = _recorded(
+        model,
+        fresh,
+        BatchMeterUsage("prod-a", (UsageRecord(stamp, "gb", "cust-2", quantity=1),)),
+        CallContext(),
+    )
+    assert ready("BMU-DUPLICATE", own) and not ready("BMU-PRODUCT-ISOLATION", own)
+
+    caller = CallContext("AKIAENTITLED00000001", "us-east-1")
+    one = _recorded(model, fresh, MeterUsage("prod-a", stamp, "users", 1), caller)
+    zero = _recorded(model, fresh, MeterUsage("prod-a", stamp, "users", 0), caller)
+    assert ready("MU-IDEMPOTENT", one) and not ready("MU-QUANTITY-DEFAULT", one)
+    assert ready("MU-QUANTITY-DEFAULT", zero)
+
+    assert ready("RC-METERABLE", _recorded(model, fresh, ResolveCustomer("tok-1"), CallContext()))

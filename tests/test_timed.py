@@ -139,16 +139,16 @@ def test_a_pool_runs_the_slices_as_the_scheduler_asks():
     assert sorted(r.id for r in results) == ["A", "B", "C"] and submitted[:3] == ["A", "B", "C"]
 
 
-RULES = ("BMU-PRODUCT-ISOLATION", "BMU-WINDOW", "RC-RESOLVE")
+RULES = ("MU-QUANTITY-DEFAULT", "BMU-WINDOW", "RC-RESOLVE")
 
 
 def test_a_run_on_a_duration_gives_the_quick_budgets_verdicts_however_short():
-    # BMU-PRODUCT-ISOLATION is reached only in the quick budget's fourth round with seed 1
+    # MU-QUANTITY-DEFAULT is reached only in the quick budget's third round with seed 1
     config = RunConfig(TargetOptions("reference"), get_profile("2026-11"), RULES, "quick", 1, 1)
     quick = {r.id: (r.verdict, r.exercised) for r in run(config, workers=1)}
     timed = run(RunConfig(config.target, config.profile, RULES, "1s", 1, 1), workers=1)
     assert {r.id: (r.verdict, r.exercised) for r in timed} == quick
-    assert {r.id: r.slices for r in timed}["BMU-PRODUCT-ISOLATION"] > 1
+    assert {r.id: r.slices for r in timed}["MU-QUANTITY-DEFAULT"] > 1
 
 
 def test_a_mutant_is_killed_on_a_duration_with_its_time_to_kill():

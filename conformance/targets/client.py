@@ -131,9 +131,7 @@ def make_client(
 _captured = threading.local()
 
 
-def _capture(
-    response_dict: dict[str, Any] | None = None, exception: Exception | None = None, **_: Any
-) -> None:
+def _capture(response_dict: dict[str, Any] | None = None, **_: Any) -> None:
     if response_dict is not None:
         headers = {k.lower(): v for k, v in response_dict.get("headers", {}).items()}
         body = response_dict.get("body", b"")
@@ -144,7 +142,6 @@ def _capture(
         )
     else:
         _captured.raw = None
-        _captured.error = exception
 
 
 def call(client: Any, request: Request, context: CallContext) -> Exchange:
@@ -154,7 +151,7 @@ def call(client: Any, request: Request, context: CallContext) -> Exchange:
     exception's name as its code and status 500."""
     if isinstance(request, RawRequest):
         raise TypeError("raw requests do not go through boto3; the target sends them itself")
-    _captured.raw, _captured.error = None, None
+    _captured.raw = None
     method = getattr(client, xform_name(request.operation))
     try:
         method(**request.to_params())
@@ -165,7 +162,9 @@ def call(client: Any, request: Request, context: CallContext) -> Exchange:
     except Exception as exc:  # raised by an in-process target's own code
         outcome = ServiceError(exc.__class__.__name__, 500, str(exc)[:200] or None)
         return Exchange(request, context, outcome, None)
-    raw = _captured.raw
+    # nothing of one call is kept past it: a thread-local holding the last transport failure
+    # kept its traceback, and through it the campaign that sent the request
+    raw, _captured.raw = _captured.raw, None
     if raw is None:
         return Exchange(request, context, Indeterminate("no response"), None)
     return Exchange(request, context, decode_outcome(request.operation, raw), raw)
