@@ -377,9 +377,24 @@ def wire_size(request: Request) -> int:
         return len(request.body)
     if request.wire is not None:
         return request.wire.size
+    kept = _LARGE_SIZES.get(id(request))
+    if kept is not None and kept[0] is request:  # the request is held: its id is not reused
+        return kept[1]
     # json.dumps turns each datetime into epoch seconds as it meets it: the body to_wire gives,
     # without copying the params first (this is judged for every batch drawn)
-    return len(json.dumps(request.to_params(), default=_epoch_of).encode("utf-8"))
+    size = len(json.dumps(request.to_params(), default=_epoch_of).encode("utf-8"))
+    if size >= _LARGE:
+        if len(_LARGE_SIZES) >= 8:
+            _LARGE_SIZES.clear()
+        _LARGE_SIZES[id(request)] = (request, size)
+    return size
+
+
+# The sizes of the few large bodies a campaign sends again and again (a payload campaign's
+# megabyte batches, each built once: strategies.payload), kept by identity: measuring one
+# costs tens of milliseconds, and a request is immutable.
+_LARGE = 1 << 16
+_LARGE_SIZES: dict[int, tuple[Request, int]] = {}
 
 
 def _epoch_of(value: Any) -> int | float:

@@ -119,9 +119,6 @@ def invalid_allocations(
     def tagged(*pairs: tuple[str, str]) -> Pair:
         return 1, (Allocation(1, tuple(Tag(k, v) for k, v in pairs)),)
 
-    def many(count: int) -> Pair:
-        return count, tuple(Allocation(1, (Tag("n", str(i)),)) for i in range(count))
-
     sums: list[Callable[[list[int]], Pair]] = [
         lambda parts: ((_split(parts)[0] or 0) + 1, _split(parts)[1]),
         lambda parts: (max((_split(parts)[0] or 0) - 1, 0) if sum(parts) else 1, _split(parts)[1]),
@@ -146,7 +143,7 @@ def invalid_allocations(
             lambda _: tagged(("k!", "v")),  # in the regex range ' -=' only
             lambda _: tagged(("k", "v~")),  # in neither reading
         ],
-        "ALLOC-COUNT-LIMIT": [lambda _: many(limit), lambda _: many(limit + 1)],
+        "ALLOC-COUNT-LIMIT": [lambda _: _many(limit), lambda _: _many(limit + 1)],
     }
     cases = [case for group in by_rule.values() for case in group]
     aimed = by_rule.get(rule, []) if rule else []
@@ -154,6 +151,13 @@ def invalid_allocations(
         cases = aimed * (3 * len(cases) // len(aimed)) + cases
     parts = st.lists(st.integers(0, 3), min_size=1, max_size=3)
     return st.tuples(st.sampled_from(cases), parts).map(lambda cp: cp[0](cp[1]))
+
+
+@lru_cache(maxsize=4)
+def _many(count: int) -> Pair:
+    """``count`` allocations of 1, each its own tag set: built once per count, so a campaign
+    that sends them again and again judges one object (whose body size is then measured once)."""
+    return count, tuple(Allocation(1, (Tag("n", str(i)),)) for i in range(count))
 
 
 def quantified_allocations(shapes: ShapeIndex, profile: Profile) -> st.SearchStrategy[Pair]:
