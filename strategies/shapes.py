@@ -269,7 +269,11 @@ def _broken_value(shapes: ShapeIndex, site: ConstraintSite, shape: Mapping[str, 
         return (text * (site.limit + 1))[: site.limit + 1]
     char = _breaking_char(site.limit)
     assert char is not None
-    return text + char if char else ""
+    if not char:
+        return ""
+    # the breaking character in place of the last one where one more would break ``max`` too
+    # ("1000000000.000000" is the longest decimal string the pattern allows)
+    return text[:-1] + char if len(text) + 1 > shape.get("max", len(text) + 1) else text + char
 
 
 def _distinct_member(shapes: ShapeIndex, name: str, index: int) -> Any:

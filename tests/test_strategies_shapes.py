@@ -39,6 +39,27 @@ def test_each_site_breaks_exactly_its_constraint(operation, site, data):
     assert (violation.path, violation.constraint) == (site.path, site.constraint)
 
 
+def test_a_pattern_broken_at_the_longest_value_breaks_the_pattern_alone():
+    """Found by the test above: the pattern site of UsageQuantityAsDecimal broke
+    "1000000000.000000" (17 characters, the most allowed) by appending a character, which broke
+    ``max`` too."""
+    from conformance.strategies.shapes import _break
+
+    (site,) = [
+        s
+        for op, s in SITES
+        if op == "MeterUsage" and s.path == "UsageQuantityAsDecimal" and s.constraint == "pattern"
+    ]
+    params = {
+        "ProductCode": "p",
+        "UsageDimension": "d",
+        "Timestamp": 0,
+        "UsageQuantityAsDecimal": "1000000000.000000",
+    }
+    violations = SHAPES.violations("MeterUsageRequest", _break(SHAPES, params, site))
+    assert [(v.path, v.constraint) for v in violations] == [("UsageQuantityAsDecimal", "pattern")]
+
+
 def test_every_constrained_member_has_a_site():
     paths = {(op, s.path, s.constraint) for op, s in SITES}
     assert ("BatchMeterUsage", "UsageRecords", "max") in paths
