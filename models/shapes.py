@@ -47,6 +47,10 @@ class ShapeIndex:
     def __repr__(self) -> str:
         return f"ShapeIndex({self.model.get('metadata', {}).get('uid', '?')!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # the checks made from the model are closures, not picklable: a copy makes its own
+        return (ShapeIndex, (self.model,))
+
     @property
     def shapes(self) -> Mapping[str, Mapping[str, Any]]:
         return self.model["shapes"]  # type: ignore[no-any-return]

@@ -134,3 +134,14 @@ def test_strategies_cost_a_fresh_directory_no_codec_table(tmp_path):
     assert done.returncode == 0, done.stderr
     built = sorted(p.name for p in (tmp_path / ".hypothesis").rglob("*.json.gz"))
     assert built and not [name for name in built if name.startswith("codec")], built
+
+
+def test_a_shape_index_that_has_checked_values_still_pickles_and_checks_alike():
+    """Its checks are closures made at first use; a pickled copy (a process pool's argument)
+    makes its own."""
+    import pickle
+
+    params = {"ProductCode": "", "UsageRecords": [{"Dimension": "d"}]}
+    before = SHAPES.violations("BatchMeterUsageRequest", params)
+    copied = pickle.loads(pickle.dumps(SHAPES))
+    assert before and copied.violations("BatchMeterUsageRequest", params) == before
