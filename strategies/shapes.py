@@ -273,7 +273,8 @@ def _broken_value(shapes: ShapeIndex, site: ConstraintSite, shape: Mapping[str, 
         return ""
     # the breaking character in place of the last one where one more would break ``max`` too
     # ("1000000000.000000" is the longest decimal string the pattern allows)
-    return text[:-1] + char if len(text) + 1 > shape.get("max", len(text) + 1) else text + char
+    high = shape.get("max")
+    return text[:-1] + char if high is not None and len(text) >= high else text + char
 
 
 def _distinct_member(shapes: ShapeIndex, name: str, index: int) -> Any:
